@@ -1,0 +1,36 @@
+/** The action's main step, top-down as a run flows: inputs, then the engine, then outputs and summary. */
+import * as core from '@actions/core';
+import { type SyncResult, sync } from '../engine.js';
+import { loadActionConfig } from './inputs.js';
+import { outputsOf } from './outputs.js';
+import { actionReporter } from './reporter.js';
+import { markStarted } from './state.js';
+import { writeSummary } from './summary.js';
+
+export async function run(): Promise<void> {
+  let result: SyncResult | undefined;
+  let failure: unknown;
+  try {
+    markStarted();
+    const { config, warnings, notices } = loadActionConfig();
+    for (const notice of notices) core.info(notice);
+    for (const warning of warnings) core.warning(warning);
+    result = await sync(config, actionReporter);
+  } catch (error) {
+    failure = error;
+  }
+  // Outputs and summary are recorded before failing, so a failed run still says what it knew.
+  if (result) {
+    for (const [name, value] of Object.entries(outputsOf(result))) core.setOutput(name, value);
+    await writeSummary(result);
+  }
+  if (failure !== undefined) core.setFailed(messageOf(failure));
+}
+
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) {
+    if (process.env.SHOW_STACK_TRACE === 'true' && error.stack) core.debug(error.stack);
+    return error.message;
+  }
+  return String(error);
+}

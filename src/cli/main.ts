@@ -1,0 +1,84 @@
+/**
+ * The `efsync` command: the action's inputs as flags (--file-system-id fs-…), or --config efsync.yaml with
+ * flags winning over its keys. Logs go to stderr; the outputs go to stdout as one JSON object.
+ */
+import { parseArgs } from 'node:util';
+import packageJson from '../../package.json' with { type: 'json' };
+import { outputsOf } from '../action/outputs.js';
+import { collectInputs, INPUT_DEFAULTS, INPUT_NAMES, type InputName } from '../config/inputs.js';
+import { loadConfig } from '../config/load.js';
+import { sync } from '../engine.js';
+import { consoleReporter } from '../report.js';
+
+const BOOLEAN_INPUTS: InputName[] = ['delete', 'force', 'dry-run'];
+
+const USAGE = `Usage: efsync [--config efsync.yaml] [--<input> <value> ...]
+
+Publishes Python dependencies, workspace files and S3 objects onto AWS EFS, as the efsync GitHub Action does.
+Every action input is a flag of the same name; flags win over the keys of --config.
+Switches: --dry-run, --force, --delete and --no-delete, --no-force.
+
+Inputs:
+${INPUT_NAMES.map((name) => `  --${name}${INPUT_DEFAULTS[name] ? ` (default ${INPUT_DEFAULTS[name]})` : ''}`).join('\n')}
+`;
+
+/** `--dry-run` alone means true, `--no-delete` means --delete false, as a person types them. */
+export function normalizeSwitches(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const negated = BOOLEAN_INPUTS.find((name) => arg === `--no-${name}`);
+    if (negated) {
+      out.push(`--${negated}`, 'false');
+      continue;
+    }
+    out.push(arg);
+    const next = argv[i + 1];
+    if (BOOLEAN_INPUTS.some((name) => arg === `--${name}`) && (next === undefined || next.startsWith('--'))) {
+      out.push('true');
+    }
+  }
+  return out;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(INPUT_NAMES.map((name) => [name, { type: 'string' as const }]));
+    ({ values } = parseArgs({
+      args: normalizeSwitches(argv),
+      options: { ...options, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    console.error(`efsync: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(packageJson.version);
+    return 0;
+  }
+  try {
+    const inputs = collectInputs((name) => values[name] as string | undefined, 'flag', false);
+    const { config, warnings, notices } = loadConfig({
+      inputs,
+      style: 'flag',
+      workspace: env.GITHUB_WORKSPACE || process.cwd(),
+      env,
+    });
+    if (config.aws.profile && !env.AWS_PROFILE) env.AWS_PROFILE = config.aws.profile;
+    for (const notice of notices) consoleReporter.info(notice);
+    for (const warning of warnings) consoleReporter.warning(warning);
+    const result = await sync(config, consoleReporter);
+    console.log(JSON.stringify(outputsOf(result), null, 2));
+    return 0;
+  } catch (error) {
+    console.error(`efsync: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * What the values of a typed Config mean: AWS id shapes, ranges, runtimes, paths and targets. Pure: the clock
+ * and the labels are passed in, so the same rules serve the action, the CLI and the API.
+ */
+import { deprecationWarning, findRuntime, PYTHON_RUNTIMES } from '../runtimes.js';
+import type { InputName } from './inputs.js';
+import { Problems, quote } from './problems.js';
+import {
+  bucketNameProblem,
+  checkId,
+  ID_RULES,
+  normalizePrefix,
+  normalizeTarget,
+  targetsOverlap,
+  workspacePath,
+} from './rules.js';
+import { checkRange } from './scalars.js';
+import type { Config } from './types.js';
+
+export type Labels = (name: InputName) => string;
+
+// pip options the action sets itself, or that would write outside the build directory.
+const RESERVED_PIP_ARGS = [
+  '--target',
+  '--platform',
+  '--python-version',
+  '--implementation',
+  '--abi',
+  '--only-binary',
+  '--prefix',
+  '--root',
+  '--user',
+  '--requirement',
+  '--editable',
+  '--src',
+];
+const RESERVED_SHORT_PIP_ARGS = ['-t', '-r', '-e'];
+
+/** Returns the warnings a valid Config deserves; throws a ConfigError that lists every problem. */
+export function validateConfig(
+  config: Config,
+  label: Labels,
+  today: Date = new Date(),
+  problems: Problems = new Problems(),
+): string[] {
+  const warnings: string[] = [];
+  const { aws, fileSystem: fs } = config;
+  const id = (name: InputName, value: string, rule: keyof typeof ID_RULES, what: string) =>
+    checkId(problems, label(name), value, ID_RULES[rule], what);
+
+  if (aws.region === '') {
+    problems.add(label('aws-region'), 'is not set. Set aws-region, or AWS_REGION in the job, e.g. eu-central-1.');
+  } else id('aws-region', aws.region, 'region', 'an AWS region');
+  if (aws.roleToAssume !== undefined) id('role-to-assume', aws.roleToAssume, 'roleArn', 'an IAM role ARN');
+  id('role-session-name', aws.roleSessionName, 'roleSessionName', 'a session name (2 to 64 of A-Z a-z 0-9 +=,.@_-)');
+  checkRange(problems, label('role-duration-seconds'), aws.roleDurationSeconds, 900, 43200);
+  if (aws.audience === '') problems.add(label('audience'), 'is empty. Write sts.amazonaws.com.');
+
+  if (config.mode !== 'sweep' || fs.id !== '') {
+    if (fs.id === '')
+      problems.add(label('file-system-id'), 'is not set. Write the file system id, e.g. fs-0123456789abcdef0.');
+    else id('file-system-id', fs.id, 'fileSystem', 'an EFS file system id');
+  }
+  if (fs.accessPointId !== undefined) id('access-point-id', fs.accessPointId, 'accessPoint', 'an EFS access point id');
+  if (fs.subnetId !== undefined) id('subnet-id', fs.subnetId, 'subnet', 'a subnet id');
+  for (const group of fs.securityGroupIds) id('security-group-ids', group, 'securityGroup', 'a security group id');
+  id('instance-profile', fs.instanceProfile, 'instanceProfile', 'an instance profile name or ARN');
+  if (fs.instanceTypes.length === 0)
+    problems.add(label('instance-type'), 'is empty. Write an instance type, e.g. t3.small.');
+  for (const type of fs.instanceTypes) id('instance-type', type, 'instanceType', 'an EC2 instance type');
+  if (!/^\/mnt\/[\w.-]+(\/[\w.-]+)*$/.test(fs.lambdaMountPath) || fs.lambdaMountPath.split('/').includes('..')) {
+    problems.add(
+      label('lambda-mount-path'),
+      `${quote(fs.lambdaMountPath)} is not a Lambda mount path. Lambda requires one under /mnt/, e.g. /mnt/efs.`,
+    );
+  }
+
+  const targets: { name: InputName; target: string }[] = [];
+  if (config.deps) {
+    const { deps } = config;
+    workspacePath(problems, label('requirements'), config.workspace, deps.requirements);
+    const runtime = findRuntime(deps.pythonVersion);
+    if (!runtime) {
+      const versions = PYTHON_RUNTIMES.map((r) => r.version);
+      problems.add(
+        label('python-version'),
+        `${quote(deps.pythonVersion)} is not a Lambda Python runtime. Write one of ${versions.join(', ')} (quoted in YAML, e.g. '3.13').`,
+      );
+    } else {
+      const warning = deprecationWarning(runtime, today);
+      if (warning) warnings.push(warning);
+    }
+    for (const arg of deps.pipArgs) {
+      const name = arg.split('=')[0] ?? arg;
+      const short = RESERVED_SHORT_PIP_ARGS.find(
+        (flag) => arg === flag || (arg.startsWith(flag) && !arg.startsWith('--')),
+      );
+      if (RESERVED_PIP_ARGS.includes(name) || short) {
+        problems.add(
+          label('pip-args'),
+          `${quote(arg)} is set by efsync itself (from requirements, pip-target, python-version and architecture). Remove it from pip-args.`,
+        );
+      }
+    }
+    targets.push({ name: 'pip-target', target: deps.target });
+  }
+  if (config.local) {
+    workspacePath(problems, label('local-dir'), config.workspace, config.local.dir);
+    targets.push({ name: 'local-target', target: config.local.target });
+  }
+  if (config.s3) {
+    const bucketProblem = bucketNameProblem(config.s3.source.bucket);
+    if (bucketProblem)
+      problems.add(
+        label('s3-source'),
+        `bucket ${quote(config.s3.source.bucket)} ${bucketProblem}. Write s3://bucket/prefix/.`,
+      );
+    targets.push({ name: 's3-target', target: config.s3.target });
+  }
+  checkTargets(problems, label, targets);
+  // An s3-source that could not be parsed is already reported; it is not "nothing".
+  const s3Unreadable = problems.list.some((p) => p.label === label('s3-source'));
+  if (config.mode !== 'sweep' && targets.length === 0 && !s3Unreadable) {
+    problems.add('the inputs', 'nothing to publish. Set at least one of requirements, local-dir or s3-source.');
+  }
+
+  if (config.staging.bucket === undefined) {
+    if (config.mode !== 'sweep')
+      problems.add(
+        label('staging-bucket'),
+        'is not set. Write the name of an S3 bucket for staging, e.g. my-efsync-staging.',
+      );
+  } else {
+    const bucketProblem = bucketNameProblem(config.staging.bucket);
+    if (bucketProblem)
+      problems.add(
+        label('staging-bucket'),
+        `${quote(config.staging.bucket)} ${bucketProblem}. Write the bucket name only, e.g. my-efsync-staging.`,
+      );
+  }
+  normalizePrefix(problems, label('staging-prefix'), config.staging.prefix);
+  checkRange(problems, label('keep-releases'), config.keepReleases, 1, 100);
+  checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
+  if (config.configFile !== undefined) workspacePath(problems, label('config'), config.workspace, config.configFile);
+
+  problems.throwIfAny();
+  return warnings;
+}
+
+function checkTargets(problems: Problems, label: Labels, targets: { name: InputName; target: string }[]): void {
+  const valid = targets.filter(({ name, target }) => normalizeTarget(problems, label(name), target) !== undefined);
+  for (const [i, a] of valid.entries()) {
+    for (const b of valid.slice(i + 1)) {
+      if (targetsOverlap(a.target, b.target)) {
+        problems.add(
+          label(b.name),
+          `${quote(b.target)} overlaps ${a.name} ${quote(a.target)}. Give each source its own folder, e.g. lib and models.`,
+        );
+      }
+    }
+  }
+}
