@@ -256,17 +256,18 @@ const KNOWN_KEYS = [...Object.keys(DIRECT_KEYS), ...OTHER_KEYS];
  * failsafe schema), so `python_version: 3.10` stays '3.10' rather than becoming the number 3.1.
  */
 function readEfsyncYaml(problems, fileLabel, text) {
+    const fileItself = `file '${fileLabel}'`;
     const result = { values: {}, notices: [] };
     const doc = (0,dist/* parseDocument */.Tp)(text, { schema: 'failsafe', uniqueKeys: true });
     if (doc.errors.length > 0) {
-        problems.add(fileLabel, `is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}). Fix the file.`);
+        problems.add(fileItself, `is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}). Fix the file.`);
         return result;
     }
     const data = doc.toJS();
     if (data === null || data === undefined)
         return result;
     if (typeof data !== 'object' || Array.isArray(data)) {
-        problems.add(fileLabel, 'is not a mapping of efsync keys. Write lines like efs_filesystem_id: fs-0123456789abcdef0.');
+        problems.add(fileItself, 'is not a mapping of efsync keys. Write lines like efs_filesystem_id: fs-0123456789abcdef0.');
         return result;
     }
     const keys = {};
@@ -504,10 +505,10 @@ function targetsOverlap(a, b) {
  * Resolves a user's path against the workspace and keeps it inside: returns the workspace-relative path ('' for
  * the workspace itself), or undefined after recording the problem.
  */
-function workspacePath(problems, label, workspace, value) {
+function workspacePath(problems, label, workspace, value, example = 'models') {
     const relative = external_node_path_default().relative(workspace, external_node_path_default().resolve(workspace, value));
     if (relative === '..' || relative.startsWith(`..${(external_node_path_default()).sep}`) || external_node_path_default().isAbsolute(relative)) {
-        problems.add(label, `${quote(value)} is outside the workspace. Write a path inside the repository, e.g. models.`);
+        problems.add(label, `${quote(value)} is outside the workspace. Write a path inside the repository, e.g. ${example}.`);
         return undefined;
     }
     return relative;
@@ -711,7 +712,7 @@ function validateConfig(config, label, today = new Date(), problems = new Proble
     const targets = [];
     if (config.deps) {
         const { deps } = config;
-        workspacePath(problems, label('requirements'), config.workspace, deps.requirements);
+        workspacePath(problems, label('requirements'), config.workspace, deps.requirements, 'requirements.txt');
         const runtime = findRuntime(deps.pythonVersion);
         if (!runtime) {
             const versions = PYTHON_RUNTIMES.map((r) => r.version);
@@ -760,7 +761,7 @@ function validateConfig(config, label, today = new Date(), problems = new Proble
     checkRange(problems, label('keep-releases'), config.keepReleases, 1, 100);
     checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
     if (config.configFile !== undefined)
-        workspacePath(problems, label('config'), config.workspace, config.configFile);
+        workspacePath(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
     problems.throwIfAny();
     return warnings;
 }
@@ -797,7 +798,7 @@ function loadConfig(options) {
     let configFile;
     const configInput = inputs.config;
     if (configInput) {
-        configFile = workspacePath(problems, configInput.label, workspace, configInput.value);
+        configFile = workspacePath(problems, configInput.label, workspace, configInput.value, 'efsync.yaml');
         const text = configFile === undefined ? undefined : readConfigFile(problems, configInput.label, workspace, configFile);
         if (text !== undefined && configFile !== undefined) {
             const file = readEfsyncYaml(problems, configFile, text);

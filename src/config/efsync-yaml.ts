@@ -33,17 +33,18 @@ const KNOWN_KEYS = [...Object.keys(DIRECT_KEYS), ...OTHER_KEYS];
  * failsafe schema), so `python_version: 3.10` stays '3.10' rather than becoming the number 3.1.
  */
 export function readEfsyncYaml(problems: Problems, fileLabel: string, text: string): EfsyncFile {
+  const fileItself = `file '${fileLabel}'`;
   const result: EfsyncFile = { values: {}, notices: [] };
   const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: true });
   if (doc.errors.length > 0) {
-    problems.add(fileLabel, `is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}). Fix the file.`);
+    problems.add(fileItself, `is not valid YAML (${doc.errors[0]?.message.split('\n')[0]}). Fix the file.`);
     return result;
   }
   const data: unknown = doc.toJS();
   if (data === null || data === undefined) return result;
   if (typeof data !== 'object' || Array.isArray(data)) {
     problems.add(
-      fileLabel,
+      fileItself,
       'is not a mapping of efsync keys. Write lines like efs_filesystem_id: fs-0123456789abcdef0.',
     );
     return result;

@@ -39,7 +39,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
 
   const configInput = inputs.config;
   if (configInput) {
-    configFile = workspacePath(problems, configInput.label, workspace, configInput.value);
+    configFile = workspacePath(problems, configInput.label, workspace, configInput.value, 'efsync.yaml');
     const text =
       configFile === undefined ? undefined : readConfigFile(problems, configInput.label, workspace, configFile);
     if (text !== undefined && configFile !== undefined) {

@@ -106,10 +106,19 @@ export function targetsOverlap(a: string, b: string): boolean {
  * Resolves a user's path against the workspace and keeps it inside: returns the workspace-relative path ('' for
  * the workspace itself), or undefined after recording the problem.
  */
-export function workspacePath(problems: Problems, label: string, workspace: string, value: string): string | undefined {
+export function workspacePath(
+  problems: Problems,
+  label: string,
+  workspace: string,
+  value: string,
+  example = 'models',
+): string | undefined {
   const relative = path.relative(workspace, path.resolve(workspace, value));
   if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
-    problems.add(label, `${quote(value)} is outside the workspace. Write a path inside the repository, e.g. models.`);
+    problems.add(
+      label,
+      `${quote(value)} is outside the workspace. Write a path inside the repository, e.g. ${example}.`,
+    );
     return undefined;
   }
   return relative;

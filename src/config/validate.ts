@@ -78,7 +78,7 @@ export function validateConfig(
   const targets: { name: InputName; target: string }[] = [];
   if (config.deps) {
     const { deps } = config;
-    workspacePath(problems, label('requirements'), config.workspace, deps.requirements);
+    workspacePath(problems, label('requirements'), config.workspace, deps.requirements, 'requirements.txt');
     const runtime = findRuntime(deps.pythonVersion);
     if (!runtime) {
       const versions = PYTHON_RUNTIMES.map((r) => r.version);
@@ -141,7 +141,8 @@ export function validateConfig(
   normalizePrefix(problems, label('staging-prefix'), config.staging.prefix);
   checkRange(problems, label('keep-releases'), config.keepReleases, 1, 100);
   checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
-  if (config.configFile !== undefined) workspacePath(problems, label('config'), config.workspace, config.configFile);
+  if (config.configFile !== undefined)
+    workspacePath(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
 
   problems.throwIfAny();
   return warnings;

@@ -57,7 +57,7 @@ export declare function targetsOverlap(a: string, b: string): boolean;
  * Resolves a user's path against the workspace and keeps it inside: returns the workspace-relative path ('' for
  * the workspace itself), or undefined after recording the problem.
  */
-export declare function workspacePath(problems: Problems, label: string, workspace: string, value: string): string | undefined;
+export declare function workspacePath(problems: Problems, label: string, workspace: string, value: string, example?: string): string | undefined;
 /** A key prefix for S3: no leading slash, no '..', empty or ending with '/'. */
 export declare function normalizePrefix(problems: Problems, label: string, value: string): string | undefined;
 export {};

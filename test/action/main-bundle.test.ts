@@ -1,0 +1,97 @@
+// The committed main bundle, run as the runner runs it: bad input fails with one message and no network call.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INPUTS } from '../fixtures/inputs.js';
+import { ROOT } from '../support/repo.js';
+import { runBundle } from '../support/run-action.js';
+
+const denyNetwork = path.join(ROOT, 'test/support/deny-network.mjs');
+let server: http.Server;
+let hits = 0;
+let endpoint = '';
+
+beforeAll(async () => {
+  // Stands in for every AWS endpoint and the OIDC token service: any request would be counted here.
+  server = http.createServer((_req, res) => {
+    hits++;
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => server.close());
+
+function networkEnv(log: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: endpoint,
+    ACTIONS_ID_TOKEN_REQUEST_URL: `${endpoint}/token`,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
+    AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    EFSYNC_NETWORK_LOG: log,
+  };
+}
+
+describe('main bundle with a bad input', () => {
+  it('exits 1 with the message, writes no output, and makes no network call', () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-net-')), 'calls');
+    const inputs = { ...INPUTS.ALL, 'python-version': '3.8' };
+    const step = runBundle('main', inputs, networkEnv(log), ['--import', denyNetwork]);
+
+    expect(step.status).toBe(1);
+    expect(step.stdout).toContain(
+      "::error::Input 'python-version': '3.8' is not a Lambda Python runtime. Write one of 3.10, 3.11, 3.12, 3.13, 3.14 (quoted in YAML, e.g. '3.13').",
+    );
+    expect(step.stdout.match(/::error::/g)).toHaveLength(1);
+    expect(step.output).toBe('');
+    expect(step.summary).toBe('');
+    expect(fs.existsSync(log)).toBe(false);
+    expect(hits).toBe(0);
+  });
+
+  it('the network guard does catch a connection (so the test above can fail)', () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-net-')), 'calls');
+    const result = spawnSync(
+      process.execPath,
+      ['--import', denyNetwork, '-e', `fetch(${JSON.stringify(endpoint)}).catch(() => process.exit(3))`],
+      { env: { ...process.env, EFSYNC_NETWORK_LOG: log }, encoding: 'utf8' },
+    );
+    expect(result.status).toBe(3);
+    expect(fs.readFileSync(log, 'utf8')).toContain('connect');
+  });
+});
+
+describe('main bundle with good input', () => {
+  it('prints the plan in a dry run and sets the path outputs', () => {
+    const step = runBundle('main', { ...INPUTS.ALL, 'dry-run': 'true' }, { AWS_REGION: 'eu-west-1' });
+    expect(step.status).toBe(0);
+    expect(step.stdout).toContain('::group::Plan');
+    expect(step.stdout).toContain(
+      'Publish workspace folder models to models/current (Lambda: /mnt/efs/models/current).',
+    );
+    expect(step.output).toContain('pip-path<<');
+    expect(step.output).toMatch(/pip-path<<(\S+)\n\/mnt\/efs\/lib\n\1/);
+    expect(step.output).toMatch(/changed<<(\S+)\nfalse\n\1/);
+    expect(step.summary).toContain('<h2>efsync</h2>');
+    expect(step.state).toMatch(/started<<(\S+)\ntrue\n\1/);
+  });
+
+  it('without dry-run, says that this version only plans, after recording its outputs', () => {
+    const step = runBundle('main', INPUTS.DEPS);
+    expect(step.status).toBe(1);
+    expect(step.stdout).toContain('::error::This version of efsync can only plan: run it with dry-run: true');
+  });
+});
+
+describe('post bundle', () => {
+  it('has nothing to clean up when main recorded nothing', () => {
+    const step = runBundle('post', {}, { STATE_started: 'true' });
+    expect(step.status).toBe(0);
+    expect(step.stdout).toContain('Nothing to clean up');
+  });
+});
