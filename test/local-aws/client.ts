@@ -1,0 +1,80 @@
+// For tests: starts the test bed as a child process (`node test/local-aws/main.ts`), reads its JSON line, talks to
+// its control endpoint, and stops it by PID.
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import type { CommandFault, FaultRule, Settings } from './faults.ts';
+import type { LogEntry } from './request-log.ts';
+import type { TestbedInfo } from './testbed.ts';
+
+const MAIN = path.join(import.meta.dirname, 'main.ts');
+
+export interface LocalAws {
+  info: TestbedInfo;
+  pid: number;
+  /** Environment for an AWS SDK client or the action: endpoint, region, dummy credentials. */
+  env: Record<string, string>;
+  control<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
+  fault(rule: Partial<Omit<FaultRule, 'id' | 'seen'>> & { operation: string }): Promise<FaultRule>;
+  commandFault(fault: CommandFault): Promise<void>;
+  settings(settings: Partial<Settings>): Promise<Settings>;
+  log(since?: number): Promise<LogEntry[]>;
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-local-aws-'));
+  const child: ChildProcess = spawn(process.execPath, [MAIN, '--state-dir', stateDir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`local-aws exited with ${code}: ${stderr}`)));
+  });
+  const info = JSON.parse(line) as TestbedInfo;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const control = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${info.controlUrl}${route}`, {
+      method,
+      ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const answer = (await res.json()) as T;
+    if (!res.ok) throw new Error(`control ${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
+    return answer;
+  };
+  return {
+    info,
+    pid: child.pid ?? 0,
+    env: {
+      AWS_ENDPOINT_URL: info.endpoint,
+      AWS_REGION: info.region,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+    },
+    control,
+    fault: (rule) => control<FaultRule>('POST', '/faults', rule),
+    commandFault: (fault) => control<void>('POST', '/commands', fault),
+    settings: (settings) => control<Settings>('PUT', '/settings', settings),
+    log: async (since = 0) => (await control<{ entries: LogEntry[] }>('GET', `/log?since=${since}`)).entries,
+    reset: async () => {
+      await control('DELETE', '/faults');
+      await control('DELETE', '/log');
+    },
+    async stop() {
+      if (child.exitCode === null && child.pid) {
+        process.kill(child.pid, 'SIGTERM');
+        await exited;
+      }
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}

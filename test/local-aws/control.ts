@@ -1,0 +1,153 @@
+// The control endpoint (controlUrl = <endpoint>/__testbed): faults, instance and command misbehaviour,
+// settings, the request log, and the OIDC token service (GET <endpoint>/__testbed/oidc/token?api-version=2.0).
+import type http from 'node:http';
+import type { CommandFault, Faults } from './faults.ts';
+import type { Instances } from './instances.ts';
+import type { OidcIssuer } from './oidc.ts';
+import type { RequestLog } from './request-log.ts';
+import type { Sandboxes } from './sandbox.ts';
+import type { RunCommand } from './ssm.ts';
+
+export interface ControlDeps {
+  faults: Faults;
+  log: RequestLog;
+  oidc: OidcIssuer;
+  instances: Instances;
+  sandboxes: Sandboxes;
+  ssm: RunCommand;
+}
+
+type Handler = (
+  match: RegExpExecArray,
+  body: Record<string, unknown>,
+  url: URL,
+  req: http.IncomingMessage,
+) => Promise<[number, unknown]> | [number, unknown];
+
+export function createControl(deps: ControlDeps) {
+  const { faults, log, oidc, instances, sandboxes, ssm } = deps;
+  const routes: [string, RegExp, Handler][] = [
+    [
+      'GET',
+      /^\/oidc\/token$/,
+      (_m, _b, url, req) => {
+        const { status, body } = oidc.issue(req.headers.authorization, url);
+        return [status, body];
+      },
+    ],
+    ['GET', /^\/health$/, () => [200, { ok: true }]],
+    ['GET', /^\/log$/, (_m, _b, url) => [200, { entries: log.list(Number(url.searchParams.get('since') ?? 0)) }]],
+    [
+      'DELETE',
+      /^\/log$/,
+      () => {
+        log.clear();
+        return [200, {}];
+      },
+    ],
+    ['GET', /^\/faults$/, () => [200, { rules: faults.list(), commands: faults.commandFaults }]],
+    [
+      'POST',
+      /^\/faults$/,
+      (_m, body) => {
+        if (typeof body.operation !== 'string') return [400, { message: 'operation is required' }];
+        const rule = faults.addRule(body as unknown as Parameters<Faults['addRule']>[0]);
+        return [200, rule];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/faults$/,
+      () => {
+        faults.clear();
+        for (const fs of faults.unreachableFileSystems) sandboxes.setUnreachable(fs, false);
+        return [200, {}];
+      },
+    ],
+    [
+      'POST',
+      /^\/commands$/,
+      (_m, body) => {
+        if (!['hang', 'fail', 'terminate-instance'].includes(String(body.action))) {
+          return [400, { message: 'action must be hang, fail or terminate-instance' }];
+        }
+        faults.commandFaults.push(body as unknown as CommandFault);
+        return [200, {}];
+      },
+    ],
+    [
+      'POST',
+      /^\/instances\/(i-[0-9a-f]+)\/never-online$/,
+      (m) => {
+        faults.neverOnline.add(m[1] ?? '');
+        return [200, {}];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/instances\/(i-[0-9a-f]+)\/never-online$/,
+      (m) => {
+        faults.neverOnline.delete(m[1] ?? '');
+        return [200, {}];
+      },
+    ],
+    [
+      'POST',
+      /^\/instances\/(i-[0-9a-f]+)\/terminate$/,
+      async (m) => {
+        await instances.terminate(m[1] ?? '');
+        ssm.instanceGone(m[1] ?? '');
+        return [200, {}];
+      },
+    ],
+    [
+      'POST',
+      /^\/file-systems\/(fs-[0-9a-f]+)\/unreachable$/,
+      (m) => {
+        faults.unreachableFileSystems.add(m[1] ?? '');
+        sandboxes.setUnreachable(m[1] ?? '', true);
+        return [200, {}];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/file-systems\/(fs-[0-9a-f]+)\/unreachable$/,
+      (m) => {
+        faults.unreachableFileSystems.delete(m[1] ?? '');
+        sandboxes.setUnreachable(m[1] ?? '', false);
+        return [200, {}];
+      },
+    ],
+    ['GET', /^\/settings$/, () => [200, faults.settings]],
+    [
+      'PUT',
+      /^\/settings$/,
+      (_m, body) => {
+        Object.assign(faults.settings, body);
+        return [200, faults.settings];
+      },
+    ],
+  ];
+
+  return async (req: http.IncomingMessage, res: http.ServerResponse, url: URL, raw: Buffer): Promise<void> => {
+    const path = url.pathname.slice('/__testbed'.length);
+    let status = 404;
+    let answer: unknown = { message: `no such control route: ${req.method} ${path}` };
+    for (const [method, pattern, handler] of routes) {
+      const match = pattern.exec(path);
+      if (!match || method !== req.method) continue;
+      let body: Record<string, unknown> = {};
+      try {
+        body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+      } catch {
+        [status, answer] = [400, { message: 'body is not JSON' }];
+        break;
+      }
+      [status, answer] = await handler(match, body, url, req);
+      break;
+    }
+    const text = JSON.stringify(answer);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+    res.end(text);
+  };
+}

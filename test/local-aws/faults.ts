@@ -1,0 +1,113 @@
+// The test bed's knobs: AWS call faults, latency, and how instances and commands misbehave. Set through the
+// control endpoint; read by the front on every request.
+
+export interface FaultRule {
+  id: number;
+  /** Service from the credential scope (ec2, ssm, s3, …); any when absent. */
+  service?: string;
+  operation: string;
+  /** Fail from the nth matching call on (1 = the next one); count calls since the rule was set. */
+  nth: number;
+  /** How many calls fail, from the nth on. */
+  times: number;
+  /** An AWS error code, e.g. ThrottlingException; with no code, a bare HTTP status. */
+  code?: string;
+  status?: number;
+  message?: string;
+  /** Close the connection without an answer, as a reset would. */
+  reset?: boolean;
+  /** Delay before answering (or failing), in ms. */
+  latencyMs?: number;
+  seen: number;
+}
+
+export type CommandAction = 'hang' | 'fail' | 'terminate-instance';
+
+export interface CommandFault {
+  action: CommandAction;
+  /** Only a command whose script contains this text. */
+  match?: string;
+  /** For 'fail': the exit code and what the command prints on stderr. */
+  exitCode?: number;
+  stderr?: string;
+  /** For 'terminate-instance': how long after the command starts. */
+  afterMs?: number;
+}
+
+export interface Settings {
+  /** A running instance is Online this long after its launch time. */
+  onlineDelayMs: number;
+  /** GetCommandInvocation answers InvocationDoesNotExist this long after SendCommand. */
+  invocationDelayMs: number;
+  /** Pending → InProgress after this long. */
+  deliveryDelayMs: number;
+  /** Show the output so far while a command is InProgress. */
+  partialOutput: boolean;
+}
+
+// Default HTTP statuses of the error codes tests use, as AWS answers them.
+const STATUS: Record<string, number> = {
+  Throttling: 400,
+  ThrottlingException: 400,
+  RequestLimitExceeded: 503,
+  AccessDenied: 403,
+  AccessDeniedException: 403,
+  UnauthorizedOperation: 403,
+  InsufficientInstanceCapacity: 500,
+  InternalError: 500,
+  InternalFailure: 500,
+  ServiceUnavailable: 503,
+  SlowDown: 503,
+};
+
+export class Faults {
+  private rules: FaultRule[] = [];
+  private nextId = 1;
+  readonly neverOnline = new Set<string>();
+  readonly unreachableFileSystems = new Set<string>();
+  commandFaults: CommandFault[] = [];
+  settings: Settings;
+
+  constructor(settings: Settings) {
+    this.settings = settings;
+  }
+
+  addRule(rule: Omit<FaultRule, 'id' | 'seen' | 'nth' | 'times'> & { nth?: number; times?: number }): FaultRule {
+    const full: FaultRule = { nth: 1, times: 1, ...rule, id: this.nextId++, seen: 0 };
+    this.rules.push(full);
+    return full;
+  }
+
+  clear(): void {
+    this.rules = [];
+    this.commandFaults = [];
+    this.neverOnline.clear();
+    this.unreachableFileSystems.clear();
+  }
+
+  list(): FaultRule[] {
+    return this.rules;
+  }
+
+  /** The rule that applies to this call, counting the call against every matching rule. */
+  match(service: string, operation: string): FaultRule | undefined {
+    let hit: FaultRule | undefined;
+    for (const rule of this.rules) {
+      if (rule.operation !== operation || (rule.service !== undefined && rule.service !== service)) continue;
+      rule.seen++;
+      if (!hit && rule.seen >= rule.nth && rule.seen < rule.nth + rule.times) hit = rule;
+    }
+    return hit;
+  }
+
+  statusOf(rule: FaultRule): number {
+    return rule.status ?? (rule.code ? (STATUS[rule.code] ?? 400) : 500);
+  }
+
+  /** Takes the first command fault that applies to a script. */
+  takeCommandFault(script: string): CommandFault | undefined {
+    const index = this.commandFaults.findIndex((f) => f.match === undefined || script.includes(f.match));
+    if (index < 0) return undefined;
+    return this.commandFaults.splice(index, 1)[0];
+  }
+}

@@ -1,0 +1,173 @@
+// The front every AWS client reaches through AWS_ENDPOINT_URL. It routes by the service in the SigV4 credential
+// scope: SSM Run Command is answered here, everything else goes to moto unchanged. On the way it logs each call,
+// injects faults, checks OIDC tokens for STS, and notices instances that start or stop.
+import http from 'node:http';
+import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
+import type { Faults } from './faults.ts';
+import type { OidcIssuer } from './oidc.ts';
+import type { RequestLog } from './request-log.ts';
+import { type RunCommand, SsmError } from './ssm.ts';
+
+const SSM_OPERATIONS = new Set([
+  'SendCommand',
+  'GetCommandInvocation',
+  'ListCommandInvocations',
+  'ListCommands',
+  'CancelCommand',
+  'DescribeInstanceInformation',
+]);
+// Bodies small enough to read whole: every protocol but S3's object bodies.
+const BUFFERED = new Set(['ec2', 'iam', 'sts', 'ssm', 'elasticfilesystem']);
+
+export interface FrontHooks {
+  /** Control and OIDC requests under /__testbed/. */
+  control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer): Promise<void>;
+  /** After moto launched instances: their ids and the user data they were given. */
+  launched(ids: string[], userData: string | undefined): void;
+  /** After moto terminated or stopped instances. */
+  stopped(ids: string[]): void;
+}
+
+export interface FrontDeps {
+  motoEndpoint: string;
+  faults: Faults;
+  log: RequestLog;
+  ssm: RunCommand;
+  oidc: OidcIssuer;
+  hooks: FrontHooks;
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: http.ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+export function createFront(deps: FrontDeps): http.Server {
+  const { faults, log, ssm, oidc, hooks } = deps;
+  const moto = new URL(deps.motoEndpoint);
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://front');
+    if (url.pathname.startsWith('/__testbed/')) {
+      await hooks.control(req, res, url, await readBody(req));
+      return;
+    }
+    const service = /Credential=[^/,]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+    const buffered = BUFFERED.has(service ?? '') ? await readBody(req) : undefined;
+    const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
+    const done = log.start(request);
+
+    const rule = faults.match(request.service, request.operation);
+    if (rule?.latencyMs) await new Promise((r) => setTimeout(r, rule.latencyMs));
+    if (rule?.reset) {
+      done(0, 'fault');
+      req.socket.destroy();
+      return;
+    }
+    if (rule && (rule.code || rule.status)) {
+      const status = faults.statusOf(rule);
+      const code = rule.code ?? (status === 503 ? 'ServiceUnavailable' : 'InternalError');
+      const reply = errorReply(request.protocol, code, rule.message ?? `Injected by the test bed: ${code}`, status);
+      done(status, 'fault');
+      send(res, reply.status, reply.headers, reply.body);
+      return;
+    }
+
+    if (request.service === 'ssm' && SSM_OPERATIONS.has(request.operation)) {
+      await answerSsm(request, buffered, res, done);
+      return;
+    }
+    if (request.service === 'sts' && request.operation === 'AssumeRoleWithWebIdentity') {
+      const token = new URLSearchParams(buffered?.toString('utf8') ?? '').get('WebIdentityToken') ?? '';
+      const refusal = oidc.refusal(token);
+      if (refusal) {
+        const reply = errorReply('query', refusal.code, refusal.message, 400);
+        done(400, 'testbed');
+        send(res, reply.status, reply.headers, reply.body);
+        return;
+      }
+    }
+    await forward(req, res, request, buffered, done);
+  }
+
+  async function answerSsm(
+    request: AwsRequest,
+    body: Buffer | undefined,
+    res: http.ServerResponse,
+    done: (status: number, by: 'testbed') => void,
+  ): Promise<void> {
+    try {
+      const input = JSON.parse(body?.toString('utf8') || '{}') as Record<string, unknown>;
+      const output = await ssm.handle(request.operation, input);
+      done(200, 'testbed');
+      send(res, 200, { 'content-type': 'application/x-amz-json-1.1' }, JSON.stringify(output));
+    } catch (error) {
+      const e = error instanceof SsmError ? error : new SsmError('InternalServerError', String(error), 500);
+      const reply = errorReply('json', e.code, e.message, e.status);
+      done(reply.status, 'testbed');
+      send(res, reply.status, reply.headers, reply.body);
+    }
+  }
+
+  async function forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    request: AwsRequest,
+    body: Buffer | undefined,
+    done: (status: number, by: 'moto') => void,
+  ): Promise<void> {
+    const watchInstances =
+      request.service === 'ec2' && ['RunInstances', 'TerminateInstances', 'StopInstances'].includes(request.operation);
+    await new Promise<void>((resolve) => {
+      const upstream = http.request(
+        { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          done(up.statusCode ?? 502, 'moto');
+          if (!watchInstances) {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            up.pipe(res);
+            up.on('end', resolve);
+            return;
+          }
+          void readBody(up).then((answer) => {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.end(answer);
+            if ((up.statusCode ?? 500) < 300) noticeInstances(request.operation, body, answer.toString('utf8'));
+            resolve();
+          });
+        },
+      );
+      upstream.on('error', (error) => {
+        done(502, 'moto');
+        if (!res.headersSent) send(res, 502, { 'content-type': 'text/plain' }, `moto did not answer: ${error.message}`);
+        resolve();
+      });
+      if (body) upstream.end(body);
+      else req.pipe(upstream);
+    });
+  }
+
+  function noticeInstances(operation: string, body: Buffer | undefined, answer: string): void {
+    const form = new URLSearchParams(body?.toString('utf8') ?? '');
+    if (operation === 'RunInstances') {
+      const ids = [...answer.matchAll(/<instanceId>(i-[0-9a-f]+)<\/instanceId>/g)].map((m) => m[1] ?? '');
+      const userData = form.get('UserData');
+      hooks.launched(ids, userData ? Buffer.from(userData, 'base64').toString('utf8') : undefined);
+    } else {
+      hooks.stopped([...form.entries()].filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v));
+    }
+  }
+
+  return http.createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { 'content-type': 'text/plain' }, `test bed error: ${String(error)}`);
+      else res.destroy();
+    });
+  });
+}

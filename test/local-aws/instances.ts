@@ -1,0 +1,59 @@
+// Which EC2 instances exist, as moto knows them, and which of them SSM would see Online.
+import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import type { Faults } from './faults.ts';
+
+export interface InstanceView {
+  id: string;
+  state: string;
+  launchTime: Date;
+  privateIp: string;
+  online: boolean;
+}
+
+export class Instances {
+  private readonly ec2: EC2Client;
+  private readonly faults: Faults;
+
+  constructor(motoEndpoint: string, region: string, faults: Faults) {
+    this.ec2 = new EC2Client({
+      endpoint: motoEndpoint,
+      region,
+      credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+    });
+    this.faults = faults;
+  }
+
+  async list(ids?: string[]): Promise<InstanceView[]> {
+    const views: InstanceView[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.ec2.send(
+        new DescribeInstancesCommand({ ...(ids?.length ? { InstanceIds: ids } : {}), NextToken: token }),
+      );
+      for (const reservation of page.Reservations ?? []) {
+        for (const i of reservation.Instances ?? []) {
+          if (!i.InstanceId) continue;
+          const state = i.State?.Name ?? 'unknown';
+          const launchTime = i.LaunchTime ?? new Date(0);
+          const online =
+            state === 'running' &&
+            !this.faults.neverOnline.has(i.InstanceId) &&
+            Date.now() - launchTime.getTime() >= this.faults.settings.onlineDelayMs;
+          views.push({ id: i.InstanceId, state, launchTime, privateIp: i.PrivateIpAddress ?? '', online });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return views;
+  }
+
+  /** Known instances by id; ids moto does not know are simply absent. */
+  async byId(ids: string[]): Promise<Map<string, InstanceView>> {
+    const views = await Promise.all(ids.map((id) => this.list([id]).catch(() => [] as InstanceView[])));
+    return new Map(views.flat().map((view) => [view.id, view]));
+  }
+
+  async terminate(id: string): Promise<void> {
+    await this.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+  }
+}

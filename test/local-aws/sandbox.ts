@@ -1,0 +1,134 @@
+// Runs shell scripts as a test bed instance: bash as root, in a private mount namespace, with the instance's own
+// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/, and shims for mount, shutdown and dnf.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const HERE = import.meta.dirname;
+
+export interface SandboxProcess {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Kills the whole process tree of the script. */
+  kill(): void;
+}
+
+/** Python 3.9, the python3 of Amazon Linux 2023, from pyenv where it is installed; else the machine's python3. */
+function findPython39(): string {
+  const root = process.env.PYENV_ROOT ?? path.join(os.homedir(), '.pyenv');
+  const versions = path.join(root, 'versions');
+  const found = fs.existsSync(versions)
+    ? fs
+        .readdirSync(versions)
+        .filter((v) => /^3\.9\.\d+$/.test(v))
+        .map((v) => path.join(versions, v, 'bin', 'python3.9'))
+        .find((p) => fs.existsSync(p))
+    : undefined;
+  return found ?? execFileSync('bash', ['-c', 'command -v python3'], { encoding: 'utf8' }).trim();
+}
+
+export class Sandboxes {
+  readonly shims: string;
+  readonly efsRoot: string;
+  private readonly stateDir: string;
+
+  constructor(stateDir: string) {
+    this.stateDir = stateDir;
+    this.efsRoot = path.join(stateDir, 'efs');
+    this.shims = path.join(stateDir, 'shims');
+    fs.mkdirSync(this.efsRoot, { recursive: true });
+    fs.mkdirSync(path.join(this.efsRoot, '.access-points'), { recursive: true });
+    fs.mkdirSync(path.join(this.efsRoot, '.unreachable'), { recursive: true });
+    fs.mkdirSync(this.shims, { recursive: true });
+    for (const name of fs.readdirSync(path.join(HERE, 'sandbox/bin'))) {
+      fs.copyFileSync(path.join(HERE, 'sandbox/bin', name), path.join(this.shims, name));
+      fs.chmodSync(path.join(this.shims, name), 0o755);
+    }
+    const python = findPython39();
+    for (const name of ['python3', 'python3.9']) {
+      fs.rmSync(path.join(this.shims, name), { force: true });
+      fs.symlinkSync(python, path.join(this.shims, name));
+    }
+  }
+
+  dir(instanceId: string): string {
+    return path.join(this.stateDir, 'instances', instanceId);
+  }
+
+  /** Mirrors the file systems and access points moto knows into the directories the mount shim reads. */
+  syncFileSystems(
+    fileSystems: string[],
+    accessPoints: {
+      id: string;
+      fs: string;
+      root: string;
+      uid?: number | undefined;
+      gid?: number | undefined;
+      perms?: string | undefined;
+    }[],
+  ): void {
+    for (const id of fileSystems) fs.mkdirSync(path.join(this.efsRoot, id), { recursive: true });
+    for (const ap of accessPoints) {
+      const line = [ap.fs, ap.root || '/', ap.uid ?? '-', ap.gid ?? '-', ap.perms ?? '-'].join(' ');
+      fs.writeFileSync(path.join(this.efsRoot, '.access-points', ap.id), `${line}\n`);
+    }
+  }
+
+  setUnreachable(fileSystemId: string, unreachable: boolean): void {
+    const flag = path.join(this.efsRoot, '.unreachable', fileSystemId);
+    if (unreachable) fs.writeFileSync(flag, '');
+    else fs.rmSync(flag, { force: true });
+  }
+
+  /** Writes the script where the SSM agent would and starts it. */
+  run(instanceId: string, scriptPath: string, script: string, workingDirectory: string | undefined): SandboxProcess {
+    const sandbox = this.dir(instanceId);
+    for (const sub of ['mnt', 'tmp', 'root']) fs.mkdirSync(path.join(sandbox, sub), { recursive: true });
+    const file = path.join(sandbox, scriptPath);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, script, { mode: 0o700 });
+    const workdir = workingDirectory ? path.join(sandbox, workingDirectory) : path.dirname(file);
+    fs.mkdirSync(workdir, { recursive: true });
+    const child = spawn(
+      'unshare',
+      ['-m', '--propagation', 'private', '--', 'bash', path.join(HERE, 'sandbox/enter.sh'), sandbox, workdir, file],
+      {
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: `${this.shims}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+          HOME: path.join(sandbox, 'root'),
+          TMPDIR: path.join(sandbox, 'tmp'),
+          LANG: 'C.UTF-8',
+          USER: 'root',
+          EFSYNC_TESTBED_EFS: this.efsRoot,
+          EFSYNC_TESTBED_SANDBOX: sandbox,
+          EFSYNC_TESTBED_INSTANCE: instanceId,
+        },
+      },
+    );
+    // The script has ended when bash exits; output is drained until its pipes close, or briefly if a background
+    // process it left behind still holds them.
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.on('exit', (code, signal) => setTimeout(() => resolve({ code, signal }), 500).unref());
+      child.on('close', (code, signal) => resolve({ code, signal }));
+      child.on('error', () => resolve({ code: 127, signal: null }));
+    });
+    const kill = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+    };
+    return { child, done, kill };
+  }
+
+  /** A shutdown the instance asked for: the time (ms) it is due, if any. */
+  shutdownDue(instanceId: string): number | undefined {
+    try {
+      return Number(fs.readFileSync(path.join(this.dir(instanceId), 'shutdown'), 'utf8').trim()) * 1000;
+    } catch {
+      return undefined;
+    }
+  }
+}

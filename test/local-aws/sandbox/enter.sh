@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs a script as an EC2 instance of the test bed would: as root, in a private mount namespace (the caller
+# starts this under `unshare -m`) where /mnt is the instance's own, so EFS mounts land in its sandbox.
+# Usage: enter.sh SANDBOX WORKDIR SCRIPT
+set -euo pipefail
+sandbox=$1 workdir=$2 script=$3
+mkdir -p "$sandbox/mnt" "$sandbox/tmp" "$sandbox/root"
+mount --make-rprivate / 2>/dev/null || true
+/usr/bin/mount --bind "$sandbox/mnt" /mnt
+cd "$workdir"
+exec bash "$script"

@@ -1,0 +1,376 @@
+// SSM Run Command as AWS behaves (aws-mechanics.md 1.1-1.5): AWS-RunShellScript really runs, in the instance's
+// sandbox; statuses, the InvocationDoesNotExist window, output caps, execution timeouts and cancellation.
+import { randomUUID } from 'node:crypto';
+import type { Faults } from './faults.ts';
+import type { Instances } from './instances.ts';
+import type { Sandboxes, SandboxProcess } from './sandbox.ts';
+
+const STDOUT_CAP = 24_000;
+const STDERR_CAP = 8_000;
+const PLUGIN = 'aws:runShellScript';
+
+type Status = 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled' | 'Cancelling';
+
+interface Invocation {
+  commandId: string;
+  instanceId: string;
+  status: Status;
+  statusDetails: string;
+  responseCode: number;
+  stdout: string;
+  stderr: string;
+  requestedAt: Date;
+  visibleAt: number;
+  startedAt?: Date;
+  endedAt?: Date;
+  process?: SandboxProcess | undefined;
+  timer?: NodeJS.Timeout;
+  /** The instance went away mid-command: no result will ever come back. */
+  lost?: boolean;
+}
+
+interface Command {
+  commandId: string;
+  documentName: string;
+  comment: string;
+  parameters: Record<string, string[]>;
+  instanceIds: string[];
+  requestedAt: Date;
+  timeoutSeconds: number;
+  invocations: Invocation[];
+}
+
+export class SsmError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, message: string, status = 400) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+const TERMINAL = new Set<Status>(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+const epoch = (date: Date | undefined) => (date ? date.getTime() / 1000 : undefined);
+
+export class RunCommand {
+  private readonly commands = new Map<string, Command>();
+  private readonly instances: Instances;
+  private readonly sandboxes: Sandboxes;
+  private readonly faults: Faults;
+  private readonly beforeRun: () => Promise<void>;
+
+  constructor(instances: Instances, sandboxes: Sandboxes, faults: Faults, beforeRun: () => Promise<void>) {
+    this.instances = instances;
+    this.sandboxes = sandboxes;
+    this.faults = faults;
+    this.beforeRun = beforeRun;
+  }
+
+  async handle(operation: string, input: Record<string, unknown>): Promise<unknown> {
+    switch (operation) {
+      case 'SendCommand':
+        return this.send(input);
+      case 'GetCommandInvocation':
+        return this.getInvocation(input);
+      case 'ListCommandInvocations':
+        return this.listInvocations(input);
+      case 'ListCommands':
+        return this.listCommands(input);
+      case 'CancelCommand':
+        return this.cancel(input);
+      case 'DescribeInstanceInformation':
+        return this.describeInstanceInformation(input);
+      default:
+        throw new SsmError('InvalidAction', `The test bed does not answer ${operation}`);
+    }
+  }
+
+  /** Stops every running script, for shutdown of the test bed. */
+  stopAll(): void {
+    for (const command of this.commands.values()) for (const inv of command.invocations) inv.process?.kill();
+  }
+
+  /** Kills the scripts of an instance that is gone; SSM then never hears back from it. */
+  instanceGone(instanceId: string): void {
+    for (const command of this.commands.values()) {
+      for (const inv of command.invocations) {
+        if (inv.instanceId === instanceId && !TERMINAL.has(inv.status)) {
+          inv.lost = true;
+          inv.process?.kill();
+          inv.process = undefined;
+        }
+      }
+    }
+  }
+
+  private async send(input: Record<string, unknown>): Promise<unknown> {
+    const documentName = String(input.DocumentName ?? '');
+    if (documentName !== 'AWS-RunShellScript') {
+      throw new SsmError('InvalidDocument', `Document ${documentName} does not exist in the test bed.`);
+    }
+    const parameters = (input.Parameters ?? {}) as Record<string, string[]>;
+    const commands = parameters.commands;
+    if (!Array.isArray(commands) || commands.length === 0) {
+      throw new SsmError('InvalidParameters', 'Parameter "commands" is required and needs at least one item.');
+    }
+    const executionTimeout = Number(parameters.executionTimeout?.[0] ?? '3600');
+    if (!Number.isInteger(executionTimeout) || executionTimeout < 1 || executionTimeout > 172800) {
+      throw new SsmError('InvalidParameters', 'Parameter "executionTimeout" must be 1 to 172800 seconds.');
+    }
+    const size = JSON.stringify(parameters).length;
+    if (size > 64 * 1024) throw new SsmError('MaxDocumentSizeExceeded', 'The size limit of a document is 64 KB.');
+    const instanceIds = (input.InstanceIds ?? []) as string[];
+    if (instanceIds.length === 0 || instanceIds.length > 50) {
+      throw new SsmError('InvalidInstanceId', 'Specify 1 to 50 instance ids.');
+    }
+    const known = await this.instances.byId(instanceIds);
+    const notOnline = instanceIds.filter((id) => !known.get(id)?.online);
+    if (notOnline.length > 0) {
+      throw new SsmError(
+        'InvalidInstanceId',
+        `Instances [[${notOnline.join(', ')}]] not in a valid state for account 123456789012`,
+      );
+    }
+    const now = new Date();
+    const command: Command = {
+      commandId: randomUUID(),
+      documentName,
+      comment: String(input.Comment ?? ''),
+      parameters,
+      instanceIds,
+      requestedAt: now,
+      timeoutSeconds: Number(input.TimeoutSeconds ?? 3600),
+      invocations: [],
+    };
+    for (const instanceId of instanceIds) {
+      const inv: Invocation = {
+        commandId: command.commandId,
+        instanceId,
+        status: 'Pending',
+        statusDetails: 'Pending',
+        responseCode: -1,
+        stdout: '',
+        stderr: '',
+        requestedAt: now,
+        visibleAt: Date.now() + this.faults.settings.invocationDelayMs,
+      };
+      command.invocations.push(inv);
+      setTimeout(() => void this.start(command, inv, executionTimeout), this.faults.settings.deliveryDelayMs).unref();
+    }
+    this.commands.set(command.commandId, command);
+    return { Command: this.commandView(command) };
+  }
+
+  private async start(command: Command, inv: Invocation, executionTimeout: number): Promise<void> {
+    if (inv.status !== 'Pending') return;
+    await this.beforeRun();
+    const script = `${(command.parameters.commands ?? []).join('\n')}\n`;
+    const fault = this.faults.takeCommandFault(script);
+    const body =
+      fault?.action === 'hang'
+        ? 'while :; do sleep 1; done\n'
+        : fault?.action === 'fail'
+          ? `echo ${shellQuote(fault.stderr ?? 'failed by the test bed')} >&2\nexit ${fault.exitCode ?? 1}\n`
+          : script;
+    const scriptPath = `var/lib/amazon/ssm/${inv.instanceId}/document/orchestration/${command.commandId}/awsrunShellScript/0.awsrunShellScript/_script.sh`;
+    inv.status = 'InProgress';
+    inv.statusDetails = 'InProgress';
+    inv.startedAt = new Date();
+    const proc = this.sandboxes.run(
+      inv.instanceId,
+      scriptPath,
+      body,
+      command.parameters.workingDirectory?.[0] || undefined,
+    );
+    inv.process = proc;
+    proc.child.stdout?.on('data', (chunk: Buffer) => {
+      if (inv.stdout.length < STDOUT_CAP) inv.stdout = (inv.stdout + chunk.toString('utf8')).slice(0, STDOUT_CAP);
+    });
+    proc.child.stderr?.on('data', (chunk: Buffer) => {
+      if (inv.stderr.length < STDERR_CAP) inv.stderr = (inv.stderr + chunk.toString('utf8')).slice(0, STDERR_CAP);
+    });
+    inv.timer = setTimeout(() => {
+      // The agent kills the script's process tree at executionTimeout; an instance that is gone never answers, and
+      // SSM gives up on it at the same deadline.
+      if (TERMINAL.has(inv.status)) return;
+      inv.process?.kill();
+      this.finish(inv, 'TimedOut', inv.lost ? 'DeliveryTimedOut' : 'ExecutionTimedOut', -1);
+    }, executionTimeout * 1000);
+    inv.timer.unref();
+    if (fault?.action === 'terminate-instance') {
+      setTimeout(
+        () => void this.instances.terminate(inv.instanceId).then(() => this.instanceGone(inv.instanceId)),
+        fault.afterMs ?? 0,
+      ).unref();
+    }
+    const { code, signal } = await proc.done;
+    if (inv.process !== proc || TERMINAL.has(inv.status)) return; // cancelled, timed out, or the instance is gone
+    inv.process = undefined;
+    if (signal) return; // killed from outside: the agent is gone with the instance, so no result ever arrives
+    const exitCode = code ?? -1;
+    this.finish(inv, exitCode === 0 ? 'Success' : 'Failed', exitCode === 0 ? 'Success' : 'Failed', exitCode);
+  }
+
+  private finish(inv: Invocation, status: Status, details: string, responseCode: number): void {
+    inv.status = status;
+    inv.statusDetails = details;
+    inv.responseCode = responseCode;
+    inv.endedAt = new Date();
+    if (inv.timer) clearTimeout(inv.timer);
+  }
+
+  private visible(commandId: unknown, instanceId: unknown): Invocation | undefined {
+    const inv = this.commands.get(String(commandId))?.invocations.find((i) => i.instanceId === instanceId);
+    return inv && Date.now() >= inv.visibleAt ? inv : undefined;
+  }
+
+  private getInvocation(input: Record<string, unknown>): unknown {
+    const inv = this.visible(input.CommandId, input.InstanceId);
+    if (!inv)
+      throw new SsmError(
+        'InvocationDoesNotExist',
+        "The command ID and managed node ID you specified didn't match any invocations.",
+      );
+    const command = this.commands.get(inv.commandId);
+    const showOutput = TERMINAL.has(inv.status) || this.faults.settings.partialOutput;
+    return {
+      CommandId: inv.commandId,
+      InstanceId: inv.instanceId,
+      Comment: command?.comment ?? '',
+      DocumentName: command?.documentName,
+      PluginName: PLUGIN,
+      ResponseCode: inv.responseCode,
+      ExecutionStartDateTime: inv.startedAt?.toISOString() ?? '',
+      ExecutionElapsedTime: inv.startedAt
+        ? `PT${(((inv.endedAt ?? new Date()).getTime() - inv.startedAt.getTime()) / 1000).toFixed(3)}S`
+        : '',
+      ExecutionEndDateTime: inv.endedAt?.toISOString() ?? '',
+      Status: inv.status,
+      StatusDetails: inv.statusDetails,
+      StandardOutputContent: showOutput ? inv.stdout : '',
+      StandardOutputUrl: '',
+      StandardErrorContent: showOutput ? inv.stderr : '',
+      StandardErrorUrl: '',
+      CloudWatchOutputConfig: { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false },
+    };
+  }
+
+  private listInvocations(input: Record<string, unknown>): unknown {
+    const invocations = [...this.commands.values()]
+      .filter((c) => input.CommandId === undefined || c.commandId === input.CommandId)
+      .flatMap((c) => c.invocations.map((inv) => ({ c, inv })))
+      .filter(
+        ({ inv }) =>
+          Date.now() >= inv.visibleAt && (input.InstanceId === undefined || inv.instanceId === input.InstanceId),
+      )
+      .map(({ c, inv }) => ({
+        CommandId: inv.commandId,
+        InstanceId: inv.instanceId,
+        Comment: c.comment,
+        DocumentName: c.documentName,
+        RequestedDateTime: epoch(inv.requestedAt),
+        Status: inv.status,
+        StatusDetails: inv.statusDetails,
+        ...(input.Details === true && {
+          CommandPlugins: [
+            {
+              Name: PLUGIN,
+              Status: inv.status,
+              StatusDetails: inv.statusDetails,
+              ResponseCode: inv.responseCode,
+              ResponseStartDateTime: epoch(inv.startedAt),
+              ResponseFinishDateTime: epoch(inv.endedAt),
+              Output: TERMINAL.has(inv.status) ? inv.stdout.slice(0, 2500) : '',
+            },
+          ],
+        }),
+      }));
+    return { CommandInvocations: invocations };
+  }
+
+  private listCommands(input: Record<string, unknown>): unknown {
+    const commands = [...this.commands.values()].filter(
+      (c) =>
+        (input.CommandId === undefined || c.commandId === input.CommandId) &&
+        (input.InstanceId === undefined || c.instanceIds.includes(String(input.InstanceId))),
+    );
+    if (input.CommandId !== undefined && commands.length === 0)
+      throw new SsmError('InvalidCommandId', 'Invalid command id.');
+    return { Commands: commands.map((c) => this.commandView(c)) };
+  }
+
+  private commandView(c: Command): Record<string, unknown> {
+    const statuses = c.invocations.map((i) => i.status);
+    const done = statuses.filter((s) => TERMINAL.has(s)).length;
+    const status: Status = statuses.every((s) => s === 'Success')
+      ? 'Success'
+      : done < statuses.length
+        ? statuses.some((s) => s !== 'Pending')
+          ? 'InProgress'
+          : 'Pending'
+        : (statuses.find((s) => s !== 'Success') ?? 'Failed');
+    return {
+      CommandId: c.commandId,
+      DocumentName: c.documentName,
+      Comment: c.comment,
+      Parameters: c.parameters,
+      InstanceIds: c.instanceIds,
+      RequestedDateTime: epoch(c.requestedAt),
+      ExpiresAfter: epoch(new Date(c.requestedAt.getTime() + c.timeoutSeconds * 1000)),
+      Status: status,
+      StatusDetails: status,
+      TimeoutSeconds: c.timeoutSeconds,
+      TargetCount: c.invocations.length,
+      CompletedCount: done,
+      ErrorCount: statuses.filter((s) => s === 'Failed').length,
+      DeliveryTimedOutCount: 0,
+    };
+  }
+
+  private cancel(input: Record<string, unknown>): unknown {
+    const command = this.commands.get(String(input.CommandId));
+    if (!command) throw new SsmError('InvalidCommandId', 'Invalid command id.');
+    const only = input.InstanceIds as string[] | undefined;
+    for (const inv of command.invocations) {
+      if (TERMINAL.has(inv.status) || (only?.length && !only.includes(inv.instanceId))) continue;
+      inv.process?.kill();
+      this.finish(inv, 'Cancelled', 'Cancelled', -1);
+    }
+    return {};
+  }
+
+  private async describeInstanceInformation(input: Record<string, unknown>): Promise<unknown> {
+    const filters = [
+      ...((input.InstanceInformationFilterList ?? []) as { key: string; valueSet: string[] }[]).map((f) => ({
+        Key: f.key,
+        Values: f.valueSet,
+      })),
+      ...((input.Filters ?? []) as { Key: string; Values: string[] }[]),
+    ];
+    const ids = filters.find((f) => f.Key === 'InstanceIds')?.Values;
+    const ping = filters.find((f) => f.Key === 'PingStatus')?.Values;
+    const views = ids ? [...(await this.instances.byId(ids)).values()] : await this.instances.list();
+    const list = views
+      .filter((v) => v.online && (!ping || ping.includes('Online')))
+      .map((v) => ({
+        InstanceId: v.id,
+        PingStatus: 'Online',
+        LastPingDateTime: Date.now() / 1000,
+        AgentVersion: '3.3.1142.0',
+        IsLatestVersion: true,
+        PlatformType: 'Linux',
+        PlatformName: 'Amazon Linux',
+        PlatformVersion: '2023',
+        ResourceType: 'EC2Instance',
+        IPAddress: v.privateIp,
+        ComputerName: `ip-${v.privateIp.replace(/\./g, '-')}.ec2.internal`,
+        AssociationStatus: 'Success',
+      }));
+    return { InstanceInformationList: list };
+  }
+}
+
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

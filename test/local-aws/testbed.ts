@@ -1,0 +1,152 @@
+// Puts the test bed together: moto, the front on its own port, the seeded account, and the instance lifecycle
+// (user data at launch, shutdown requests, terminated instances).
+import fs from 'node:fs';
+import type http from 'node:http';
+import path from 'node:path';
+import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, EFSClient } from '@aws-sdk/client-efs';
+import { createControl } from './control.ts';
+import { Faults, type Settings } from './faults.ts';
+import { createFront } from './front.ts';
+import { Instances } from './instances.ts';
+import { freePort, startMoto } from './moto.ts';
+import { OidcIssuer } from './oidc.ts';
+import { RequestLog } from './request-log.ts';
+import { Sandboxes } from './sandbox.ts';
+import { type Seeded, seed } from './seed.ts';
+import { RunCommand } from './ssm.ts';
+
+export interface TestbedInfo extends Seeded {
+  endpoint: string;
+  region: string;
+  oidcUrl: string;
+  oidcToken: string;
+  stateDir: string;
+  controlUrl: string;
+  motoEndpoint: string;
+}
+
+export interface TestbedOptions {
+  stateDir: string;
+  region?: string;
+  port?: number;
+  settings?: Partial<Settings>;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  onlineDelayMs: 2000,
+  invocationDelayMs: 500,
+  deliveryDelayMs: 200,
+  partialOutput: true,
+};
+
+export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {
+  const region = options.region ?? 'us-east-1';
+  const stateDir = path.resolve(options.stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const moto = await startMoto(path.join(stateDir, 'moto.log'));
+  try {
+    const faults = new Faults({ ...DEFAULT_SETTINGS, ...options.settings });
+    const log = new RequestLog();
+    const oidc = new OidcIssuer();
+    const instances = new Instances(moto.endpoint, region, faults);
+    const sandboxes = new Sandboxes(stateDir);
+    const efs = new EFSClient({
+      endpoint: moto.endpoint,
+      region,
+      credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+    });
+    const syncFileSystems = async () => {
+      const systems = (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
+      const points = (await efs.send(new DescribeAccessPointsCommand({}))).AccessPoints ?? [];
+      sandboxes.syncFileSystems(
+        systems.map((s) => s.FileSystemId ?? ''),
+        points.map((p) => ({
+          id: p.AccessPointId ?? '',
+          fs: p.FileSystemId ?? '',
+          root: p.RootDirectory?.Path ?? '/',
+          ...(p.RootDirectory?.CreationInfo && {
+            uid: p.RootDirectory.CreationInfo.OwnerUid,
+            gid: p.RootDirectory.CreationInfo.OwnerGid,
+            perms: p.RootDirectory.CreationInfo.Permissions,
+          }),
+        })),
+      );
+    };
+    const ssm = new RunCommand(instances, sandboxes, faults, syncFileSystems);
+    const running = new Set<string>();
+
+    const front: http.Server = createFront({
+      motoEndpoint: moto.endpoint,
+      faults,
+      log,
+      ssm,
+      oidc,
+      hooks: {
+        control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
+        launched(ids, userData) {
+          for (const id of ids) {
+            running.add(id);
+            // cloud-init runs a user data script once, as root, at first boot.
+            if (userData?.startsWith('#!')) {
+              const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined);
+              const out = fs.createWriteStream(path.join(sandboxes.dir(id), 'cloud-init-output.log'));
+              proc.child.stdout?.pipe(out);
+              proc.child.stderr?.pipe(out);
+            }
+          }
+        },
+        stopped(ids) {
+          for (const id of ids) {
+            running.delete(id);
+            ssm.instanceGone(id);
+          }
+        },
+      },
+    });
+    // An instance that asked for a shutdown is terminated when it is due (InstanceInitiatedShutdownBehavior=terminate).
+    const ticker = setInterval(() => {
+      for (const id of running) {
+        const due = sandboxes.shutdownDue(id);
+        if (due !== undefined && due <= Date.now()) {
+          running.delete(id);
+          void instances.terminate(id).then(
+            () => ssm.instanceGone(id),
+            () => {},
+          );
+        }
+      }
+    }, 1000);
+    ticker.unref();
+
+    const port = options.port ?? (await freePort());
+    await new Promise<void>((resolve, reject) => {
+      front.once('error', reject);
+      front.listen(port, '127.0.0.1', resolve);
+    });
+    const endpoint = `http://127.0.0.1:${port}`;
+    const seeded = await seed(moto.endpoint, region);
+    await syncFileSystems();
+    const info: TestbedInfo = {
+      endpoint,
+      region,
+      oidcUrl: `${endpoint}/__testbed/oidc/token?api-version=2.0`,
+      oidcToken: oidc.requestToken,
+      ...seeded,
+      stateDir,
+      controlUrl: `${endpoint}/__testbed`,
+      motoEndpoint: moto.endpoint,
+    };
+    const stop = async () => {
+      clearInterval(ticker);
+      ssm.stopAll();
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+      efs.destroy();
+      await moto.stop();
+    };
+    return { info, stop };
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
+}

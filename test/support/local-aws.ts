@@ -1,0 +1,98 @@
+// Real SDK v3 clients pointed at a running test bed, and the steps most tests need.
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  GetParameterCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { LocalAws } from '../local-aws/client.ts';
+
+export function clients(aws: LocalAws, maxAttempts = 3) {
+  const config = {
+    endpoint: aws.info.endpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts,
+  };
+  return { config, ec2: new EC2Client(config), ssm: new SSMClient(config) };
+}
+
+export async function launch(aws: LocalAws, userData?: string): Promise<string> {
+  const { ec2, ssm } = clients(aws);
+  const ami = await ssm.send(
+    new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
+  );
+  const run = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: ami.Parameter?.Value,
+      InstanceType: 't3.small',
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: aws.info.subnetIds[0],
+      SecurityGroupIds: [aws.info.instanceSecurityGroupId],
+      IamInstanceProfile: { Name: aws.info.instanceProfile },
+      ...(userData && { UserData: Buffer.from(userData).toString('base64') }),
+    }),
+  );
+  return run.Instances?.[0]?.InstanceId ?? '';
+}
+
+export async function waitOnline(aws: LocalAws, instanceId: string, timeoutMs = 20_000): Promise<void> {
+  const { ssm } = clients(aws);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const info = await ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
+    );
+    if (info.InstanceInformationList?.[0]?.PingStatus === 'Online') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${instanceId} did not come Online`);
+}
+
+export async function launchOnline(aws: LocalAws): Promise<string> {
+  const id = await launch(aws);
+  await waitOnline(aws, id);
+  return id;
+}
+
+export async function sendScript(
+  aws: LocalAws,
+  instanceId: string,
+  commands: string[],
+  executionTimeout = '600',
+): Promise<string> {
+  const { ssm } = clients(aws);
+  const sent = await ssm.send(
+    new SendCommandCommand({
+      InstanceIds: [instanceId],
+      DocumentName: 'AWS-RunShellScript',
+      Parameters: { commands, executionTimeout: [executionTimeout] },
+    }),
+  );
+  return sent.Command?.CommandId ?? '';
+}
+
+/** Polls until the invocation leaves Pending/InProgress (tolerating InvocationDoesNotExist at first). */
+export async function waitDone(
+  aws: LocalAws,
+  commandId: string,
+  instanceId: string,
+  timeoutMs = 30_000,
+): Promise<GetCommandInvocationCommandOutput> {
+  const { ssm } = clients(aws);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
+      if (!['Pending', 'InProgress', 'Delayed'].includes(inv.Status ?? '')) return inv;
+    } catch (error) {
+      if ((error as Error).name !== 'InvocationDoesNotExist') throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`command ${commandId} did not finish`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
