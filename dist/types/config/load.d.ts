@@ -1,0 +1,18 @@
+import { type InputValues, type LabelStyle } from './inputs.js';
+import type { Config } from './types.js';
+export interface LoadOptions {
+    /** What the user set; anything left out takes the efsync.yaml key, then the default. */
+    inputs: InputValues;
+    style: LabelStyle;
+    workspace: string;
+    env: Readonly<Record<string, string | undefined>>;
+    today?: Date;
+}
+export interface LoadedConfig {
+    config: Config;
+    /** Things to fix soon, e.g. a deprecated runtime: shown as warnings. */
+    warnings: string[];
+    /** How an efsync.yaml key was taken: shown as plain log lines. */
+    notices: string[];
+}
+export declare function loadConfig(options: LoadOptions): LoadedConfig;

@@ -1,0 +1,75 @@
+/** The typed configuration every entry point (action, CLI, API) builds once and hands to the engine. */
+export declare const MODES: readonly ["sync", "rollback", "sweep"];
+export type Mode = (typeof MODES)[number];
+export declare const ARCHITECTURES: readonly ["x86_64", "arm64"];
+export type Architecture = (typeof ARCHITECTURES)[number];
+export declare const INSTALLERS: readonly ["auto", "pip", "uv"];
+export type Installer = (typeof INSTALLERS)[number];
+export interface AwsConfig {
+    /** Resolved from the input, the efsync.yaml, or AWS_REGION / AWS_DEFAULT_REGION. */
+    region: string;
+    roleToAssume?: string;
+    roleSessionName: string;
+    roleDurationSeconds: number;
+    audience: string;
+    /** A named profile from efsync.yaml (`aws_profile`); used by the CLI and API through the SDK default chain. */
+    profile?: string;
+}
+export interface FileSystemConfig {
+    id: string;
+    accessPointId?: string;
+    subnetId?: string;
+    securityGroupIds: string[];
+    instanceProfile: string;
+    /** Tried in order: the next one is used when EC2 has no capacity for the previous. */
+    instanceTypes: string[];
+    lambdaMountPath: string;
+}
+export interface DepsSource {
+    /** Workspace-relative path of the requirements file. */
+    requirements: string;
+    pythonVersion: string;
+    architecture: Architecture;
+    target: string;
+    pipArgs: string[];
+    installer: Installer;
+}
+export interface LocalSource {
+    /** Workspace-relative directory. */
+    dir: string;
+    target: string;
+}
+export interface S3Location {
+    bucket: string;
+    /** Empty, or ends with '/'. */
+    prefix: string;
+}
+export interface S3Source {
+    source: S3Location;
+    target: string;
+}
+export interface StagingConfig {
+    bucket?: string;
+    /** Empty, or ends with '/'. */
+    prefix: string;
+}
+export interface Config {
+    mode: Mode;
+    /** Absolute path that every workspace-relative path is resolved against and confined to. */
+    workspace: string;
+    aws: AwsConfig;
+    fileSystem: FileSystemConfig;
+    deps?: DepsSource;
+    local?: LocalSource;
+    s3?: S3Source;
+    staging: StagingConfig;
+    delete: boolean;
+    keepReleases: number;
+    force: boolean;
+    dryRun: boolean;
+    timeoutMinutes: number;
+    /** Workspace-relative path of the efsync.yaml the configuration came from, if any. */
+    configFile?: string;
+}
+/** The three kinds of content, in the order they are planned and reported. */
+export type TargetKind = 'pip' | 'local' | 's3';

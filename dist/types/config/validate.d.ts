@@ -1,0 +1,6 @@
+import type { InputName } from './inputs.js';
+import { Problems } from './problems.js';
+import type { Config } from './types.js';
+export type Labels = (name: InputName) => string;
+/** Returns the warnings a valid Config deserves; throws a ConfigError that lists every problem. */
+export declare function validateConfig(config: Config, label: Labels, today?: Date, problems?: Problems): string[];

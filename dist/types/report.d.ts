@@ -1,0 +1,10 @@
+/** How the engine talks to whoever runs it: the action's log groups, or a terminal for the CLI and API. */
+export interface Reporter {
+    info(message: string): void;
+    warning(message: string): void;
+    group<T>(title: string, work: () => Promise<T>): Promise<T>;
+}
+/** Plain lines on stderr, so that stdout carries only results (the CLI prints JSON there). */
+export declare const consoleReporter: Reporter;
+/** For API callers who want silence. */
+export declare const silentReporter: Reporter;
