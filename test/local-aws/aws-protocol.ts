@@ -48,7 +48,9 @@ export function describeRequest(
   headers: IncomingHttpHeaders,
   body: Buffer | undefined,
 ): AwsRequest {
-  const service = serviceOf(headers, url);
+  // STS's web identity calls are the one unsigned query-protocol request: they carry no credential scope.
+  const unsignedSts = !headers.authorization && /^Action=AssumeRoleWith/.test(body?.toString('utf8') ?? '');
+  const service = unsignedSts ? 'sts' : serviceOf(headers, url);
   const protocol = PROTOCOLS[service] ?? 'rest-xml';
   if (protocol === 'query' || protocol === 'ec2') {
     const form = new URLSearchParams(body?.toString('utf8') ?? url.search);

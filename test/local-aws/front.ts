@@ -59,7 +59,9 @@ export function createFront(deps: FrontDeps): http.Server {
       return;
     }
     const service = /Credential=[^/,]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
-    const buffered = BUFFERED.has(service ?? '') ? await readBody(req) : undefined;
+    const unsignedForm =
+      !req.headers.authorization && String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded');
+    const buffered = BUFFERED.has(service ?? '') || unsignedForm ? await readBody(req) : undefined;
     const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
     const done = log.start(request);
 
