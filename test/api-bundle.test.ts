@@ -1,7 +1,7 @@
 // The published module, imported by its package name as a user would, from the committed bundle.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/repo.js';
+import { ROOT } from './support/repo.ts';
 
 describe("import { sync } from 'efsync-action'", () => {
   it('loads the bundle and plans a dry run', () => {

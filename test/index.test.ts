@@ -1,7 +1,7 @@
 // The programmatic API: the same Config and engine as the action.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, EngineUnavailableError, loadConfig, silentReporter, sync } from '../src/index.js';
-import { tempWorkspace } from './support/config.js';
+import { tempWorkspace } from './support/config.ts';
 
 const OPTIONS = {
   'aws-region': 'eu-west-1',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { targetPaths } from '../src/paths.js';
-import { INPUTS } from './fixtures/inputs.js';
-import { load } from './support/config.js';
+import { INPUTS } from './fixtures/inputs.ts';
+import { load } from './support/config.ts';
 
 describe('targetPaths', () => {
   it('gives each target as the Lambda sees it and on the file system', () => {

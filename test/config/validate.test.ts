@@ -1,7 +1,7 @@
 // Every validation rule, each with the message a user sees: it names the input and says what to write instead.
 import { describe, expect, it } from 'vitest';
-import { INPUTS } from '../fixtures/inputs.js';
-import { load, loadError } from '../support/config.js';
+import { INPUTS } from '../fixtures/inputs.ts';
+import { load, loadError } from '../support/config.ts';
 
 const { DEPS, LOCAL, S3, ALL } = INPUTS;
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { collectInputs, type LabelStyle } from '../../src/config/inputs.js';
 import { type LoadedConfig, loadConfig } from '../../src/config/load.js';
-import type { Inputs } from '../fixtures/inputs.js';
+import type { Inputs } from '../fixtures/inputs.ts';
 
 export const TODAY = new Date('2026-11-24T12:00:00Z');
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from './repo.js';
+import { ROOT } from './repo.ts';
 
 export interface StepResult {
   status: number | null;
@@ -51,4 +51,11 @@ export function runBundle(
     summary: read(files.summary),
     dir,
   };
+}
+
+/** Reads a GITHUB_OUTPUT or GITHUB_STATE file (name<<delimiter blocks) into name → value. */
+export function parseCommandFile(text: string): Record<string, string> {
+  return Object.fromEntries(
+    [...text.matchAll(/^([\w-]+)<<(\S+)\n([\s\S]*?)\n?\2$/gm)].map(([, name, , value]) => [name, value ?? '']),
+  );
 }
