@@ -15,7 +15,7 @@ export interface SandboxProcess {
 }
 
 /** Python 3.9, the python3 of Amazon Linux 2023, from pyenv where it is installed; else the machine's python3. */
-function findPython39(): string {
+export function findPython39(): string {
   const root = process.env.PYENV_ROOT ?? path.join(os.homedir(), '.pyenv');
   const versions = path.join(root, 'versions');
   const found = fs.existsSync(versions)
