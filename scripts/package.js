@@ -17,3 +17,6 @@ for (const [name, entry] of Object.entries(entries)) {
   });
 }
 execFileSync('npx', ['tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
+// The agent runs on the instance as it is: one Python file beside the bundles.
+fs.mkdirSync('dist/agent', { recursive: true });
+fs.copyFileSync('agent/efsync_agent.py', 'dist/agent/efsync_agent.py');

@@ -10,7 +10,7 @@ export type { InputName } from './config/inputs.js';
 export type { LoadedConfig } from './config/load.js';
 export { ConfigError, type Problem } from './config/problems.js';
 export type * from './config/types.js';
-export { EngineUnavailableError, type Stats, type SyncResult, sync } from './engine.js';
+export { type RunHooks, type Stats, type SyncResult, sync, type TargetReport } from './engine.js';
 export type { TargetPath } from './paths.js';
 export { consoleReporter, type Reporter, silentReporter } from './report.js';
 

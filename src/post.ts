@@ -1,3 +1,4 @@
 import { post } from './action/post.js';
 
 await post();
+process.exit();

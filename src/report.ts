@@ -4,6 +4,8 @@ export interface Reporter {
   info(message: string): void;
   warning(message: string): void;
   group<T>(title: string, work: () => Promise<T>): Promise<T>;
+  /** Hides a value from every later log line (the runner's masking); a no-op where nothing masks. */
+  secret(value: string): void;
 }
 
 /** Plain lines on stderr, so that stdout carries only results (the CLI prints JSON there). */
@@ -14,6 +16,7 @@ export const consoleReporter: Reporter = {
     console.error(`== ${title}`);
     return work();
   },
+  secret: () => {},
 };
 
 /** For API callers who want silence. */
@@ -21,4 +24,5 @@ export const silentReporter: Reporter = {
   info: () => {},
   warning: () => {},
   group: (_title, work) => work(),
+  secret: () => {},
 };

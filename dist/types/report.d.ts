@@ -3,6 +3,8 @@ export interface Reporter {
     info(message: string): void;
     warning(message: string): void;
     group<T>(title: string, work: () => Promise<T>): Promise<T>;
+    /** Hides a value from every later log line (the runner's masking); a no-op where nothing masks. */
+    secret(value: string): void;
 }
 /** Plain lines on stderr, so that stdout carries only results (the CLI prints JSON there). */
 export declare const consoleReporter: Reporter;

@@ -1,10 +1,11 @@
 /** The action's main step, top-down as a run flows: inputs, then the engine, then outputs and summary. */
 import * as core from '@actions/core';
-import { type SyncResult, sync } from '../engine.js';
+import { sync } from '../engine.js';
+import type { SyncResult } from '../sync/result.js';
 import { loadActionConfig } from './inputs.js';
 import { outputsOf } from './outputs.js';
 import { actionReporter } from './reporter.js';
-import { markStarted } from './state.js';
+import { markStarted, saveState } from './state.js';
 import { writeSummary } from './summary.js';
 
 export async function run(): Promise<void> {
@@ -15,7 +16,15 @@ export async function run(): Promise<void> {
     const { config, warnings, notices } = loadActionConfig();
     for (const notice of notices) core.info(notice);
     for (const warning of warnings) core.warning(warning);
-    result = await sync(config, actionReporter);
+    // What the post step needs to get credentials again; never the credentials themselves.
+    const { aws } = config;
+    if (aws.roleToAssume) {
+      saveState('roleToAssume', aws.roleToAssume);
+      saveState('roleSessionName', aws.roleSessionName);
+      saveState('roleDurationSeconds', String(aws.roleDurationSeconds));
+      saveState('audience', aws.audience);
+    }
+    result = await sync(config, actionReporter, { saveState, idToken: (audience) => core.getIDToken(audience) });
   } catch (error) {
     failure = error;
   }

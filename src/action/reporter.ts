@@ -6,4 +6,5 @@ export const actionReporter: Reporter = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   group: (title, work) => core.group(title, work),
+  secret: (value) => core.setSecret(value),
 };

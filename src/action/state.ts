@@ -1,27 +1,26 @@
 /**
  * The only module that touches main-to-post state. Every resource id is saved the moment it exists, so the post
- * step can tear down whatever main left behind. Nothing secret is ever saved: credentials are fetched again.
+ * step can tear down whatever main left behind. Nothing secret is ever saved: the post step fetches credentials again.
  */
 import * as core from '@actions/core';
 
-export interface PostState {
-  region?: string;
-  /** Set once main has started: the post step then knows the run got that far. */
-  started: boolean;
-  instanceId?: string;
-  commandId?: string;
-  /** s3://bucket/prefix/ of the run's staging objects. */
-  stagingRun?: string;
-  roleToAssume?: string;
-  roleSessionName?: string;
-  audience?: string;
-}
+export const STATE_KEYS = [
+  'region',
+  'roleToAssume',
+  'roleSessionName',
+  'roleDurationSeconds',
+  'audience',
+  'instanceId',
+  'commandId',
+  'stagingBucket',
+  'runPrefix',
+] as const;
+export type StateKey = (typeof STATE_KEYS)[number];
 
-type Key = Exclude<keyof PostState, 'started'>;
-const KEYS: Key[] = ['region', 'instanceId', 'commandId', 'stagingRun', 'roleToAssume', 'roleSessionName', 'audience'];
+export type PostState = { started: boolean } & Partial<Record<StateKey, string>>;
 
-export function saveState(key: Key, value: string): void {
-  core.saveState(key, value);
+export function saveState(key: string, value: string): void {
+  if ((STATE_KEYS as readonly string[]).includes(key)) core.saveState(key, value);
 }
 
 export function markStarted(): void {
@@ -30,7 +29,7 @@ export function markStarted(): void {
 
 export function readState(): PostState {
   const state: PostState = { started: core.getState('started') === 'true' };
-  for (const key of KEYS) {
+  for (const key of STATE_KEYS) {
     const value = core.getState(key);
     if (value !== '') state[key] = value;
   }

@@ -133,4 +133,11 @@ export interface AgentResult {
 }
 
 /** Exit codes of the agent; the bootstrap passes them through as the command's ResponseCode. */
-export const AGENT_EXIT = { ok: 0, error: 1, baseMismatch: 3, lockTimeout: 4, mountFailed: 5, downloadFailed: 6 } as const;
+export const AGENT_EXIT = {
+  ok: 0,
+  error: 1,
+  baseMismatch: 3,
+  lockTimeout: 4,
+  mountFailed: 5,
+  downloadFailed: 6,
+} as const;

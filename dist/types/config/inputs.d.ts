@@ -13,7 +13,7 @@ export declare const INPUT_DEFAULTS: {
     readonly 'subnet-id': "";
     readonly 'security-group-ids': "";
     readonly 'instance-profile': "efsync-instance";
-    readonly 'instance-type': "t3.small";
+    readonly 'instance-type': "t4g.small";
     readonly 'lambda-mount-path': "/mnt/efs";
     readonly requirements: "";
     readonly 'python-version': "3.13";

@@ -1,0 +1,21 @@
+import type { Config } from '../config/types.js';
+import type { MountSpec } from '../sync/model.js';
+import { type AwsContext } from './client-config.js';
+export declare class PreflightError extends Error {
+    name: string;
+}
+export interface PreflightResult {
+    subnetId: string;
+    availabilityZone: string;
+    securityGroupIds: string[];
+    mount: MountSpec;
+    /** The access point's root directory on the file system ('/' without one). */
+    accessPointRoot: string;
+    accessPointArn?: string;
+    /** Architecture of each instance type, in the order they are tried. */
+    instanceTypes: {
+        type: string;
+        architecture: 'x86_64' | 'arm64';
+    }[];
+}
+export declare function preflight(config: Config, context: AwsContext): Promise<PreflightResult>;

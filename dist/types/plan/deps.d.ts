@@ -1,0 +1,70 @@
+import type { Architecture, DepsSource, Installer } from '../config/types.js';
+import type { Tree } from '../sync/model.js';
+export type InstallerName = 'pip' | 'uv';
+export declare class DependencyError extends Error {
+    name: string;
+}
+/** Lambda's arm64 is aarch64 in wheel tags. */
+export declare function wheelArch(architecture: Architecture): 'x86_64' | 'aarch64';
+/**
+ * Every tag pip's explicit --platform must list (it expands none of the manylinux_2_x range itself), most specific
+ * first, which is the order pip prefers when a release has several wheels. manylinux1 and manylinux2010 were never
+ * defined for aarch64.
+ */
+export declare function platformTags(pythonVersion: string, architecture: Architecture): string[];
+/** The highest uv platform the runtime can load: for Amazon Linux 2 (glibc 2.26) that is 2_17. */
+export declare function uvPythonPlatform(pythonVersion: string, architecture: Architecture): string;
+export interface DepsKeyInput {
+    requirementsText: string;
+    pythonVersion: string;
+    architecture: Architecture;
+    /** The installer that runs, not the choice: 'auto' may pick either. */
+    installer: InstallerName;
+    pipArgs: string[];
+}
+/** Hex sha256 of everything that decides the installed tree; the tags are in it so a new tag table re-publishes. */
+export declare function depsReleaseKey(input: DepsKeyInput): string;
+/** The file a `-r`/`-c` line includes (pip's forms: `-r f`, `-rf`, `--requirement f`, `--requirement=f`). */
+export declare function includedFile(line: string): string | undefined;
+/**
+ * The requirements text with every -r/-c include inlined after the line that names it (relative to the including
+ * file, as pip reads it), so an edit in an included file changes the key. For the key only: pip reads the files.
+ */
+export declare function readRequirements(file: string, includedFrom?: string[]): Promise<string>;
+export interface InstallCommandInput {
+    installer: InstallerName;
+    /** The interpreter that runs pip; for uv the one it compiles with (uv finds one itself when absent). */
+    python?: string;
+    requirements: string;
+    target: string;
+    pythonVersion: string;
+    architecture: Architecture;
+    pipArgs: string[];
+    /** Compile .pyc: only right when the interpreter is the target's version, or Lambda recompiles them anyway. */
+    compile: boolean;
+}
+/** argv for the installer; never a shell string, so no path or argument is ever interpreted by a shell. */
+export declare function installCommand(input: InstallCommandInput): {
+    command: string;
+    args: string[];
+};
+/** The requirement the installer could not find a wheel for, if its output says so. */
+export declare function missingRequirement(output: string): string | undefined;
+/** One message for a failed install: a named missing wheel, else the tail of the installer's output. */
+export declare function explainInstallFailure(deps: Pick<DepsSource, 'pythonVersion' | 'architecture'>, installer: InstallerName, exitCode: number | null, output: readonly string[]): string;
+export interface ResolvedInstaller {
+    installer: InstallerName;
+    /** e.g. "pip 24.0" or "uv 0.9.0", for the log. */
+    version: string;
+    /** The runner's python3, when it runs: pip runs with it, uv compiles with it. */
+    python?: string;
+    /** Its X.Y: .pyc files are compiled only when it is the target's version. */
+    runnerPythonVersion?: string;
+}
+/** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
+export declare function resolveInstaller(choice: Installer): Promise<ResolvedInstaller>;
+/**
+ * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
+ * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand.
+ */
+export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller): Promise<Tree>;

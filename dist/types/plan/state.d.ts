@@ -1,0 +1,12 @@
+/**
+ * The last published state of a target, kept in the staging bucket. It is what the next run diffs against, so a
+ * state that cannot be trusted stops the run rather than produce a wrong diff.
+ */
+import { type S3Client } from '@aws-sdk/client-s3';
+import type { PublishedState } from '../sync/model.js';
+export declare class StateError extends Error {
+    name: string;
+}
+export declare function stateKey(prefix: string, fileSystemId: string, target: string): string;
+export declare function readState(s3: S3Client, bucket: string, key: string): Promise<PublishedState | undefined>;
+export declare function writeState(s3: S3Client, bucket: string, key: string, state: PublishedState): Promise<void>;

@@ -1,0 +1,189 @@
+/**
+ * The short-lived instance: launched with the subnet and groups from preflight, IMDSv2 only, tagged, terminating
+ * itself at the run's deadline (user data arms `shutdown -P +N`, and shutdown means terminate); waited for until it
+ * runs and until SSM has it Online; terminated idempotently.
+ */
+import {
+  type _InstanceType,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  type RunInstancesCommandInput,
+  TerminateInstancesCommand,
+  waitUntilInstanceRunning,
+} from '@aws-sdk/client-ec2';
+import { DescribeInstanceInformationCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { type AwsContext, clientConfig } from './client-config.js';
+import { messageOf } from './credentials.js';
+import type { PreflightResult } from './preflight.js';
+
+export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
+
+export class InstanceError extends Error {
+  override name = 'InstanceError';
+}
+
+export interface LaunchRequest {
+  runId: string;
+  fileSystemId: string;
+  instanceProfile: string;
+  timeoutMinutes: number;
+  preflight: PreflightResult;
+}
+
+const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported/;
+
+/** The tags every instance gets; `expires-at` is what `mode: sweep` reads. */
+export function instanceTags(request: LaunchRequest, now: Date): { Key: string; Value: string }[] {
+  const expires = new Date(now.getTime() + request.timeoutMinutes * 60_000);
+  return [
+    { ...MANAGED_BY },
+    { Key: 'Name', Value: `efsync ${request.runId}` },
+    { Key: 'efsync:run-id', Value: request.runId },
+    { Key: 'efsync:repository', Value: process.env.GITHUB_REPOSITORY ?? 'local' },
+    { Key: 'efsync:file-system-id', Value: request.fileSystemId },
+    { Key: 'expires-at', Value: expires.toISOString() },
+  ];
+}
+
+export function launchInput(
+  request: LaunchRequest,
+  imageId: string,
+  type: string,
+  now: Date,
+): RunInstancesCommandInput {
+  const profile = request.instanceProfile;
+  const tags = instanceTags(request, now);
+  return {
+    ImageId: imageId,
+    InstanceType: type as _InstanceType,
+    MinCount: 1,
+    MaxCount: 1,
+    SubnetId: request.preflight.subnetId,
+    SecurityGroupIds: request.preflight.securityGroupIds,
+    IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
+    MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
+    InstanceInitiatedShutdownBehavior: 'terminate',
+    // The same token on a retried call returns the same instance instead of a second one.
+    ClientToken: `efsync-${request.runId}-${type}`.slice(0, 64),
+    // The dead-man switch: whatever happens to the runner, the instance powers off (and so terminates) in time.
+    UserData: Buffer.from(`#!/bin/bash\nshutdown -P +${request.timeoutMinutes}\n`).toString('base64'),
+    TagSpecifications: [
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ],
+  };
+}
+
+/** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
+export async function launchInstance(
+  context: AwsContext,
+  request: LaunchRequest,
+  onLaunched: (id: string) => void,
+  log: (line: string) => void,
+): Promise<string> {
+  const settings = clientConfig(context);
+  const ec2 = new EC2Client(settings);
+  const ssm = new SSMClient(settings);
+  try {
+    let lastError: unknown;
+    for (const { type, architecture } of request.preflight.instanceTypes) {
+      const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
+      const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
+      log(`Launching ${type} (${architecture}, ${image}) in ${request.preflight.subnetId}`);
+      try {
+        const run = await ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date())));
+        const id = run.Instances?.[0]?.InstanceId;
+        if (!id) throw new InstanceError('RunInstances returned no instance');
+        onLaunched(id);
+        return id;
+      } catch (error) {
+        lastError = error;
+        if (!CAPACITY.test((error as Error).name)) break;
+        log(`No capacity for ${type} (${(error as Error).name}); trying the next instance type`);
+      }
+    }
+    throw new InstanceError(`Could not launch an instance: ${messageOf(lastError)}`);
+  } finally {
+    ec2.destroy();
+    ssm.destroy();
+  }
+}
+
+export async function waitRunning(context: AwsContext, instanceId: string, maxWaitSeconds: number): Promise<void> {
+  const ec2 = new EC2Client(clientConfig(context));
+  try {
+    await waitUntilInstanceRunning(
+      { client: ec2, minDelay: 2, maxDelay: 5, maxWaitTime: maxWaitSeconds },
+      { InstanceIds: [instanceId] },
+    );
+  } catch (error) {
+    throw new InstanceError(
+      `Instance ${instanceId} did not reach running within ${maxWaitSeconds} s: ${messageOf(error)}`,
+    );
+  } finally {
+    ec2.destroy();
+  }
+}
+
+/** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
+export async function waitOnline(
+  context: AwsContext,
+  instanceId: string,
+  maxWaitSeconds: number,
+  sleep = delay,
+): Promise<void> {
+  const settings = clientConfig(context);
+  const ssm = new SSMClient(settings);
+  const ec2 = new EC2Client(settings);
+  const deadline = Date.now() + maxWaitSeconds * 1000;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const info = await ssm.send(
+        new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
+      );
+      if (info.InstanceInformationList?.[0]?.PingStatus === 'Online') return;
+      if (attempt % 3 === 2) {
+        const state = await instanceState(ec2, instanceId);
+        if (state !== 'running' && state !== 'pending')
+          throw new InstanceError(`Instance ${instanceId} is ${state} before SSM could reach it.`);
+      }
+      if (Date.now() > deadline) {
+        throw new InstanceError(
+          `Instance ${instanceId} never came Online in SSM within ${maxWaitSeconds} s. Likely causes: the instance profile lacks ` +
+            'AmazonSSMManagedInstanceCore; the subnet has no route to SSM (a NAT gateway, or VPC endpoints for ssm, ' +
+            'ssmmessages and ec2messages with 443 open); or the AMI has no SSM agent.',
+        );
+      }
+      await sleep(Math.min(2000 + attempt * 500, 5000));
+    }
+  } finally {
+    ssm.destroy();
+    ec2.destroy();
+  }
+}
+
+export async function instanceState(ec2: EC2Client, instanceId: string): Promise<string> {
+  const found = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch((error: unknown) => {
+    if (/InvalidInstanceID/.test((error as Error).name)) return undefined;
+    throw error;
+  });
+  return found?.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? 'absent';
+}
+
+/** Terminates the instance unless it is already gone; returns whether a termination was requested. */
+export async function terminateInstance(context: AwsContext, instanceId: string): Promise<boolean> {
+  const ec2 = new EC2Client(clientConfig(context));
+  try {
+    const state = await instanceState(ec2, instanceId);
+    if (state === 'terminated' || state === 'shutting-down' || state === 'absent') return false;
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+    return true;
+  } finally {
+    ec2.destroy();
+  }
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,261 @@
+/**
+ * Everything that can be checked before an instance exists, each failure one message that names the problem and
+ * the fix: the file system, a mount target in the instance's AZ, NFS between the security groups, the access
+ * point, the instance profile, the instance types and the staging bucket.
+ */
+import {
+  type _InstanceType,
+  DescribeInstanceTypesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeAccessPointsCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+} from '@aws-sdk/client-efs';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Config } from '../config/types.js';
+import type { MountSpec } from '../sync/model.js';
+import { type AwsContext, clientConfig } from './client-config.js';
+import { messageOf } from './credentials.js';
+import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
+
+export class PreflightError extends Error {
+  override name = 'PreflightError';
+}
+
+export interface PreflightResult {
+  subnetId: string;
+  availabilityZone: string;
+  securityGroupIds: string[];
+  mount: MountSpec;
+  /** The access point's root directory on the file system ('/' without one). */
+  accessPointRoot: string;
+  accessPointArn?: string;
+  /** Architecture of each instance type, in the order they are tried. */
+  instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
+}
+
+const NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport';
+
+export async function preflight(config: Config, context: AwsContext): Promise<PreflightResult> {
+  const settings = clientConfig(context);
+  const efs = new EFSClient(settings);
+  const ec2 = new EC2Client(settings);
+  try {
+    const fsId = config.fileSystem.id;
+    const where = `in ${context.region}`;
+    const systems = await efs.send(new DescribeFileSystemsCommand({ FileSystemId: fsId })).catch((error: unknown) => {
+      if ((error as Error).name === 'FileSystemNotFound') {
+        throw new PreflightError(`File system ${fsId} does not exist ${where}. Check file-system-id and aws-region.`);
+      }
+      throw error;
+    });
+    const state = systems.FileSystems?.[0]?.LifeCycleState;
+    if (state !== 'available')
+      throw new PreflightError(`File system ${fsId} is ${state}, not available. Wait until it is, then run again.`);
+
+    const targets = (
+      (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: fsId }))).MountTargets ?? []
+    ).filter((t) => t.LifeCycleState === 'available');
+    if (targets.length === 0) {
+      throw new PreflightError(
+        `File system ${fsId} has no available mount target. Create one in a subnet of the VPC (EFS console, Network).`,
+      );
+    }
+    const byAz = [...targets].sort((a, b) =>
+      String(a.AvailabilityZoneName).localeCompare(String(b.AvailabilityZoneName)),
+    );
+    let subnetId = config.fileSystem.subnetId;
+    let availabilityZone: string;
+    let subnetCidr: string | undefined;
+    if (subnetId) {
+      const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).catch(() => undefined))
+        ?.Subnets?.[0];
+      if (!subnet)
+        throw new PreflightError(
+          `Subnet ${subnetId} does not exist ${where}. Check subnet-id, or leave it empty to use a mount target's subnet.`,
+        );
+      availabilityZone = subnet.AvailabilityZone ?? '';
+      subnetCidr = subnet.CidrBlock;
+      if (!targets.some((t) => t.AvailabilityZoneName === availabilityZone)) {
+        const zones = byAz.map((t) => `${t.AvailabilityZoneName} (${t.SubnetId})`).join(', ');
+        throw new PreflightError(
+          `Subnet ${subnetId} is in ${availabilityZone}, where ${fsId} has no mount target, so the file system's DNS name ` +
+            `would not resolve there. Use a subnet in an AZ with a mount target: ${zones}, or leave subnet-id empty.`,
+        );
+      }
+    } else {
+      subnetId = byAz[0]?.SubnetId ?? '';
+      availabilityZone = byAz[0]?.AvailabilityZoneName ?? '';
+      subnetCidr = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
+    }
+    const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
+    const mountGroups =
+      (await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId })))
+        .SecurityGroups ?? [];
+    const instanceGroups =
+      config.fileSystem.securityGroupIds.length > 0 ? config.fileSystem.securityGroupIds : mountGroups;
+    await checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr);
+
+    const accessPoint = await checkAccessPoint(efs, config);
+    const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
+    await checkInstanceProfile(settings, config.fileSystem.instanceProfile);
+    await checkBucket(settings, config.staging.bucket ?? '');
+    const mount: MountSpec = accessPoint
+      ? {
+          type: 'efs',
+          source: `${fsId}:/`,
+          options: `tls,accesspoint=${accessPoint.id}`,
+          accessPointId: accessPoint.id,
+        }
+      : { type: 'nfs4', source: `${fsId}.efs.${context.region}.amazonaws.com:/`, options: NFS_OPTIONS };
+    return {
+      subnetId,
+      availabilityZone,
+      securityGroupIds: instanceGroups,
+      mount,
+      accessPointRoot: accessPoint?.root ?? '/',
+      ...(accessPoint?.arn && { accessPointArn: accessPoint.arn }),
+      instanceTypes,
+    };
+  } catch (error) {
+    if (error instanceof PreflightError) throw error;
+    throw new PreflightError(`Preflight check failed: ${messageOf(error)}`);
+  } finally {
+    efs.destroy();
+    ec2.destroy();
+  }
+}
+
+/** The mount target's groups must admit TCP 2049 from the instance's groups (or its subnet), and the instance's groups let it out. */
+async function checkNfsPath(
+  ec2: EC2Client,
+  mountGroups: string[],
+  instanceGroups: string[],
+  subnetCidr: string | undefined,
+): Promise<void> {
+  const ids = [...new Set([...mountGroups, ...instanceGroups])];
+  const found = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? [];
+  const byId = new Map(found.map((g): [string, SecurityGroup] => [g.GroupId ?? '', g]));
+  const missing = instanceGroups.filter((id) => !byId.has(id));
+  if (missing.length)
+    throw new PreflightError(`Security group ${missing.join(', ')} does not exist. Check security-group-ids.`);
+  const admits = mountGroups.some((id) =>
+    (byId.get(id)?.IpPermissions ?? []).some((rule) => ruleAdmitsNfs(rule, instanceGroups, subnetCidr)),
+  );
+  if (!admits) {
+    const source = instanceGroups[0] ?? 'sg-INSTANCE';
+    throw new PreflightError(
+      `The mount target's security group ${mountGroups.join(', ')} does not admit NFS (TCP 2049) from the instance's ` +
+        `group ${instanceGroups.join(', ')}. Add the rule: aws ec2 authorize-security-group-ingress --group-id ` +
+        `${mountGroups[0]} --protocol tcp --port 2049 --source-group ${source}`,
+    );
+  }
+  const egressOk = instanceGroups.some((id) =>
+    (byId.get(id)?.IpPermissionsEgress ?? []).some(
+      (rule) =>
+        ruleAdmitsNfs(rule, mountGroups, undefined) ||
+        (rule.IpRanges ?? []).some((r) => cidrContains(r.CidrIp ?? '', subnetCidr ?? '')),
+    ),
+  );
+  if (!egressOk) {
+    throw new PreflightError(
+      `The instance's security group ${instanceGroups.join(', ')} does not let NFS (TCP 2049) out to the mount target. ` +
+        `Add the rule: aws ec2 authorize-security-group-egress --group-id ${instanceGroups[0]} --protocol tcp --port 2049 --source-group ${mountGroups[0]}`,
+    );
+  }
+}
+
+async function checkAccessPoint(
+  efs: EFSClient,
+  config: Config,
+): Promise<{ id: string; arn: string; root: string } | undefined> {
+  const id = config.fileSystem.accessPointId;
+  if (!id) return undefined;
+  const point = (await efs.send(new DescribeAccessPointsCommand({ AccessPointId: id })).catch(() => undefined))
+    ?.AccessPoints?.[0];
+  if (!point) throw new PreflightError(`Access point ${id} does not exist. Check access-point-id.`);
+  if (point.FileSystemId !== config.fileSystem.id) {
+    throw new PreflightError(
+      `Access point ${id} belongs to ${point.FileSystemId}, not ${config.fileSystem.id}. Use an access point of ${config.fileSystem.id}.`,
+    );
+  }
+  return { id, arn: point.AccessPointArn ?? '', root: point.RootDirectory?.Path || '/' };
+}
+
+const GRAVITON = /^([a-z]+\d*g[a-z]*|a1)\./;
+
+async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<PreflightResult['instanceTypes']> {
+  const answer = await ec2
+    .send(new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[] }))
+    .catch((error: unknown) => {
+      if (/InvalidInstanceType/.test((error as Error).name)) {
+        throw new PreflightError(
+          `Instance type ${types.join(', ')} is not offered in this region. Check instance-type, e.g. t4g.small.`,
+        );
+      }
+      return undefined;
+    });
+  return types.map((type) => {
+    const info = answer?.InstanceTypes?.find((t) => t.InstanceType === type);
+    const archs = info?.ProcessorInfo?.SupportedArchitectures ?? [];
+    const architecture = archs.includes('arm64')
+      ? 'arm64'
+      : archs.includes('x86_64')
+        ? 'x86_64'
+        : GRAVITON.test(type)
+          ? 'arm64'
+          : 'x86_64';
+    return { type, architecture };
+  });
+}
+
+async function checkInstanceProfile(settings: ReturnType<typeof clientConfig>, profile: string): Promise<void> {
+  const name = profile.startsWith('arn:') ? (profile.split('/').pop() ?? profile) : profile;
+  const iam = new IAMClient(settings);
+  try {
+    const found = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+    if (!found.InstanceProfile?.Roles?.length) {
+      throw new PreflightError(
+        `Instance profile ${name} has no role. Add a role with AmazonSSMManagedInstanceCore to it.`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof PreflightError) throw error;
+    if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity') {
+      throw new PreflightError(
+        `Instance profile ${name} does not exist. Create it with a role that has AmazonSSMManagedInstanceCore (infra/ does), or set instance-profile.`,
+      );
+    }
+    throw error;
+  } finally {
+    iam.destroy();
+  }
+}
+
+async function checkBucket(settings: ReturnType<typeof clientConfig>, bucket: string): Promise<void> {
+  const s3 = new S3Client(settings);
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404)
+      throw new PreflightError(
+        `Staging bucket ${bucket} does not exist. Create it (infra/ does) or fix staging-bucket.`,
+      );
+    if (status === 403)
+      throw new PreflightError(
+        `Access to staging bucket ${bucket} is denied. Give the role s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it.`,
+      );
+    throw error;
+  } finally {
+    s3.destroy();
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Runs the agent on the instance with one SSM SendCommand. The command text is a fixed bootstrap plus one short-lived
+ * URL (the job) and two hashes: it fetches the job and the agent, verifies both, and runs the agent. No user value
+ * is ever part of it.
+ */
+
+import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CancelCommandCommand,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandOutput,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { type AwsContext, clientConfig } from './client-config.js';
+import { delay, instanceState } from './instance.js';
+
+export class RemoteError extends Error {
+  override name = 'RemoteError';
+}
+
+// Runs under python3 on the instance: downloads the job (argv 1), checks its sha256 (argv 2), then the agent named in
+// it, checks that too, and writes both beside each other.
+const FETCH = [
+  'import hashlib, json, sys, time, urllib.request',
+  'def get(url):',
+  '    for attempt in range(6):',
+  '        try:',
+  '            with urllib.request.urlopen(url, timeout=60) as r: return r.read()',
+  '        except Exception as e:',
+  '            if attempt == 5: raise SystemExit("efsync bootstrap: download failed: %s" % type(e).__name__)',
+  '            time.sleep(2 ** attempt)',
+  'def check(data, sha, what):',
+  '    if hashlib.sha256(data).hexdigest() != sha: raise SystemExit("efsync bootstrap: %s does not match its sha256" % what)',
+  'job = get(sys.argv[1]); check(job, sys.argv[2], "the job")',
+  'agent = json.loads(job)["agent"]',
+  'code = get(agent["url"]); check(code, agent["sha256"], "the agent")',
+  'open("job.json", "wb").write(job); open("efsync_agent.py", "wb").write(code)',
+];
+
+/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes, and is single-quoted. */
+export function bootstrap(jobUrl: string, jobSha256: string): string[] {
+  if (!/^https?:\/\/[^'\s]+$/.test(jobUrl) || !/^[0-9a-f]{64}$/.test(jobSha256))
+    throw new RemoteError('bad job location');
+  return [
+    '#!/bin/bash',
+    'set -euo pipefail',
+    'umask 022',
+    'work=$(mktemp -d)',
+    'cd "$work"',
+    `python3 - '${jobUrl}' ${jobSha256} <<'EFSYNC_FETCH'`,
+    ...FETCH,
+    'EFSYNC_FETCH',
+    'exec python3 efsync_agent.py job.json',
+  ];
+}
+
+export interface RemoteOutcome {
+  status: string;
+  responseCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RemoteRequest {
+  instanceId: string;
+  runId: string;
+  jobUrl: string;
+  jobSha256: string;
+  executionTimeoutSeconds: number;
+  onCommandId: (id: string) => void;
+  /** New output of the agent, in order, as it arrives. */
+  onOutput: (text: string) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
+
+export async function runRemote(context: AwsContext, request: RemoteRequest): Promise<RemoteOutcome> {
+  const settings = clientConfig(context);
+  const ssm = new SSMClient(settings);
+  const ec2 = new EC2Client(settings);
+  const sleep = request.sleep ?? delay;
+  try {
+    const sent = await ssm.send(
+      new SendCommandCommand({
+        InstanceIds: [request.instanceId],
+        DocumentName: 'AWS-RunShellScript',
+        Comment: `efsync ${request.runId}`.slice(0, 100),
+        TimeoutSeconds: 600,
+        Parameters: {
+          commands: bootstrap(request.jobUrl, request.jobSha256),
+          executionTimeout: [String(request.executionTimeoutSeconds)],
+        },
+      }),
+    );
+    const commandId = sent.Command?.CommandId ?? '';
+    request.onCommandId(commandId);
+    let printed = 0;
+    let missingSince = Date.now();
+    for (let poll = 0; ; poll++) {
+      await sleep(Math.min(1000 + poll * 250, 5000));
+      let invocation: GetCommandInvocationCommandOutput;
+      try {
+        invocation = await ssm.send(
+          new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: request.instanceId }),
+        );
+        missingSince = Date.now();
+      } catch (error) {
+        // SSM takes a moment to know of a new invocation.
+        if ((error as Error).name !== 'InvocationDoesNotExist' || Date.now() - missingSince > 120_000) throw error;
+        continue;
+      }
+      const stdout = invocation.StandardOutputContent ?? '';
+      if (stdout.length > printed) {
+        request.onOutput(stdout.slice(printed));
+        printed = stdout.length;
+      }
+      if (!RUNNING.has(invocation.Status ?? '')) {
+        return {
+          status: invocation.StatusDetails || invocation.Status || 'Unknown',
+          responseCode: invocation.ResponseCode ?? -1,
+          stdout,
+          stderr: invocation.StandardErrorContent ?? '',
+        };
+      }
+      if (poll % 5 === 4) {
+        const state = await instanceState(ec2, request.instanceId);
+        if (state !== 'running') {
+          throw new RemoteError(
+            `Instance ${request.instanceId} is ${state} while the agent was running: it was terminated mid-command.`,
+          );
+        }
+      }
+    }
+  } finally {
+    ssm.destroy();
+    ec2.destroy();
+  }
+}
+
+export async function cancelCommand(context: AwsContext, commandId: string): Promise<void> {
+  const ssm = new SSMClient(clientConfig(context));
+  try {
+    await ssm.send(new CancelCommandCommand({ CommandId: commandId }));
+  } finally {
+    ssm.destroy();
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Presigned URLs for the instance, which has no AWS credentials of its own for the staging bucket. The URLs are
+ * secrets (anyone holding one can read or write the object until it expires): callers mask them and never log them.
+ */
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { AbsoluteLocation, BuildHandlerOptions, BuildMiddleware } from '@aws-sdk/types';
+
+/** SigV4 query signatures are valid for at most 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
+
+export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+  const command = new GetObjectCommand({ Bucket: bucket, Key: key });
+  command.middlewareStack.add(withoutChecksums(), WITHOUT_CHECKSUMS);
+  return getSignedUrl(s3, command, { expiresIn: lifetime(expiresInSeconds) });
+}
+
+export async function presignPut(s3: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+  const command = new PutObjectCommand({ Bucket: bucket, Key: key });
+  command.middlewareStack.add(withoutChecksums(), WITHOUT_CHECKSUMS);
+  return getSignedUrl(s3, command, { expiresIn: lifetime(expiresInSeconds) });
+}
+
+function lifetime(expiresInSeconds: number): number {
+  if (!Number.isFinite(expiresInSeconds) || expiresInSeconds < 1) {
+    throw new Error(`A presigned URL needs a lifetime of at least 1 second, not ${expiresInSeconds}.`);
+  }
+  return Math.min(Math.floor(expiresInSeconds), MAX_PRESIGN_SECONDS);
+}
+
+/** Runs after the SDK's checksum middleware (same build step, lower priority) and before the presigner. */
+const WITHOUT_CHECKSUMS: BuildHandlerOptions & AbsoluteLocation = {
+  step: 'build',
+  priority: 'low',
+  name: 'efsyncPresignWithoutChecksums',
+};
+
+// The SDK's default checksums would sign the CRC32 of the body known at signing time, the empty one, into a PUT URL
+// (x-amz-checksum-crc32=AAAAAA==), and S3 would then reject every real upload to it as a checksum mismatch. The
+// agent verifies what it downloads and uploads by sha256 instead, so the checksum parameters are dropped.
+function withoutChecksums<Input extends object, Output extends object>(): BuildMiddleware<Input, Output> {
+  return (next) => async (args) => {
+    const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+    for (const name of Object.keys(headers)) {
+      const lower = name.toLowerCase();
+      if (lower.startsWith('x-amz-checksum-') || lower === 'x-amz-sdk-checksum-algorithm') delete headers[name];
+    }
+    return next(args);
+  };
+}

@@ -1,0 +1,73 @@
+/** After the agent succeeded: the new published state of each target, and the run's report. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { clientConfig } from '../aws/client-config.js';
+import { stateKey, writeState } from '../plan/state.js';
+import type { AgentResult, PublishedState } from './model.js';
+import type { TargetPlan } from './planning.js';
+import type { Stats, TargetReport } from './result.js';
+import type { RunContext } from './run-context.js';
+
+const sum = (files: { size: number }[]) => files.reduce((total, f) => total + f.size, 0);
+
+/** Per-target counts of a plan, and the run's totals added into `stats`. */
+export function reportTargets(
+  plans: TargetPlan[],
+  deleteGone: boolean,
+  stats: Stats,
+  status: (plan: TargetPlan) => TargetReport['status'],
+  releaseId: (plan: TargetPlan) => string,
+): TargetReport[] {
+  return plans.map((plan) => {
+    const { add, modify, delete: gone } = plan.changes;
+    const deletedBytes = sum((plan.previous?.tree.files ?? []).filter((f) => gone.includes(f.path)));
+    const report: TargetReport = {
+      kind: plan.kind,
+      target: plan.target,
+      status: status(plan),
+      releaseId: releaseId(plan),
+      files: { added: add.length, changed: modify.length, deleted: deleteGone ? gone.length : 0 },
+      bytes: { added: sum(add), changed: sum(modify), deleted: deleteGone ? deletedBytes : 0 },
+    };
+    if (!plan.unchanged) {
+      for (const key of ['added', 'changed', 'deleted'] as const) {
+        stats.files[key] += report.files[key];
+        stats.bytes[key] += report.bytes[key];
+      }
+    }
+    return report;
+  });
+}
+
+/** Records what each target now serves; written only after the agent reported success. */
+export async function writeStates(
+  ctx: RunContext,
+  plans: TargetPlan[],
+  result: AgentResult,
+  releaseIds: Record<string, string>,
+): Promise<void> {
+  const s3 = new S3Client(clientConfig(ctx.aws));
+  try {
+    for (const plan of plans) {
+      const outcome = result.targets.find((t) => t.target === plan.target);
+      if (!outcome) continue;
+      const state: PublishedState = {
+        version: 1,
+        fileSystemId: ctx.config.fileSystem.id,
+        target: plan.target,
+        kind: plan.kind,
+        releaseId: outcome.releaseId || releaseIds[plan.target] || '',
+        publishedAt: new Date().toISOString(),
+        ...(plan.key !== undefined && outcome.status === 'published' && { key: plan.key }),
+        tree: outcome.status === 'rolled-back' ? (outcome.tree ?? { files: [], dirs: [] }) : plan.tree,
+      };
+      await writeState(
+        s3,
+        ctx.bucket,
+        stateKey(ctx.config.staging.prefix, ctx.config.fileSystem.id, plan.target),
+        state,
+      );
+    }
+  } finally {
+    s3.destroy();
+  }
+}

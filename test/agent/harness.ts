@@ -1,0 +1,370 @@
+// Drives the real agent (agent/efsync_agent.py) with Python 3.9, the python3 of Amazon Linux 2023: a loopback HTTP
+// server stands in for S3 (presigned GETs of parts and objects, PUTs of the log and the result), and a small
+// planner builds jobs and tar parts the way the runner would.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { create as createTar } from 'tar';
+import type {
+  AgentResult,
+  DirEntry,
+  FileEntry,
+  JobManifest,
+  ReleaseFile,
+  StagedPart,
+  TargetJob,
+  Tree,
+} from '../../src/sync/model.ts';
+import { findPython39 } from '../local-aws/sandbox.ts';
+
+export const AGENT = path.resolve(import.meta.dirname, '../../agent/efsync_agent.py');
+export const PYTHON = findPython39();
+
+export const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
+export const md5 = (data: Buffer | string) => crypto.createHash('md5').update(data).digest('hex');
+
+export function tmpDir(prefix = 'efsync-agent-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+interface Served {
+  body: Buffer;
+  /** Answer this many GETs with a 500 first. */
+  failTimes: number;
+  /** Always answer with this status (e.g. 403, an expired URL). */
+  status?: number | undefined;
+  /** Send only this many bytes of the body, then close the connection. */
+  truncateTo?: number | undefined;
+  /** Send the body slowly, in small pieces, until the client goes away. */
+  drip?: boolean | undefined;
+}
+
+export interface ServeOptions {
+  failTimes?: number;
+  status?: number;
+  truncateTo?: number;
+  drip?: boolean;
+}
+
+/** The loopback stand-in for S3 presigned URLs. Every URL carries `secret`, which must never be printed. */
+export class Bucket {
+  readonly secret = `X-Amz-Signature=${crypto.randomBytes(12).toString('hex')}`;
+  readonly objects = new Map<string, Served>();
+  readonly puts = new Map<string, { body: Buffer; type: string | undefined }>();
+  readonly gets: string[] = [];
+  /** Resolved listeners waiting for a GET of a key. */
+  private readonly waiters = new Map<string, () => void>();
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly port: number,
+  ) {}
+
+  static async start(): Promise<Bucket> {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const bucket = new Bucket(server, (server.address() as AddressInfo).port);
+    server.on('request', (req, res) => bucket.handle(req, res));
+    return bucket;
+  }
+
+  url(key: string): string {
+    return `http://127.0.0.1:${this.port}/${encodeURIComponent(key)}?${this.secret}&X-Amz-Expires=900`;
+  }
+
+  serve(key: string, body: Buffer | string, options: ServeOptions = {}): string {
+    this.objects.set(key, {
+      body: Buffer.from(body),
+      failTimes: options.failTimes ?? 0,
+      status: options.status,
+      truncateTo: options.truncateTo,
+      drip: options.drip,
+    });
+    return this.url(key);
+  }
+
+  /** Resolves when the next GET of key arrives. */
+  requested(key: string): Promise<void> {
+    return new Promise((resolve) => this.waiters.set(key, resolve));
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const key = decodeURIComponent(url.pathname.slice(1));
+    if (!url.search.includes(this.secret)) {
+      res.writeHead(403).end('signature');
+      return;
+    }
+    if (req.method === 'PUT') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        this.puts.set(key, { body: Buffer.concat(chunks), type: req.headers['content-type'] });
+        res.writeHead(200).end();
+      });
+      return;
+    }
+    this.gets.push(key);
+    this.waiters.get(key)?.();
+    this.waiters.delete(key);
+    const served = this.objects.get(key);
+    if (!served) {
+      res.writeHead(404).end('NoSuchKey');
+      return;
+    }
+    if (served.status) {
+      res.writeHead(served.status).end('AccessDenied');
+      return;
+    }
+    if (served.failTimes > 0) {
+      served.failTimes--;
+      res.writeHead(500).end('InternalError');
+      return;
+    }
+    res.writeHead(200, { 'Content-Length': served.body.length, 'Content-Type': 'application/octet-stream' });
+    if (served.truncateTo !== undefined) {
+      res.write(served.body.subarray(0, served.truncateTo), () => res.destroy());
+      return;
+    }
+    if (served.drip) {
+      let at = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || at >= served.body.length - 1) {
+          clearInterval(timer);
+          return;
+        }
+        res.write(served.body.subarray(at, at + 512));
+        at += 512;
+      }, 20);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    res.end(served.body);
+  }
+}
+
+/** A file of a planned release: its content, mode, and where the agent gets it. */
+export interface Spec {
+  data: Buffer | string;
+  mode?: number;
+  from?: 'part' | 'url' | 'base';
+  /** For url files: the ETag to announce (default: the MD5 of data). */
+  etag?: string;
+  /** For url files: serve this instead of data (a changed or corrupt object). */
+  served?: Buffer | string;
+  serveOptions?: ServeOptions;
+}
+
+export interface PlanOptions {
+  target: string;
+  releaseId: string;
+  baseReleaseId?: string | null;
+  files: Record<string, Spec>;
+  /** Directory modes; every parent directory of a file not named here is 0o755. */
+  dirs?: Record<string, number>;
+  deleted?: string[];
+  gzip?: boolean;
+  /** Corrupt the staged part after hashing it (flip a byte in the middle). */
+  corruptPart?: boolean;
+}
+
+/** Plans one target as the runner would: part files packed into one tar part, url files served as objects. */
+export function plan(bucket: Bucket, options: PlanOptions): { target: TargetJob; parts: StagedPart[] } {
+  const dirModes = new Map<string, number>(Object.entries(options.dirs ?? {}));
+  const files: ReleaseFile[] = [];
+  const packed: string[] = [];
+  const staging = tmpDir('efsync-part-');
+  for (const [file, spec] of Object.entries(options.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const data = Buffer.from(spec.data);
+    const parts = file.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (!dirModes.has(dir)) dirModes.set(dir, 0o755);
+    }
+    const entry: FileEntry = { path: file, size: data.length, mode: spec.mode ?? 0o644, sha256: sha256(data) };
+    const from = spec.from ?? 'part';
+    if (from === 'url') {
+      const etag = spec.etag ?? md5(data);
+      const url = bucket.serve(`objects/${options.releaseId}/${file}`, spec.served ?? data, spec.serveOptions);
+      const { sha256: _, ...noHash } = entry;
+      files.push({ ...noHash, etag, source: { from: 'url', url } });
+    } else if (from === 'base') {
+      files.push({ ...entry, source: { from: 'base' } });
+    } else {
+      fs.mkdirSync(path.join(staging, path.dirname(file)), { recursive: true });
+      fs.writeFileSync(path.join(staging, file), data);
+      packed.push(file);
+      files.push({ ...entry, source: { from: 'part', part: '', member: file } });
+    }
+  }
+  const parts: StagedPart[] = [];
+  if (packed.length > 0) {
+    const name = `${options.releaseId}-${options.target}-0001.tar${options.gzip ? '.gz' : ''}`;
+    const file = path.join(staging, '..', `${path.basename(staging)}.tar`);
+    createTar({ sync: true, file, cwd: staging, portable: true, gzip: options.gzip ?? false }, packed);
+    const body = fs.readFileSync(file);
+    const hash = sha256(body);
+    if (options.corruptPart) body.writeUInt8(body.readUInt8(body.length >> 1) ^ 0xff, body.length >> 1);
+    parts.push({ name, url: bucket.serve(`parts/${name}`, body), size: body.length, sha256: hash });
+    for (const f of files) if (f.source.from === 'part') f.source.part = name;
+    fs.rmSync(file);
+  }
+  fs.rmSync(staging, { recursive: true });
+  const dirs: DirEntry[] = [...dirModes.entries()]
+    .map(([p, mode]) => ({ path: p, mode }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+  const target: TargetJob = {
+    target: options.target,
+    kind: 'local',
+    action: 'sync',
+    releaseId: options.releaseId,
+    baseReleaseId: options.baseReleaseId ?? null,
+    dirs,
+    files,
+    deleted: options.deleted ?? [],
+  };
+  return { target, parts };
+}
+
+export function rollback(target: string): TargetJob {
+  return {
+    target,
+    kind: 'local',
+    action: 'rollback',
+    releaseId: '',
+    baseReleaseId: null,
+    dirs: [],
+    files: [],
+    deleted: [],
+  };
+}
+
+export function job(
+  bucket: Bucket,
+  planned: { target: TargetJob; parts: StagedPart[] }[],
+  over: Partial<JobManifest> = {},
+) {
+  const manifest: JobManifest = {
+    version: 1,
+    runId: 'run-1',
+    fileSystemId: 'fs-0123456789abcdef0',
+    mount: { type: 'nfs4', source: 'fs-0123456789abcdef0.efs.eu-central-1.amazonaws.com:/', options: 'nfsvers=4.1' },
+    lockTimeoutSeconds: 10,
+    keepReleases: 3,
+    concurrency: 4,
+    parts: planned.flatMap((p) => p.parts),
+    targets: planned.map((p) => p.target),
+    logUrl: bucket.url('runs/run-1/agent.log'),
+    resultUrl: bucket.url('runs/run-1/result.json'),
+    ...over,
+  };
+  return manifest;
+}
+
+export interface AgentRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The AgentResult of the EFSYNC_RESULT line, if there was one. */
+  result: AgentResult | undefined;
+}
+
+/** Runs the agent on a job, with `--mounted dir` unless mounted is null; `started` gets the child process. */
+export async function runAgent(
+  manifest: JobManifest,
+  mounted: string | null,
+  started?: (child: import('node:child_process').ChildProcess) => void,
+): Promise<AgentRun> {
+  const dir = tmpDir('efsync-job-');
+  const jobFile = path.join(dir, 'job.json');
+  fs.writeFileSync(jobFile, JSON.stringify(manifest));
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: dir };
+  for (const key of ['http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'])
+    delete env[key];
+  const args = [AGENT, jobFile, ...(mounted === null ? [] : ['--mounted', mounted])];
+  const child = spawn(PYTHON, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString('utf8');
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString('utf8');
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  const partsLeft = fs.readdirSync(dir).filter((n) => n !== 'job.json');
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (partsLeft.length > 0) throw new Error(`the agent left ${partsLeft.join(', ')} in its TMPDIR`);
+  return { code, signal, stdout, stderr, result: parseResult(stdout) };
+}
+
+export function parseResult(stdout: string): AgentResult | undefined {
+  const line = stdout.split('\n').find((l) => l.startsWith('EFSYNC_RESULT '));
+  return line ? (JSON.parse(line.slice('EFSYNC_RESULT '.length)) as AgentResult) : undefined;
+}
+
+export interface Node {
+  type: 'file' | 'dir' | 'link';
+  mode: number;
+  ino: number;
+  /** File content (as a string of bytes in hex when not UTF-8 safe is not needed here) or link target. */
+  data?: string;
+}
+
+/** Everything under root (lstat, never following links), keyed by relative path; the lock file is left out. */
+export function snapshot(root: string): Map<string, Node> {
+  const out = new Map<string, Node>();
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(path.join(root, rel))) {
+      const p = rel ? `${rel}/${name}` : name;
+      if (p === '.efsync.lock') continue;
+      const full = path.join(root, p);
+      const st = fs.lstatSync(full);
+      const mode = st.mode & 0o7777;
+      if (st.isSymbolicLink()) out.set(p, { type: 'link', mode, ino: st.ino, data: fs.readlinkSync(full) });
+      else if (st.isDirectory()) {
+        out.set(p, { type: 'dir', mode, ino: st.ino });
+        walk(p);
+      } else out.set(p, { type: 'file', mode, ino: st.ino, data: fs.readFileSync(full).toString('base64') });
+    }
+  };
+  walk('');
+  return out;
+}
+
+/** The files and directories of a release dir: path -> content (utf8) for files, '<dir>' for dirs; with modes. */
+export function listing(dir: string): Record<string, { data: string; mode: number }> {
+  const out: Record<string, { data: string; mode: number }> = {};
+  for (const [p, node] of snapshot(dir)) {
+    out[p] = {
+      data: node.type === 'file' ? Buffer.from(node.data ?? '', 'base64').toString('utf8') : `<${node.type}>`,
+      mode: node.mode,
+    };
+  }
+  return out;
+}
+
+export function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+/** The tree a release's .json should hold for a plan. */
+export function treeOf(target: TargetJob): Tree {
+  return {
+    files: target.files.map(({ source: _, ...entry }) => entry),
+    dirs: target.dirs,
+  };
+}

@@ -1,0 +1,99 @@
+// The e2e scene: the local AWS test bed, a workspace with requirements, a model folder and locally built wheels, and
+// the committed dist/ bundles run as the runner runs them (main, then post with the saved state).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { LocalAws } from '../local-aws/client.ts';
+import { ROOT } from '../support/repo.ts';
+import { parseCommandFile, runBundle, type StepResult } from '../support/run-action.ts';
+
+export interface Step extends StepResult {
+  outputs: Record<string, string>;
+  post: StepResult;
+}
+
+export function makeWorkspace(files: Record<string, string | Buffer>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-e2e-ws-'));
+  for (const [name, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    fs.writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+/** Builds pure-Python wheels into <workspace>/wheels with the repository's own script. */
+export function buildWheels(workspace: string, specs: string[]): string {
+  const out = path.join(workspace, 'wheels');
+  execFileSync('python3', [path.join(ROOT, 'scripts/make-wheels.py'), out, ...specs]);
+  return out;
+}
+
+/** Runs main, then post with the state main saved, exactly as a runner does. */
+export function runAction(
+  aws: LocalAws,
+  workspace: string,
+  inputs: Record<string, string>,
+  options: { oidc?: boolean } = {},
+): Step {
+  const { info } = aws;
+  const credentials = options.oidc
+    ? { ACTIONS_ID_TOKEN_REQUEST_URL: info.oidcUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.oidcToken }
+    : { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
+  const env = {
+    AWS_ENDPOINT_URL: info.endpoint,
+    AWS_REGION: info.region,
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: 'efsync-test/efsync-action',
+    ...credentials,
+  };
+  const all = {
+    'aws-region': info.region,
+    'file-system-id': info.fileSystemId,
+    'staging-bucket': info.stagingBucket,
+    'instance-type': 't3.small',
+    'security-group-ids': info.instanceSecurityGroupId,
+    ...(options.oidc && { 'role-to-assume': info.roleArn }),
+    ...inputs,
+  };
+  const main = runBundle('main', all, env);
+  const state = Object.fromEntries(Object.entries(parseCommandFile(main.state)).map(([k, v]) => [`STATE_${k}`, v]));
+  const post = runBundle('post', {}, { ...env, ...state });
+  return { ...main, outputs: parseCommandFile(main.output), post };
+}
+
+export function motoClients(aws: LocalAws) {
+  const config = {
+    endpoint: aws.info.motoEndpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  };
+  return { ec2: new EC2Client(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
+}
+
+/** Instances still pending or running, and objects left under runs/, straight from moto. */
+export async function leftovers(aws: LocalAws): Promise<{ instances: string[]; runObjects: string[] }> {
+  const { ec2, s3 } = motoClients(aws);
+  const found = await ec2.send(
+    new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
+  );
+  const instances = (found.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? '');
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: aws.info.stagingBucket, Prefix: 'efsync/runs/' }));
+  return { instances, runObjects: (listed.Contents ?? []).map((o) => o.Key ?? '') };
+}
+
+/** Every regular file under dir (following the target symlink), as path → content. */
+export function readTree(dir: string): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  const walk = (rel: string) => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(child);
+      else out[child] = fs.readFileSync(path.join(dir, child));
+    }
+  };
+  walk('');
+  return out;
+}
