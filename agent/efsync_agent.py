@@ -41,6 +41,8 @@ ATTEMPTS = 5
 MOUNT_BUDGET = 30.0
 RELEASE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
 URL = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*://\S+')
+# The secret parts of a presigned URL, should an error text quote a URL without its scheme.
+SIGNED = re.compile(r'((?:X-Amz-)?(?:Signature|Credential|Security-Token)|AWSAccessKeyId)=[^&\s\'"]+', re.I)
 MD5_HEX = re.compile(r'^[0-9a-f]{32}$')
 # Set on SIGTERM/SIGINT or on the first failure of a build, so that download and copy threads stop early.
 STOP = threading.Event()
@@ -87,7 +89,7 @@ class Log:
 
     def raw(self, line):
         # Presigned URLs are secrets: whatever a message holds (an exception text, say), no URL gets through.
-        line = URL.sub('<url>', line)
+        line = SIGNED.sub(r'\1=***', URL.sub('<url>', line))
         with self.lock:
             self.lines.append(line)
             print(line, flush=True)
@@ -385,6 +387,10 @@ def download(url, name, sink, size, progress=None):
         counted = 0
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
+                length = response.headers.get('Content-Length')
+                if length is not None and length.isdigit() and int(length) != size:
+                    raise Failure('%s is %s bytes, the plan says %d: it changed since the plan was made'
+                                  % (name, length, size), EXIT['downloadFailed'])
                 while True:
                     chunk = response.read1(CHUNK)  # what has arrived: a stop is seen between chunks
                     if not chunk:
@@ -396,6 +402,8 @@ def download(url, name, sink, size, progress=None):
             if sink.size != size:
                 raise Retry('got %d bytes, expected %d' % (sink.size, size))
             return
+        except (ValueError, http.client.InvalidURL) as e:
+            raise Failure('cannot download %s: invalid URL (%s)' % (name, e), EXIT['downloadFailed'])
         except urllib.error.HTTPError as e:
             why = 'HTTP %d %s' % (e.code, e.reason)
             if e.code < 500 and e.code not in (408, 429):
@@ -408,7 +416,7 @@ def download(url, name, sink, size, progress=None):
         if attempt == ATTEMPTS or STOP.is_set():
             raise Failure('cannot download %s after %d attempts: %s' % (name, attempt, why), EXIT['downloadFailed'])
         log('download of %s failed (%s); retrying' % (name, why))
-        if STOP.wait(min(0.5 * 2 ** attempt, 10) + random.uniform(0, 0.5)):
+        if STOP.wait(0.5 * 2 ** (attempt - 1) + random.uniform(0, 0.25)):
             raise Failure('stopped')
 
 
@@ -876,7 +884,7 @@ def main(argv):
     for s in (signal.SIGTERM, signal.SIGINT):
         signal.signal(s, lambda *_: STOP.set())
     if 'error' in result:
-        result['error'] = URL.sub('<url>', ' '.join(result['error'].split()))
+        result['error'] = SIGNED.sub(r'\1=***', URL.sub('<url>', ' '.join(result['error'].split())))
         log('error: ' + result['error'])
     result['seconds'] = round(time.monotonic() - started, 1)
     log.raw('EFSYNC_RESULT ' + json.dumps(result, separators=(',', ':')))

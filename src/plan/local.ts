@@ -162,7 +162,7 @@ async function resolveLink(
       }
       throw new LocalTreeError(`${describe()}, which cannot be read: ${(error as Error).message}`);
     }
-    if (false) {
+    if (!inside(walk.realRoot, next)) {
       throw new LocalTreeError(`${describe()}, which is outside ${walk.root}: only links inside it can be published.`);
     }
     if (!stats.isSymbolicLink()) return { realPath: next, stats, linkChain: chain.join(' -> ') };

@@ -83,16 +83,15 @@ export async function stageParts(s3: S3Client, options: StageOptions): Promise<S
 
   const total = plans.reduce((sum, plan) => sum + plan.size, 0);
   const loaded = new Array<number>(plans.length).fill(0);
-  let reported = -1;
+  let reported = 0;
+  options.onProgress?.(0, total);
   const progress = (index: number, bytes: number) => {
     loaded[index] = bytes;
     const done = loaded.reduce((sum, n) => sum + n, 0);
-    if (done !== reported) {
-      reported = done;
-      options.onProgress?.(done, total);
-    }
+    if (done === reported) return;
+    reported = done;
+    options.onProgress?.(done, total);
   };
-  progress(0, 0);
 
   const parts = new Array<StagedPartInfo>(plans.length);
   const queue = [...plans];

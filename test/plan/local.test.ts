@@ -76,8 +76,17 @@ describe('walkLocal', () => {
   });
 
   it('publishes names with spaces, newlines, quotes, $(), unicode and 255 bytes as they are', async () => {
-    const names = ['with space.txt', 'new\nline', `quo"te's`, '$(rm -rf ~)', 'ünïcødé-模型.bin', `${'é'.repeat(127)}x`];
-    expect(Buffer.byteLength(names[5] ?? '')).toBe(255);
+    const names = [
+      '...',
+      '#not-a-comment',
+      'with space.txt',
+      'new\nline',
+      `quo"te's`,
+      '$(rm -rf ~)',
+      'ünïcødé-模型.bin',
+      `${'é'.repeat(127)}x`,
+    ];
+    expect(Buffer.byteLength(names.at(-1) ?? '')).toBe(255);
     for (const name of names) write(`odd/${name}`, name);
     const tree = await walkLocal(root);
     expect(tree.files.map((f) => f.path).sort()).toEqual(names.map((n) => `odd/${n}`).sort());
@@ -130,6 +139,15 @@ describe('walkLocal', () => {
     expect((await walkError()).message).toMatch(
       /^roundtrip is a symbolic link to \.\.\/outside-link, which is outside/,
     );
+  });
+
+  it('refuses a link that looks inside but goes through a directory link to outside', async () => {
+    fs.mkdirSync(path.join(base, 'outside'));
+    fs.writeFileSync(path.join(base, 'outside', 'secret.txt'), 'secret');
+    fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'sub'));
+    write('.efsyncignore', 'sub\n');
+    fs.symlinkSync('sub/secret.txt', path.join(root, 'alias'));
+    expect((await walkError()).message).toMatch(/^alias is a symbolic link to sub\/secret\.txt, which is outside/);
   });
 
   it('refuses a link whose later hop leaves the root, showing the chain', async () => {
