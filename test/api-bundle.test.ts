@@ -1,23 +1,38 @@
 // The published module, imported by its package name as a user would, from the committed bundle.
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from './local-aws/client.ts';
 import { ROOT } from './support/repo.ts';
 
+let aws: LocalAws;
+beforeAll(async () => {
+  aws = await startLocalAws();
+});
+afterAll(() => aws?.stop());
+
 describe("import { sync } from 'efsync-action'", () => {
-  it('loads the bundle and plans a dry run', () => {
+  it('loads the bundle and plans a dry run against AWS', () => {
+    const { info } = aws;
     const script = `
       import { loadConfig, sync, ConfigError } from 'efsync-action';
-      const { config } = loadConfig({ 'aws-region': 'eu-west-1', 'file-system-id': 'fs-12345678',
-        'staging-bucket': 'stage-1', 'local-dir': 'src', 'dry-run': true });
+      const { config } = loadConfig({ 'aws-region': '${info.region}', 'file-system-id': '${info.fileSystemId}',
+        'staging-bucket': '${info.stagingBucket}', 'security-group-ids': '${info.instanceSecurityGroupId}',
+        'local-dir': 'src', 'dry-run': true });
       const result = await sync(config);
       let refused = '';
       try { loadConfig({ mode: 'upload' }); } catch (error) { refused = error instanceof ConfigError ? error.message : 'wrong'; }
-      console.log(JSON.stringify({ paths: result.paths, refused }));
+      console.log(JSON.stringify({ paths: result.paths, targets: result.targets, refused }));
     `;
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...aws.env },
+    });
     expect(result.stderr).toBe('');
-    const { paths, refused } = JSON.parse(result.stdout);
+    const { paths, targets, refused } = JSON.parse(result.stdout);
     expect(paths).toEqual([{ kind: 'local', target: 'src', lambdaPath: '/mnt/efs/src', efsPath: '/src' }]);
+    expect(targets[0]).toMatchObject({ target: 'src', status: 'planned' });
+    expect(targets[0].files.added).toBeGreaterThan(10);
     expect(refused).toContain("Option 'mode': 'upload' is not one of sync, rollback, sweep.");
   });
 });

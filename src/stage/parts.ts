@@ -147,9 +147,8 @@ function planParts(
           root: input.root,
           target: input.target,
           files: [],
-          size: 0,
+          size: END_OF_ARCHIVE.length,
         };
-        current.size = END_OF_ARCHIVE.length;
         plans.push(current);
       }
       current.files.push(file);

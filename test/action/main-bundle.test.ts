@@ -66,29 +66,31 @@ describe('main bundle with a bad input', () => {
   });
 });
 
-describe('main bundle with good input', () => {
-  it('prints the plan in a dry run and sets the path outputs', () => {
-    const step = runBundle('main', { ...INPUTS.ALL, 'dry-run': 'true' }, { AWS_REGION: 'eu-west-1' });
-    expect(step.status).toBe(0);
-    expect(step.stdout).toContain('::group::Plan');
-    expect(step.stdout).toContain(
-      'Publish workspace folder models to models/current (Lambda: /mnt/efs/models/current).',
+describe('main bundle with good input but no credentials', () => {
+  it('fails in one place, naming the fix, with no output and nothing left to clean up', () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-net-')), 'calls');
+    const step = runBundle(
+      'main',
+      { ...INPUTS.DEPS, 'dry-run': 'true' },
+      // No credentials anywhere, and the instance metadata service off: the default chain finds nothing.
+      { AWS_ENDPOINT_URL: endpoint, AWS_EC2_METADATA_DISABLED: 'true', EFSYNC_NETWORK_LOG: log },
+      ['--import', denyNetwork],
     );
-    expect(parseCommandFile(step.output)).toMatchObject({
-      changed: 'false',
-      'pip-path': '/mnt/efs/lib',
-      'local-path': '/mnt/efs/models/current',
-      'efs-s3-path': '/bert',
-      'instance-id': '',
-    });
-    expect(step.summary).toContain('<h2>efsync</h2>');
-    expect(parseCommandFile(step.state)).toEqual({ started: 'true' });
+    expect(step.status).toBe(1);
+    expect(step.stdout).toMatch(
+      /::error::No usable AWS credentials \(.+\)\. Set role-to-assume for GitHub OIDC, or run aws-actions\/configure-aws-credentials before this step\./,
+    );
+    expect(step.output).toBe('');
+    expect(fs.existsSync(log)).toBe(false);
+    expect(parseCommandFile(step.state)).toEqual({ started: 'true', region: 'eu-central-1' });
   });
 
-  it('without dry-run, says that this version only plans, after recording its outputs', () => {
-    const step = runBundle('main', INPUTS.DEPS);
+  it('says how to grant the OIDC token when role-to-assume is set without one', () => {
+    const step = runBundle('main', { ...INPUTS.ALL, 'dry-run': 'true' }, { AWS_EC2_METADATA_DISABLED: 'true' });
     expect(step.status).toBe(1);
-    expect(step.stdout).toContain('::error::This version of efsync can only plan: run it with dry-run: true');
+    expect(step.stdout).toContain(
+      '::error::role-to-assume is set, but the job has no GitHub OIDC token. Grant it with `permissions: id-token: write`',
+    );
   });
 });
 

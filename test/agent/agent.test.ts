@@ -486,7 +486,7 @@ describe('paths from the job', () => {
     ['an absolute target', (p) => (p.target.target = '/etc'), /refusing target path "\/etc"/],
     ['a target with ..', (p) => (p.target.target = 'a/../../b'), /refusing target path/],
     ['a directory with ..', (p) => p.target.dirs.push({ path: 'a/..', mode: 0o755 }), /refusing directory path/],
-    ['a release id with a slash', (p) => (p.target.releaseId = '../r1'), /invalid release id/],
+    ['a release id with a slash', (p) => (p.target.releaseId = '../r1'), /invalid releaseId/],
     [
       'a file url that is not http(s)',
       (p) => p.target.files[0] && (p.target.files[0].source = { from: 'url', url: 'file:///etc/passwd' }),

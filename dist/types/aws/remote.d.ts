@@ -1,3 +1,8 @@
+/**
+ * Runs the agent on the instance with one SSM SendCommand. The command text is a fixed bootstrap plus one short-lived
+ * URL (the job) and two hashes: it fetches the job and the agent, verifies both, and runs the agent. No user value
+ * is ever part of it.
+ */
 import { type AwsContext } from './client-config.js';
 export declare class RemoteError extends Error {
     name: string;

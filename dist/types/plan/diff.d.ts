@@ -3,19 +3,19 @@
  *
  * Every file of the release is listed: unchanged ones become hard links of the base release on the instance,
  * changed ones are downloaded. With delete false nothing gone from the source is removed, unless a new file or
- * directory needs its place.
+ * directory needs its place; `changes.delete` still lists what is gone, so the summary can say what was kept.
  */
 import type { Changes, DirEntry, FileEntry, Tree } from '../sync/model.js';
 export type PlannedFile = FileEntry & {
     changed: boolean;
 };
 export interface TreeDiff {
-    /** `delete` lists what the release drops: every path gone from the source with delete true, else only conflicts. */
+    /** `delete` lists every file path gone from the source, as the contract says; `kept` tells which of them stay. */
     changes: Changes;
     /** The whole new release, sorted; `changed` ones must be fetched, the others are hard links of the base. */
     files: PlannedFile[];
     dirs: DirEntry[];
-    /** Files gone from the source but kept in the release, because delete is false. */
+    /** The paths of `changes.delete` that stay in the release, because delete is false and nothing needs their place. */
     kept: string[];
     /** The release's directories differ from the base's (added, removed or another mode), or there is no base. */
     dirsChanged: boolean;
@@ -29,4 +29,4 @@ export declare function diffTrees(previous: Tree | undefined, next: Tree, option
     delete: boolean;
 }): TreeDiff;
 /** Whether publishing would change what the target serves (always true when it has no release yet). */
-export declare function hasChanges(diff: Pick<TreeDiff, 'changes' | 'dirsChanged'>): boolean;
+export declare function hasChanges(diff: Pick<TreeDiff, 'changes' | 'kept' | 'dirsChanged'>): boolean;

@@ -1,7 +1,7 @@
 import type { AwsContext } from '../aws/client-config.js';
 import type { Config } from '../config/types.js';
-import type { Phase, Stats } from './result.js';
 import type { Reporter } from '../report.js';
+import type { Phase, Stats } from './result.js';
 export interface RunHooks {
     /** Records a resource id or setting for the post step the moment it exists (core.saveState on a runner). */
     saveState?: (key: string, value: string) => void;
