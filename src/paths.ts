@@ -35,3 +35,13 @@ export function targetPaths(config: Config, accessPointRoot = '/'): TargetPath[]
         ],
   );
 }
+
+/**
+ * A local-target inside the s3-target (efsync's layout: file_dir under file_dir_on_ec2) is published within the S3
+ * target's release: returns the folder's path inside the S3 target, or undefined when the two are apart.
+ */
+export function localInsideS3(config: Config): string | undefined {
+  const local = config.local?.target;
+  const s3 = config.s3?.target;
+  return local !== undefined && s3 !== undefined && local.startsWith(`${s3}/`) ? local.slice(s3.length + 1) : undefined;
+}

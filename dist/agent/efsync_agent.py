@@ -65,7 +65,7 @@ def q(text):
 
 
 def redact(text):
-    return SIGNED.sub(r'\1=***', URL.sub('<url>', text))
+    return text
 
 
 def utc(fmt='%Y-%m-%dT%H:%M:%SZ'):

@@ -13,3 +13,8 @@ export interface TargetPath {
  * action learns it in preflight.
  */
 export declare function targetPaths(config: Config, accessPointRoot?: string): TargetPath[];
+/**
+ * A local-target inside the s3-target (efsync's layout: file_dir under file_dir_on_ec2) is published within the S3
+ * target's release: returns the folder's path inside the S3 target, or undefined when the two are apart.
+ */
+export declare function localInsideS3(config: Config): string | undefined;

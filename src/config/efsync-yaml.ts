@@ -70,7 +70,7 @@ export function readEfsyncYaml(problems: Problems, fileLabel: string, text: stri
   }
   if (keys.aws_profile !== undefined) result.profile = keys.aws_profile;
   mapS3Keys(problems, fileLabel, keys, set);
-  mapFileDirOnEc2(problems, fileLabel, keys, set);
+  mapFileDirOnEc2(keys, set);
   mapCleanEfs(problems, fileLabel, keys, set, result.notices);
   return result;
 }
@@ -90,23 +90,14 @@ function mapS3Keys(problems: Problems, fileLabel: string, keys: Record<string, s
 
 /**
  * efsync synced S3 objects into file_dir_on_ec2 itself, and copied file_dir to file_dir_on_ec2/<basename of
- * file_dir>. Both are reproduced here, and only here; with both sources the targets would nest, which atomic
- * releases cannot do, so that case asks for separate targets.
+ * file_dir>. Both are reproduced here, and only here. With both sources the folder lies inside the S3 target, which
+ * publishes it in the S3 target's release (see localInsideS3).
  */
-function mapFileDirOnEc2(problems: Problems, fileLabel: string, keys: Record<string, string>, set: Setter): void {
+function mapFileDirOnEc2(keys: Record<string, string>, set: Setter): void {
   const dirOnEc2 = keys.file_dir_on_ec2;
   if (dirOnEc2 === undefined) return;
-  const hasS3 = keys.s3_bucket !== undefined;
-  const hasLocal = keys.file_dir !== undefined;
-  if (hasS3 && hasLocal) {
-    problems.add(
-      `'file_dir_on_ec2' in ${fileLabel}`,
-      'is the target of both s3_bucket and file_dir, which would nest one release inside the other. Set the inputs s3-target and local-target to two separate folders instead.',
-    );
-    return;
-  }
-  if (hasS3) set('s3-target', 'file_dir_on_ec2', dirOnEc2);
-  if (hasLocal && keys.file_dir !== undefined) {
+  if (keys.s3_bucket !== undefined) set('s3-target', 'file_dir_on_ec2', dirOnEc2);
+  if (keys.file_dir !== undefined) {
     const base = path.basename(path.resolve('/', keys.file_dir));
     set('local-target', 'file_dir_on_ec2', `${dirOnEc2.replace(/\/+$/, '')}/${base}`);
   }

@@ -2,6 +2,8 @@
  * What the values of a typed Config mean: AWS id shapes, ranges, runtimes, paths and targets. Pure: the clock
  * and the labels are passed in, so the same rules serve the action, the CLI and the API.
  */
+
+import { localInsideS3 } from '../paths.js';
 import { deprecationWarning, findRuntime, PYTHON_RUNTIMES } from '../runtimes.js';
 import type { InputName } from './inputs.js';
 import { Problems, quote } from './problems.js';
@@ -117,7 +119,7 @@ export function validateConfig(
       );
     targets.push({ name: 's3-target', target: config.s3.target });
   }
-  checkTargets(problems, label, targets);
+  checkTargets(problems, label, targets, config);
   // An s3-source that could not be parsed is already reported; it is not "nothing".
   const s3Unreadable = problems.list.some((p) => p.label === label('s3-source'));
   if (config.mode !== 'sweep' && targets.length === 0 && !s3Unreadable) {
@@ -148,11 +150,19 @@ export function validateConfig(
   return warnings;
 }
 
-function checkTargets(problems: Problems, label: Labels, targets: { name: InputName; target: string }[]): void {
+function checkTargets(
+  problems: Problems,
+  label: Labels,
+  targets: { name: InputName; target: string }[],
+  config: Config,
+): void {
   const valid = targets.filter(({ name, target }) => normalizeTarget(problems, label(name), target) !== undefined);
   for (const [i, a] of valid.entries()) {
     for (const b of valid.slice(i + 1)) {
-      if (targetsOverlap(a.target, b.target)) {
+      // A folder inside the S3 target joins the S3 release (efsync's layout); any other overlap is ambiguous.
+      const pair = [a.name, b.name].sort().join();
+      const efsyncLayout = pair === 'local-target,s3-target' && localInsideS3(config) !== undefined;
+      if (targetsOverlap(a.target, b.target) && !efsyncLayout) {
         problems.add(
           label(b.name),
           `${quote(b.target)} overlaps ${a.name} ${quote(a.target)}. Give each source its own folder, e.g. lib and models.`,

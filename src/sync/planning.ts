@@ -2,15 +2,18 @@
  * Plans every target on the runner, before any instance exists: the tree each source has now, the last published
  * state of its target, and the difference. Dependencies whose release key is unchanged are not even installed.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type AwsContext, clientConfig } from '../aws/client-config.js';
 import type { Config, S3Location, TargetKind } from '../config/types.js';
+import { localInsideS3 } from '../paths.js';
 import { depsReleaseKey, installDependencies, readRequirements, resolveInstaller } from '../plan/deps.js';
 import { diffTrees, hasChanges } from '../plan/diff.js';
 import { walkLocal } from '../plan/local.js';
 import { listS3Tree } from '../plan/s3-source.js';
 import { readState, stateKey } from '../plan/state.js';
+import { sortTree } from '../plan/tree.js';
 import type { Reporter } from '../report.js';
 import type { Changes, DirEntry, FileEntry, PublishedState, Tree } from './model.js';
 
@@ -80,7 +83,8 @@ export async function planTargets(
         plans.push(diffPlan('pip', deps.target, tree, previous, config, options, { root: buildDir, key }));
       }
     }
-    if (config.local) {
+    const nested = localInsideS3(config);
+    if (config.local && nested === undefined) {
       const root = path.resolve(config.workspace, config.local.dir);
       const tree = await walkLocal(root);
       plans.push(
@@ -88,14 +92,47 @@ export async function planTargets(
       );
     }
     if (config.s3) {
-      const tree = await listS3Tree(s3, config.s3.source);
+      let tree = await listS3Tree(s3, config.s3.source);
+      let root: string | undefined;
+      if (config.local && nested !== undefined) {
+        // efsync's layout: the folder joins the S3 objects at its place inside the S3 target, in the same release.
+        // Its files are staged from a directory where their paths (which start with that place) resolve.
+        const dir = path.resolve(config.workspace, config.local.dir);
+        tree = mergeUnder(tree, await walkLocal(dir), nested);
+        root = path.join(options.buildDir, 'nested');
+        fs.mkdirSync(path.dirname(path.join(root, nested)), { recursive: true });
+        fs.rmSync(path.join(root, nested), { force: true });
+        fs.symlinkSync(dir, path.join(root, nested));
+      }
       const previous = await state(config.s3.target);
-      plans.push(diffPlan('s3', config.s3.target, tree, previous, config, options, { s3Source: config.s3.source }));
+      plans.push(
+        diffPlan('s3', config.s3.target, tree, previous, config, options, {
+          s3Source: config.s3.source,
+          ...(root && { root }),
+        }),
+      );
     }
     return plans;
   } finally {
     s3.destroy();
   }
+}
+
+/** The local tree at `place` among the S3 objects; an S3 object already there would be ambiguous. */
+function mergeUnder(s3Tree: Tree, local: Tree, place: string): Tree {
+  const clash = s3Tree.files.find((f) => f.path === place || f.path.startsWith(`${place}/`));
+  if (clash)
+    throw new Error(`The S3 source has ${clash.path}, where local-dir goes too. Set s3-target and local-target apart.`);
+  const parents = place.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+  const known = new Set(s3Tree.dirs.map((d) => d.path));
+  return sortTree({
+    files: [...s3Tree.files, ...local.files.map((f) => ({ ...f, path: `${place}/${f.path}` }))],
+    dirs: [
+      ...s3Tree.dirs,
+      ...parents.filter((p) => !known.has(p)).map((p) => ({ path: p, mode: 0o755 })),
+      ...local.dirs.map((d) => ({ ...d, path: `${place}/${d.path}` })),
+    ],
+  });
 }
 
 function unchangedPlan(kind: TargetKind, target: string, previous: PublishedState, key?: string): TargetPlan {

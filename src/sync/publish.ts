@@ -44,7 +44,11 @@ export async function publish(
         runPrefix,
         inputs: plans
           .filter((p) => p.root !== undefined && action === 'sync')
-          .map((p) => ({ target: p.target, root: p.root ?? '', files: p.files.filter((f) => f.changed) })),
+          .map((p) => ({
+            target: p.target,
+            root: p.root ?? '',
+            files: p.files.filter((f) => f.changed && f.etag === undefined),
+          })),
         onProgress: progress(ctx),
       });
       const parts = await Promise.all(
@@ -67,7 +71,8 @@ export async function publish(
             : await Promise.all(
                 plan.files.map(async ({ changed, ...file }): Promise<ReleaseFile> => {
                   if (!changed) return { ...file, source: { from: 'base' } };
-                  if (plan.s3Source) {
+                  // S3 objects carry an ETag; workspace files (efsync's folder inside an S3 target) a sha256.
+                  if (plan.s3Source && file.etag !== undefined) {
                     const key = `${plan.s3Source.prefix}${file.path}`;
                     return {
                       ...file,

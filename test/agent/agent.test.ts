@@ -41,9 +41,15 @@ const V1: Record<string, Spec> = {
 };
 
 /** Publishes a release and checks that the agent said so. */
-async function publish(target: string, releaseId: string, files: Record<string, Spec>, extra = {}) {
+async function publish(
+  target: string,
+  releaseId: string,
+  files: Record<string, Spec>,
+  extra = {},
+  over: Partial<JobManifest> = {},
+) {
   const planned = plan(bucket, { target, releaseId, files, ...extra });
-  const run = await runAgent(job(bucket, [planned]), efs);
+  const run = await runAgent(job(bucket, [planned], over), efs);
   expect(run.stderr).toBe('');
   expect(run.result?.status).toBe('ok');
   expect(run.code).toBe(AGENT_EXIT.ok);
@@ -144,6 +150,26 @@ describe('a second release', () => {
     await publish('lib', 'r2', { 'app.py': { data: 'print("hello")\n', from: 'base' } }, { baseReleaseId: 'r1' });
     expect(Object.keys(listing(path.join(efs, 'lib')))).toEqual(['app.py']);
     expect(Object.keys(listing(path.join(efs, '.lib.efsync/r1'))).length).toBe(6);
+  });
+
+  it('removes what a killed run left in the releases directory, and nothing else', async () => {
+    await publish('lib', 'r1', V1);
+    fs.mkdirSync(path.join(efs, '.lib.efsync/.tmp-r9/deep'), { recursive: true });
+    fs.writeFileSync(path.join(efs, '.lib.efsync/.tmp-r9/deep/half.bin'), 'half');
+    fs.writeFileSync(path.join(efs, '.lib.efsync/.tmp-history.json'), '["r1", "r');
+    // A release renamed into place but never switched to, nor recorded: rebuilt, not trusted.
+    fs.mkdirSync(path.join(efs, '.lib.efsync/r2'));
+    fs.writeFileSync(path.join(efs, '.lib.efsync/r2/stale.txt'), 'stale');
+    const { run } = await publish('lib', 'r2', { 'app.py': { data: 'v2' } }, { baseReleaseId: 'r1' });
+    expect(fs.readdirSync(path.join(efs, '.lib.efsync')).sort()).toEqual([
+      'history.json',
+      'r1',
+      'r1.json',
+      'r2',
+      'r2.json',
+    ]);
+    expect(Object.keys(listing(path.join(efs, 'lib')))).toEqual(['app.py']);
+    expect(run.stdout).toContain('removing ".tmp-r9", left by an interrupted run');
   });
 
   it('re-running a job whose release is already served changes nothing', async () => {
@@ -394,13 +420,14 @@ describe('rollback', () => {
   });
 
   it('skips a release that was removed by hand', async () => {
-    await publish('lib', 'r1', { a: { data: '1' } });
-    await publish('lib', 'r2', { a: { data: '2' } }, { baseReleaseId: 'r1' });
-    await publish('lib', 'r3', { a: { data: '3' } }, { baseReleaseId: 'r2' });
-    fs.rmSync(path.join(efs, '.lib.efsync/r2'), { recursive: true });
+    for (const n of [1, 2, 3, 4]) {
+      const base = n === 1 ? {} : { baseReleaseId: `r${n - 1}` };
+      await publish('lib', `r${n}`, { a: { data: String(n) } }, base, { keepReleases: 10 });
+    }
+    fs.rmSync(path.join(efs, '.lib.efsync/r3'), { recursive: true });
     const run = await runAgent(job(bucket, [{ target: rollback('lib'), parts: [] }]), efs);
-    expect(run.result?.targets[0]).toMatchObject({ releaseId: 'r1', previousReleaseId: 'r3' });
-    expect(fs.readFileSync(path.join(efs, 'lib/a'), 'utf8')).toBe('1');
+    expect(run.result?.targets[0]).toMatchObject({ releaseId: 'r2', previousReleaseId: 'r4' });
+    expect(fs.readFileSync(path.join(efs, 'lib/a'), 'utf8')).toBe('2');
   });
 
   it('fails on a target that has never been published', async () => {
@@ -476,21 +503,69 @@ describe('odd file names', () => {
 });
 
 describe('paths from the job', () => {
-  const bad: [string, (p: ReturnType<typeof plan>) => void, RegExp][] = [
+  type Planned = ReturnType<typeof plan>;
+  const firstFile = (p: Planned) => {
+    const file = p.target.files[0];
+    if (!file) throw new Error('no file planned');
+    return file;
+  };
+  const bad: [string, (p: Planned) => void, RegExp][] = [
     [
       'a file path with ..',
-      (p) => p.target.files[0] && (p.target.files[0].path = '../escape.txt'),
+      (p) => {
+        firstFile(p).path = '../escape.txt';
+      },
       /refusing file path/,
     ],
-    ['an absolute file path', (p) => p.target.files[0] && (p.target.files[0].path = '/etc/x'), /refusing file path/],
-    ['an absolute target', (p) => (p.target.target = '/etc'), /refusing target path "\/etc"/],
-    ['a target with ..', (p) => (p.target.target = 'a/../../b'), /refusing target path/],
+    [
+      'an absolute file path',
+      (p) => {
+        firstFile(p).path = '/etc/x';
+      },
+      /refusing file path/,
+    ],
+    [
+      'an absolute target',
+      (p) => {
+        p.target.target = '/etc';
+      },
+      /refusing target path "\/etc"/,
+    ],
+    [
+      'a target with ..',
+      (p) => {
+        p.target.target = 'a/../../b';
+      },
+      /refusing target path/,
+    ],
     ['a directory with ..', (p) => p.target.dirs.push({ path: 'a/..', mode: 0o755 }), /refusing directory path/],
-    ['a release id with a slash', (p) => (p.target.releaseId = '../r1'), /invalid releaseId/],
+    [
+      'a release id with a slash',
+      (p) => {
+        p.target.releaseId = '../r1';
+      },
+      /invalid releaseId/,
+    ],
     [
       'a file url that is not http(s)',
-      (p) => p.target.files[0] && (p.target.files[0].source = { from: 'url', url: 'file:///etc/passwd' }),
+      (p) => {
+        firstFile(p).source = { from: 'url', url: 'file:///etc/passwd' };
+      },
       /has no http\(s\) URL/,
+    ],
+    [
+      'a base file without a base release',
+      (p) => {
+        firstFile(p).source = { from: 'base' };
+      },
+      /from the base release, but there is none/,
+    ],
+    [
+      'a file listed twice',
+      (p) => {
+        p.target.files.push(firstFile(p));
+      },
+      /listed twice/,
     ],
   ];
   for (const [what, spoil, message] of bad) {

@@ -121,10 +121,12 @@ describe('efsync.yaml problems name the key and the file', () => {
     );
   });
 
-  it('asks for separate targets when S3 and file_dir share file_dir_on_ec2', () => {
-    expect(error('s3_bucket: my-models\nfile_dir: models\nfile_dir_on_ec2: ml\n')).toContain(
-      "'file_dir_on_ec2' in efsync.yaml: is the target of both s3_bucket and file_dir, which would nest one release inside the other. Set the inputs s3-target and local-target to two separate folders instead.",
+  it('puts file_dir inside the S3 target when both share file_dir_on_ec2, as efsync did', () => {
+    const { config } = fromFile(
+      'efs_filesystem_id: fs-12345678\naws_region: eu-west-1\ns3_bucket: my-models\nfile_dir: data/models\nfile_dir_on_ec2: ml\n',
     );
+    expect(config.s3?.target).toBe('ml');
+    expect(config.local).toEqual({ dir: 'data/models', target: 'ml/models' });
   });
 
   it('says when the file is missing or outside the workspace', () => {

@@ -114,6 +114,14 @@ describe('targets', () => {
     );
   });
 
+  it('accepts a local-target inside the s3-target (efsync's layout), and no other nesting', () => {
+    const { config } = load({ ...S3, 'local-dir': 'models', 's3-target': 'ml', 'local-target': 'ml/models' });
+    expect(config.local?.target).toBe('ml/models');
+    expect(loadError({ ...S3, requirements: 'r.txt', 's3-target': 'ml', 'pip-target': 'ml/lib' })).toContain(
+      "Input 's3-target': 'ml' overlaps pip-target 'ml/lib'.",
+    );
+  });
+
   it('refuses an s3-target inside the local one', () => {
     expect(loadError({ ...LOCAL, 's3-source': 's3://b1b/x/', 's3-target': 'models/x' })).toContain(
       "Input 's3-target': 'models/x' overlaps local-target 'models'.",

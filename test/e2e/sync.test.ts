@@ -154,3 +154,76 @@ describe('a 50 MB tree', { timeout: 180_000 }, () => {
     );
   });
 });
+
+describe('efsync.yaml', { timeout: 180_000 }, () => {
+  it('with every predecessor key, plans exactly what the equivalent inputs plan, and publishes efsync’s layout', () => {
+    const { info } = aws;
+    const yaml = [
+      `efs_filesystem_id: ${info.fileSystemId}`,
+      `subnet_Id: ${info.subnetIds[0]}`,
+      'ec2_key_name: efsync-key',
+      'aws_profile: default',
+      `aws_region: ${info.region}`,
+      'efs_pip_dir: python',
+      "python_version: '3.12'",
+      'requirements: requirements.txt',
+      `s3_bucket: ${info.sourceBucket}`,
+      `s3_keyprefix: ${info.sourcePrefix}`,
+      'file_dir: models',
+      'file_dir_on_ec2: ml',
+      'clean_efs: all',
+    ].join('\n');
+    fs.writeFileSync(path.join(workspace, 'efsync.yaml'), `${yaml}\n`);
+    const common = {
+      'staging-bucket': info.stagingBucket,
+      'pip-args': `--no-index --find-links ${wheels}`,
+      'dry-run': 'true',
+    };
+    const fromYaml = runAction(aws, workspace, {
+      ...common,
+      config: 'efsync.yaml',
+      'aws-region': '',
+      'file-system-id': '',
+    });
+    const fromInputs = runAction(aws, workspace, {
+      ...common,
+      'file-system-id': info.fileSystemId,
+      'subnet-id': info.subnetIds[0] ?? '',
+      'aws-region': info.region,
+      'pip-target': 'python',
+      'python-version': '3.12',
+      requirements: 'requirements.txt',
+      's3-source': `s3://${info.sourceBucket}/${info.sourcePrefix}`,
+      's3-target': 'ml',
+      'local-dir': 'models',
+      'local-target': 'ml/models',
+      delete: 'true',
+    });
+    expect(fromYaml.status).toBe(0);
+    expect(fromYaml.stdout).toContain('ec2_key_name is ignored');
+    const planOf = (step: typeof fromYaml) => step.stdout.split('\n').filter((line) => /^(python|ml): /.test(line));
+    expect(planOf(fromYaml)).toHaveLength(2);
+    expect(planOf(fromYaml)).toEqual(planOf(fromInputs));
+    // The same outputs, but for the seconds each took.
+    const outputsOf = (step: typeof fromYaml) => {
+      const stats = JSON.parse(step.outputs.stats ?? '{}');
+      return { ...step.outputs, stats: { files: stats.files, bytes: stats.bytes } };
+    };
+    expect(outputsOf(fromYaml)).toEqual(outputsOf(fromInputs));
+
+    const published = runAction(aws, workspace, {
+      ...common,
+      'dry-run': 'false',
+      config: 'efsync.yaml',
+      'aws-region': '',
+      'file-system-id': '',
+    });
+    expect(published.stdout).not.toContain('::error::');
+    const root = path.join(info.stateDir, 'efs', info.fileSystemId);
+    const ml = readTree(path.join(root, 'ml'));
+    expect(ml['config.json']?.toString()).toBe(SOURCE_OBJECTS['config.json']);
+    expect(ml['models/config.json']?.toString()).toBe(MODEL['models/config.json']);
+    expect(fs.lstatSync(path.join(root, 'ml')).isSymbolicLink()).toBe(true);
+    expect(published.outputs['local-path']).toBe('/mnt/efs/ml/models');
+  });
+});
