@@ -65,7 +65,7 @@ def q(text):
 
 
 def redact(text):
-    return text
+    return SIGNED.sub(r'\1=***', URL.sub('<url>', text))
 
 
 def utc(fmt='%Y-%m-%dT%H:%M:%SZ'):
@@ -622,7 +622,7 @@ def sync_target(job, root, t, parts, workdir, tr):
         rmtree(os.path.join(target.releases, old + '.json'))
     if pruned:
         log('pruned releases %s' % ', '.join(pruned))
-    tr.update(status='published', releasesPruned=pruned)
+    tr.update(status='published', releasesPruned=pruned, filesDeleted=len(t.get('deleted') or []))
 
 
 def url_task(release, f, progress):
@@ -727,7 +727,7 @@ def work(job, root, result):
         for i, t in enumerate(job['targets']):
             tr = {'target': t['target'], 'status': 'failed', 'releaseId': t.get('releaseId') or '',
                   'previousReleaseId': None, 'filesWritten': 0, 'bytesWritten': 0, 'filesLinked': 0,
-                  'filesDeleted': len(t.get('deleted') or []) if t['action'] == 'sync' else 0, 'releasesPruned': []}
+                  'filesDeleted': 0, 'releasesPruned': []}
             result['targets'].append(tr)
             if t['action'] == 'sync':
                 sync_target(job, root, t, parts, workdir, tr)

@@ -15,6 +15,11 @@ export async function run(): Promise<void> {
     markStarted();
     const { config, warnings, notices } = loadActionConfig();
     for (const notice of notices) core.info(notice);
+    if (config.aws.profile) {
+      // A runner has no named profiles: credentials come from OIDC or the job's environment.
+      core.info(`aws_profile ${config.aws.profile} is used by the CLI and the API only; the action ignores it.`);
+      delete config.aws.profile;
+    }
     for (const warning of warnings) core.warning(warning);
     // What the post step needs to get credentials again; never the credentials themselves.
     const { aws } = config;

@@ -11,6 +11,8 @@ export interface AwsContext {
   credentials?: AwsCredentialIdentity;
   /** Attempts per call, the first included (SDK standard retry mode, with backoff and jitter). */
   maxAttempts?: number;
+  /** A named profile of the shared AWS config (efsync.yaml's aws_profile, for the CLI and the API). */
+  profile?: string;
 }
 
 const SAFE = /^[\w.-]{1,64}$/;
@@ -27,6 +29,7 @@ export function clientConfig(context: AwsContext) {
   return {
     region: context.region,
     ...(context.credentials && { credentials: context.credentials }),
+    ...(context.profile && !context.credentials && { profile: context.profile }),
     retryMode: 'standard' as const,
     maxAttempts: context.maxAttempts ?? 5,
     customUserAgent: userAgent(),

@@ -20,7 +20,7 @@ export async function resolveCredentials(
   reporter: Reporter,
   idToken: IdTokenSource | undefined,
 ): Promise<AwsContext> {
-  if (aws.roleToAssume === undefined) return { region: aws.region };
+  if (aws.roleToAssume === undefined) return { region: aws.region, ...(aws.profile && { profile: aws.profile }) };
   if (!idToken || !process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
     throw new CredentialsError(
       'role-to-assume is set, but the job has no GitHub OIDC token. Grant it with `permissions: id-token: write` ' +

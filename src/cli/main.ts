@@ -71,7 +71,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       workspace: env.GITHUB_WORKSPACE || process.cwd(),
       env,
     });
-    if (config.aws.profile && !env.AWS_PROFILE) env.AWS_PROFILE = config.aws.profile;
     for (const notice of notices) consoleReporter.info(notice);
     for (const warning of warnings) consoleReporter.warning(warning);
     const result = await sync(config, consoleReporter);

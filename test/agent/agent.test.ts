@@ -197,6 +197,16 @@ describe('url sources (s3-source objects)', () => {
     expect(run.stdout).toMatch(/download of object "flaky.txt" failed \(HTTP 500/);
   });
 
+  it('reports progress of a long transfer: done, total, rate and time left', async () => {
+    // 5 MiB at no more than 16 KiB per 20 ms takes over 6 s, so at least one progress line is due.
+    const big = Buffer.alloc(5 * 1024 * 1024, 2);
+    const { run } = await publish('lib', 'r1', {
+      'big.bin': { data: big, from: 'url', serveOptions: { drip: 16384 } },
+    });
+    expect(run.stdout).toMatch(/ progress: [\d.]+ (KiB|MiB) of 5\.0 MiB, [\d.]+ (KiB|MiB)\/s, about \d+ s left\n/);
+    expect(sha256(fs.readFileSync(path.join(efs, 'lib/big.bin')))).toBe(sha256(big));
+  });
+
   const failures: [string, Spec, RegExp][] = [
     ['an object whose MD5 differs from its ETag', { data: 'good', served: 'evil', from: 'url' }, /MD5 .* ETag/],
     [
@@ -690,7 +700,7 @@ describe('SIGTERM', () => {
       baseReleaseId: 'r1',
       files: {
         'app.py': { data: 'print("hello")\n', from: 'base' },
-        'slow.bin': { data: Buffer.alloc(10_000_000, 3), from: 'url', serveOptions: { drip: true } },
+        'slow.bin': { data: Buffer.alloc(10_000_000, 3), from: 'url', serveOptions: { drip: 512 } },
       },
     });
     const asked = bucket.requested('objects/r2/slow.bin');

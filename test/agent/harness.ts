@@ -39,15 +39,15 @@ interface Served {
   status?: number | undefined;
   /** Send only this many bytes of the body, then close the connection. */
   truncateTo?: number | undefined;
-  /** Send the body slowly, in small pieces, until the client goes away. */
-  drip?: boolean | undefined;
+  /** Send the body slowly, this many bytes every 20 ms. */
+  drip?: number | undefined;
 }
 
 export interface ServeOptions {
   failTimes?: number;
   status?: number;
   truncateTo?: number;
-  drip?: boolean;
+  drip?: number;
 }
 
 /** The loopback stand-in for S3 presigned URLs. Every URL carries `secret`, which must never be printed. */
@@ -135,15 +135,16 @@ export class Bucket {
       res.write(served.body.subarray(0, served.truncateTo), () => res.destroy());
       return;
     }
-    if (served.drip) {
+    const drip = served.drip;
+    if (drip) {
       let at = 0;
       const timer = setInterval(() => {
-        if (res.destroyed || at >= served.body.length - 1) {
+        res.write(served.body.subarray(at, at + drip));
+        at += drip;
+        if (at >= served.body.length) {
           clearInterval(timer);
-          return;
+          res.end();
         }
-        res.write(served.body.subarray(at, at + 512));
-        at += 512;
       }, 20);
       res.on('close', () => clearInterval(timer));
       return;

@@ -10,11 +10,14 @@ export interface AwsContext {
     credentials?: AwsCredentialIdentity;
     /** Attempts per call, the first included (SDK standard retry mode, with backoff and jitter). */
     maxAttempts?: number;
+    /** A named profile of the shared AWS config (efsync.yaml's aws_profile, for the CLI and the API). */
+    profile?: string;
 }
 export declare function clientConfig(context: AwsContext): {
     retryMode: "standard";
     maxAttempts: number;
     customUserAgent: [string, string][];
+    profile?: string;
     credentials?: AwsCredentialIdentity;
     region: string;
 };

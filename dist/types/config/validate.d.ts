@@ -1,3 +1,7 @@
+/**
+ * What the values of a typed Config mean: AWS id shapes, ranges, runtimes, paths and targets. Pure: the clock
+ * and the labels are passed in, so the same rules serve the action, the CLI and the API.
+ */
 import type { InputName } from './inputs.js';
 import { Problems } from './problems.js';
 import type { Config } from './types.js';
