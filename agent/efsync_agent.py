@@ -30,6 +30,7 @@ import tarfile
 import tempfile
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 
@@ -434,7 +435,7 @@ def write_file(release, entry, fill, origin, code):
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
-    return 1, sink.size
+    return 1, sink.size, 0
 
 
 class Part:
@@ -486,7 +487,7 @@ class Part:
         def in_order():
             done = [write_file(release, e, lambda s, i=info: copy(self.tar.extractfile(i), s), origin, code)
                     for info, e in sorted(((self.member(e), e) for e in entries), key=lambda p: p[0].offset)]
-            return len(done), sum(n for _, n in done)
+            return len(done), sum(n for _, n, _ in done), 0
         return [in_order]
 
     def close(self):
@@ -631,15 +632,31 @@ def url_task(release, f, progress):
                               name, EXIT['downloadFailed'])
 
 
-def copy_task(release, f, old, current):
-    def fill(sink):
-        with open(old, 'rb') as r:
-            copy(r, sink)
-    return lambda: write_file(release, f, fill, 'release ' + current, EXIT['error'])
+def keep_task(release, base, f, current):
+    """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
+    def task():
+        old = base.path(f['path'])
+        try:
+            st = os.lstat(old)
+        except FileNotFoundError:
+            st = None
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != f['size']:
+            raise Failure('file %s should be kept from release %s but is missing or changed there; publish '
+                          'again with a full upload' % (q(f['path']), current))
+        if stat.S_IMODE(st.st_mode) != f['mode'] & 0o777:  # a chmod of a link would change the old release too
+            def fill(sink):
+                with open(old, 'rb') as r:
+                    copy(r, sink)
+            return write_file(release, f, fill, 'release ' + current, EXIT['error'])
+        dest = release.path(f['path'])
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        os.link(old, dest, follow_symlinks=False)
+        return 0, 0, 1
+    return task
 
 
 def build(job, t, target, current, building, parts, workdir, tr):
-    """Builds the whole new release in `building`: links of unchanged files, then parts and objects in parallel."""
+    """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel."""
     files, dirs = t.get('files') or [], sorted(t.get('dirs') or [], key=lambda d: d['path'])
     log('building release %s of %s: %d files, %d deleted'
         % (t['releaseId'], q(target.link), len(files), len(t.get('deleted') or [])))
@@ -655,19 +672,8 @@ def build(job, t, target, current, building, parts, workdir, tr):
             by_part.setdefault(src['part'], []).append(f)
         elif src['from'] == 'url':
             urls.append(f)
-        else:
-            old = base.path(f['path'])
-            st = os.lstat(old) if os.path.lexists(old) else None
-            if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != f['size']:
-                raise Failure('file %s should be kept from release %s but is missing or changed there; publish '
-                              'again with a full upload' % (q(f['path']), current))
-            dest = release.path(f['path'])
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            if stat.S_IMODE(st.st_mode) == f['mode'] & 0o777:
-                os.link(old, dest, follow_symlinks=False)
-                tr['filesLinked'] += 1
-            else:  # a new mode: a chmod of a link would change the old release too, so copy
-                tasks.append(copy_task(release, f, old, current))
+        else:  # links too run in parallel: each is a few round trips to the file system
+            tasks.append(keep_task(release, base, f, current))
     fetch = [p for p in job['parts'] if p['name'] in by_part and p['name'] not in parts]
     progress = Progress(sum(f['size'] for f in urls) + sum(p['size'] for p in fetch))
     tasks += [url_task(release, f, progress) for f in urls]
@@ -686,8 +692,8 @@ def build(job, t, target, current, building, parts, workdir, tr):
                     parts[value.name] = value
                     pending |= {pool.submit(task) for task in value.tasks(release, by_part[value.name])}
                 else:
-                    tr['filesWritten'] += value[0]
-                    tr['bytesWritten'] += value[1]
+                    for key, n in zip(('filesWritten', 'bytesWritten', 'filesLinked'), value):
+                        tr[key] += n
     except BaseException:
         STOP.set()
         raise
@@ -804,7 +810,9 @@ def main(argv):
         code, result['status'], result['error'] = EXIT['error'], 'error', 'interrupted by %s' % e
     except Failure as e:
         code, result['status'], result['error'] = e.code, 'error', str(e)
-    except Exception as e:  # a bug or an unexpected OS error still yields a result
+    except Exception as e:  # a bug or an unexpected OS error still yields a result, and the log has the traceback
+        for line in traceback.format_exc().splitlines():
+            log(line)
         code, result['status'], result['error'] = EXIT['error'], 'error', '%s: %s' % (type(e).__name__, e)
     for s in (signal.SIGTERM, signal.SIGINT):  # from here on a signal only stops transfers: the result must get out
         signal.signal(s, lambda *_: STOP.set())

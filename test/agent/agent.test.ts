@@ -172,6 +172,24 @@ describe('a second release', () => {
     expect(run.stdout).toContain('removing ".tmp-r9", left by an interrupted run');
   });
 
+  it('fails, serving the first release still, when a file to keep is gone from it', async () => {
+    await publish('lib', 'r1', V1);
+    fs.rmSync(path.join(efs, '.lib.efsync/r1/app.py'));
+    const before = snapshot(efs);
+    const planned = plan(bucket, {
+      target: 'lib',
+      releaseId: 'r2',
+      baseReleaseId: 'r1',
+      files: { 'app.py': { data: 'print("hello")\n', from: 'base' }, 'new.txt': { data: 'new' } },
+    });
+    const run = await runAgent(job(bucket, [planned]), efs);
+    expect(run.code).toBe(AGENT_EXIT.error);
+    expect(run.result?.error).toBe(
+      'file "app.py" should be kept from release r1 but is missing or changed there; publish again with a full upload',
+    );
+    expect(snapshot(efs)).toEqual(before);
+  });
+
   it('re-running a job whose release is already served changes nothing', async () => {
     const { planned } = await publish('lib', 'r1', V1);
     const before = snapshot(efs);
