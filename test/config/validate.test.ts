@@ -114,7 +114,7 @@ describe('targets', () => {
     );
   });
 
-  it('accepts a local-target inside the s3-target (efsync's layout), and no other nesting', () => {
+  it('accepts a local-target inside the s3-target (the layout of efsync), and no other nesting', () => {
     const { config } = load({ ...S3, 'local-dir': 'models', 's3-target': 'ml', 'local-target': 'ml/models' });
     expect(config.local?.target).toBe('ml/models');
     expect(loadError({ ...S3, requirements: 'r.txt', 's3-target': 'ml', 'pip-target': 'ml/lib' })).toContain(
