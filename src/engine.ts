@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { callerAccount, resolveCredentials } from './aws/credentials.js';
+import { terminateRunInstances } from './aws/instance.js';
 import { preflight } from './aws/preflight.js';
 import { labelFor } from './config/inputs.js';
 import type { Config } from './config/types.js';
@@ -102,6 +103,11 @@ export async function sync(
       return { changed: false, paths, releaseIds: releaseIdsOf(targets), stats, targets, plan: planLines, lambda };
     }
 
+    hooks.saveState?.('runId', runId);
+    ctx.cleanup.add('terminate the instances of this run', async () => {
+      const ids = await terminateRunInstances(aws, runId);
+      if (ids.length > 0) reporter.info(`Terminated ${ids.join(', ')}.`);
+    });
     hooks.saveState?.('stagingBucket', ctx.bucket);
     hooks.saveState?.('runPrefix', ctx.runPrefix);
     ctx.cleanup.add('delete the staged run', () => cleanupRun(ctx));

@@ -1,5 +1,6 @@
 /** The action's main step, top-down as a run flows: inputs, then the engine, then outputs and summary. */
 import * as core from '@actions/core';
+import { explainAwsError } from '../aws/errors.js';
 import { sync } from '../engine.js';
 import type { SyncResult } from '../sync/result.js';
 import { loadActionConfig } from './inputs.js';
@@ -44,7 +45,7 @@ export async function run(): Promise<void> {
 export function messageOf(error: unknown): string {
   if (error instanceof Error) {
     if (process.env.SHOW_STACK_TRACE === 'true' && error.stack) core.debug(error.stack);
-    return error.message;
+    return explainAwsError(error);
   }
   return String(error);
 }

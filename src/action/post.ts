@@ -7,7 +7,8 @@ import * as core from '@actions/core';
 import { S3Client } from '@aws-sdk/client-s3';
 import { clientConfig } from '../aws/client-config.js';
 import { resolveCredentials } from '../aws/credentials.js';
-import { terminateInstance } from '../aws/instance.js';
+import { tagErrors } from '../aws/errors.js';
+import { terminateInstance, terminateRunInstances } from '../aws/instance.js';
 import { cancelCommand } from '../aws/remote.js';
 import { deleteRunObjects } from '../stage/run-objects.js';
 import { actionReporter } from './reporter.js';
@@ -15,7 +16,7 @@ import { readState } from './state.js';
 
 export async function post(): Promise<void> {
   const state = readState();
-  if (!state.started || !state.region || (!state.instanceId && !state.runPrefix)) {
+  if (!state.started || !state.region || (!state.instanceId && !state.runPrefix && !state.runId)) {
     core.info('Nothing to clean up: no instance was launched and nothing was staged.');
     return;
   }
@@ -35,13 +36,19 @@ export async function post(): Promise<void> {
       if (state.commandId) await cancelCommand(aws, state.commandId).catch(() => undefined);
     });
     await step('Terminate the instance', async () => {
-      if (!state.instanceId) return;
-      const terminated = await terminateInstance(aws, state.instanceId);
-      core.info(terminated ? `Terminated ${state.instanceId}.` : `${state.instanceId} is already gone.`);
+      if (state.instanceId) {
+        const terminated = await terminateInstance(aws, state.instanceId);
+        core.info(terminated ? `Terminated ${state.instanceId}.` : `${state.instanceId} is already gone.`);
+      }
+      // Also any instance of the run whose id main never learned (cancelled while RunInstances was answering).
+      if (state.runId) {
+        const others = await terminateRunInstances(aws, state.runId);
+        if (others.length > 0) core.info(`Terminated ${others.join(', ')}.`);
+      }
     });
     await step('Delete the staged run', async () => {
       if (!state.stagingBucket || !state.runPrefix) return;
-      const s3 = new S3Client(clientConfig(aws));
+      const s3 = tagErrors(new S3Client(clientConfig(aws)), 's3');
       try {
         const deleted = await deleteRunObjects(s3, state.stagingBucket, state.runPrefix);
         core.info(deleted ? `Deleted ${deleted} staged object(s).` : 'No staged objects were left.');

@@ -14,6 +14,7 @@ export const STATE_KEYS = [
   'commandId',
   'stagingBucket',
   'runPrefix',
+  'runId',
 ] as const;
 export type StateKey = (typeof STATE_KEYS)[number];
 

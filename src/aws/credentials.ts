@@ -7,6 +7,7 @@ import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient }
 import type { AwsConfig } from '../config/types.js';
 import type { Reporter } from '../report.js';
 import { type AwsContext, clientConfig } from './client-config.js';
+import { tagErrors } from './errors.js';
 
 /** Fetches the job's OIDC token for an audience (core.getIDToken on a runner). */
 export type IdTokenSource = (audience: string) => Promise<string>;
@@ -34,7 +35,7 @@ export async function resolveCredentials(
     throw new CredentialsError(`Could not get the GitHub OIDC token for audience ${aws.audience}: ${messageOf(error)}`);
   }
   reporter.secret(token);
-  const sts = new STSClient(clientConfig({ region: aws.region }));
+  const sts = tagErrors(new STSClient(clientConfig({ region: aws.region })), 'sts');
   try {
     const assumed = await sts.send(
       new AssumeRoleWithWebIdentityCommand({
@@ -70,7 +71,7 @@ export async function resolveCredentials(
 
 /** Proves the credentials work before anything is spent, and returns the account id. */
 export async function callerAccount(context: AwsContext): Promise<string> {
-  const sts = new STSClient(clientConfig(context));
+  const sts = tagErrors(new STSClient(clientConfig(context)), 'sts');
   try {
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     return identity.Account ?? '';

@@ -15,6 +15,7 @@ import {
 import { DescribeInstanceInformationCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { type AwsContext, clientConfig } from './client-config.js';
 import { messageOf } from './credentials.js';
+import { explainAwsError, tagErrors } from './errors.js';
 import type { PreflightResult } from './preflight.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
@@ -83,8 +84,8 @@ export async function launchInstance(
   log: (line: string) => void,
 ): Promise<string> {
   const settings = clientConfig(context);
-  const ec2 = new EC2Client(settings);
-  const ssm = new SSMClient(settings);
+  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
+  const ssm = tagErrors(new SSMClient(settings), 'ssm');
   try {
     let lastError: unknown;
     for (const { type, architecture } of request.preflight.instanceTypes) {
@@ -103,7 +104,7 @@ export async function launchInstance(
         log(`No capacity for ${type} (${(error as Error).name}); trying the next instance type`);
       }
     }
-    throw new InstanceError(`Could not launch an instance: ${messageOf(lastError)}`);
+    throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}`);
   } finally {
     ec2.destroy();
     ssm.destroy();
@@ -111,7 +112,7 @@ export async function launchInstance(
 }
 
 export async function waitRunning(context: AwsContext, instanceId: string, maxWaitSeconds: number): Promise<void> {
-  const ec2 = new EC2Client(clientConfig(context));
+  const ec2 = tagErrors(new EC2Client(clientConfig(context)), 'ec2');
   try {
     await waitUntilInstanceRunning(
       { client: ec2, minDelay: 2, maxDelay: 5, maxWaitTime: maxWaitSeconds },
@@ -134,8 +135,8 @@ export async function waitOnline(
   sleep = delay,
 ): Promise<void> {
   const settings = clientConfig(context);
-  const ssm = new SSMClient(settings);
-  const ec2 = new EC2Client(settings);
+  const ssm = tagErrors(new SSMClient(settings), 'ssm');
+  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
   const deadline = Date.now() + maxWaitSeconds * 1000;
   try {
     for (let attempt = 0; ; attempt++) {
@@ -173,7 +174,7 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
 
 /** Terminates the instance unless it is already gone; returns whether a termination was requested. */
 export async function terminateInstance(context: AwsContext, instanceId: string): Promise<boolean> {
-  const ec2 = new EC2Client(clientConfig(context));
+  const ec2 = tagErrors(new EC2Client(clientConfig(context)), 'ec2');
   try {
     const state = await instanceState(ec2, instanceId);
     if (state === 'terminated' || state === 'shutting-down' || state === 'absent') return false;
@@ -186,4 +187,29 @@ export async function terminateInstance(context: AwsContext, instanceId: string)
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose
+ * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run.
+ */
+export async function terminateRunInstances(context: AwsContext, runId: string): Promise<string[]> {
+  const ec2 = tagErrors(new EC2Client(clientConfig(context)), 'ec2');
+  try {
+    const found = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:efsync:run-id', Values: [runId] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      }),
+    );
+    const ids = (found.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+    if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+    return ids;
+  } finally {
+    ec2.destroy();
+  }
 }

@@ -23,7 +23,7 @@ import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../sync/model.js';
 import { type AwsContext, clientConfig } from './client-config.js';
-import { messageOf } from './credentials.js';
+import { explainAwsError, tagErrors } from './errors.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 
 export class PreflightError extends Error {
@@ -46,8 +46,8 @@ const NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retr
 
 export async function preflight(config: Config, context: AwsContext): Promise<PreflightResult> {
   const settings = clientConfig(context);
-  const efs = new EFSClient(settings);
-  const ec2 = new EC2Client(settings);
+  const efs = tagErrors(new EFSClient(settings), 'elasticfilesystem');
+  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
   try {
     const fsId = config.fileSystem.id;
     const where = `in ${context.region}`;
@@ -127,7 +127,7 @@ export async function preflight(config: Config, context: AwsContext): Promise<Pr
     };
   } catch (error) {
     if (error instanceof PreflightError) throw error;
-    throw new PreflightError(`Preflight check failed: ${messageOf(error)}`);
+    throw new PreflightError(`Preflight check failed: ${explainAwsError(error)}`);
   } finally {
     efs.destroy();
     ec2.destroy();
@@ -219,7 +219,7 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
 
 async function checkInstanceProfile(settings: ReturnType<typeof clientConfig>, profile: string): Promise<void> {
   const name = profile.startsWith('arn:') ? (profile.split('/').pop() ?? profile) : profile;
-  const iam = new IAMClient(settings);
+  const iam = tagErrors(new IAMClient(settings), 'iam');
   try {
     const found = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
     if (!found.InstanceProfile?.Roles?.length) {
@@ -241,7 +241,7 @@ async function checkInstanceProfile(settings: ReturnType<typeof clientConfig>, p
 }
 
 async function checkBucket(settings: ReturnType<typeof clientConfig>, bucket: string): Promise<void> {
-  const s3 = new S3Client(settings);
+  const s3 = tagErrors(new S3Client(settings), 's3');
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {

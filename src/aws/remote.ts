@@ -13,6 +13,7 @@ import {
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import { type AwsContext, clientConfig } from './client-config.js';
+import { tagErrors } from './errors.js';
 import { delay, instanceState } from './instance.js';
 
 export class RemoteError extends Error {
@@ -78,8 +79,8 @@ const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
 
 export async function runRemote(context: AwsContext, request: RemoteRequest): Promise<RemoteOutcome> {
   const settings = clientConfig(context);
-  const ssm = new SSMClient(settings);
-  const ec2 = new EC2Client(settings);
+  const ssm = tagErrors(new SSMClient(settings), 'ssm');
+  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
   const sleep = request.sleep ?? delay;
   try {
     const sent = await ssm.send(
@@ -140,7 +141,7 @@ export async function runRemote(context: AwsContext, request: RemoteRequest): Pr
 }
 
 export async function cancelCommand(context: AwsContext, commandId: string): Promise<void> {
-  const ssm = new SSMClient(clientConfig(context));
+  const ssm = tagErrors(new SSMClient(clientConfig(context)), 'ssm');
   try {
     await ssm.send(new CancelCommandCommand({ CommandId: commandId }));
   } finally {

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../../package.json' with { type: 'json' };
 import { outputsOf } from '../action/outputs.js';
+import { explainAwsError } from '../aws/errors.js';
 import { collectInputs, INPUT_DEFAULTS, INPUT_NAMES, type InputName } from '../config/inputs.js';
 import { loadConfig } from '../config/load.js';
 import { sync } from '../engine.js';
@@ -77,7 +78,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(JSON.stringify(outputsOf(result), null, 2));
     return 0;
   } catch (error) {
-    console.error(`efsync: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`efsync: ${explainAwsError(error)}`);
     return 1;
   }
 }

@@ -1,11 +1,12 @@
 /** Leaving nothing behind: the run's staged objects, and a cleanup that also runs on SIGINT and SIGTERM. */
 import { S3Client } from '@aws-sdk/client-s3';
 import { clientConfig } from '../aws/client-config.js';
+import { tagErrors } from '../aws/errors.js';
 import { deleteRunObjects } from '../stage/run-objects.js';
 import type { RunContext } from './run-context.js';
 
 export async function cleanupRun(ctx: RunContext): Promise<void> {
-  const s3 = new S3Client(clientConfig(ctx.aws));
+  const s3 = tagErrors(new S3Client(clientConfig(ctx.aws)), 's3');
   try {
     const deleted = await deleteRunObjects(s3, ctx.bucket, ctx.runPrefix);
     if (deleted > 0) ctx.reporter.info(`Deleted ${deleted} staged object(s) of run ${ctx.runId}.`);

@@ -1,6 +1,7 @@
 /** After the agent succeeded: the new published state of each target, and the run's report. */
 import { S3Client } from '@aws-sdk/client-s3';
 import { clientConfig } from '../aws/client-config.js';
+import { tagErrors } from '../aws/errors.js';
 import { stateKey, writeState } from '../plan/state.js';
 import type { AgentResult, PublishedState } from './model.js';
 import type { TargetPlan } from './planning.js';
@@ -45,7 +46,7 @@ export async function writeStates(
   result: AgentResult,
   releaseIds: Record<string, string>,
 ): Promise<void> {
-  const s3 = new S3Client(clientConfig(ctx.aws));
+  const s3 = tagErrors(new S3Client(clientConfig(ctx.aws)), 's3');
   try {
     for (const plan of plans) {
       const outcome = result.targets.find((t) => t.target === plan.target);

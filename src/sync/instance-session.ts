@@ -48,7 +48,8 @@ export class InstanceSession {
     log(`${id} launched; waiting until it runs`);
     await waitRunning(ctx.aws, id, 300);
     log(`${id} is running; waiting for SSM to have it Online`);
-    await waitOnline(ctx.aws, id, Math.min(600, ctx.budgetSeconds));
+    // SSM usually has a new instance within 1-2 minutes; a fifth of the run's budget, at most 10, is plenty.
+    await waitOnline(ctx.aws, id, Math.min(600, Math.max(60, Math.floor(ctx.budgetSeconds / 5))));
     log(`${id} is Online`);
     return id;
   }

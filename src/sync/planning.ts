@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type AwsContext, clientConfig } from '../aws/client-config.js';
+import { tagErrors } from '../aws/errors.js';
 import type { Config, S3Location, TargetKind } from '../config/types.js';
 import { localInsideS3 } from '../paths.js';
 import { depsReleaseKey, installDependencies, readRequirements, resolveInstaller } from '../plan/deps.js';
@@ -48,7 +49,7 @@ export async function planTargets(
   reporter: Reporter,
   options: PlanOptions,
 ): Promise<TargetPlan[]> {
-  const s3 = new S3Client(clientConfig(aws));
+  const s3 = tagErrors(new S3Client(clientConfig(aws)), 's3');
   const bucket = config.staging.bucket ?? '';
   const state = (target: string) =>
     readState(s3, bucket, stateKey(config.staging.prefix, config.fileSystem.id, target));
@@ -197,7 +198,7 @@ export function formatBytes(n: number): string {
 
 /** Rollback needs no tree: each configured target, with the state that says what it serves now. */
 export async function rollbackPlans(config: Config, aws: AwsContext): Promise<TargetPlan[]> {
-  const s3 = new S3Client(clientConfig(aws));
+  const s3 = tagErrors(new S3Client(clientConfig(aws)), 's3');
   try {
     const targets: [TargetKind, string | undefined][] = [
       ['pip', config.deps?.target],

@@ -4,6 +4,7 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { clientConfig } from '../aws/client-config.js';
+import { tagErrors } from '../aws/errors.js';
 import type { PreflightResult } from '../aws/preflight.js';
 import { RemoteError, runRemote } from '../aws/remote.js';
 import { newReleaseId } from '../plan/tree.js';
@@ -35,7 +36,7 @@ export async function publish(
   instance: InstanceSession,
   action: 'sync' | 'rollback',
 ): Promise<PublishOutcome> {
-  const s3 = new S3Client(clientConfig(ctx.aws));
+  const s3 = tagErrors(new S3Client(clientConfig(ctx.aws)), 's3');
   const { bucket, runPrefix, budgetSeconds: ttl } = ctx;
   try {
     const { job, releaseIds, bytesUploaded } = await timed(ctx.stats, 'stage', async () => {
@@ -102,7 +103,7 @@ export async function publish(
         runId: ctx.runId,
         fileSystemId: ctx.config.fileSystem.id,
         mount: preflight.mount,
-        lockTimeoutSeconds: Math.min(900, Math.max(60, Math.floor(ttl / 4))),
+        lockTimeoutSeconds: Math.min(900, Math.max(30, Math.floor(ttl / 10))),
         keepReleases: ctx.config.keepReleases,
         concurrency: 16,
         parts,

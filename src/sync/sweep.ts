@@ -5,6 +5,7 @@
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { type AwsContext, clientConfig } from '../aws/client-config.js';
+import { tagErrors } from '../aws/errors.js';
 import { MANAGED_BY } from '../aws/instance.js';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../report.js';
@@ -21,7 +22,7 @@ export async function sweep(
   now = new Date(),
 ): Promise<SyncResult> {
   const settings = clientConfig(aws);
-  const ec2 = new EC2Client(settings);
+  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
   const lines: string[] = [];
   try {
     await reporter.group('Sweep', async () => {
@@ -48,7 +49,7 @@ export async function sweep(
           : 'No expired efsync instance.',
       );
       if (config.staging.bucket) {
-        const s3 = new S3Client(settings);
+        const s3 = tagErrors(new S3Client(settings), 's3');
         try {
           const runs = await listRunPrefixes(s3, config.staging.bucket, config.staging.prefix);
           const stale = runs.filter((run) => now.getTime() - run.lastModified.getTime() > STALE_RUN_MS);

@@ -31,22 +31,25 @@ export function buildWheels(workspace: string, specs: string[]): string {
   return out;
 }
 
-/** Runs main, then post with the state main saved, exactly as a runner does. */
-export function runAction(
-  aws: LocalAws,
-  workspace: string,
-  inputs: Record<string, string>,
-  options: { oidc?: boolean } = {},
-): Step {
+export interface ActionOptions {
+  /** GitHub OIDC (role-to-assume) instead of the default credential chain. */
+  oidc?: boolean;
+  /** ACTIONS_STEP_DEBUG=true, as a re-run with debug logging would have. */
+  debug?: boolean;
+}
+
+/** The environment and inputs a workflow step would give the action on the test bed. */
+export function actionSetup(aws: LocalAws, workspace: string, inputs: Record<string, string>, options: ActionOptions = {}) {
   const { info } = aws;
   const credentials = options.oidc
     ? { ACTIONS_ID_TOKEN_REQUEST_URL: info.oidcUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.oidcToken }
     : { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
-  const env = {
+  const env: Record<string, string> = {
     AWS_ENDPOINT_URL: info.endpoint,
     AWS_REGION: info.region,
     GITHUB_WORKSPACE: workspace,
     GITHUB_REPOSITORY: 'efsync-test/efsync-action',
+    ...(options.debug && { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' }),
     ...credentials,
   };
   const all = {
@@ -58,10 +61,20 @@ export function runAction(
     ...(options.oidc && { 'role-to-assume': info.roleArn }),
     ...inputs,
   };
-  const main = runBundle('main', all, env);
+  return { env, inputs: all };
+}
+
+/** The post step, given the state a main step saved. */
+export function runPost(env: Record<string, string>, main: StepResult): StepResult {
   const state = Object.fromEntries(Object.entries(parseCommandFile(main.state)).map(([k, v]) => [`STATE_${k}`, v]));
-  const post = runBundle('post', {}, { ...env, ...state });
-  return { ...main, outputs: parseCommandFile(main.output), post };
+  return runBundle('post', {}, { ...env, ...state });
+}
+
+/** Runs main, then post with the state main saved, exactly as a runner does. */
+export function runAction(aws: LocalAws, workspace: string, inputs: Record<string, string>, options: ActionOptions = {}): Step {
+  const setup = actionSetup(aws, workspace, inputs, options);
+  const main = runBundle('main', setup.inputs, setup.env);
+  return { ...main, outputs: parseCommandFile(main.output), post: runPost(setup.env, main) };
 }
 
 export function motoClients(aws: LocalAws) {

@@ -68,8 +68,8 @@ export function createControl(deps: ControlDeps) {
       'POST',
       /^\/commands$/,
       (_m, body) => {
-        if (!['hang', 'fail', 'terminate-instance'].includes(String(body.action))) {
-          return [400, { message: 'action must be hang, fail or terminate-instance' }];
+        if (!['hang', 'fail', 'terminate-instance', 'kill'].includes(String(body.action))) {
+          return [400, { message: 'action must be hang, fail, kill or terminate-instance' }];
         }
         faults.commandFaults.push(body as unknown as CommandFault);
         return [200, {}];

@@ -1,6 +1,8 @@
 // The test bed's knobs: AWS call faults, latency, and how instances and commands misbehave. Set through the
 // control endpoint; read by the front on every request.
 
+import type { LatencyModel } from './latency.ts';
+
 export interface FaultRule {
   id: number;
   /** Service from the credential scope (ec2, ssm, s3, …); any when absent. */
@@ -21,7 +23,7 @@ export interface FaultRule {
   seen: number;
 }
 
-export type CommandAction = 'hang' | 'fail' | 'terminate-instance';
+export type CommandAction = 'hang' | 'fail' | 'terminate-instance' | 'kill';
 
 export interface CommandFault {
   action: CommandAction;
@@ -32,6 +34,8 @@ export interface CommandFault {
   stderr?: string;
   /** For 'terminate-instance': how long after the command starts. */
   afterMs?: number;
+  /** For 'kill': SIGKILL the script's process tree once its output contains this text (as kill -9 would). */
+  when?: string;
 }
 
 export interface Settings {
@@ -43,6 +47,10 @@ export interface Settings {
   deliveryDelayMs: number;
   /** Show the output so far while a command is InProgress. */
   partialOutput: boolean;
+  /** Real AWS's waits and throughput (`--latency aws`, see latency.ts); none by default. */
+  latency?: LatencyModel;
+  /** A fast clock for executionTimeout: commands time out after at most this many seconds (0: no cap). */
+  executionTimeoutCapSeconds?: number;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.

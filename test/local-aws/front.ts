@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
 import type { Faults } from './faults.ts';
+import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
 import type { OidcIssuer } from './oidc.ts';
 import type { RequestLog } from './request-log.ts';
 import { type RunCommand, SsmError } from './ssm.ts';
@@ -51,6 +52,13 @@ function send(res: http.ServerResponse, status: number, headers: Record<string, 
 export function createFront(deps: FrontDeps): http.Server {
   const { faults, log, ssm, oidc, hooks } = deps;
   const moto = new URL(deps.motoEndpoint);
+  // With a latency model: S3 bytes share one pipe each way, as on one network interface.
+  const s3Pipes = { up: new Bandwidth(1), down: new Bandwidth(1), mibps: 0 };
+  const pipes = (mibps: number) => {
+    if (s3Pipes.mibps !== mibps)
+      Object.assign(s3Pipes, { up: new Bandwidth(mibps), down: new Bandwidth(mibps), mibps });
+    return s3Pipes;
+  };
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://front');
@@ -64,6 +72,8 @@ export function createFront(deps: FrontDeps): http.Server {
     const buffered = BUFFERED.has(service ?? '') || unsignedForm ? await readBody(req) : undefined;
     const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
     const done = log.start(request);
+    const latency = faults.settings.latency;
+    if (latency) await sleep(request.service === 's3' ? latency.s3FirstByteMs : latency.apiMs);
 
     const rule = faults.match(request.service, request.operation);
     if (rule?.latencyMs) await new Promise((r) => setTimeout(r, rule.latencyMs));
@@ -126,14 +136,26 @@ export function createFront(deps: FrontDeps): http.Server {
   ): Promise<void> {
     const watchInstances =
       request.service === 'ec2' && ['RunInstances', 'TerminateInstances', 'StopInstances'].includes(request.operation);
+    const latency = faults.settings.latency;
+    const booting = latency && request.service === 'ec2' && request.operation === 'DescribeInstances';
+    const s3 = latency && request.service === 's3' ? pipes(latency.s3TotalMiBps) : undefined;
     await new Promise<void>((resolve) => {
       const upstream = http.request(
         { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
           done(up.statusCode ?? 502, 'moto');
+          if (booting) {
+            void readBody(up).then((answer) => {
+              const text = pendingUntilBooted(answer.toString('utf8'), latency);
+              res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(Buffer.byteLength(text)) });
+              res.end(text);
+              resolve();
+            });
+            return;
+          }
           if (!watchInstances) {
             res.writeHead(up.statusCode ?? 502, up.headers);
-            up.pipe(res);
+            (s3 && latency ? up.pipe(throttle(latency, s3.down)) : up).pipe(res);
             up.on('end', resolve);
             return;
           }
@@ -151,6 +173,7 @@ export function createFront(deps: FrontDeps): http.Server {
         resolve();
       });
       if (body) upstream.end(body);
+      else if (s3 && latency) req.pipe(throttle(latency, s3.up)).pipe(upstream);
       else req.pipe(upstream);
     });
   }

@@ -1,8 +1,9 @@
-// npm run local-aws -- --state-dir DIR [--port N] [--region R] [--online-delay-ms N]
+// npm run local-aws -- --state-dir DIR [--port N] [--region R] [--online-delay-ms N] [--latency aws[:key=value,…]]
 // Runs the local AWS test bed in the foreground: prints one JSON line when ready, stops on SIGINT or SIGTERM.
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseLatency } from './latency.ts';
 import { MOTO_MISSING } from './moto.ts';
 import { startTestbed } from './testbed.ts';
 
@@ -12,16 +13,22 @@ const { values } = parseArgs({
     port: { type: 'string' },
     region: { type: 'string' },
     'online-delay-ms': { type: 'string' },
+    latency: { type: 'string' },
   },
 });
 const stateDir = values['state-dir'] ?? path.join(os.tmpdir(), `efsync-local-aws-${process.pid}`);
 
 try {
+  // A latency model sets when SSM sees an instance Online (running, then Online); --online-delay-ms still wins.
+  const latency = values.latency ? parseLatency(values.latency) : undefined;
+  const onlineDelayMs = values['online-delay-ms']
+    ? Number(values['online-delay-ms'])
+    : latency && latency.runningAfterMs + latency.onlineAfterRunningMs;
   const { info, stop } = await startTestbed({
     stateDir,
     ...(values.port && { port: Number(values.port) }),
     ...(values.region && { region: values.region }),
-    ...(values['online-delay-ms'] && { settings: { onlineDelayMs: Number(values['online-delay-ms']) } }),
+    settings: { ...(onlineDelayMs !== undefined && { onlineDelayMs }), ...(latency && { latency }) },
   });
   process.stdout.write(`${JSON.stringify(info)}\n`);
   let stopping = false;

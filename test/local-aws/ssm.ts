@@ -184,19 +184,28 @@ export class RunCommand {
       command.parameters.workingDirectory?.[0] || undefined,
     );
     inv.process = proc;
+    let seen = '';
     proc.child.stdout?.on('data', (chunk: Buffer) => {
       if (inv.stdout.length < STDOUT_CAP) inv.stdout = (inv.stdout + chunk.toString('utf8')).slice(0, STDOUT_CAP);
+      seen = (seen + chunk.toString('utf8')).slice(-4096);
+      if (fault?.action === 'kill' && fault.when && seen.includes(fault.when) && inv.process === proc) {
+        // kill -9 of the script: bash reports 128 + 9, as the agent would see it.
+        proc.kill();
+        this.finish(inv, 'Failed', 'Failed', 137);
+      }
     });
     proc.child.stderr?.on('data', (chunk: Buffer) => {
       if (inv.stderr.length < STDERR_CAP) inv.stderr = (inv.stderr + chunk.toString('utf8')).slice(0, STDERR_CAP);
     });
+    const cap = this.faults.settings.executionTimeoutCapSeconds;
+    const timeoutSeconds = cap ? Math.min(cap, executionTimeout) : executionTimeout;
     inv.timer = setTimeout(() => {
       // The agent kills the script's process tree at executionTimeout; an instance that is gone never answers, and
       // SSM gives up on it at the same deadline.
       if (TERMINAL.has(inv.status)) return;
       inv.process?.kill();
       this.finish(inv, 'TimedOut', inv.lost ? 'DeliveryTimedOut' : 'ExecutionTimedOut', -1);
-    }, executionTimeout * 1000);
+    }, timeoutSeconds * 1000);
     inv.timer.unref();
     if (fault?.action === 'terminate-instance') {
       setTimeout(

@@ -35,3 +35,8 @@ export declare function instanceState(ec2: EC2Client, instanceId: string): Promi
 /** Terminates the instance unless it is already gone; returns whether a termination was requested. */
 export declare function terminateInstance(context: AwsContext, instanceId: string): Promise<boolean>;
 export declare function delay(ms: number): Promise<void>;
+/**
+ * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose
+ * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run.
+ */
+export declare function terminateRunInstances(context: AwsContext, runId: string): Promise<string[]>;

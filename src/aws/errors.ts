@@ -1,0 +1,58 @@
+/**
+ * AWS errors in words a user can act on: which operation failed, and for a refusal, the IAM action to allow. Every
+ * client gets a middleware that tags its errors with the operation, so the message can name it wherever it is caught.
+ */
+
+interface MiddlewareClient {
+  middlewareStack: { add: (middleware: never, options: { step: 'initialize'; name: string }) => void };
+}
+
+// S3 operations whose IAM action has another name.
+const S3_ACTIONS: Record<string, string> = {
+  ListObjectsV2: 'ListBucket',
+  HeadBucket: 'ListBucket',
+  DeleteObjects: 'DeleteObject',
+  CreateMultipartUpload: 'PutObject',
+  UploadPart: 'PutObject',
+  CompleteMultipartUpload: 'PutObject',
+  ListMultipartUploads: 'ListBucketMultipartUploads',
+  HeadObject: 'GetObject',
+};
+
+const DENIED = /AccessDenied|UnauthorizedOperation|Unauthorized|Forbidden|NotAuthorized/i;
+
+export interface TaggedError extends Error {
+  $efsyncAction?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Adds the operation's IAM action (e.g. ec2:RunInstances) to every error the client throws. */
+export function tagErrors<C extends MiddlewareClient>(client: C, service: string): C {
+  const middleware =
+    (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        if (error instanceof Error && context.commandName) {
+          const operation = context.commandName.replace(/Command$/, '');
+          (error as TaggedError).$efsyncAction =
+            `${service}:${service === 's3' ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+        }
+        throw error;
+      }
+    };
+  client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'efsyncErrorTag' });
+  return client;
+}
+
+/** One line: the operation, what AWS said, and for a refusal the permission to add. */
+export function explainAwsError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { $efsyncAction: action } = error as TaggedError;
+  const message = error.message || error.name;
+  if (!action) return message;
+  if (DENIED.test(error.name) || DENIED.test(message)) {
+    return `${action} was denied (${error.name}: ${message}). Allow ${action} in the role's policy (docs/iam-policy.json has them all).`;
+  }
+  return `${action} failed (${error.name}): ${message}`;
+}

@@ -1,0 +1,107 @@
+// AWS faults: each operation the action calls fails once. Retryable errors are absorbed by the SDK's retries; terminal
+// ones fail the run in one place, naming the permission or the cause, and leave nothing behind.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
+import { makeWorkspace, runAction } from './support.ts';
+
+let aws: LocalAws;
+let workspace: string;
+let baseline: Served;
+let edits = 0;
+const INPUTS = { 'local-dir': 'models', 'timeout-minutes': '5' };
+
+beforeAll(async () => {
+  aws = await startLocalAws(['--online-delay-ms', '300']);
+  workspace = makeWorkspace({ 'models/a.txt': 'first\n', 'models/b/c.bin': 'c'.repeat(3000) });
+  const first = runAction(aws, workspace, INPUTS);
+  expect(first.status).toBe(0);
+  baseline = served(aws, 'models');
+}, 120_000);
+afterAll(async () => {
+  printTable();
+  await aws?.stop();
+});
+
+/** A change to publish, so that every run has work to do. */
+function edit(): void {
+  fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+}
+
+async function runWithFault(fault: Parameters<LocalAws['fault']>[0], inputs: Record<string, string> = {}) {
+  await aws.reset();
+  await aws.fault(fault);
+  edit();
+  return runAction(aws, workspace, { ...INPUTS, ...inputs }, { debug: true });
+}
+
+const RETRYABLE: [string, string, { code?: string; status?: number; reset?: boolean }][] = [
+  ['sts', 'GetCallerIdentity', { code: 'Throttling' }],
+  ['elasticfilesystem', 'DescribeFileSystems', { code: 'ThrottlingException' }],
+  ['elasticfilesystem', 'DescribeMountTargets', { status: 500 }],
+  ['elasticfilesystem', 'DescribeMountTargetSecurityGroups', { status: 503 }],
+  ['ec2', 'DescribeSubnets', { reset: true }],
+  ['ec2', 'DescribeSecurityGroups', { code: 'RequestLimitExceeded' }],
+  ['ec2', 'DescribeInstanceTypes', { status: 500 }],
+  ['iam', 'GetInstanceProfile', { code: 'Throttling' }],
+  ['s3', 'HeadBucket', { status: 503 }],
+  ['s3', 'GetObject', { reset: true }],
+  ['s3', 'PutObject', { code: 'SlowDown' }],
+  ['ssm', 'GetParameter', { code: 'ThrottlingException' }],
+  ['ec2', 'RunInstances', { code: 'RequestLimitExceeded' }],
+  ['ec2', 'DescribeInstances', { status: 503 }],
+  ['ssm', 'DescribeInstanceInformation', { code: 'ThrottlingException' }],
+  ['ssm', 'SendCommand', { code: 'ThrottlingException' }],
+  ['ssm', 'GetCommandInvocation', { reset: true }],
+  ['ec2', 'TerminateInstances', { status: 500 }],
+  ['s3', 'ListObjectsV2', { code: 'SlowDown' }],
+  ['s3', 'DeleteObjects', { status: 503 }],
+];
+
+describe('retryable AWS errors, once per operation', { timeout: 120_000 }, () => {
+  it.each(RETRYABLE)('%s %s fails once (%j): the run succeeds', async (service, operation, fault) => {
+    const step = await runWithFault({ service, operation, ...fault });
+    const kind = fault.code ?? (fault.reset ? 'connection reset' : `HTTP ${fault.status}`);
+    expect(record('1', `${operation} ${kind}`, 'published', step)).toBe('published');
+    // The fault really happened: the operation was called, failed, and was called again.
+    const calls = (await aws.log()).filter((e) => e.operation === operation);
+    expect(calls[0]?.answeredBy).toBe('fault');
+    expect(calls.length).toBeGreaterThan(1);
+    await expectClean(aws, [step, step.post], 'models');
+    baseline = served(aws, 'models');
+  });
+});
+
+describe('terminal AWS errors', { timeout: 120_000 }, () => {
+  const TERMINAL: [string, Parameters<LocalAws['fault']>[0], string][] = [
+    ['RunInstances UnauthorizedOperation', { service: 'ec2', operation: 'RunInstances', code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' }, 'ec2:RunInstances was denied'],
+    ['DescribeFileSystems AccessDenied', { service: 'elasticfilesystem', operation: 'DescribeFileSystems', code: 'AccessDeniedException', status: 403, message: 'not authorized' }, 'elasticfilesystem:DescribeFileSystems was denied'],
+    ['SendCommand AccessDenied', { service: 'ssm', operation: 'SendCommand', code: 'AccessDeniedException', message: 'User is not authorized to perform: ssm:SendCommand' }, 'ssm:SendCommand was denied'],
+    ['PutObject AccessDenied', { service: 's3', operation: 'PutObject', code: 'AccessDenied', message: 'Access Denied', times: 99 }, 's3:PutObject was denied'],
+    ['RunInstances InvalidParameterValue', { service: 'ec2', operation: 'RunInstances', code: 'InvalidParameterValue', message: 'Value (xyz) for parameter iamInstanceProfile.name is invalid.' }, 'ec2:RunInstances failed (InvalidParameterValue)'],
+    ['RunInstances InsufficientInstanceCapacity', { service: 'ec2', operation: 'RunInstances', code: 'InsufficientInstanceCapacity', times: 99, message: 'We currently do not have sufficient t3.small capacity.' }, 'InsufficientInstanceCapacity'],
+  ];
+
+  it.each(TERMINAL)('%s: the run fails cleanly, and says why', async (name, fault, message) => {
+    const step = await runWithFault(fault);
+    const observed = record('1', name, `failed: ${message}`, step);
+    expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+    expect(observed).toContain(message);
+    await expectClean(aws, [step, step.post], 'models', baseline);
+  });
+
+  it('a capacity error moves on to the next instance type of the list', async () => {
+    const step = await runWithFault(
+      { service: 'ec2', operation: 'RunInstances', code: 'InsufficientInstanceCapacity', times: 5 },
+      { 'instance-type': 't3.small,t3.medium' },
+    );
+    expect(record('1', 'capacity, then the next instance type', 'published', step)).toBe('published');
+    const launched = (await aws.log()).filter((e) => e.operation === 'RunInstances').map((e) => e.params.InstanceType);
+    expect(launched).toEqual(['t3.small', 't3.small', 't3.small', 't3.small', 't3.small', 't3.medium']);
+    expect(step.stdout).toContain('No capacity for t3.small');
+    await expectClean(aws, [step, step.post], 'models');
+    baseline = served(aws, 'models');
+  });
+});
