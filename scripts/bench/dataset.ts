@@ -76,7 +76,8 @@ export function ensureDataset(cacheDir: string, spec: DatasetSpec, log: (line: s
   };
   for (let i = 0; i < spec.smallFiles; i++) dataset.bytes.small += smallSize(spec, i);
   dataset.bytes.total = dataset.bytes.small + dataset.bytes.large;
-  const ready = fs.existsSync(marker) && JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8'))) === JSON.stringify(spec);
+  const ready =
+    fs.existsSync(marker) && JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8'))) === JSON.stringify(spec);
   if (ready) return dataset;
 
   log(`Generating the ${spec.name} data set in ${workspace} (once; reused from then on)…`);
@@ -101,7 +102,12 @@ export function ensureDataset(cacheDir: string, spec: DatasetSpec, log: (line: s
   }
   // 40 pure-Python wheels, and a second version of the first one for the dependency bump.
   const specs = Array.from({ length: spec.wheels }, (_, i) => `${packageName(i + 1)}==1.0`);
-  execFileSync('python3', [path.join(ROOT, 'scripts/make-wheels.py'), dataset.wheelsDir, ...specs, `${packageName(1)}==1.1`]);
+  execFileSync('python3', [
+    path.join(ROOT, 'scripts/make-wheels.py'),
+    dataset.wheelsDir,
+    ...specs,
+    `${packageName(1)}==1.1`,
+  ]);
   writeRequirements(dataset, '1.0');
   fs.writeFileSync(marker, JSON.stringify(spec));
   return dataset;

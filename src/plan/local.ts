@@ -5,7 +5,7 @@
  * silently leaving a file out of a model folder would be worse than stopping.
  */
 import { createHash } from 'node:crypto';
-import { type BigIntStats, createReadStream, type Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,15 +182,36 @@ async function resolveLink(
   throw new LocalTreeError(`${describe()}: too many links in a row (a loop?).`);
 }
 
+/** Files up to this size are read in one call; a stream per file costs more than thousands of small files' bytes. */
+const SMALL_FILE = 1024 * 1024;
+
 async function hashFile(file: PendingFile): Promise<FileEntry> {
   const hash = createHash('sha256');
   let size = 0;
   try {
-    // Streamed: memory stays flat whatever the file size. The size is what was hashed, so the two agree even if
-    // the file changed after it was listed.
-    for await (const chunk of createReadStream(file.realPath) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      size += chunk.length;
+    const handle = await fs.open(file.realPath, 'r');
+    try {
+      const known = (await handle.stat()).size;
+      if (known <= SMALL_FILE) {
+        // Read to the end even if it grew since the stat: the size is what was hashed.
+        let buffer = Buffer.allocUnsafe(Math.max(known, 1) + 1);
+        for (;;) {
+          if (size === buffer.length) buffer = Buffer.concat([buffer, Buffer.allocUnsafe(buffer.length)]);
+          const { bytesRead } = await handle.read(buffer, size, buffer.length - size, size);
+          if (bytesRead === 0) break;
+          size += bytesRead;
+        }
+        hash.update(buffer.subarray(0, size));
+      } else {
+        // Streamed: memory stays flat whatever the file size. The size is what was hashed, so the two agree even
+        // if the file changed after it was listed.
+        for await (const chunk of handle.createReadStream({ highWaterMark: SMALL_FILE, autoClose: false })) {
+          hash.update(chunk as Buffer);
+          size += (chunk as Buffer).length;
+        }
+      }
+    } finally {
+      await handle.close();
     }
   } catch (error) {
     throw new LocalTreeError(`Cannot read ${file.path}: ${(error as Error).message}`);

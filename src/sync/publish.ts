@@ -131,7 +131,10 @@ export async function publish(
         jobUrl: job.url,
         jobSha256: job.sha256,
         executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
-        onCommandId: (id) => ctx.hooks.saveState?.('commandId', id),
+        onCommandId: (id) => {
+          ctx.hooks.saveState?.('commandId', id);
+          ctx.reporter.info(`Sent command ${id} to ${instanceId}; the agent's output follows.`);
+        },
         onOutput: (text) => {
           for (const line of text.replace(/\n$/, '').split('\n'))
             if (!line.startsWith('EFSYNC_RESULT ')) ctx.reporter.info(line);

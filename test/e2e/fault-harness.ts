@@ -1,5 +1,6 @@
 // What every fault case checks after its run: the exit code and one clear error, no instance left running, no staged
 // run objects, the target serving its previous release byte for byte, and no secret anywhere the runner keeps.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
@@ -17,9 +18,14 @@ export interface Row {
 export const rows: Row[] = [];
 
 export function printTable(): void {
-  const widths = [5, 44, 40].map((w, i) => Math.max(w, ...rows.map((r) => [r.group, r.name, r.expected][i]?.length ?? 0)));
+  const widths = [5, 44, 40].map((w, i) =>
+    Math.max(w, ...rows.map((r) => [r.group, r.name, r.expected][i]?.length ?? 0)),
+  );
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
-  const out = [line(['group', 'case', 'expected']) + ' | observed', ...rows.map((r) => `${line([r.group, r.name, r.expected])} | ${r.observed}`)];
+  const out = [
+    line(['group', 'case', 'expected']) + ' | observed',
+    ...rows.map((r) => `${line([r.group, r.name, r.expected])} | ${r.observed}`),
+  ];
   process.stdout.write(`\nFault cases (${rows.length}):\n${out.join('\n')}\n`);
 }
 
@@ -32,15 +38,30 @@ export function outcome(step: StepResult): string {
 
 export interface Served {
   link: string;
-  files: Record<string, Buffer>;
+  /** Path → sha256 of the content (digests keep a failed comparison small). */
+  files: Record<string, string>;
 }
 
 export function served(aws: LocalAws, target: string): Served {
   const root = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId);
-  return { link: fs.readlinkSync(path.join(root, target)), files: readTree(path.join(root, target)) };
+  const files = Object.entries(readTree(path.join(root, target))).map(([name, data]) => [
+    name,
+    createHash('sha256').update(data).digest('hex'),
+  ]);
+  return { link: fs.readlinkSync(path.join(root, target)), files: Object.fromEntries(files) };
 }
 
-const SECRET_PATTERNS = [/\b(AKIA|ASIA)[A-Z0-9]{16}\b/, /X-Amz-Signature/i, /X-Amz-Credential/i, /X-Amz-Security-Token/i, /eyJ[\w-]{10,}\.eyJ[\w-]{10,}/];
+export function sha256(text: string | Buffer): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+const SECRET_PATTERNS = [
+  /\b(AKIA|ASIA)[A-Z0-9]{16}\b/,
+  /X-Amz-Signature/i,
+  /X-Amz-Credential/i,
+  /X-Amz-Security-Token/i,
+  /eyJ[\w-]{10,}\.eyJ[\w-]{10,}/,
+];
 
 /** No value the action masked, and nothing shaped like a credential, token or presigned URL, outside the mask commands. */
 export function expectNoSecrets(aws: LocalAws, ...steps: StepResult[]): void {
@@ -48,7 +69,8 @@ export function expectNoSecrets(aws: LocalAws, ...steps: StepResult[]): void {
   const kept = steps
     .flatMap((s) => [s.stdout.replace(/^::add-mask::.*$/gm, ''), s.stderr, s.output, s.state, s.summary])
     .join('\n');
-  for (const secret of [...masked.filter((m) => m.length >= 8), aws.info.oidcToken]) expect(kept.includes(secret), `a masked value leaked: ${secret.slice(0, 6)}…`).toBe(false);
+  for (const secret of [...masked.filter((m) => m.length >= 8), aws.info.oidcToken])
+    expect(kept.includes(secret), `a masked value leaked: ${secret.slice(0, 6)}…`).toBe(false);
   for (const pattern of SECRET_PATTERNS) expect(kept, `nothing matches ${pattern}`).not.toMatch(pattern);
 }
 

@@ -76,12 +76,63 @@ describe('retryable AWS errors, once per operation', { timeout: 120_000 }, () =>
 
 describe('terminal AWS errors', { timeout: 120_000 }, () => {
   const TERMINAL: [string, Parameters<LocalAws['fault']>[0], string][] = [
-    ['RunInstances UnauthorizedOperation', { service: 'ec2', operation: 'RunInstances', code: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' }, 'ec2:RunInstances was denied'],
-    ['DescribeFileSystems AccessDenied', { service: 'elasticfilesystem', operation: 'DescribeFileSystems', code: 'AccessDeniedException', status: 403, message: 'not authorized' }, 'elasticfilesystem:DescribeFileSystems was denied'],
-    ['SendCommand AccessDenied', { service: 'ssm', operation: 'SendCommand', code: 'AccessDeniedException', message: 'User is not authorized to perform: ssm:SendCommand' }, 'ssm:SendCommand was denied'],
-    ['PutObject AccessDenied', { service: 's3', operation: 'PutObject', code: 'AccessDenied', message: 'Access Denied', times: 99 }, 's3:PutObject was denied'],
-    ['RunInstances InvalidParameterValue', { service: 'ec2', operation: 'RunInstances', code: 'InvalidParameterValue', message: 'Value (xyz) for parameter iamInstanceProfile.name is invalid.' }, 'ec2:RunInstances failed (InvalidParameterValue)'],
-    ['RunInstances InsufficientInstanceCapacity', { service: 'ec2', operation: 'RunInstances', code: 'InsufficientInstanceCapacity', times: 99, message: 'We currently do not have sufficient t3.small capacity.' }, 'InsufficientInstanceCapacity'],
+    [
+      'RunInstances UnauthorizedOperation',
+      {
+        service: 'ec2',
+        operation: 'RunInstances',
+        code: 'UnauthorizedOperation',
+        message: 'You are not authorized to perform this operation.',
+      },
+      'ec2:RunInstances was denied',
+    ],
+    [
+      'DescribeFileSystems AccessDenied',
+      {
+        service: 'elasticfilesystem',
+        operation: 'DescribeFileSystems',
+        code: 'AccessDeniedException',
+        status: 403,
+        message: 'not authorized',
+      },
+      'elasticfilesystem:DescribeFileSystems was denied',
+    ],
+    [
+      'SendCommand AccessDenied',
+      {
+        service: 'ssm',
+        operation: 'SendCommand',
+        code: 'AccessDeniedException',
+        message: 'User is not authorized to perform: ssm:SendCommand',
+      },
+      'ssm:SendCommand was denied',
+    ],
+    [
+      'PutObject AccessDenied',
+      { service: 's3', operation: 'PutObject', code: 'AccessDenied', message: 'Access Denied', times: 99 },
+      's3:PutObject was denied',
+    ],
+    [
+      'RunInstances InvalidParameterValue',
+      {
+        service: 'ec2',
+        operation: 'RunInstances',
+        code: 'InvalidParameterValue',
+        message: 'Value (xyz) for parameter iamInstanceProfile.name is invalid.',
+      },
+      'ec2:RunInstances failed (InvalidParameterValue)',
+    ],
+    [
+      'RunInstances InsufficientInstanceCapacity',
+      {
+        service: 'ec2',
+        operation: 'RunInstances',
+        code: 'InsufficientInstanceCapacity',
+        times: 99,
+        message: 'We currently do not have sufficient t3.small capacity.',
+      },
+      'InsufficientInstanceCapacity',
+    ],
   ];
 
   it.each(TERMINAL)('%s: the run fails cleanly, and says why', async (name, fault, message) => {

@@ -39,7 +39,12 @@ export interface ActionOptions {
 }
 
 /** The environment and inputs a workflow step would give the action on the test bed. */
-export function actionSetup(aws: LocalAws, workspace: string, inputs: Record<string, string>, options: ActionOptions = {}) {
+export function actionSetup(
+  aws: LocalAws,
+  workspace: string,
+  inputs: Record<string, string>,
+  options: ActionOptions = {},
+) {
   const { info } = aws;
   const credentials = options.oidc
     ? { ACTIONS_ID_TOKEN_REQUEST_URL: info.oidcUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.oidcToken }
@@ -71,7 +76,12 @@ export function runPost(env: Record<string, string>, main: StepResult): StepResu
 }
 
 /** Runs main, then post with the state main saved, exactly as a runner does. */
-export function runAction(aws: LocalAws, workspace: string, inputs: Record<string, string>, options: ActionOptions = {}): Step {
+export function runAction(
+  aws: LocalAws,
+  workspace: string,
+  inputs: Record<string, string>,
+  options: ActionOptions = {},
+): Step {
   const setup = actionSetup(aws, workspace, inputs, options);
   const main = runBundle('main', setup.inputs, setup.env);
   return { ...main, outputs: parseCommandFile(main.output), post: runPost(setup.env, main) };

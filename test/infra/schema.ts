@@ -5,7 +5,11 @@
  * structural checker (properties, references, conditions, substitutions), and an evaluator for the intrinsic
  * functions the template uses.
  */
-import { parse, type Scalar, type Tags, type YAMLMap, type YAMLSeq } from 'yaml';
+import path from 'node:path';
+import { type CollectionTag, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from 'yaml';
+import { ROOT } from '../support/repo.ts';
+
+export const TEMPLATE_PATH = path.join(ROOT, 'infra/efsync.yaml');
 
 // ---------------------------------------------------------------------------------------------------------------
 // The schema subset.
@@ -64,7 +68,9 @@ export const RESOURCE_SCHEMAS: Record<string, ResourceSchema> = {
       MaxSessionDuration: true,
       Path: true,
       PermissionsBoundary: true,
-      Policies: { items: { required: ['PolicyName', 'PolicyDocument'], properties: { PolicyDocument: true, PolicyName: true } } },
+      Policies: {
+        items: { required: ['PolicyName', 'PolicyDocument'], properties: { PolicyDocument: true, PolicyName: true } },
+      },
       RoleName: true,
       Tags: tags,
     },
@@ -271,19 +277,16 @@ function longForm(name: string, value: unknown): Record<string, unknown> {
   return { [`Fn::${name}`]: value };
 }
 
-export const CFN_TAGS: Tags = ['Ref', 'Condition', 'GetAtt', ...FUNCTIONS].flatMap((name) => [
-  { tag: `!${name}`, resolve: (value: string) => longForm(name, value) },
-  {
-    tag: `!${name}`,
-    collection: 'seq' as const,
-    resolve: (seq: YAMLSeq.Parsed) => longForm(name, seq.toJSON()) as unknown as Scalar,
+export const CFN_TAGS: (ScalarTag | CollectionTag)[] = ['Ref', 'Condition', 'GetAtt', ...FUNCTIONS].flatMap(
+  (name): (ScalarTag | CollectionTag)[] => {
+    const fromNode = (node: YAMLMap.Parsed | YAMLSeq.Parsed) => longForm(name, node.toJSON());
+    return [
+      { tag: `!${name}`, resolve: (value: string) => longForm(name, value) },
+      { tag: `!${name}`, collection: 'seq', resolve: fromNode },
+      { tag: `!${name}`, collection: 'map', resolve: fromNode },
+    ];
   },
-  {
-    tag: `!${name}`,
-    collection: 'map' as const,
-    resolve: (map: YAMLMap.Parsed) => longForm(name, map.toJSON()) as unknown as Scalar,
-  },
-]);
+);
 
 export type Template = Record<string, unknown> & {
   Parameters?: Record<string, Record<string, unknown>>;
@@ -357,7 +360,8 @@ export function subVariables(text: string): string[] {
 
 export function checkTemplate(template: Template, schemas = RESOURCE_SCHEMAS): string[] {
   const problems: string[] = [];
-  for (const key of Object.keys(template)) if (!TEMPLATE_KEYS.has(key)) problems.push(`template: unknown section ${key}`);
+  for (const key of Object.keys(template))
+    if (!TEMPLATE_KEYS.has(key)) problems.push(`template: unknown section ${key}`);
   if (!isObject(template.Resources) || Object.keys(template.Resources).length === 0)
     problems.push('template: no Resources');
   const parameters = template.Parameters ?? {};
@@ -365,8 +369,10 @@ export function checkTemplate(template: Template, schemas = RESOURCE_SCHEMAS): s
   const resources = template.Resources ?? {};
 
   for (const [name, parameter] of Object.entries(parameters)) {
-    for (const key of Object.keys(parameter)) if (!PARAMETER_KEYS.has(key)) problems.push(`Parameters.${name}: unknown key ${key}`);
-    if (!PARAMETER_TYPES.has(String(parameter.Type))) problems.push(`Parameters.${name}: unknown Type ${parameter.Type}`);
+    for (const key of Object.keys(parameter))
+      if (!PARAMETER_KEYS.has(key)) problems.push(`Parameters.${name}: unknown key ${key}`);
+    if (!PARAMETER_TYPES.has(String(parameter.Type)))
+      problems.push(`Parameters.${name}: unknown Type ${parameter.Type}`);
     const allowed = parameter.AllowedValues as unknown[] | undefined;
     if (allowed && 'Default' in parameter && !allowed.includes(parameter.Default))
       problems.push(`Parameters.${name}: Default is not among AllowedValues`);
@@ -552,4 +558,55 @@ export function parameterValues(template: Template, given: Record<string, string
     if ('Default' in parameter) values[name] = String(parameter.Default);
   }
   return { ...values, ...given };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A deployment for the tests.
+
+/** What the resources and pseudo parameters resolve to in these tests. */
+export const SAMPLE: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': 'eu-central-1',
+  'AWS::AccountId': '123456789012',
+  GitHubOwner: 'acme',
+  GitHubRepository: 'ml-service',
+  FileSystemId: 'fs-0123456789abcdef0',
+  VpcId: 'vpc-0123456789abcdef0',
+  MountTargetSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa0',
+  SourceBucket: 'ml-models',
+  SourcePrefix: 'bert/',
+  GitHubOidcProvider: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+  'GitHubOidcProvider.Arn': 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+  ActionRole: 'efsync-ActionRole-1',
+  'ActionRole.Arn': 'arn:aws:iam::123456789012:role/efsync-ActionRole-1',
+  InstanceRole: 'efsync-InstanceRole-1',
+  'InstanceRole.Arn': 'arn:aws:iam::123456789012:role/efsync-InstanceRole-1',
+  InstanceProfile: 'efsync-instance',
+  StagingBucket: 'efsync-stagingbucket-1',
+  'StagingBucket.Arn': 'arn:aws:s3:::efsync-stagingbucket-1',
+  InstanceSecurityGroup: 'sg-0bbbbbbbbbbbbbbb0',
+  'InstanceSecurityGroup.GroupId': 'sg-0bbbbbbbbbbbbbbb0',
+};
+
+export function deployed(
+  template: Template,
+  given: Record<string, string> = {},
+): {
+  values: Record<string, string>;
+  resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  outputs: Record<string, unknown>;
+} {
+  const values = parameterValues(template, { ...SAMPLE, ...given });
+  const resources: Record<string, { Type: string; Properties: Record<string, unknown> }> = {};
+  for (const [name, resource] of Object.entries(template.Resources)) {
+    if (resource.Condition && !evaluate({ Condition: resource.Condition }, values, template)) continue;
+    resources[name] = {
+      Type: resource.Type,
+      Properties: evaluate(resource.Properties ?? {}, values, template) as Record<string, unknown>,
+    };
+  }
+  const outputs = Object.fromEntries(
+    Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, evaluate(output.Value, values, template)]),
+  );
+  return { values, resources, outputs };
 }

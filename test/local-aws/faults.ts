@@ -20,6 +20,8 @@ export interface FaultRule {
   reset?: boolean;
   /** Delay before answering (or failing), in ms. */
   latencyMs?: number;
+  /** Only requests whose path contains this text, e.g. an S3 key. */
+  pathContains?: string;
   seen: number;
 }
 
@@ -34,7 +36,10 @@ export interface CommandFault {
   stderr?: string;
   /** For 'terminate-instance': how long after the command starts. */
   afterMs?: number;
-  /** For 'kill': SIGKILL the script's process tree once its output contains this text (as kill -9 would). */
+  /**
+   * For 'kill': SIGKILL the script's process tree once its output contains this text (as kill -9 would); for
+   * 'terminate-instance': terminate the instance then.
+   */
   when?: string;
 }
 
@@ -98,10 +103,11 @@ export class Faults {
   }
 
   /** The rule that applies to this call, counting the call against every matching rule. */
-  match(service: string, operation: string): FaultRule | undefined {
+  match(service: string, operation: string, path = ''): FaultRule | undefined {
     let hit: FaultRule | undefined;
     for (const rule of this.rules) {
       if (rule.operation !== operation || (rule.service !== undefined && rule.service !== service)) continue;
+      if (rule.pathContains !== undefined && !decodeURIComponent(path).includes(rule.pathContains)) continue;
       rule.seen++;
       if (!hit && rule.seen >= rule.nth && rule.seen < rule.nth + rule.times) hit = rule;
     }

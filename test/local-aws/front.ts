@@ -75,7 +75,7 @@ export function createFront(deps: FrontDeps): http.Server {
     const latency = faults.settings.latency;
     if (latency) await sleep(request.service === 's3' ? latency.s3FirstByteMs : latency.apiMs);
 
-    const rule = faults.match(request.service, request.operation);
+    const rule = faults.match(request.service, request.operation, url.pathname);
     if (rule?.latencyMs) await new Promise((r) => setTimeout(r, rule.latencyMs));
     if (rule?.reset) {
       done(0, 'fault');

@@ -188,6 +188,9 @@ export class RunCommand {
     proc.child.stdout?.on('data', (chunk: Buffer) => {
       if (inv.stdout.length < STDOUT_CAP) inv.stdout = (inv.stdout + chunk.toString('utf8')).slice(0, STDOUT_CAP);
       seen = (seen + chunk.toString('utf8')).slice(-4096);
+      if (fault?.action === 'terminate-instance' && fault.when && seen.includes(fault.when) && inv.process === proc) {
+        void this.instances.terminate(inv.instanceId).then(() => this.instanceGone(inv.instanceId));
+      }
       if (fault?.action === 'kill' && fault.when && seen.includes(fault.when) && inv.process === proc) {
         // kill -9 of the script: bash reports 128 + 9, as the agent would see it.
         proc.kill();
@@ -207,7 +210,7 @@ export class RunCommand {
       this.finish(inv, 'TimedOut', inv.lost ? 'DeliveryTimedOut' : 'ExecutionTimedOut', -1);
     }, timeoutSeconds * 1000);
     inv.timer.unref();
-    if (fault?.action === 'terminate-instance') {
+    if (fault?.action === 'terminate-instance' && fault.when === undefined) {
       setTimeout(
         () => void this.instances.terminate(inv.instanceId).then(() => this.instanceGone(inv.instanceId)),
         fault.afterMs ?? 0,

@@ -1,0 +1,281 @@
+// The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
+import type { LatencyModel } from '../../test/local-aws/latency.ts';
+import type { DatasetSpec } from './dataset.ts';
+
+export type ScenarioKey = 'noop' | 'first' | 'oneFile' | 'deps';
+export const SCENARIOS: [ScenarioKey, string][] = [
+  ['noop', 'a. no-op'],
+  ['first', 'b. first publish'],
+  ['oneFile', 'c. one-file change'],
+  ['deps', 'd. dependency bump'],
+];
+
+export interface ScenarioFigures {
+  /** The main step, as the runner runs it. */
+  wallSeconds: number;
+  postSeconds: number;
+  phases: { plan: number; stage: number; instance: number; remote: number; cleanup: number };
+  awsCalls: number;
+  callsByService: Record<string, number>;
+  instancesLaunched: number;
+  bytesHashed: number;
+  filesHashed: number;
+  /** Tar bytes staged (the action's stats.bytes.uploaded). */
+  bytesUploaded: number;
+  bytesChanged: number;
+  filesChanged: number;
+  efsBytesWritten: number;
+  efsFilesWritten: number;
+  efsLinksMade: number;
+  agentFilesWritten: number;
+  agentFilesLinked: number;
+  efsModelSeconds: number;
+  modeledSeconds?: number;
+  changedFileBytes?: number;
+}
+
+interface HalfBaseline {
+  stageSeconds: number;
+  awsSyncUpSeconds: number;
+  awsSyncDownSeconds: number;
+}
+
+export interface Report {
+  version: 1;
+  date: string;
+  machine: { nproc: number; memoryGiB: number; cpu: string; node: string; kernel: string };
+  dataset: {
+    name: string;
+    spec: DatasetSpec;
+    bytes: { small: number; large: number; total: number };
+    files: { small: number; large: number };
+    wheels: number;
+    workspace: string;
+  };
+  runs: number;
+  scenarios: Record<ScenarioKey, ScenarioFigures>;
+  perRun: Record<ScenarioKey, ScenarioFigures>[];
+  baselines?: {
+    hashSeconds: number;
+    sha256sumSeconds: number;
+    hashMBps: number;
+    sha256sumMBps: number;
+    cpSeconds: number;
+    small: HalfBaseline;
+    large: HalfBaseline;
+    files: number;
+  };
+  modeled?: Record<ScenarioKey, ScenarioFigures>;
+  latencyModel: LatencyModel;
+  goals: { goal: string; met: boolean | null; figures: string }[];
+}
+
+/** efsync's published figures (research/efsync.md, "Figures"). */
+const EFSYNC: Record<ScenarioKey, string> = {
+  noop: '≈ 3 min (no no-op)',
+  first: '≈ 6 min',
+  oneFile: '3–3.5 min',
+  deps: '≈ 6 min',
+};
+
+const s = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1);
+const mb = (n: number) =>
+  n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
+const x = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)}×`;
+
+export function evaluateGoals(r: Report): Report['goals'] {
+  const goals: Report['goals'] = [];
+  const { noop, oneFile } = r.scenarios;
+  goals.push({
+    goal: 'no-op under 5 s, no instance',
+    met: noop.wallSeconds < 5 && noop.instancesLaunched === 0,
+    figures: `${s(noop.wallSeconds)} s, ${noop.instancesLaunched} instance(s)`,
+  });
+  const ratio = oneFile.bytesUploaded / (oneFile.changedFileBytes ?? Number.NaN);
+  goals.push({
+    goal: 'one-file change stages ≤ 1.1× the file',
+    met: ratio <= 1.1,
+    figures: `${mb(oneFile.bytesUploaded)} staged for a ${mb(oneFile.changedFileBytes ?? 0)} file: ${x(ratio)}`,
+  });
+  const b = r.baselines;
+  if (b) {
+    const small = b.small.awsSyncUpSeconds / b.small.stageSeconds;
+    const large = b.large.awsSyncUpSeconds / b.large.stageSeconds;
+    goals.push({
+      goal: 'staging ≥ 5× faster than aws s3 sync on small files',
+      met: small >= 5,
+      figures: `${s(b.small.stageSeconds)} s vs ${s(b.small.awsSyncUpSeconds)} s: ${x(small)}`,
+    });
+    goals.push({
+      goal: 'staging no slower than aws s3 sync on large files',
+      met: large >= 1,
+      figures: `${s(b.large.stageSeconds)} s vs ${s(b.large.awsSyncUpSeconds)} s: ${x(large)}`,
+    });
+    const hash = b.hashMBps / b.sha256sumMBps;
+    goals.push({
+      goal: 'hashing ≥ 0.8× sha256sum throughput',
+      met: hash >= 0.8,
+      figures: `${b.hashMBps.toFixed(0)} MB/s vs ${b.sha256sumMBps.toFixed(0)} MB/s: ${x(hash)}`,
+    });
+  }
+  const m = r.modeled;
+  if (m) {
+    goals.push({
+      goal: 'modeled end-to-end < 2 min for a dependency change',
+      met: (m.deps.modeledSeconds ?? Number.POSITIVE_INFINITY) < 120,
+      figures: `${s(m.deps.modeledSeconds)} s`,
+    });
+    goals.push({
+      goal: 'modeled end-to-end < 90 s for a file-only change',
+      met: (m.oneFile.modeledSeconds ?? Number.POSITIVE_INFINITY) < 90,
+      figures: `${s(m.oneFile.modeledSeconds)} s`,
+    });
+  }
+  return goals;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
+  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join(
+    '\n',
+  );
+}
+
+export function renderReport(r: Report): string {
+  const out: string[] = [];
+  const d = r.dataset;
+  out.push(
+    `efsync bench, ${d.name} data set: ${mb(d.bytes.total)} (${d.files.large} × ${mb(d.spec.largeBytes)} + ` +
+      `${d.files.small} files of ${mb(d.spec.smallMin)}–${mb(d.spec.smallMax)}) + ${d.wheels} wheels; ` +
+      `median of ${r.runs} run(s); ${r.date.slice(0, 16).replace('T', ' ')} UTC`,
+  );
+  out.push(`machine: ${r.machine.cpu}, nproc ${r.machine.nproc}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`);
+  out.push('');
+  out.push('Local test bed (moto), seconds; sizes in bytes of data');
+  out.push(
+    table([
+      [
+        'scenario',
+        'wall',
+        'plan',
+        'stage',
+        'instance',
+        'remote',
+        'cleanup',
+        'AWS calls',
+        'instances',
+        'hashed',
+        'uploaded',
+        'EFS written',
+        'files written',
+        'links',
+      ],
+      ...SCENARIOS.map(([key, label]) => {
+        const f = r.scenarios[key];
+        return [
+          label,
+          s(f.wallSeconds),
+          s(f.phases.plan),
+          s(f.phases.stage),
+          s(f.phases.instance),
+          s(f.phases.remote),
+          s(f.phases.cleanup),
+          String(Math.round(f.awsCalls)),
+          String(Math.round(f.instancesLaunched)),
+          mb(f.bytesHashed),
+          mb(f.bytesUploaded),
+          mb(f.efsBytesWritten),
+          String(Math.round(f.agentFilesWritten)),
+          String(Math.round(f.agentFilesLinked)),
+        ];
+      }),
+    ]),
+  );
+  const b = r.baselines;
+  if (b) {
+    const first = r.scenarios.first;
+    out.push('');
+    out.push('Baselines, same data, same test bed (ratio = baseline time / efsync time; > 1 means efsync is faster)');
+    out.push(
+      table([
+        ['what', 'efsync', 'baseline', 'ratio'],
+        [
+          `staging ${d.files.small} small files vs aws s3 sync`,
+          `${s(b.small.stageSeconds)} s`,
+          `${s(b.small.awsSyncUpSeconds)} s`,
+          x(b.small.awsSyncUpSeconds / b.small.stageSeconds),
+        ],
+        [
+          `staging ${d.files.large} large files vs aws s3 sync`,
+          `${s(b.large.stageSeconds)} s`,
+          `${s(b.large.awsSyncUpSeconds)} s`,
+          x(b.large.awsSyncUpSeconds / b.large.stageSeconds),
+        ],
+        [
+          'first publish: stage phase vs aws s3 sync up (whole tree)',
+          `${s(first.phases.stage)} s`,
+          `${s(b.small.awsSyncUpSeconds + b.large.awsSyncUpSeconds)} s`,
+          x((b.small.awsSyncUpSeconds + b.large.awsSyncUpSeconds) / first.phases.stage),
+        ],
+        [
+          'first publish: remote apply vs aws s3 sync down into an empty dir',
+          `${s(first.phases.remote)} s`,
+          `${s(b.small.awsSyncDownSeconds + b.large.awsSyncDownSeconds)} s`,
+          x((b.small.awsSyncDownSeconds + b.large.awsSyncDownSeconds) / first.phases.remote),
+        ],
+        [
+          'hashing (no cache) vs sha256sum',
+          `${b.hashMBps.toFixed(0)} MB/s`,
+          `${b.sha256sumMBps.toFixed(0)} MB/s`,
+          x(b.hashMBps / b.sha256sumMBps),
+        ],
+        [
+          'physical limit: cp -r of the tree',
+          '–',
+          `${s(b.cpSeconds)} s (${(d.bytes.total / 1e6 / b.cpSeconds).toFixed(0)} MB/s)`,
+          '–',
+        ],
+      ]),
+    );
+  }
+  const m = r.modeled;
+  if (m) {
+    const l = r.latencyModel;
+    out.push('');
+    out.push(
+      `Modeled on real AWS (test bed --latency ${l.name}: running after ${l.runningAfterMs / 1000} s, SSM Online ` +
+        `${l.onlineAfterRunningMs / 1000} s later, S3 ${l.s3MiBps} MiB/s per connection / ${l.s3TotalMiBps} MiB/s ` +
+        `in all, EFS ${l.efsMiBps} MiB/s + ${l.efsOpMs} ms per NFS op; one run)`,
+    );
+    out.push(
+      table([
+        ['scenario', 'modeled', 'plan', 'stage', 'instance', 'remote', 'EFS model', 'instances', 'efsync (2020)'],
+        ...SCENARIOS.map(([key, label]) => {
+          const f = m[key];
+          return [
+            label,
+            `${s(f.modeledSeconds)} s`,
+            s(f.phases.plan),
+            s(f.phases.stage),
+            s(f.phases.instance),
+            s(f.phases.remote),
+            s(f.efsModelSeconds),
+            String(f.instancesLaunched),
+            EFSYNC[key],
+          ];
+        }),
+      ]),
+    );
+  }
+  out.push('');
+  out.push('Goals');
+  for (const g of r.goals)
+    out.push(`  ${g.met === null ? '?' : g.met ? 'met    ' : 'NOT met'}  ${g.goal}: ${g.figures}`);
+  return out.join('\n');
+}
+
+export function printReport(r: Report): void {
+  process.stdout.write(`${renderReport(r)}\n`);
+}

@@ -1,0 +1,183 @@
+// docs/iam-policy.json and docs/instance-role.json are what the template deploys, and the action's policy grants
+// exactly the IAM actions of the AWS operations the code calls: no fewer (the action would fail), no more.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from '../support/repo.ts';
+import { deployed, parameterValues, parseTemplate, SAMPLE, substituteAll, TEMPLATE_PATH } from './schema.ts';
+
+const template = parseTemplate(fs.readFileSync(TEMPLATE_PATH, 'utf8'));
+const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8')) as unknown;
+const docsPolicy = readJson('docs/iam-policy.json') as Policy;
+const docsInstanceRole = readJson('docs/instance-role.json') as Record<string, unknown>;
+
+interface Statement {
+  Sid: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+interface Policy {
+  Version: string;
+  Statement: Statement[];
+}
+
+function deployedPolicy(given: Record<string, string> = {}): Policy {
+  const role = deployed(template, given).resources.ActionRole?.Properties;
+  const policies = role?.Policies as { PolicyName: string; PolicyDocument: Policy }[];
+  expect(policies).toHaveLength(1);
+  return (policies[0] as { PolicyDocument: Policy }).PolicyDocument;
+}
+
+const values = (given: Record<string, string> = {}) => parameterValues(template, { ...SAMPLE, ...given });
+const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
+
+describe('docs/iam-policy.json', () => {
+  it('is the template’s policy, placeholders substituted alike', () => {
+    expect(deployedPolicy()).toEqual(substituteAll(docsPolicy, values()));
+  });
+
+  it('is the template’s policy without the source statements when there is no SourceBucket', () => {
+    const withoutSource = { ...docsPolicy, Statement: docsPolicy.Statement.filter((s) => !s.Sid.startsWith('Source')) };
+    expect(withoutSource.Statement.length).toBe(docsPolicy.Statement.length - 2);
+    expect(deployedPolicy({ SourceBucket: '' })).toEqual(substituteAll(withoutSource, values({ SourceBucket: '' })));
+  });
+
+  it('differs when one action differs (so the checks above can fail)', () => {
+    const changed = structuredClone(docsPolicy);
+    (changed.Statement[0] as Statement).Action = 'ec2:*';
+    expect(deployedPolicy()).not.toEqual(substituteAll(changed, values()));
+  });
+
+  it('uses only placeholders the README documents', () => {
+    const placeholders = new Set(
+      [...JSON.stringify([docsPolicy, docsInstanceRole]).matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1]),
+    );
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    for (const name of placeholders) expect(readme, name).toContain(`\`\${${name}}\``);
+  });
+
+  it('scopes what it can: tags on launch, IMDSv2, the instance role, the staging prefix, the source prefix', () => {
+    const policy = deployedPolicy();
+    const bySid = (sid: string) => policy.Statement.find((s) => s.Sid === sid) as Statement;
+    expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
+    expect(new Set(policy.Statement.map((s) => s.Sid)).size).toBe(policy.Statement.length);
+    expect(bySid('LaunchTaggedInstanceWithImdsV2').Condition?.StringEquals).toEqual({
+      'aws:RequestTag/managed-by': 'efsync',
+      'ec2:MetadataHttpTokens': 'required',
+    });
+    expect(bySid('TagOnLaunchOnly').Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    expect(bySid('TerminateOwnInstances').Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/managed-by': 'efsync' },
+    });
+    expect(bySid('SendCommandsToOwnInstances').Condition).toEqual({
+      StringEquals: { 'ssm:resourceTag/managed-by': 'efsync' },
+    });
+    expect(bySid('PassTheInstanceRoleToEc2')).toMatchObject({
+      Resource: 'arn:aws:iam::123456789012:role/efsync-InstanceRole-1',
+      Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
+    });
+    expect(bySid('StagingObjects').Resource).toBe('arn:aws:s3:::efsync-stagingbucket-1/efsync/*');
+    expect(bySid('SourceObjects').Resource).toBe('arn:aws:s3:::ml-models/bert/*');
+    expect(bySid('SourceList').Condition).toEqual({ StringLike: { 's3:prefix': 'bert/*' } });
+    // Every write or launch is scoped by resource or condition: a "*" resource only for reads without resource types.
+    for (const statement of policy.Statement) {
+      if (list(statement.Resource).includes('*')) {
+        for (const action of list(statement.Action)) expect(action).toMatch(/:(Describe|Get|Cancel)\w+$/);
+      }
+      for (const action of list(statement.Action)) expect(action).not.toContain('*');
+    }
+  });
+});
+
+/** The IAM actions each AWS operation the code calls needs (SDK command or helper name → actions). */
+const OPERATION_ACTIONS: Record<string, string[]> = {
+  // STS: AssumeRoleWithWebIdentity is authorized by the trust policy, GetCallerIdentity needs no permission.
+  AssumeRoleWithWebIdentity: [],
+  GetCallerIdentity: [],
+  RunInstances: ['ec2:RunInstances', 'ec2:CreateTags'], // TagSpecifications tag on create
+  DescribeInstances: ['ec2:DescribeInstances'],
+  waitUntilInstanceRunning: ['ec2:DescribeInstances'],
+  TerminateInstances: ['ec2:TerminateInstances'],
+  DescribeInstanceTypes: ['ec2:DescribeInstanceTypes'],
+  DescribeSubnets: ['ec2:DescribeSubnets'],
+  DescribeSecurityGroups: ['ec2:DescribeSecurityGroups'],
+  DescribeFileSystems: ['elasticfilesystem:DescribeFileSystems'],
+  DescribeMountTargets: ['elasticfilesystem:DescribeMountTargets'],
+  DescribeMountTargetSecurityGroups: [
+    'elasticfilesystem:DescribeMountTargetSecurityGroups',
+    'ec2:DescribeNetworkInterfaceAttribute',
+  ],
+  DescribeAccessPoints: ['elasticfilesystem:DescribeAccessPoints'],
+  GetInstanceProfile: ['iam:GetInstanceProfile'],
+  RunInstancesPassRole: ['iam:PassRole'],
+  GetParameter: ['ssm:GetParameter'],
+  SendCommand: ['ssm:SendCommand'],
+  GetCommandInvocation: ['ssm:GetCommandInvocation'],
+  CancelCommand: ['ssm:CancelCommand'],
+  DescribeInstanceInformation: ['ssm:DescribeInstanceInformation'],
+  HeadBucket: ['s3:ListBucket'],
+  ListObjectsV2: ['s3:ListBucket'],
+  paginateListObjectsV2: ['s3:ListBucket'],
+  GetObject: ['s3:GetObject'], // also the presigned GETs the instance uses
+  PutObject: ['s3:PutObject'], // also the presigned PUTs of the agent's log and result
+  DeleteObjects: ['s3:DeleteObject'],
+  AbortMultipartUpload: ['s3:AbortMultipartUpload'],
+  ListMultipartUploads: ['s3:ListBucketMultipartUploads'],
+  // @aws-sdk/lib-storage: CreateMultipartUpload, UploadPart, CompleteMultipartUpload (s3:PutObject), abort on error.
+  Upload: ['s3:PutObject', 's3:AbortMultipartUpload'],
+};
+
+/** The operations the source calls: SDK commands, paginators, waiters and lib-storage uploads. */
+function operationsInSource(): Set<string> {
+  const found = new Set<string>();
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(file);
+      else if (entry.name.endsWith('.ts')) {
+        const source = fs.readFileSync(file, 'utf8');
+        for (const m of source.matchAll(/new (\w+)Command\(/g)) found.add(m[1] ?? '');
+        for (const m of source.matchAll(/\b(paginate\w+|waitUntil\w+)\(/g)) found.add(m[1] ?? '');
+        if (/new Upload\(/.test(source)) found.add('Upload');
+        if (/IamInstanceProfile/.test(source)) found.add('RunInstancesPassRole');
+      }
+    }
+  };
+  walk(path.join(ROOT, 'src'));
+  return found;
+}
+
+describe('the policy grants what the code calls', () => {
+  const operations = operationsInSource();
+  const granted = new Set(docsPolicy.Statement.flatMap((s) => list(s.Action)));
+
+  it('finds the operations in src/', () => {
+    for (const op of ['RunInstances', 'SendCommand', 'HeadBucket', 'Upload', 'DescribeMountTargetSecurityGroups'])
+      expect(operations).toContain(op);
+  });
+
+  it.each([...operationsInSource()])('%s is mapped to IAM actions, all granted', (operation) => {
+    const actions = OPERATION_ACTIONS[operation];
+    expect(actions, `add ${operation} to OPERATION_ACTIONS and to the policy`).toBeDefined();
+    for (const action of actions ?? []) expect(granted, action).toContain(action);
+  });
+
+  it('grants nothing the code does not call', () => {
+    const needed = new Set([...operations].flatMap((op) => OPERATION_ACTIONS[op] ?? []));
+    expect([...granted].filter((action) => !needed.has(action))).toEqual([]);
+  });
+});
+
+describe('docs/instance-role.json', () => {
+  it('is the template’s instance role: trusted by EC2, AmazonSSMManagedInstanceCore only', () => {
+    const role = deployed(template).resources.InstanceRole?.Properties ?? {};
+    const { Description: _, ...rest } = role;
+    expect(rest).toEqual(substituteAll(docsInstanceRole, values()));
+    expect(docsInstanceRole.ManagedPolicyArns).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder
+      'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    ]);
+  });
+});

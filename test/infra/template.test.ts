@@ -1,0 +1,265 @@
+// infra/efsync.yaml: every resource and property against the schema subset, references and conditions, and what
+// it creates (trust, instance role, bucket, network, outputs) evaluated as CloudFormation would.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { actionYml } from '../support/repo.ts';
+import {
+  checkTemplate,
+  deployed as deployedWith,
+  evaluate,
+  parameterValues,
+  parseTemplate,
+  RESOURCE_SCHEMAS,
+  SAMPLE,
+  TEMPLATE_PATH,
+  type Template,
+} from './schema.ts';
+
+const template = parseTemplate(fs.readFileSync(TEMPLATE_PATH, 'utf8'));
+const deployed = (given: Record<string, string> = {}) => deployedWith(template, given);
+
+function props(name: string, given: Record<string, string> = {}): Record<string, unknown> {
+  const resource = deployed(given).resources[name];
+  if (!resource) throw new Error(`${name} is not deployed`);
+  return resource.Properties;
+}
+
+describe('the template is well formed', () => {
+  it('parses with the short-form tags into the long form', () => {
+    expect(template.AWSTemplateFormatVersion).toBe('2010-09-09');
+    const role = template.Resources.InstanceProfile?.Properties?.Roles as unknown[];
+    expect(role).toEqual([{ Ref: 'InstanceRole' }]);
+    expect(template.Outputs?.RoleArn?.Value).toEqual({ 'Fn::GetAtt': ['ActionRole', 'Arn'] });
+  });
+
+  it('uses only resource types and properties of the schema subset, and no dangling reference', () => {
+    expect(checkTemplate(template)).toEqual([]);
+  });
+
+  it('covers each resource type it uses in the schema subset', () => {
+    const types = new Set(Object.values(template.Resources).map((r) => r.Type));
+    for (const type of types) expect(Object.keys(RESOURCE_SCHEMAS)).toContain(type);
+  });
+
+  it('reports a broken template (so the check above can fail)', () => {
+    const broken = parseTemplate(`
+Parameters:
+  Unused: { Type: String }
+  Typo: { Type: Strin, Default: x }
+Conditions:
+  Yes: !Equals [a, a]
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption: {}
+      LifecycleConfiguration:
+        Rules:
+          - Prefix: runs/
+            ExpirationDays: 1
+      Versioning: true
+  Group:
+    Type: AWS::EC2::SecurityGroup
+    Condition: Nope
+    Properties:
+      VpcId: !Ref Vpc
+      SecurityGroupEgress:
+        - { IpProtocol: tcp, FromPort: 443, ToPort: 443, SourceSecurityGroupId: sg-1 }
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: !If [Maybe, {}, {}]
+      Description: !Sub '\${Bucket.Nope} \${Missing}'
+  Queue:
+    Type: AWS::SQS::Queue
+Outputs:
+  Id:
+    Value: !GetAtt Group.Arn
+`);
+    expect(checkTemplate(broken as Template).sort()).toEqual(
+      [
+        'Outputs.Id.Value: AWS::EC2::SecurityGroup has no attribute Arn',
+        'Parameters.Typo: never used',
+        'Parameters.Typo: unknown Type Strin',
+        'Parameters.Unused: never used',
+        'Resources.Bucket.Properties.BucketEncryption: missing required property ServerSideEncryptionConfiguration',
+        'Resources.Bucket.Properties.LifecycleConfiguration.Rules[0]: missing required property Status',
+        'Resources.Bucket.Properties.LifecycleConfiguration.Rules[0]: unknown property ExpirationDays',
+        'Resources.Bucket.Properties: unknown property Versioning',
+        'Resources.Group.Properties.SecurityGroupEgress[0]: unknown property SourceSecurityGroupId',
+        'Resources.Group.Properties.VpcId: Ref to unknown Vpc',
+        'Resources.Group.Properties: missing required property GroupDescription',
+        'Resources.Group: unknown condition Nope',
+        'Resources.Queue: resource type AWS::SQS::Queue is not in the schema subset',
+        'Resources.Role.Properties.AssumeRolePolicyDocument: Fn::If on unknown condition Maybe',
+        'Resources.Role.Properties.Description: AWS::S3::Bucket has no attribute Nope',
+        'Resources.Role.Properties.Description: Fn::Sub of unknown Missing',
+      ].sort(),
+    );
+  });
+
+  it('refuses duplicate keys', () => {
+    expect(() => parseTemplate('Resources:\n  A: { Type: X }\n  A: { Type: Y }\n')).toThrow();
+  });
+
+  const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+  it.skipIf(cfnLint.status !== 0)('passes cfn-lint (when it is installed)', () => {
+    const run = spawnSync('cfn-lint', [TEMPLATE_PATH], { encoding: 'utf8' });
+    expect(run.stdout + run.stderr).toBe('');
+    expect(run.status).toBe(0);
+  });
+});
+
+describe('what it deploys', () => {
+  it('creates the OIDC provider only when asked, and trusts it either way', () => {
+    const created = deployed();
+    expect(created.resources.GitHubOidcProvider?.Properties).toEqual({
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
+    const existing = deployed({ CreateOidcProvider: 'false' });
+    expect(existing.resources.GitHubOidcProvider).toBeUndefined();
+    for (const { resources } of [created, existing]) {
+      const document = resources.ActionRole?.Properties.AssumeRolePolicyDocument as TrustPolicy | undefined;
+      const trust = document?.Statement[0];
+      expect(trust?.Principal.Federated).toBe(
+        'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+      );
+    }
+  });
+
+  interface TrustPolicy {
+    Statement: {
+      Effect: string;
+      Action: string;
+      Principal: { Federated: string };
+      Condition: Record<string, Record<string, unknown>>;
+    }[];
+  }
+  const trust = (given: Record<string, string> = {}) =>
+    (props('ActionRole', given).AssumeRolePolicyDocument as TrustPolicy).Statement;
+
+  it('trusts one repository and a ref pattern, in the repo:OWNER/REPO format by default', () => {
+    const [statement, ...others] = trust();
+    expect(others).toEqual([]);
+    expect(statement?.Action).toBe('sts:AssumeRoleWithWebIdentity');
+    expect(statement?.Condition).toEqual({
+      StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+      StringLike: { 'token.actions.githubusercontent.com:sub': ['repo:acme/ml-service:ref:refs/heads/main'] },
+    });
+  });
+
+  it('trusts only the immutable format when the ids are given, with a second pattern', () => {
+    const [statement] = trust({
+      GitHubOwnerId: '1234',
+      GitHubRepositoryId: '98765',
+      SecondRefPattern: 'ref:refs/tags/v*',
+    });
+    expect(statement?.Condition.StringLike).toEqual({
+      'token.actions.githubusercontent.com:sub': [
+        'repo:acme@1234/ml-service@98765:ref:refs/heads/main',
+        'repo:acme@1234/ml-service@98765:ref:refs/tags/v*',
+      ],
+    });
+  });
+
+  it('never uses ForAllValues or a bare wildcard subject in the trust policy', () => {
+    expect(JSON.stringify(template.Resources.ActionRole?.Properties?.AssumeRolePolicyDocument)).not.toMatch(
+      /ForAllValues|ForAnyValue/,
+    );
+    const patterns = template.Parameters?.RefPattern?.AllowedPattern as string;
+    for (const bad of ['*', 'ref:*', '']) expect(new RegExp(patterns).test(bad), bad).toBe(false);
+    for (const good of ['ref:refs/heads/main', 'ref:refs/tags/v*', 'environment:prod', 'pull_request'])
+      expect(new RegExp(patterns).test(good), good).toBe(true);
+  });
+
+  it('refuses one id without the other (a rule)', () => {
+    const rule = (template.Rules as Record<string, { Assertions: { Assert: unknown }[] }>).BothIdsOrNone;
+    const holds = (owner: string, repo: string) =>
+      evaluate(
+        rule?.Assertions[0]?.Assert,
+        parameterValues(template, { ...SAMPLE, GitHubOwnerId: owner, GitHubRepositoryId: repo }),
+        template,
+      );
+    expect(holds('', '')).toBe(true);
+    expect(holds('1', '2')).toBe(true);
+    expect(holds('1', '')).toBe(false);
+    expect(holds('', '2')).toBe(false);
+  });
+
+  it('gives the instance role AmazonSSMManagedInstanceCore and nothing else', () => {
+    const role = props('InstanceRole');
+    expect(role.ManagedPolicyArns).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore']);
+    expect(role.Policies).toBeUndefined();
+    expect(role.PermissionsBoundary).toBeUndefined();
+    expect(props('InstanceProfile')).toEqual({
+      InstanceProfileName: 'efsync-instance',
+      Roles: ['efsync-InstanceRole-1'],
+    });
+  });
+
+  it('defaults match the action: instance profile name and staging prefix', () => {
+    const inputs = actionYml().inputs;
+    expect(template.Parameters?.InstanceProfileName?.Default).toBe(inputs['instance-profile']?.default);
+    expect(template.Parameters?.StagingPrefix?.Default).toBe(inputs['staging-prefix']?.default);
+    expect(template.Parameters?.OidcAudience?.Default).toBe(inputs.audience?.default);
+    expect(template.Parameters?.MaxSessionDuration?.Default).toBe(Number(inputs['role-duration-seconds']?.default));
+  });
+
+  it('makes the staging bucket private and encrypted, expiring staged runs after a day', () => {
+    const bucket = props('StagingBucket');
+    expect(bucket.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    expect(bucket.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    const rules = (bucket.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    const runs = rules.find((rule) => rule.Prefix === 'efsync/runs/');
+    expect(runs).toMatchObject({
+      Status: 'Enabled',
+      ExpirationInDays: 1,
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+    });
+    // The published state (efsync/state/) must never expire: no rule without a prefix expires objects.
+    for (const rule of rules) if (!rule.Prefix) expect(rule.ExpirationInDays).toBeUndefined();
+    expect(rules.some((rule) => !rule.Prefix && rule.AbortIncompleteMultipartUpload)).toBe(true);
+    const policy = JSON.stringify(props('StagingBucketPolicy'));
+    expect(policy).toContain('"aws:SecureTransport":"false"');
+  });
+
+  it('lets the instance out on 443 and 2049 only, and in on nothing; the mount target admits 2049 from it', () => {
+    const group = props('InstanceSecurityGroup');
+    expect(group.VpcId).toBe('vpc-0123456789abcdef0');
+    expect(group.SecurityGroupIngress).toBeUndefined();
+    const egress = group.SecurityGroupEgress as Record<string, unknown>[];
+    expect(egress.map((rule) => [rule.IpProtocol, rule.FromPort, rule.ToPort])).toEqual([
+      ['tcp', 443, 443],
+      ['tcp', 2049, 2049],
+    ]);
+    expect(egress[1]?.DestinationSecurityGroupId).toBe('sg-0aaaaaaaaaaaaaaa0');
+    expect(props('MountTargetNfsFromInstance')).toMatchObject({
+      GroupId: 'sg-0aaaaaaaaaaaaaaa0',
+      IpProtocol: 'tcp',
+      FromPort: 2049,
+      ToPort: 2049,
+      SourceSecurityGroupId: 'sg-0bbbbbbbbbbbbbbb0',
+    });
+  });
+
+  it('outputs every value a workflow needs', () => {
+    expect(deployed().outputs).toMatchObject({
+      Region: 'eu-central-1',
+      RoleArn: 'arn:aws:iam::123456789012:role/efsync-ActionRole-1',
+      FileSystemId: 'fs-0123456789abcdef0',
+      StagingBucket: 'efsync-stagingbucket-1',
+      StagingPrefix: 'efsync/',
+      InstanceProfile: 'efsync-instance',
+      InstanceSecurityGroupId: 'sg-0bbbbbbbbbbbbbbb0',
+    });
+  });
+});
