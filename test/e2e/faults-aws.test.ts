@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
-import { makeWorkspace, runAction } from './support.ts';
+import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -22,6 +22,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   printTable();
+  await saveRequestLog(aws, 'faults-aws');
   await aws?.stop();
 });
 

@@ -8,7 +8,7 @@ import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { expectClean, printTable, record, type Served, served, sha256 } from './fault-harness.ts';
-import { actionSetup, makeWorkspace, runAction, runPost } from './support.ts';
+import { actionSetup, makeWorkspace, runAction, runPost, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -26,6 +26,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   printTable();
+  await saveRequestLog(aws, 'faults-instance');
   await aws?.stop();
 });
 

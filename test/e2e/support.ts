@@ -120,3 +120,40 @@ export function readTree(dir: string): Record<string, Buffer> {
   walk('');
   return out;
 }
+
+/** IAM actions an operation in the request log needs (none for STS identity calls; a launch also tags and passes the role). */
+export function iamActions(service: string, operation: string): string[] {
+  const s3: Record<string, string> = {
+    ListObjectsV2: 'ListBucket',
+    HeadBucket: 'ListBucket',
+    DeleteObjects: 'DeleteObject',
+    CreateMultipartUpload: 'PutObject',
+    UploadPart: 'PutObject',
+    CompleteMultipartUpload: 'PutObject',
+    ListMultipartUploads: 'ListBucketMultipartUploads',
+    HeadObject: 'GetObject',
+  };
+  if (service === 'sts') return [];
+  if (service === 's3') return [`s3:${s3[operation] ?? operation}`];
+  if (service === 'ec2' && operation === 'RunInstances') return ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
+  if (service === 'elasticfilesystem' && operation === 'DescribeMountTargetSecurityGroups') {
+    return ['elasticfilesystem:DescribeMountTargetSecurityGroups', 'ec2:DescribeNetworkInterfaceAttribute'];
+  }
+  return [`${service}:${operation}`];
+}
+
+const LOG_DIR = path.join(os.tmpdir(), 'efsync-e2e-request-logs');
+
+/** Keeps a test file's request log for the least-privilege check, which compares every e2e file's calls with the policy. */
+export async function saveRequestLog(aws: LocalAws, name: string): Promise<void> {
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const calls = (await aws.log()).filter((e) => e.answeredBy !== 'fault').map((e) => `${e.service} ${e.operation}`);
+  fs.writeFileSync(path.join(LOG_DIR, `${name}.json`), JSON.stringify([...new Set(calls)]));
+}
+
+export function savedRequestLogs(): string[] {
+  if (!fs.existsSync(LOG_DIR)) return [];
+  return fs
+    .readdirSync(LOG_DIR)
+    .flatMap((file) => JSON.parse(fs.readFileSync(path.join(LOG_DIR, file), 'utf8')) as string[]);
+}

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { SOURCE_OBJECTS } from '../local-aws/seed.ts';
-import { buildWheels, leftovers, makeWorkspace, readTree, runAction } from './support.ts';
+import { buildWheels, leftovers, makeWorkspace, readTree, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -21,7 +21,10 @@ beforeAll(async () => {
   workspace = makeWorkspace({ 'requirements.txt': 'alpha==1.0\n', ...MODEL });
   wheels = buildWheels(workspace, ['alpha==1.0:beta>=2', 'alpha==1.1:beta>=2', 'beta==2.0']);
 }, 60_000);
-afterAll(() => aws?.stop());
+afterAll(async () => {
+  await saveRequestLog(aws, 'sync');
+  await aws?.stop();
+});
 afterEach(async () => {
   // After every run, success or failure: no instance left running and no staged run objects.
   expect(await leftovers(aws)).toEqual({ instances: [], runObjects: [] });

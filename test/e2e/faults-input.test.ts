@@ -1,0 +1,332 @@
+// Concurrency, hostile and odd input, secrets with debug logging on, and least privilege: every case gets a clear
+// error or syncs correctly, nothing is written outside the target, and the policy allows exactly what runs call.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INPUT_NAMES } from '../../src/config/inputs.js';
+import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { ROOT } from '../support/repo.ts';
+import { parseCommandFile, startBundle } from '../support/run-action.ts';
+import { expectClean, expectNoSecrets, printTable, record, rows } from './fault-harness.ts';
+import {
+  actionSetup,
+  buildWheels,
+  iamActions,
+  makeWorkspace,
+  motoClients,
+  readTree,
+  runAction,
+  runPost,
+  savedRequestLogs,
+  saveRequestLog,
+} from './support.ts';
+
+let aws: LocalAws;
+const efs = (...parts: string[]) => path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, ...parts);
+const T5 = { 'timeout-minutes': '5' };
+
+beforeAll(async () => {
+  aws = await startLocalAws(['--online-delay-ms', '300']);
+}, 60_000);
+afterAll(async () => {
+  printTable();
+  await saveRequestLog(aws, 'faults-input');
+  await aws?.stop();
+});
+
+function expectPublished(group: string, name: string, step: ReturnType<typeof runAction>): void {
+  expect(record(group, name, 'published', step), step.stdout.slice(-2000)).toBe('published');
+}
+
+function expectFailure(group: string, name: string, step: ReturnType<typeof runAction>, message: string): void {
+  const observed = record(group, name, `failed: ${message}`, step);
+  expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+  expect(observed).toContain(message);
+}
+
+describe('concurrency', { timeout: 180_000 }, () => {
+  it('two runs on one target at once both succeed, one after the other; the later plan wins', async () => {
+    const one = makeWorkspace({ 'models/who.txt': 'one\n', 'models/shared.txt': 'same\n' });
+    const two = makeWorkspace({ 'models/who.txt': 'two\n', 'models/shared.txt': 'same\n' });
+    const a = actionSetup(aws, one, { 'local-dir': 'models', 'local-target': 'race', ...T5 });
+    const b = actionSetup(aws, two, { 'local-dir': 'models', 'local-target': 'race', ...T5 });
+    const [ra, rb] = await Promise.all([
+      startBundle('main', a.inputs, a.env).done,
+      startBundle('main', b.inputs, b.env).done,
+    ]);
+    for (const [name, result, env] of [
+      ['run A', ra, a.env],
+      ['run B', rb, b.env],
+    ] as const) {
+      const post = runPost(env, result);
+      expect(record('4', `same target, ${name}`, 'published', result)).toBe('published');
+      await expectClean(aws, [result, post], 'race');
+    }
+    const history = JSON.parse(fs.readFileSync(efs('.race.efsync', 'history.json'), 'utf8')) as string[];
+    const last = history.at(-1);
+    expect(fs.readlinkSync(efs('race'))).toBe(`.race.efsync/${last}`);
+    const winner = [ra, rb].find((r) => JSON.parse(parseCommandFile(r.output)['release-ids'] ?? '{}').race === last);
+    expect(winner).toBeDefined();
+    expect(fs.readFileSync(efs('race', 'who.txt'), 'utf8')).toBe(winner === ra ? 'one\n' : 'two\n');
+  });
+
+  it('two runs on different targets at once both land', async () => {
+    const one = makeWorkspace({ 'data/x.txt': 'alpha\n' });
+    const two = makeWorkspace({ 'data/x.txt': 'beta\n' });
+    const a = actionSetup(aws, one, { 'local-dir': 'data', 'local-target': 'alpha', ...T5 });
+    const b = actionSetup(aws, two, { 'local-dir': 'data', 'local-target': 'beta', ...T5 });
+    const [ra, rb] = await Promise.all([
+      startBundle('main', a.inputs, a.env).done,
+      startBundle('main', b.inputs, b.env).done,
+    ]);
+    expect(record('4', 'different targets, run A', 'published', ra)).toBe('published');
+    expect(record('4', 'different targets, run B', 'published', rb)).toBe('published');
+    await expectClean(aws, [ra, rb, runPost(a.env, ra), runPost(b.env, rb)], 'alpha');
+    expect(fs.readFileSync(efs('alpha', 'x.txt'), 'utf8')).toBe('alpha\n');
+    expect(fs.readFileSync(efs('beta', 'x.txt'), 'utf8')).toBe('beta\n');
+  });
+});
+
+describe('hostile and odd input', { timeout: 300_000 }, () => {
+  it('a symlink out of local-dir, directly or through a chain, is refused before anything is spent', async () => {
+    for (const [name, link] of [
+      ['direct', '/etc/passwd'],
+      ['chain', 'hop'],
+    ] as const) {
+      const ws = makeWorkspace({ 'models/ok.txt': 'ok\n' });
+      if (name === 'chain') {
+        fs.symlinkSync('../outside', path.join(ws, 'models/hop'));
+        fs.writeFileSync(path.join(ws, 'outside'), 'secret\n');
+        fs.symlinkSync('hop', path.join(ws, 'models/leak'));
+      } else fs.symlinkSync(link, path.join(ws, 'models/leak'));
+      const before = (await aws.log()).length;
+      const step = runAction(aws, ws, { 'local-dir': 'models', 'local-target': 'links', ...T5 });
+      expectFailure('5', `symlink out of local-dir (${name})`, step, 'outside');
+      const operations = (await aws.log()).slice(before).map((e) => e.operation);
+      expect(operations).not.toContain('RunInstances');
+      expect(fs.existsSync(efs('links'))).toBe(false);
+    }
+  });
+
+  it('odd file names, an empty directory and a deep tree sync byte for byte', async () => {
+    const names = [
+      'with space.txt',
+      'new\nline.txt',
+      `quote'"s.txt`,
+      '$(touch pwned).txt',
+      '`id`.txt',
+      'ünïcødé ✓.txt',
+      `${'n'.repeat(251)}.txt`,
+      '-dash.txt',
+    ];
+    const ws = makeWorkspace(Object.fromEntries(names.map((n, i) => [`odd/${n}`, `content ${i}\n`])));
+    fs.mkdirSync(path.join(ws, 'odd/empty/dir'), { recursive: true });
+    fs.mkdirSync(path.join(ws, 'odd/a/b/c/d/e/f'), { recursive: true });
+    fs.writeFileSync(path.join(ws, 'odd/a/b/c/d/e/f/deep.txt'), 'deep\n');
+    const step = runAction(aws, ws, { 'local-dir': 'odd', ...T5 });
+    expectPublished('5', 'odd names, empty dir, deep tree', step);
+    await expectClean(aws, [step, step.post], 'odd');
+    const tree = readTree(efs('odd'));
+    names.forEach((n, i) => expect(tree[n]?.toString()).toBe(`content ${i}\n`));
+    expect(fs.statSync(efs('odd', 'empty', 'dir')).isDirectory()).toBe(true);
+    expect(fs.existsSync('pwned')).toBe(false);
+  });
+
+  it('20,000 small files and a 1 GB sparse file', async () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-e2e-big-'));
+    for (let d = 0; d < 20; d++) {
+      fs.mkdirSync(path.join(ws, 'many', `d${d}`), { recursive: true });
+      for (let f = 0; f < 1000; f++) fs.writeFileSync(path.join(ws, 'many', `d${d}`, `f${f}.txt`), `${d}/${f}\n`);
+    }
+    fs.mkdirSync(path.join(ws, 'sparse'));
+    const sparse = fs.openSync(path.join(ws, 'sparse', 'disk.img'), 'w');
+    fs.ftruncateSync(sparse, 1024 ** 3);
+    fs.writeSync(sparse, 'end', 1024 ** 3 - 3);
+    fs.closeSync(sparse);
+    const many = runAction(aws, ws, { 'local-dir': 'many', ...T5 });
+    expectPublished('5', '20,000 small files', many);
+    await expectClean(aws, [many, many.post], 'many');
+    expect(fs.readdirSync(efs('many', 'd19')).length).toBe(1000);
+    expect(fs.readFileSync(efs('many', 'd7', 'f123.txt'), 'utf8')).toBe('7/123\n');
+    const big = runAction(aws, ws, { 'local-dir': 'sparse', ...T5 });
+    expectPublished('5', '1 GB sparse file', big);
+    await expectClean(aws, [big, big.post], 'sparse');
+    expect(fs.statSync(efs('sparse', 'disk.img')).size).toBe(1024 ** 3);
+    const tail = Buffer.alloc(3);
+    const fd = fs.openSync(efs('sparse', 'disk.img'), 'r');
+    fs.readSync(fd, tail, 0, 3, 1024 ** 3 - 3);
+    fs.closeSync(fd);
+    expect(tail.toString()).toBe('end');
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('requirements with markers, hashes, -r includes and comments install; sdist-only and missing packages are named', async () => {
+    const ws = makeWorkspace({});
+    const wheels = buildWheels(ws, ['alpha==1.0:beta>=2', 'beta==2.0', 'sdist:gamma==1.0']);
+    const hash = (file: string) =>
+      createHash('sha256')
+        .update(fs.readFileSync(path.join(wheels, file)))
+        .digest('hex');
+    const wheel = (prefix: string) =>
+      fs.readdirSync(wheels).find((f) => f.startsWith(prefix) && f.endsWith('.whl')) ?? '';
+    fs.writeFileSync(
+      path.join(ws, 'base.txt'),
+      `# shared pins\nbeta==2.0 ; python_version >= "3.8" --hash=sha256:${hash(wheel('beta-2.0'))}\n`,
+    );
+    fs.writeFileSync(
+      path.join(ws, 'requirements.txt'),
+      `-r base.txt\n\nalpha==1.0 --hash=sha256:${hash(wheel('alpha-1.0'))}  # the model's code\n`,
+    );
+    const deps = {
+      requirements: 'requirements.txt',
+      'pip-args': `--no-index --find-links ${wheels}`,
+      'pip-target': 'deps',
+      'python-version': '3.12',
+      ...T5,
+    };
+    const ok = runAction(aws, ws, deps);
+    expectPublished('5', 'requirements: markers, hashes, -r, comments', ok);
+    await expectClean(aws, [ok, ok.post], 'deps');
+    expect(fs.existsSync(efs('deps', 'alpha', '__init__.py'))).toBe(true);
+    for (const [pkg, name] of [
+      ['gamma==1.0', 'sdist-only package'],
+      ['no-such-package==9.9', 'package that does not exist'],
+    ] as const) {
+      fs.writeFileSync(path.join(ws, 'requirements.txt'), `${pkg}\n`);
+      const step = runAction(aws, ws, deps);
+      expectFailure('5', `requirements: ${name}`, step, pkg.split('==')[0] ?? pkg);
+      await expectClean(aws, [step, step.post], 'deps');
+    }
+  });
+
+  it('S3 keys with special characters, and keys that end in /, sync', async () => {
+    const { s3 } = motoClients(aws);
+    const keys = {
+      'odd keys/a b+c.txt': 'plus\n',
+      'odd keys/ünï €.txt': 'unicode\n',
+      'odd keys/q?x=1&y.txt': 'query\n',
+      'odd keys/folder/': '',
+      'odd keys/folder/in.txt': 'in\n',
+    };
+    for (const [key, body] of Object.entries(keys))
+      await s3.send(new PutObjectCommand({ Bucket: aws.info.sourceBucket, Key: key, Body: body }));
+    const step = runAction(aws, makeWorkspace({}), {
+      's3-source': `s3://${aws.info.sourceBucket}/odd keys/`,
+      's3-target': 'oddkeys',
+      ...T5,
+    });
+    expectPublished('5', 'S3 keys with special characters and folder markers', step);
+    await expectClean(aws, [step, step.post], 'oddkeys');
+    const tree = readTree(efs('oddkeys'));
+    expect(tree).toEqual({
+      'a b+c.txt': Buffer.from('plus\n'),
+      'folder/in.txt': Buffer.from('in\n'),
+      'q?x=1&y.txt': Buffer.from('query\n'),
+      'ünï €.txt': Buffer.from('unicode\n'),
+    });
+  });
+
+  it('shell metacharacters in every string input give a clear error or a correct sync, and never run', async () => {
+    const canary = path.join(os.tmpdir(), `efsync-canary-${process.pid}`);
+    const evil = `x$(touch ${canary})\`touch ${canary}\`;touch ${canary}|touch ${canary}&&touch ${canary}`;
+    const ws = makeWorkspace({ 'models/a.txt': 'a\n', 'requirements.txt': '' });
+    for (const name of INPUT_NAMES) {
+      const step = runAction(aws, ws, {
+        'local-dir': 'models',
+        'local-target': 'meta',
+        ...T5,
+        'dry-run': 'true',
+        [name]: evil,
+      });
+      const observed = record('5', `metacharacters in ${name}`, 'an error, or a correct plan', step);
+      expect(step.status === 0 || /^failed \(exit 1, 1 error\)/.test(observed), `${name}: ${observed}`).toBe(true);
+      expect(fs.existsSync(canary), `${name} ran a shell`).toBe(false);
+      expectNoSecrets(aws, step, step.post);
+    }
+  });
+});
+
+describe('secrets and least privilege', { timeout: 300_000 }, () => {
+  it('with ACTIONS_STEP_DEBUG=true and OIDC, no credential, token, signature or presigned URL appears anywhere', async () => {
+    const ws = makeWorkspace({ 'models/a.txt': 'a\n', 'models/big.bin': Buffer.alloc(12 * 1024 * 1024, 3) });
+    const wheels = buildWheels(ws, ['alpha==1.0']);
+    fs.writeFileSync(path.join(ws, 'requirements.txt'), 'alpha==1.0\n');
+    const step = runAction(
+      aws,
+      ws,
+      {
+        'local-dir': 'models',
+        'local-target': 'secrets',
+        requirements: 'requirements.txt',
+        'pip-target': 'secret-lib',
+        'pip-args': `--no-index --find-links ${wheels}`,
+        's3-source': `s3://${aws.info.sourceBucket}/${aws.info.sourcePrefix}`,
+        's3-target': 'secret-s3',
+        'access-point-id': aws.info.accessPointId,
+        ...T5,
+      },
+      { oidc: true, debug: true },
+    );
+    expectPublished('6', 'OIDC run with debug logging: all three sources', step);
+    expect(step.stdout).toMatch(/^::add-mask::/m);
+    expect(step.stdout).toContain('::debug::');
+    await expectClean(aws, [step, step.post], 'secrets');
+  });
+
+  it('the policy allows every operation the e2e suite calls, and nothing it does not', async () => {
+    // Cover what a sync does not: a rollback, a sweep, and a run cancelled while the agent runs.
+    const ws = makeWorkspace({ 'models/a.txt': 'v1\n', 'models/big.bin': Buffer.alloc(30 * 1024 * 1024, 1) });
+    const target = {
+      'local-dir': 'models',
+      'local-target': 'policy',
+      'access-point-id': aws.info.accessPointId,
+      ...T5,
+    };
+    const publish = () => runAction(aws, ws, target);
+    expect(publish().status).toBe(0);
+    fs.writeFileSync(path.join(ws, 'models/a.txt'), 'v2\n');
+    expect(publish().status).toBe(0);
+    expect(runAction(aws, ws, { ...target, mode: 'rollback' }).status).toBe(0);
+    expect(runAction(aws, ws, { mode: 'sweep', ...T5 }).status).toBe(0);
+    // A multipart upload refused half-way is aborted, not left behind.
+    fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 9));
+    await aws.fault({ service: 's3', operation: 'UploadPart', code: 'AccessDenied', times: 99 });
+    expect(publish().status).toBe(1);
+    await aws.control('DELETE', '/faults');
+    fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 2));
+    const setup = actionSetup(aws, ws, target);
+    const main = startBundle('main', setup.inputs, setup.env);
+    await main.waitFor(/Sent command [0-9a-f-]+ to i-/);
+    main.child.kill('SIGINT');
+    runPost(setup.env, await main.done);
+    await saveRequestLog(aws, 'faults-input');
+
+    const policy = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/iam-policy.json'), 'utf8')) as {
+      Statement: { Action: string | string[] }[];
+    };
+    const allowed = new Set(policy.Statement.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])));
+    const own = new Set(
+      (await aws.log()).filter((e) => e.answeredBy !== 'fault').flatMap((e) => iamActions(e.service, e.operation)),
+    );
+    const suite = new Set(savedRequestLogs().flatMap((call) => iamActions(...(call.split(' ') as [string, string]))));
+    const missing = [...new Set([...own, ...suite])].filter((action) => !allowed.has(action)).sort();
+    const unused = [...allowed].filter((action) => !own.has(action) && !suite.has(action)).sort();
+    rows.push({
+      group: '7',
+      name: 'calls not allowed by docs/iam-policy.json',
+      expected: 'none',
+      observed: missing.join(', ') || 'none',
+    });
+    rows.push({
+      group: '7',
+      name: 'actions allowed but never called',
+      expected: 'none',
+      observed: unused.join(', ') || 'none',
+    });
+    expect(missing).toEqual([]);
+    expect(unused).toEqual([]);
+  });
+});
