@@ -130,7 +130,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
     expectPublished('5', 'odd names, empty dir, deep tree', step);
     await expectClean(aws, [step, step.post], 'odd');
     const tree = readTree(efs('odd'));
-    names.forEach((n, i) => expect(tree[n]?.toString()).toBe(`content ${i}\n`));
+    for (const [i, n] of names.entries()) expect(tree[n]?.toString()).toBe(`content ${i}\n`);
     expect(fs.statSync(efs('odd', 'empty', 'dir')).isDirectory()).toBe(true);
     expect(fs.existsSync('pwned')).toBe(false);
   });

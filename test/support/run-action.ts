@@ -109,7 +109,13 @@ export function startBundle(
           () => reject(new Error(`timed out waiting for ${test} in:\n${stdout.slice(-2000)}`)),
           timeoutMs,
         );
-        waiters.push({ test, resolve: () => (clearTimeout(timer), resolve()) });
+        waiters.push({
+          test,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        });
       }),
   };
 }
