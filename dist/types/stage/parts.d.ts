@@ -33,8 +33,6 @@ export interface StageOptions {
     partSize?: number;
     /** Parts uploaded at once, and requests in flight per part. Default 4. */
     concurrency?: number;
-    /** Bytes per multipart request. Default 16 MiB. */
-    requestSize?: number;
     /** Tar bytes uploaded so far, of the total. */
     onProgress?: (done: number, total: number) => void;
 }
