@@ -19,6 +19,11 @@ const S3_ACTIONS: Record<string, string> = {
   HeadObject: 'GetObject',
 };
 
+/** The IAM action that allows an API operation (S3 names some of its actions differently). */
+export function iamAction(service: string, operation: string): string {
+  return `${service}:${service === 's3' ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+}
+
 const DENIED = /AccessDenied|UnauthorizedOperation|Unauthorized|Forbidden|NotAuthorized/i;
 
 export interface TaggedError extends Error {

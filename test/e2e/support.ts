@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { iamAction } from '../../src/aws/errors.js';
 import type { LocalAws } from '../local-aws/client.ts';
 import { ROOT } from '../support/repo.ts';
 import { parseCommandFile, runBundle, type StepResult } from '../support/run-action.ts';
@@ -123,23 +124,12 @@ export function readTree(dir: string): Record<string, Buffer> {
 
 /** IAM actions an operation in the request log needs (none for STS identity calls; a launch also tags and passes the role). */
 export function iamActions(service: string, operation: string): string[] {
-  const s3: Record<string, string> = {
-    ListObjectsV2: 'ListBucket',
-    HeadBucket: 'ListBucket',
-    DeleteObjects: 'DeleteObject',
-    CreateMultipartUpload: 'PutObject',
-    UploadPart: 'PutObject',
-    CompleteMultipartUpload: 'PutObject',
-    ListMultipartUploads: 'ListBucketMultipartUploads',
-    HeadObject: 'GetObject',
-  };
   if (service === 'sts') return [];
-  if (service === 's3') return [`s3:${s3[operation] ?? operation}`];
   if (service === 'ec2' && operation === 'RunInstances') return ['ec2:RunInstances', 'ec2:CreateTags', 'iam:PassRole'];
   if (service === 'elasticfilesystem' && operation === 'DescribeMountTargetSecurityGroups') {
     return ['elasticfilesystem:DescribeMountTargetSecurityGroups', 'ec2:DescribeNetworkInterfaceAttribute'];
   }
-  return [`${service}:${operation}`];
+  return [iamAction(service, operation)];
 }
 
 const LOG_DIR = path.join(os.tmpdir(), 'efsync-e2e-request-logs');
