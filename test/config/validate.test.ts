@@ -259,7 +259,7 @@ describe('paths stay inside the workspace', () => {
   });
 
   it('accepts an absolute path inside the workspace', () => {
-    expect(load({ ...LOCAL, 'local-dir': '/work/repo/models' }).config.local?.target).toBe('models');
+    expect(load({ ...LOCAL, 'local-dir': '/home/runner/work/repo/models' }).config.local?.target).toBe('models');
   });
 });
 

@@ -132,11 +132,11 @@ describe('the hash cache', () => {
 describe('hashCacheDir', () => {
   const home = os.homedir();
   it('prefers EFSYNC_HASH_CACHE, then the runner tool cache, then XDG_CACHE_HOME, then ~/.cache', () => {
-    expect(hashCacheDir('/work/repo', { EFSYNC_HASH_CACHE: '/c' })).toBe('/c');
-    expect(hashCacheDir('/work/repo', { EFSYNC_HASH_CACHE: 'off', RUNNER_TOOL_CACHE: '/t' })).toBeUndefined();
-    expect(hashCacheDir('/work/repo', { RUNNER_TOOL_CACHE: '/t', XDG_CACHE_HOME: '/x' })).toBe('/t/efsync/hashes');
-    expect(hashCacheDir('/work/repo', { XDG_CACHE_HOME: '/x' })).toBe('/x/efsync/hashes');
-    expect(hashCacheDir('/work/repo', {})).toBe(path.join(home, '.cache', 'efsync', 'hashes'));
+    expect(hashCacheDir('/home/runner/work/repo', { EFSYNC_HASH_CACHE: '/c' })).toBe('/c');
+    expect(hashCacheDir('/home/runner/work/repo', { EFSYNC_HASH_CACHE: 'off', RUNNER_TOOL_CACHE: '/t' })).toBeUndefined();
+    expect(hashCacheDir('/home/runner/work/repo', { RUNNER_TOOL_CACHE: '/t', XDG_CACHE_HOME: '/x' })).toBe('/t/efsync/hashes');
+    expect(hashCacheDir('/home/runner/work/repo', { XDG_CACHE_HOME: '/x' })).toBe('/x/efsync/hashes');
+    expect(hashCacheDir('/home/runner/work/repo', {})).toBe(path.join(home, '.cache', 'efsync', 'hashes'));
   });
 
   it('leaves out directories under the temporary directories unless EFSYNC_HASH_CACHE is set', () => {

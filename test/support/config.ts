@@ -25,7 +25,7 @@ export function load(
   return loadConfig({
     inputs: collectInputs((name) => inputs[name], style, style === 'input'),
     style,
-    workspace: options.workspace ?? '/work/repo',
+    workspace: options.workspace ?? '/home/runner/work/repo',
     env: options.env ?? {},
     today: options.today ?? TODAY,
   });
