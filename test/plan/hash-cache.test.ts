@@ -133,8 +133,12 @@ describe('hashCacheDir', () => {
   const home = os.homedir();
   it('prefers EFSYNC_HASH_CACHE, then the runner tool cache, then XDG_CACHE_HOME, then ~/.cache', () => {
     expect(hashCacheDir('/home/runner/work/repo', { EFSYNC_HASH_CACHE: '/c' })).toBe('/c');
-    expect(hashCacheDir('/home/runner/work/repo', { EFSYNC_HASH_CACHE: 'off', RUNNER_TOOL_CACHE: '/t' })).toBeUndefined();
-    expect(hashCacheDir('/home/runner/work/repo', { RUNNER_TOOL_CACHE: '/t', XDG_CACHE_HOME: '/x' })).toBe('/t/efsync/hashes');
+    expect(
+      hashCacheDir('/home/runner/work/repo', { EFSYNC_HASH_CACHE: 'off', RUNNER_TOOL_CACHE: '/t' }),
+    ).toBeUndefined();
+    expect(hashCacheDir('/home/runner/work/repo', { RUNNER_TOOL_CACHE: '/t', XDG_CACHE_HOME: '/x' })).toBe(
+      '/t/efsync/hashes',
+    );
     expect(hashCacheDir('/home/runner/work/repo', { XDG_CACHE_HOME: '/x' })).toBe('/x/efsync/hashes');
     expect(hashCacheDir('/home/runner/work/repo', {})).toBe(path.join(home, '.cache', 'efsync', 'hashes'));
   });
