@@ -45,7 +45,7 @@ export interface StageOptions {
   /** e.g. 'efsync/runs/<run-id>/'; parts are stored as <runPrefix>part-0001.tar. */
   runPrefix: string;
   inputs: PackInput[];
-  /** Upper bound of a part's bytes, unless a single file needs more. Default 64 MiB. */
+  /** Upper bound of a part's bytes, unless a single file needs more. Default 16 MiB: more parts upload side by side. */
   partSize?: number;
   /** Parts uploaded at once, and requests in flight per part. Default 4. */
   concurrency?: number;
@@ -73,7 +73,7 @@ interface PartPlan {
 }
 
 export async function stageParts(s3: S3Client, options: StageOptions): Promise<StageResult> {
-  const partSize = positiveInteger(options.partSize ?? 64 * 1024 * 1024, 'partSize');
+  const partSize = positiveInteger(options.partSize ?? 16 * 1024 * 1024, 'partSize');
   const concurrency = positiveInteger(options.concurrency ?? 4, 'concurrency');
   if (!options.runPrefix.endsWith('/')) throw new Error(`The run prefix must end with '/': ${options.runPrefix}`);
 

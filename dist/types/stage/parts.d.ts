@@ -29,7 +29,7 @@ export interface StageOptions {
     /** e.g. 'efsync/runs/<run-id>/'; parts are stored as <runPrefix>part-0001.tar. */
     runPrefix: string;
     inputs: PackInput[];
-    /** Upper bound of a part's bytes, unless a single file needs more. Default 64 MiB. */
+    /** Upper bound of a part's bytes, unless a single file needs more. Default 16 MiB: more parts upload side by side. */
     partSize?: number;
     /** Parts uploaded at once, and requests in flight per part. Default 4. */
     concurrency?: number;
