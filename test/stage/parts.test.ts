@@ -2,29 +2,27 @@
 // bytes as node-tar and Python's tarfile read them, multipart for big parts, and files changed after planning.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type StageResult, stageParts } from '../../src/stage/parts.ts';
 import type { FileEntry } from '../../src/sync/model.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { getBytes, readTar, readTarWithPython, s3For, sha256, type TarMember, tempDir, writeFiles } from './support.ts';
+import {
+  getBytes,
+  readTar,
+  readTarWithPython,
+  sha256,
+  type TarMember,
+  tempDir,
+  useStagingBed,
+  writeFiles,
+} from './support.ts';
 
-let aws: LocalAws;
-let s3: S3Client;
-let bucket: string;
+const bed = useStagingBed();
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  aws = await startLocalAws();
-  s3 = s3For(aws);
-  bucket = aws.info.stagingBucket;
-}, 60_000);
-afterAll(async () => {
-  s3?.destroy();
-  await aws?.stop();
+afterAll(() => {
   for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
 });
-beforeEach(() => aws.reset());
 
 const dir = (label: string) => {
   const made = tempDir(label);
@@ -34,7 +32,7 @@ const dir = (label: string) => {
 
 async function download(result: StageResult): Promise<Map<string, Buffer>> {
   const bodies = new Map<string, Buffer>();
-  for (const part of result.parts) bodies.set(part.name, await getBytes(s3, bucket, part.key));
+  for (const part of result.parts) bodies.set(part.name, await getBytes(bed.s3, bed.bucket, part.key));
   return bodies;
 }
 
@@ -58,8 +56,8 @@ describe('stageParts', () => {
     const docsRoot = dir('docs');
     const docs = writeFiles(docsRoot, { 'readme.md': 10 });
     const progress: [number, number][] = [];
-    const result = await stageParts(s3, {
-      bucket,
+    const result = await stageParts(bed.s3, {
+      bucket: bed.bucket,
       runPrefix: 'efsync/runs/two-targets/',
       inputs: [
         { target: 'lib', root: libRoot, files: lib },
@@ -129,8 +127,8 @@ describe('stageParts', () => {
     expect(progress.every(([done], i) => i === 0 || done >= (progress[i - 1]?.[0] ?? 0))).toBe(true);
 
     // The bytes depend only on the files: staging again gives the same parts.
-    const again = await stageParts(s3, {
-      bucket,
+    const again = await stageParts(bed.s3, {
+      bucket: bed.bucket,
       runPrefix: 'efsync/runs/two-targets-again/',
       inputs: [
         { target: 'lib', root: libRoot, files: lib },
@@ -145,8 +143,8 @@ describe('stageParts', () => {
   it('stages a 10 MB file within 1.1 times its size, through a multipart upload', async () => {
     const root = dir('ten');
     const files = writeFiles(root, { 'weights.bin': 10_000_000 });
-    const result = await stageParts(s3, {
-      bucket,
+    const result = await stageParts(bed.s3, {
+      bucket: bed.bucket,
       runPrefix: 'efsync/runs/ten-mb/',
       inputs: [{ target: 'm', root, files }],
     });
@@ -155,13 +153,13 @@ describe('stageParts', () => {
     expect(result.bytesUploaded).toBeLessThanOrEqual(11_000_000);
 
     const key = 'efsync/runs/ten-mb/part-0001.tar';
-    const calls = (await aws.log()).filter((e) => e.params.Key === key).map((e) => `${e.operation} ${e.status}`);
+    const calls = (await bed.aws.log()).filter((e) => e.params.Key === key).map((e) => `${e.operation} ${e.status}`);
     expect(calls).toContain('CreateMultipartUpload 200');
     expect(calls.filter((c) => c === 'UploadPart 200').length).toBeGreaterThanOrEqual(2);
     expect(calls).toContain('CompleteMultipartUpload 200');
     expect(calls).not.toContain('PutObject 200');
 
-    const body = await getBytes(s3, bucket, key);
+    const body = await getBytes(bed.s3, bed.bucket, key);
     expect(sha256(body)).toBe(result.parts[0]?.sha256);
     const [member] = await readTar(body);
     expect(member?.sha256).toBe(files[0]?.sha256);
@@ -176,15 +174,15 @@ describe('stageParts', () => {
     content.writeUInt8(content.readUInt8(6_999_999) ^ 0x5a, 6_999_999);
     fs.writeFileSync(changed, content);
     const runPrefix = 'efsync/runs/changed/';
-    const staging = stageParts(s3, { bucket, runPrefix, inputs: [{ target: 'lib', root, files }] });
+    const staging = stageParts(bed.s3, { bucket: bed.bucket, runPrefix, inputs: [{ target: 'lib', root, files }] });
     await expect(staging).rejects.toThrow(/"data\/changed\.bin" of target lib changed after it was planned/);
     await expect(staging).rejects.toThrow(/planned 7000000 bytes/);
 
-    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: runPrefix }));
+    const uploads = await bed.s3.send(new ListMultipartUploadsCommand({ Bucket: bed.bucket, Prefix: runPrefix }));
     expect(uploads.Uploads ?? []).toEqual([]);
-    const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: runPrefix }));
+    const objects = await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: runPrefix }));
     expect(objects.Contents ?? []).toEqual([]);
-    expect((await aws.log()).map((e) => e.operation)).toContain('AbortMultipartUpload');
+    expect((await bed.aws.log()).map((e) => e.operation)).toContain('AbortMultipartUpload');
   });
 
   it('fails when a file grew or disappeared after planning', async () => {
@@ -193,8 +191,8 @@ describe('stageParts', () => {
     fs.appendFileSync(path.join(root, 'grown.txt'), 'more');
     fs.rmSync(path.join(root, 'gone.txt'));
     const stage = (file: typeof grown) =>
-      stageParts(s3, {
-        bucket,
+      stageParts(bed.s3, {
+        bucket: bed.bucket,
         runPrefix: 'efsync/runs/grew/',
         inputs: [{ target: 't', root, files: file ? [file] : [] }],
       });
@@ -213,54 +211,58 @@ describe('stageParts', () => {
     ];
     fs.writeFileSync(path.join(small, 'f.txt'), Buffer.alloc(100));
     // Slow parts keep the big upload in flight while the small part fails on its first read.
-    await aws.fault({ service: 's3', operation: 'UploadPart', nth: 1, times: 100, latencyMs: 1000 });
+    await bed.aws.fault({ service: 's3', operation: 'UploadPart', nth: 1, times: 100, latencyMs: 1000 });
     const runPrefix = 'efsync/runs/several/';
-    await expect(stageParts(s3, { bucket, runPrefix, inputs, concurrency: 2 })).rejects.toThrow(
+    await expect(stageParts(bed.s3, { bucket: bed.bucket, runPrefix, inputs, concurrency: 2 })).rejects.toThrow(
       /"f\.txt" of target small changed after it was planned/,
     );
     // The big part was cancelled: no object, and no multipart upload left open, when stageParts returned.
-    const objects = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: runPrefix }));
+    const objects = await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: runPrefix }));
     expect(objects.Contents ?? []).toEqual([]);
-    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: runPrefix }));
+    const uploads = await bed.s3.send(new ListMultipartUploadsCommand({ Bucket: bed.bucket, Prefix: runPrefix }));
     expect(uploads.Uploads ?? []).toEqual([]);
   });
 
   it('survives a throttled upload part by retrying, and fails cleanly when S3 denies it', async () => {
     const root = dir('faults');
     const files = writeFiles(root, { 'w.bin': 6_000_000 });
-    await aws.fault({ service: 's3', operation: 'UploadPart', nth: 1, times: 1, code: 'SlowDown' });
-    const ok = await stageParts(s3, { bucket, runPrefix: 'efsync/runs/slow/', inputs: [{ target: 'm', root, files }] });
-    expect(sha256(await getBytes(s3, bucket, ok.parts[0]?.key ?? ''))).toBe(ok.parts[0]?.sha256);
-    expect((await aws.log()).filter((e) => e.operation === 'UploadPart').map((e) => e.status)).toContain(503);
+    await bed.aws.fault({ service: 's3', operation: 'UploadPart', nth: 1, times: 1, code: 'SlowDown' });
+    const ok = await stageParts(bed.s3, {
+      bucket: bed.bucket,
+      runPrefix: 'efsync/runs/slow/',
+      inputs: [{ target: 'm', root, files }],
+    });
+    expect(sha256(await getBytes(bed.s3, bed.bucket, ok.parts[0]?.key ?? ''))).toBe(ok.parts[0]?.sha256);
+    expect((await bed.aws.log()).filter((e) => e.operation === 'UploadPart').map((e) => e.status)).toContain(503);
 
-    await aws.reset();
-    await aws.fault({ service: 's3', operation: 'UploadPart', nth: 1, times: 100, code: 'AccessDenied' });
+    await bed.aws.reset();
+    await bed.aws.fault({ service: 's3', operation: 'UploadPart', nth: 1, times: 100, code: 'AccessDenied' });
     const runPrefix = 'efsync/runs/denied/';
-    await expect(stageParts(s3, { bucket, runPrefix, inputs: [{ target: 'm', root, files }] })).rejects.toThrow(
-      /denied|AccessDenied/i,
-    );
-    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: runPrefix }));
+    await expect(
+      stageParts(bed.s3, { bucket: bed.bucket, runPrefix, inputs: [{ target: 'm', root, files }] }),
+    ).rejects.toThrow(/denied|AccessDenied/i);
+    const uploads = await bed.s3.send(new ListMultipartUploadsCommand({ Bucket: bed.bucket, Prefix: runPrefix }));
     expect(uploads.Uploads ?? []).toEqual([]);
   });
 
   it('stages nothing for empty input, and rejects unsafe or unhashed entries before any upload', async () => {
     const root = dir('empty');
-    expect(await stageParts(s3, { bucket, runPrefix: 'efsync/runs/empty/', inputs: [] })).toEqual({
+    expect(await stageParts(bed.s3, { bucket: bed.bucket, runPrefix: 'efsync/runs/empty/', inputs: [] })).toEqual({
       parts: [],
       members: new Map(),
       bytesUploaded: 0,
       filesPacked: 0,
     });
-    const none = await stageParts(s3, {
-      bucket,
+    const none = await stageParts(bed.s3, {
+      bucket: bed.bucket,
       runPrefix: 'efsync/runs/empty/',
       inputs: [{ target: 't', root, files: [] }],
     });
     expect(none.parts).toEqual([]);
     const file = writeFiles(root, { 'a.txt': 5 })[0] as FileEntry;
     const bad = async (entry: Partial<FileEntry>) =>
-      stageParts(s3, {
-        bucket,
+      stageParts(bed.s3, {
+        bucket: bed.bucket,
         runPrefix: 'efsync/runs/empty/',
         inputs: [{ target: 't', root, files: [{ ...file, ...entry }] }],
       });
@@ -268,9 +270,13 @@ describe('stageParts', () => {
     await expect(bad({ path: '/etc/passwd' })).rejects.toThrow(/invalid relative path/);
     const { sha256: _, ...unhashed } = file;
     await expect(
-      stageParts(s3, { bucket, runPrefix: 'efsync/runs/empty/', inputs: [{ target: 't', root, files: [unhashed] }] }),
+      stageParts(bed.s3, {
+        bucket: bed.bucket,
+        runPrefix: 'efsync/runs/empty/',
+        inputs: [{ target: 't', root, files: [unhashed] }],
+      }),
     ).rejects.toThrow(/has no sha256/);
-    expect(await aws.log()).toEqual([]);
+    expect(await bed.aws.log()).toEqual([]);
   });
 
   it('keeps odd names exactly through the tar round trip, as node-tar and Python tarfile read them', async () => {
@@ -290,13 +296,13 @@ describe('stageParts', () => {
     ];
     expect(Buffer.byteLength(names[8] ?? '')).toBe(255);
     const files = writeFiles(root, Object.fromEntries(names.map((name, i) => [name, 10 + i * 100])));
-    const result = await stageParts(s3, {
-      bucket,
+    const result = await stageParts(bed.s3, {
+      bucket: bed.bucket,
       runPrefix: 'efsync/runs/odd/',
       inputs: [{ target: 'odd', root, files }],
     });
     expect([...(result.members.get('odd')?.keys() ?? [])].sort()).toEqual([...names].sort());
-    const body = await getBytes(s3, bucket, result.parts[0]?.key ?? '');
+    const body = await getBytes(bed.s3, bed.bucket, result.parts[0]?.key ?? '');
     const want = files.map((f) => ({ path: f.path, sha256: f.sha256 }));
     const seen = (members: TarMember[]) => members.map((m) => ({ path: m.path, sha256: m.sha256 }));
     expect(seen(await readTar(body))).toEqual(want);

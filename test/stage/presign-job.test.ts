@@ -1,33 +1,19 @@
 // Presigned GET and PUT used with plain fetch, as the bootstrap and the agent use them, and the job manifest upload.
-import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { uploadJob } from '../../src/stage/job.ts';
 import { MAX_PRESIGN_SECONDS, presignGet, presignPut } from '../../src/stage/presign.ts';
 import type { JobManifest } from '../../src/sync/model.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { getBytes, s3For, sha256 } from './support.ts';
+import { getBytes, sha256, useStagingBed } from './support.ts';
 
-let aws: LocalAws;
-let s3: S3Client;
-let bucket: string;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  s3 = s3For(aws);
-  bucket = aws.info.stagingBucket;
-}, 60_000);
-afterAll(async () => {
-  s3?.destroy();
-  await aws?.stop();
-});
-beforeEach(() => aws.reset());
+const bed = useStagingBed();
 
 describe('presigned URLs', () => {
   it('GET returns the object, also for a key with spaces and unicode', async () => {
     const key = 'efsync/runs/presign/dir with space/ünï €.bin';
     const body = Buffer.from('the staged bytes \u0000\u00ff');
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-    const url = await presignGet(s3, bucket, key, 600);
+    await bed.s3.send(new PutObjectCommand({ Bucket: bed.bucket, Key: key, Body: body }));
+    const url = await presignGet(bed.s3, bed.bucket, key, 600);
     const res = await fetch(url);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer())).toEqual(body);
@@ -36,7 +22,7 @@ describe('presigned URLs', () => {
 
   it('PUT stores what is sent, and signs no checksum of an empty body that real S3 would enforce', async () => {
     const key = 'efsync/runs/presign/result.json';
-    const url = await presignPut(s3, bucket, key, 900);
+    const url = await presignPut(bed.s3, bed.bucket, key, 900);
     const params = [...new URL(url).searchParams.keys()].map((name) => name.toLowerCase());
     expect(params.filter((name) => name.startsWith('x-amz-checksum') || name.startsWith('x-amz-sdk-checksum'))).toEqual(
       [],
@@ -45,17 +31,17 @@ describe('presigned URLs', () => {
     const body = JSON.stringify({ version: 1, status: 'ok' });
     const res = await fetch(url, { method: 'PUT', body });
     expect(res.status).toBe(200);
-    expect((await getBytes(s3, bucket, key)).toString('utf8')).toBe(body);
+    expect((await getBytes(bed.s3, bed.bucket, key)).toString('utf8')).toBe(body);
   });
 
   it('caps the lifetime at the SigV4 maximum of 7 days and refuses a lifetime under a second', async () => {
-    const thirtyDays = await presignGet(s3, bucket, 'k', 30 * 24 * 3600);
+    const thirtyDays = await presignGet(bed.s3, bed.bucket, 'k', 30 * 24 * 3600);
     expect(new URL(thirtyDays).searchParams.get('X-Amz-Expires')).toBe(String(MAX_PRESIGN_SECONDS));
     expect(MAX_PRESIGN_SECONDS).toBe(604_800);
-    const put = await presignPut(s3, bucket, 'k', 3600.7);
+    const put = await presignPut(bed.s3, bed.bucket, 'k', 3600.7);
     expect(new URL(put).searchParams.get('X-Amz-Expires')).toBe('3600');
-    await expect(presignGet(s3, bucket, 'k', 0)).rejects.toThrow(/at least 1 second/);
-    await expect(presignPut(s3, bucket, 'k', Number.NaN)).rejects.toThrow(/at least 1 second/);
+    await expect(presignGet(bed.s3, bed.bucket, 'k', 0)).rejects.toThrow(/at least 1 second/);
+    await expect(presignPut(bed.s3, bed.bucket, 'k', Number.NaN)).rejects.toThrow(/at least 1 second/);
   });
 });
 
@@ -101,11 +87,11 @@ describe('uploadJob', () => {
       resultUrl: 'https://example.invalid/result',
     };
     const key = 'efsync/runs/job/job.json';
-    const uploaded = await uploadJob(s3, { bucket, key, job });
-    const stored = await getBytes(s3, bucket, key);
+    const uploaded = await uploadJob(bed.s3, { bucket: bed.bucket, key, job });
+    const stored = await getBytes(bed.s3, bed.bucket, key);
     expect(uploaded).toEqual({ sha256: sha256(stored), size: stored.length });
     expect(JSON.parse(stored.toString('utf8'))).toEqual(job);
-    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const head = await bed.s3.send(new HeadObjectCommand({ Bucket: bed.bucket, Key: key }));
     expect(head.ContentType).toBe('application/json');
   });
 });

@@ -5,34 +5,19 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deleteRunObjects, listRunPrefixes, readRunObject } from '../../src/stage/run-objects.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { s3For } from './support.ts';
+import { useStagingBed } from './support.ts';
 
-let aws: LocalAws;
-let s3: S3Client;
-let bucket: string;
-
-beforeAll(async () => {
-  aws = await startLocalAws();
-  s3 = s3For(aws);
-  bucket = aws.info.stagingBucket;
-}, 60_000);
-afterAll(async () => {
-  s3?.destroy();
-  await aws?.stop();
-});
-beforeEach(() => aws.reset());
+const bed = useStagingBed();
 
 async function put(keys: string[]) {
   // A few at a time: quick against the test bed without flooding it.
   for (let i = 0; i < keys.length; i += 50) {
     await Promise.all(
-      keys.slice(i, i + 50).map((Key) => s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: Key }))),
+      keys.slice(i, i + 50).map((Key) => bed.s3.send(new PutObjectCommand({ Bucket: bed.bucket, Key, Body: Key }))),
     );
   }
 }
@@ -41,8 +26,8 @@ async function keysUnder(prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token && { ContinuationToken: token }) }),
+    const page = await bed.s3.send(
+      new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: prefix, ...(token && { ContinuationToken: token }) }),
     );
     keys.push(...(page.Contents ?? []).map((o) => o.Key ?? ''));
     token = page.NextContinuationToken;
@@ -51,13 +36,13 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 async function danglingUpload(key: string): Promise<string> {
-  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
-  await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: 'partial' }));
+  const { UploadId } = await bed.s3.send(new CreateMultipartUploadCommand({ Bucket: bed.bucket, Key: key }));
+  await bed.s3.send(new UploadPartCommand({ Bucket: bed.bucket, Key: key, UploadId, PartNumber: 1, Body: 'partial' }));
   return UploadId ?? '';
 }
 
 async function uploadsUnder(prefix: string) {
-  return (await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }))).Uploads ?? [];
+  return (await bed.s3.send(new ListMultipartUploadsCommand({ Bucket: bed.bucket, Prefix: prefix }))).Uploads ?? [];
 }
 
 describe('deleteRunObjects', () => {
@@ -69,37 +54,39 @@ describe('deleteRunObjects', () => {
     await put([...mine, ...others]);
     await danglingUpload(`${run}part-0009.tar`);
     const otherUpload = await danglingUpload('efsync/runs/run-12/part-0002.tar');
-    await aws.reset();
+    await bed.aws.reset();
 
-    expect(await deleteRunObjects(s3, bucket, run)).toBe(1003);
+    expect(await deleteRunObjects(bed.s3, bed.bucket, run)).toBe(1003);
     expect(await keysUnder(run)).toEqual([]);
     expect(await uploadsUnder(run)).toEqual([]);
     expect(await keysUnder('efsync/')).toEqual([...others].sort());
     expect((await uploadsUnder('efsync/')).map((u) => u.UploadId)).toEqual([otherUpload]);
-    const operations = (await aws.log()).map((e) => e.operation);
+    const operations = (await bed.aws.log()).map((e) => e.operation);
     expect(operations.filter((o) => o === 'DeleteObjects')).toHaveLength(2);
     expect(operations.filter((o) => o === 'AbortMultipartUpload')).toHaveLength(1);
 
     // Again, as the post step would after main's finally: nothing left, no error.
-    expect(await deleteRunObjects(s3, bucket, run)).toBe(0);
+    expect(await deleteRunObjects(bed.s3, bed.bucket, run)).toBe(0);
     expect(await keysUnder('efsync/')).toEqual([...others].sort());
   });
 
   it('refuses a prefix that could reach beyond one run', async () => {
     await put(['efsync/runs/keep/a']);
-    await expect(deleteRunObjects(s3, bucket, '')).rejects.toThrow(/Refusing/);
-    await expect(deleteRunObjects(s3, bucket, 'efsync/runs/kee')).rejects.toThrow(/Refusing/);
-    await expect(deleteRunObjects(s3, bucket, '/')).rejects.toThrow(/Refusing/);
+    await expect(deleteRunObjects(bed.s3, bed.bucket, '')).rejects.toThrow(/Refusing/);
+    await expect(deleteRunObjects(bed.s3, bed.bucket, 'efsync/runs/kee')).rejects.toThrow(/Refusing/);
+    await expect(deleteRunObjects(bed.s3, bed.bucket, '/')).rejects.toThrow(/Refusing/);
     expect(await keysUnder('efsync/runs/keep/')).toEqual(['efsync/runs/keep/a']);
   });
 });
 
 describe('readRunObject', () => {
   it('returns the text of an object, undefined for a missing key, and throws for a missing bucket', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'efsync/runs/read/result.json', Body: '{"ü":1}' }));
-    expect(await readRunObject(s3, bucket, 'efsync/runs/read/result.json')).toBe('{"ü":1}');
-    expect(await readRunObject(s3, bucket, 'efsync/runs/read/missing.json')).toBeUndefined();
-    await expect(readRunObject(s3, 'efsync-no-such-bucket', 'x')).rejects.toThrow();
+    await bed.s3.send(
+      new PutObjectCommand({ Bucket: bed.bucket, Key: 'efsync/runs/read/result.json', Body: '{"ü":1}' }),
+    );
+    expect(await readRunObject(bed.s3, bed.bucket, 'efsync/runs/read/result.json')).toBe('{"ü":1}');
+    expect(await readRunObject(bed.s3, bed.bucket, 'efsync/runs/read/missing.json')).toBeUndefined();
+    await expect(readRunObject(bed.s3, 'efsync-no-such-bucket', 'x')).rejects.toThrow();
   });
 });
 
@@ -110,14 +97,14 @@ describe('listRunPrefixes', () => {
     await put([`${base}state/fs-1/lib.json`, 'other/runs/z/job.json']);
     await danglingUpload(`${base}runs/c/part-0001.tar`);
 
-    const runs = await listRunPrefixes(s3, bucket, base);
+    const runs = await listRunPrefixes(bed.s3, bed.bucket, base);
     expect(runs.map((r) => [r.runId, r.prefix, r.objects]).sort()).toEqual([
       ['a', 'sweep/runs/a/', 2],
       ['b', 'sweep/runs/b/', 1],
       ['c', 'sweep/runs/c/', 1],
     ]);
     const listed =
-      (await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'sweep/runs/a/' }))).Contents ?? [];
+      (await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: 'sweep/runs/a/' }))).Contents ?? [];
     const newest = Math.max(...listed.map((o) => o.LastModified?.getTime() ?? 0));
     expect(runs.find((r) => r.runId === 'a')?.lastModified.getTime()).toBe(newest);
     const [upload] = await uploadsUnder('sweep/runs/c/');
@@ -126,6 +113,6 @@ describe('listRunPrefixes', () => {
     const times = runs.map((r) => r.lastModified.getTime());
     expect(times).toEqual([...times].sort((x, y) => x - y));
 
-    expect(await listRunPrefixes(s3, bucket, 'nothing-here/')).toEqual([]);
+    expect(await listRunPrefixes(bed.s3, bed.bucket, 'nothing-here/')).toEqual([]);
   });
 });

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Parser, type ReadEntry } from 'tar';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { FileEntry } from '../../src/sync/model.ts';
-import type { LocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 
 export function s3For(aws: LocalAws): S3Client {
   return new S3Client({
@@ -111,4 +112,26 @@ export function readTarWithPython(data: Buffer): TarMember[] {
   const run = spawnSync('python3', ['-c', PYTHON_LIST], { input: data, maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`python3 tarfile failed: ${run.stderr?.toString() ?? run.error}`);
   return JSON.parse(run.stdout.toString('utf8')) as TarMember[];
+}
+
+export interface StagingBed {
+  aws: LocalAws;
+  s3: S3Client;
+  bucket: string;
+}
+
+/** A test bed for the calling test file: started before all its tests, reset before each, stopped after all. */
+export function useStagingBed(): StagingBed {
+  const bed = {} as StagingBed;
+  beforeAll(async () => {
+    bed.aws = await startLocalAws();
+    bed.s3 = s3For(bed.aws);
+    bed.bucket = bed.aws.info.stagingBucket;
+  }, 60_000);
+  afterAll(async () => {
+    bed.s3?.destroy();
+    await bed.aws?.stop();
+  });
+  beforeEach(() => bed.aws.reset());
+  return bed;
 }
