@@ -1,4 +1,7 @@
 #!/usr/bin/env node
 import { main } from './cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// A cancelled run has been torn down; whatever it was still waiting for must not keep the process alive.
+if (code > 128) process.exit();

@@ -5,14 +5,17 @@
 import { collectInputs, type InputName } from './config/inputs.js';
 import { type LoadedConfig, loadConfig as loadLayered } from './config/load.js';
 
-export { type OutputName, outputsOf } from './action/outputs.js';
 export type { InputName } from './config/inputs.js';
 export type { LoadedConfig } from './config/load.js';
 export { ConfigError, type Problem } from './config/problems.js';
 export type * from './config/types.js';
-export { type RunHooks, type Stats, type SyncResult, sync, type TargetReport } from './engine.js';
-export type { TargetPath } from './paths.js';
-export { consoleReporter, type Reporter, silentReporter } from './report.js';
+export { EfsyncError } from './core/errors.js';
+export { type OutputName, outputsOf } from './core/outputs.js';
+export { consoleReporter, type Reporter, silentReporter } from './core/reporter.js';
+export type { Counts, Phase, Stats, SyncResult, TargetReport } from './core/result.js';
+export type { TargetPath } from './core/targets.js';
+export { sync } from './run/engine.js';
+export { RunCancelled, type RunHooks } from './run/run-context.js';
 
 export interface LoadConfigOptions {
   /** Relative paths are resolved against it and must stay inside it. Default: the current directory. */

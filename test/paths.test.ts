@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { targetPaths } from '../src/paths.js';
+import { targetPaths } from '../src/config/targets.js';
 import { INPUTS } from './fixtures/inputs.ts';
 import { load } from './support/config.ts';
 

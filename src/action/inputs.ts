@@ -6,5 +6,11 @@ import { type LoadedConfig, loadConfig } from '../config/load.js';
 export function loadActionConfig(env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   // The runner fills in every default, so an input equal to its default yields to a key of the config file.
   const inputs = collectInputs((name: InputName) => core.getInput(name), 'input', true);
-  return loadConfig({ inputs, style: 'input', workspace: env.GITHUB_WORKSPACE || process.cwd(), env });
+  return loadConfig({
+    inputs,
+    style: 'input',
+    workspace: env.GITHUB_WORKSPACE || process.cwd(),
+    env,
+    ignoreProfile: true,
+  });
 }

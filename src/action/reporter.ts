@@ -1,6 +1,6 @@
 /** The engine's Reporter on a runner: folded log groups and warning annotations. */
 import * as core from '@actions/core';
-import type { Reporter } from '../report.js';
+import type { Reporter } from '../core/reporter.js';
 
 export const actionReporter: Reporter = {
   info: (message) => core.info(message),

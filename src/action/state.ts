@@ -3,33 +3,23 @@
  * step can tear down whatever main left behind. Nothing secret is ever saved: the post step fetches credentials again.
  */
 import * as core from '@actions/core';
+import { type RunRecord, STATE_KEYS, type StateKey } from '../core/state-keys.js';
 
-export const STATE_KEYS = [
-  'region',
-  'roleToAssume',
-  'roleSessionName',
-  'roleDurationSeconds',
-  'audience',
-  'instanceId',
-  'commandId',
-  'stagingBucket',
-  'runPrefix',
-  'runId',
-] as const;
-export type StateKey = (typeof STATE_KEYS)[number];
+/** Set first thing in main: a post step without it has nothing of main's to clean up. */
+const STARTED = 'started';
 
-export type PostState = { started: boolean } & Partial<Record<StateKey, string>>;
+export type PostState = { started: boolean } & RunRecord;
 
-export function saveState(key: string, value: string): void {
-  if ((STATE_KEYS as readonly string[]).includes(key)) core.saveState(key, value);
+export function saveState(key: StateKey, value: string): void {
+  core.saveState(key, value);
 }
 
 export function markStarted(): void {
-  core.saveState('started', 'true');
+  core.saveState(STARTED, 'true');
 }
 
-export function readState(): PostState {
-  const state: PostState = { started: core.getState('started') === 'true' };
+export function readPostState(): PostState {
+  const state: PostState = { started: core.getState(STARTED) === 'true' };
   for (const key of STATE_KEYS) {
     const value = core.getState(key);
     if (value !== '') state[key] = value;

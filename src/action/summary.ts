@@ -3,8 +3,8 @@
  * Bounded (one row per target, the plan cut to a few KiB), escaped, and never fatal.
  */
 import * as core from '@actions/core';
-import { formatBytes } from '../sync/planning.js';
-import type { SyncResult, TargetReport } from '../sync/result.js';
+import { formatBytes } from '../core/format.js';
+import type { SyncResult, TargetReport } from '../core/result.js';
 
 const STATUS: Record<TargetReport['status'], string> = {
   published: '✅ published',

@@ -40,14 +40,22 @@ export function tagErrors<C extends MiddlewareClient>(client: C, service: string
       } catch (error) {
         if (error instanceof Error && context.commandName) {
           const operation = context.commandName.replace(/Command$/, '');
-          (error as TaggedError).$efsyncAction =
-            `${service}:${service === 's3' ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+          (error as TaggedError).$efsyncAction = iamAction(service, operation);
         }
         throw error;
       }
     };
   client.middlewareStack.add(middleware as never, { step: 'initialize', name: 'efsyncErrorTag' });
   return client;
+}
+
+// The error names AWS gives a missing resource: FileSystemNotFound, AccessPointNotFound, InvalidSubnetID.NotFound,
+// IAM's NoSuchEntity, S3's NoSuchKey / NoSuchBucket, and HeadBucket's bare NotFound.
+const NOT_FOUND = /NotFound|^NoSuch/;
+
+/** Whether AWS answered that the resource does not exist (and not, say, that access to it was denied). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof Error && NOT_FOUND.test(error.name);
 }
 
 /** One line: the operation, what AWS said, and for a refusal the permission to add. */

@@ -6,23 +6,22 @@
 import {
   type _InstanceType,
   DescribeInstancesCommand,
-  EC2Client,
+  type EC2Client,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
   waitUntilInstanceRunning,
 } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand, GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { type AwsContext, clientConfig } from './client-config.js';
-import { messageOf } from './credentials.js';
-import { explainAwsError, tagErrors } from './errors.js';
+import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
+import { delay } from '../core/delay.js';
+import { EfsyncError, errorMessage } from '../core/errors.js';
+import type { AwsClients } from './clients.js';
+import { explainAwsError } from './errors.js';
 import type { PreflightResult } from './preflight.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
 
-export class InstanceError extends Error {
-  override name = 'InstanceError';
-}
+export class InstanceError extends EfsyncError {}
 
 export interface LaunchRequest {
   runId: string;
@@ -78,89 +77,72 @@ export function launchInput(
 
 /** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
 export async function launchInstance(
-  context: AwsContext,
+  clients: AwsClients,
   request: LaunchRequest,
   onLaunched: (id: string) => void,
   log: (line: string) => void,
 ): Promise<string> {
-  const settings = clientConfig(context);
-  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
-  const ssm = tagErrors(new SSMClient(settings), 'ssm');
-  try {
-    let lastError: unknown;
-    for (const { type, architecture } of request.preflight.instanceTypes) {
-      const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
-      const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
-      log(`Launching ${type} (${architecture}, ${image}) in ${request.preflight.subnetId}`);
-      try {
-        const run = await ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date())));
-        const id = run.Instances?.[0]?.InstanceId;
-        if (!id) throw new InstanceError('RunInstances returned no instance');
-        onLaunched(id);
-        return id;
-      } catch (error) {
-        lastError = error;
-        if (!CAPACITY.test((error as Error).name)) break;
-        log(`No capacity for ${type} (${(error as Error).name}); trying the next instance type`);
-      }
+  const { ec2, ssm } = clients;
+  let lastError: unknown;
+  for (const { type, architecture } of request.preflight.instanceTypes) {
+    const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
+    const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
+    log(`Launching ${type} (${architecture}, ${image}) in ${request.preflight.subnetId}`);
+    try {
+      const run = await ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date())));
+      const id = run.Instances?.[0]?.InstanceId;
+      if (!id) throw new InstanceError('RunInstances returned no instance');
+      onLaunched(id);
+      return id;
+    } catch (error) {
+      lastError = error;
+      if (!CAPACITY.test((error as Error).name)) break;
+      log(`No capacity for ${type} (${(error as Error).name}); trying the next instance type`);
     }
-    throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}`);
-  } finally {
-    ec2.destroy();
-    ssm.destroy();
   }
+  throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}`);
 }
 
-export async function waitRunning(context: AwsContext, instanceId: string, maxWaitSeconds: number): Promise<void> {
-  const ec2 = tagErrors(new EC2Client(clientConfig(context)), 'ec2');
+export async function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void> {
   try {
     await waitUntilInstanceRunning(
-      { client: ec2, minDelay: 2, maxDelay: 5, maxWaitTime: maxWaitSeconds },
+      { client: clients.ec2, minDelay: 2, maxDelay: 5, maxWaitTime: maxWaitSeconds },
       { InstanceIds: [instanceId] },
     );
   } catch (error) {
     throw new InstanceError(
-      `Instance ${instanceId} did not reach running within ${maxWaitSeconds} s: ${messageOf(error)}`,
+      `Instance ${instanceId} did not reach running within ${maxWaitSeconds} s: ${errorMessage(error)}`,
     );
-  } finally {
-    ec2.destroy();
   }
 }
 
 /** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
 export async function waitOnline(
-  context: AwsContext,
+  clients: AwsClients,
   instanceId: string,
   maxWaitSeconds: number,
   sleep = delay,
 ): Promise<void> {
-  const settings = clientConfig(context);
-  const ssm = tagErrors(new SSMClient(settings), 'ssm');
-  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
+  const { ssm, ec2 } = clients;
   const deadline = Date.now() + maxWaitSeconds * 1000;
-  try {
-    for (let attempt = 0; ; attempt++) {
-      const info = await ssm.send(
-        new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
-      );
-      if (info.InstanceInformationList?.[0]?.PingStatus === 'Online') return;
-      if (attempt % 3 === 2) {
-        const state = await instanceState(ec2, instanceId);
-        if (state !== 'running' && state !== 'pending')
-          throw new InstanceError(`Instance ${instanceId} is ${state} before SSM could reach it.`);
-      }
-      if (Date.now() > deadline) {
-        throw new InstanceError(
-          `Instance ${instanceId} never came Online in SSM within ${maxWaitSeconds} s. Likely causes: the instance profile lacks ` +
-            'AmazonSSMManagedInstanceCore; the subnet has no route to SSM (a NAT gateway, or VPC endpoints for ssm, ' +
-            'ssmmessages and ec2messages with 443 open); or the AMI has no SSM agent.',
-        );
-      }
-      await sleep(Math.min(2000 + attempt * 500, 5000));
+  for (let attempt = 0; ; attempt++) {
+    const info = await ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
+    );
+    if (info.InstanceInformationList?.[0]?.PingStatus === 'Online') return;
+    if (attempt % 3 === 2) {
+      const state = await instanceState(ec2, instanceId);
+      if (state !== 'running' && state !== 'pending')
+        throw new InstanceError(`Instance ${instanceId} is ${state} before SSM could reach it.`);
     }
-  } finally {
-    ssm.destroy();
-    ec2.destroy();
+    if (Date.now() > deadline) {
+      throw new InstanceError(
+        `Instance ${instanceId} never came Online in SSM within ${maxWaitSeconds} s. Likely causes: the instance profile lacks ` +
+          'AmazonSSMManagedInstanceCore; the subnet has no route to SSM (a NAT gateway, or VPC endpoints for ssm, ' +
+          'ssmmessages and ec2messages with 443 open); or the AMI has no SSM agent.',
+      );
+    }
+    await sleep(Math.min(2000 + attempt * 500, 5000));
   }
 }
 
@@ -173,43 +155,30 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
 }
 
 /** Terminates the instance unless it is already gone; returns whether a termination was requested. */
-export async function terminateInstance(context: AwsContext, instanceId: string): Promise<boolean> {
-  const ec2 = tagErrors(new EC2Client(clientConfig(context)), 'ec2');
-  try {
-    const state = await instanceState(ec2, instanceId);
-    if (state === 'terminated' || state === 'shutting-down' || state === 'absent') return false;
-    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
-    return true;
-  } finally {
-    ec2.destroy();
-  }
-}
-
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+export async function terminateInstance(clients: AwsClients, instanceId: string): Promise<boolean> {
+  const state = await instanceState(clients.ec2, instanceId);
+  if (state === 'terminated' || state === 'shutting-down' || state === 'absent') return false;
+  await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  return true;
 }
 
 /**
  * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose
  * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run.
  */
-export async function terminateRunInstances(context: AwsContext, runId: string): Promise<string[]> {
-  const ec2 = tagErrors(new EC2Client(clientConfig(context)), 'ec2');
-  try {
-    const found = await ec2.send(
-      new DescribeInstancesCommand({
-        Filters: [
-          { Name: 'tag:efsync:run-id', Values: [runId] },
-          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-        ],
-      }),
-    );
-    const ids = (found.Reservations ?? [])
-      .flatMap((r) => r.Instances ?? [])
-      .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
-    if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
-    return ids;
-  } finally {
-    ec2.destroy();
-  }
+export async function terminateRunInstances(clients: AwsClients, runId: string): Promise<string[]> {
+  const { ec2 } = clients;
+  const found = await ec2.send(
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: 'tag:efsync:run-id', Values: [runId] },
+        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+      ],
+    }),
+  );
+  const ids = (found.Reservations ?? [])
+    .flatMap((r) => r.Instances ?? [])
+    .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+  if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+  return ids;
 }

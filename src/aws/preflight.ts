@@ -8,7 +8,7 @@ import {
   DescribeInstanceTypesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
-  EC2Client,
+  type EC2Client,
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import {
@@ -16,19 +16,18 @@ import {
   DescribeFileSystemsCommand,
   DescribeMountTargetSecurityGroupsCommand,
   DescribeMountTargetsCommand,
-  EFSClient,
+  type EFSClient,
 } from '@aws-sdk/client-efs';
-import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Config } from '../config/types.js';
-import type { MountSpec } from '../sync/model.js';
-import { type AwsContext, clientConfig } from './client-config.js';
-import { explainAwsError, tagErrors } from './errors.js';
+import { EfsyncError } from '../core/errors.js';
+import type { MountSpec } from '../core/protocol.js';
+import type { AwsClients } from './clients.js';
+import { explainAwsError, isNotFound } from './errors.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 
-export class PreflightError extends Error {
-  override name = 'PreflightError';
-}
+export class PreflightError extends EfsyncError {}
 
 export interface PreflightResult {
   subnetId: string;
@@ -44,15 +43,13 @@ export interface PreflightResult {
 
 const NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport';
 
-export async function preflight(config: Config, context: AwsContext): Promise<PreflightResult> {
-  const settings = clientConfig(context);
-  const efs = tagErrors(new EFSClient(settings), 'elasticfilesystem');
-  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
+export async function preflight(config: Config, clients: AwsClients): Promise<PreflightResult> {
+  const { efs, ec2 } = clients;
   try {
     const fsId = config.fileSystem.id;
-    const where = `in ${context.region}`;
+    const where = `in ${clients.region}`;
     const systems = await efs.send(new DescribeFileSystemsCommand({ FileSystemId: fsId })).catch((error: unknown) => {
-      if ((error as Error).name === 'FileSystemNotFound') {
+      if (isNotFound(error)) {
         throw new PreflightError(`File system ${fsId} does not exist ${where}. Check file-system-id and aws-region.`);
       }
       throw error;
@@ -76,7 +73,7 @@ export async function preflight(config: Config, context: AwsContext): Promise<Pr
     let availabilityZone: string;
     let subnetCidr: string | undefined;
     if (subnetId) {
-      const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).catch(() => undefined))
+      const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).catch(absentIfNotFound))
         ?.Subnets?.[0];
       if (!subnet)
         throw new PreflightError(
@@ -106,8 +103,8 @@ export async function preflight(config: Config, context: AwsContext): Promise<Pr
 
     const accessPoint = await checkAccessPoint(efs, config);
     const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
-    await checkInstanceProfile(settings, config.fileSystem.instanceProfile);
-    await checkBucket(settings, config.staging.bucket ?? '');
+    await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
+    await checkBucket(clients, config.staging.bucket ?? '');
     const mount: MountSpec = accessPoint
       ? {
           type: 'efs',
@@ -115,7 +112,7 @@ export async function preflight(config: Config, context: AwsContext): Promise<Pr
           options: `tls,accesspoint=${accessPoint.id}`,
           accessPointId: accessPoint.id,
         }
-      : { type: 'nfs4', source: `${fsId}.efs.${context.region}.amazonaws.com:/`, options: NFS_OPTIONS };
+      : { type: 'nfs4', source: `${fsId}.efs.${clients.region}.amazonaws.com:/`, options: NFS_OPTIONS };
     return {
       subnetId,
       availabilityZone,
@@ -128,10 +125,13 @@ export async function preflight(config: Config, context: AwsContext): Promise<Pr
   } catch (error) {
     if (error instanceof PreflightError) throw error;
     throw new PreflightError(`Preflight check failed: ${explainAwsError(error)}`);
-  } finally {
-    efs.destroy();
-    ec2.destroy();
   }
+}
+
+/** Only a "not found" answer means absent; a refusal or an outage must reach the user as what it is. */
+function absentIfNotFound(error: unknown): undefined {
+  if (isNotFound(error)) return undefined;
+  throw error;
 }
 
 /** The mount target's groups must admit TCP 2049 from the instance's groups (or its subnet), and the instance's groups let it out. */
@@ -179,7 +179,7 @@ async function checkAccessPoint(
 ): Promise<{ id: string; arn: string; root: string } | undefined> {
   const id = config.fileSystem.accessPointId;
   if (!id) return undefined;
-  const point = (await efs.send(new DescribeAccessPointsCommand({ AccessPointId: id })).catch(() => undefined))
+  const point = (await efs.send(new DescribeAccessPointsCommand({ AccessPointId: id })).catch(absentIfNotFound))
     ?.AccessPoints?.[0];
   if (!point) throw new PreflightError(`Access point ${id} does not exist. Check access-point-id.`);
   if (point.FileSystemId !== config.fileSystem.id) {
@@ -217,11 +217,10 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
   });
 }
 
-async function checkInstanceProfile(settings: ReturnType<typeof clientConfig>, profile: string): Promise<void> {
+async function checkInstanceProfile(clients: AwsClients, profile: string): Promise<void> {
   const name = profile.startsWith('arn:') ? (profile.split('/').pop() ?? profile) : profile;
-  const iam = tagErrors(new IAMClient(settings), 'iam');
   try {
-    const found = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+    const found = await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
     if (!found.InstanceProfile?.Roles?.length) {
       throw new PreflightError(
         `Instance profile ${name} has no role. Add a role with AmazonSSMManagedInstanceCore to it.`,
@@ -229,21 +228,18 @@ async function checkInstanceProfile(settings: ReturnType<typeof clientConfig>, p
     }
   } catch (error) {
     if (error instanceof PreflightError) throw error;
-    if ((error as Error).name === 'NoSuchEntityException' || (error as Error).name === 'NoSuchEntity') {
+    if (isNotFound(error)) {
       throw new PreflightError(
         `Instance profile ${name} does not exist. Create it with a role that has AmazonSSMManagedInstanceCore (infra/ does), or set instance-profile.`,
       );
     }
     throw error;
-  } finally {
-    iam.destroy();
   }
 }
 
-async function checkBucket(settings: ReturnType<typeof clientConfig>, bucket: string): Promise<void> {
-  const s3 = tagErrors(new S3Client(settings), 's3');
+async function checkBucket(clients: AwsClients, bucket: string): Promise<void> {
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404)
@@ -255,7 +251,5 @@ async function checkBucket(settings: ReturnType<typeof clientConfig>, bucket: st
         `Access to staging bucket ${bucket} is denied. Give the role s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it.`,
       );
     throw error;
-  } finally {
-    s3.destroy();
   }
 }

@@ -3,22 +3,18 @@
  * URL (the job) and two hashes: it fetches the job and the agent, verifies both, and runs the agent. No user value
  * is ever part of it.
  */
-
-import { EC2Client } from '@aws-sdk/client-ec2';
 import {
   CancelCommandCommand,
   GetCommandInvocationCommand,
   type GetCommandInvocationCommandOutput,
   SendCommandCommand,
-  SSMClient,
 } from '@aws-sdk/client-ssm';
-import { type AwsContext, clientConfig } from './client-config.js';
-import { tagErrors } from './errors.js';
-import { delay, instanceState } from './instance.js';
+import { delay } from '../core/delay.js';
+import { EfsyncError } from '../core/errors.js';
+import type { AwsClients } from './clients.js';
+import { instanceState } from './instance.js';
 
-export class RemoteError extends Error {
-  override name = 'RemoteError';
-}
+export class RemoteError extends EfsyncError {}
 
 // Runs under python3 on the instance: downloads the job (argv 1), checks its sha256 (argv 2), then the agent named in
 // it, checks that too, and writes both beside each other.
@@ -77,74 +73,62 @@ export interface RemoteRequest {
 
 const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
 
-export async function runRemote(context: AwsContext, request: RemoteRequest): Promise<RemoteOutcome> {
-  const settings = clientConfig(context);
-  const ssm = tagErrors(new SSMClient(settings), 'ssm');
-  const ec2 = tagErrors(new EC2Client(settings), 'ec2');
+export async function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome> {
+  const { ssm, ec2 } = clients;
   const sleep = request.sleep ?? delay;
-  try {
-    const sent = await ssm.send(
-      new SendCommandCommand({
-        InstanceIds: [request.instanceId],
-        DocumentName: 'AWS-RunShellScript',
-        Comment: `efsync ${request.runId}`.slice(0, 100),
-        TimeoutSeconds: 600,
-        Parameters: {
-          commands: bootstrap(request.jobUrl, request.jobSha256),
-          executionTimeout: [String(request.executionTimeoutSeconds)],
-        },
-      }),
-    );
-    const commandId = sent.Command?.CommandId ?? '';
-    request.onCommandId(commandId);
-    let printed = 0;
-    let missingSince = Date.now();
-    for (let poll = 0; ; poll++) {
-      await sleep(Math.min(1000 + poll * 250, 5000));
-      let invocation: GetCommandInvocationCommandOutput;
-      try {
-        invocation = await ssm.send(
-          new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: request.instanceId }),
+  const sent = await ssm.send(
+    new SendCommandCommand({
+      InstanceIds: [request.instanceId],
+      DocumentName: 'AWS-RunShellScript',
+      Comment: `efsync ${request.runId}`.slice(0, 100),
+      TimeoutSeconds: 600,
+      Parameters: {
+        commands: bootstrap(request.jobUrl, request.jobSha256),
+        executionTimeout: [String(request.executionTimeoutSeconds)],
+      },
+    }),
+  );
+  const commandId = sent.Command?.CommandId ?? '';
+  request.onCommandId(commandId);
+  let printed = 0;
+  let missingSince = Date.now();
+  for (let poll = 0; ; poll++) {
+    await sleep(Math.min(1000 + poll * 250, 5000));
+    let invocation: GetCommandInvocationCommandOutput;
+    try {
+      invocation = await ssm.send(
+        new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: request.instanceId }),
+      );
+      missingSince = Date.now();
+    } catch (error) {
+      // SSM takes a moment to know of a new invocation.
+      if ((error as Error).name !== 'InvocationDoesNotExist' || Date.now() - missingSince > 120_000) throw error;
+      continue;
+    }
+    const stdout = invocation.StandardOutputContent ?? '';
+    if (stdout.length > printed) {
+      request.onOutput(stdout.slice(printed));
+      printed = stdout.length;
+    }
+    if (!RUNNING.has(invocation.Status ?? '')) {
+      return {
+        status: invocation.StatusDetails || invocation.Status || 'Unknown',
+        responseCode: invocation.ResponseCode ?? -1,
+        stdout,
+        stderr: invocation.StandardErrorContent ?? '',
+      };
+    }
+    if (poll % 5 === 4) {
+      const state = await instanceState(ec2, request.instanceId);
+      if (state !== 'running') {
+        throw new RemoteError(
+          `Instance ${request.instanceId} is ${state} while the agent was running: it was terminated mid-command.`,
         );
-        missingSince = Date.now();
-      } catch (error) {
-        // SSM takes a moment to know of a new invocation.
-        if ((error as Error).name !== 'InvocationDoesNotExist' || Date.now() - missingSince > 120_000) throw error;
-        continue;
-      }
-      const stdout = invocation.StandardOutputContent ?? '';
-      if (stdout.length > printed) {
-        request.onOutput(stdout.slice(printed));
-        printed = stdout.length;
-      }
-      if (!RUNNING.has(invocation.Status ?? '')) {
-        return {
-          status: invocation.StatusDetails || invocation.Status || 'Unknown',
-          responseCode: invocation.ResponseCode ?? -1,
-          stdout,
-          stderr: invocation.StandardErrorContent ?? '',
-        };
-      }
-      if (poll % 5 === 4) {
-        const state = await instanceState(ec2, request.instanceId);
-        if (state !== 'running') {
-          throw new RemoteError(
-            `Instance ${request.instanceId} is ${state} while the agent was running: it was terminated mid-command.`,
-          );
-        }
       }
     }
-  } finally {
-    ssm.destroy();
-    ec2.destroy();
   }
 }
 
-export async function cancelCommand(context: AwsContext, commandId: string): Promise<void> {
-  const ssm = tagErrors(new SSMClient(clientConfig(context)), 'ssm');
-  try {
-    await ssm.send(new CancelCommandCommand({ CommandId: commandId }));
-  } finally {
-    ssm.destroy();
-  }
+export async function cancelCommand(clients: AwsClients, commandId: string): Promise<void> {
+  await clients.ssm.send(new CancelCommandCommand({ CommandId: commandId }));
 }

@@ -4,12 +4,14 @@
  */
 import { parseArgs } from 'node:util';
 import packageJson from '../../package.json' with { type: 'json' };
-import { outputsOf } from '../action/outputs.js';
 import { explainAwsError } from '../aws/errors.js';
 import { collectInputs, INPUT_DEFAULTS, INPUT_NAMES, type InputName } from '../config/inputs.js';
 import { loadConfig } from '../config/load.js';
-import { sync } from '../engine.js';
-import { consoleReporter } from '../report.js';
+import { outputsOf } from '../core/outputs.js';
+import { consoleReporter } from '../core/reporter.js';
+import { sync } from '../run/engine.js';
+import { RunCancelled } from '../run/run-context.js';
+import { cancelOnSignals, SIGNAL_EXIT_CODES } from '../run/signals.js';
 
 const BOOLEAN_INPUTS: InputName[] = ['delete', 'force', 'dry-run'];
 
@@ -64,6 +66,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     console.log(packageJson.version);
     return 0;
   }
+  const cancellation = new AbortController();
+  const stopListening = cancelOnSignals(cancellation, consoleReporter);
   try {
     const inputs = collectInputs((name) => values[name] as string | undefined, 'flag', false);
     const { config, warnings, notices } = loadConfig({
@@ -74,11 +78,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
     for (const notice of notices) consoleReporter.info(notice);
     for (const warning of warnings) consoleReporter.warning(warning);
-    const result = await sync(config, consoleReporter);
+    const result = await sync(config, consoleReporter, { signal: cancellation.signal });
     console.log(JSON.stringify(outputsOf(result), null, 2));
     return 0;
   } catch (error) {
     console.error(`efsync: ${explainAwsError(error)}`);
-    return 1;
+    return error instanceof RunCancelled ? (SIGNAL_EXIT_CODES[error.reason] ?? 1) : 1;
+  } finally {
+    stopListening();
   }
 }

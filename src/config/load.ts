@@ -19,6 +19,8 @@ export interface LoadOptions {
   workspace: string;
   env: Readonly<Record<string, string | undefined>>;
   today?: Date;
+  /** Where no named profiles exist (a runner): an efsync.yaml's aws_profile is noted and left out. */
+  ignoreProfile?: boolean;
 }
 
 export interface LoadedConfig {
@@ -47,6 +49,11 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       fileValues = file.values;
       notices = file.notices;
       profile = file.profile;
+      if (profile !== undefined && options.ignoreProfile) {
+        // A runner has no named profiles: credentials come from OIDC or the job's environment.
+        notices.push(`aws_profile ${profile} is used by the CLI and the API only; the action ignores it.`);
+        profile = undefined;
+      }
     }
   }
   problems.throwIfAny();

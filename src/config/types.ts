@@ -1,5 +1,7 @@
 /** The typed configuration every entry point (action, CLI, API) builds once and hands to the engine. */
 
+export type { TargetKind } from '../core/targets.js';
+
 export const MODES = ['sync', 'rollback', 'sweep'] as const;
 export type Mode = (typeof MODES)[number];
 
@@ -82,6 +84,3 @@ export interface Config {
   /** Workspace-relative path of the efsync.yaml the configuration came from, if any. */
   configFile?: string;
 }
-
-/** The three kinds of content, in the order they are planned and reported. */
-export type TargetKind = 'pip' | 'local' | 's3';

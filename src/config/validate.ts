@@ -3,8 +3,7 @@
  * and the labels are passed in, so the same rules serve the action, the CLI and the API.
  */
 
-import { localInsideS3 } from '../paths.js';
-import { deprecationWarning, findRuntime, PYTHON_RUNTIMES } from '../runtimes.js';
+import { deprecationWarning, findRuntime, PYTHON_RUNTIMES } from '../core/runtimes.js';
 import type { InputName } from './inputs.js';
 import { Problems, quote } from './problems.js';
 import {
@@ -17,6 +16,7 @@ import {
   workspacePath,
 } from './rules.js';
 import { checkRange } from './scalars.js';
+import { localInsideS3 } from './targets.js';
 import type { Config } from './types.js';
 
 export type Labels = (name: InputName) => string;
@@ -37,6 +37,15 @@ const RESERVED_PIP_ARGS = [
   '--src',
 ];
 const RESERVED_SHORT_PIP_ARGS = ['-t', '-r', '-e'];
+
+// Each Config validated, with the configuration it had then: a run validates a Config again only when it is not
+// one that loadConfig returned (a Config built or changed by hand), so its warnings are given once.
+const validated = new WeakMap<Config, string>();
+
+/** Whether this Config passed validateConfig as it is now. */
+export function isValidated(config: Config): boolean {
+  return validated.get(config) === JSON.stringify(config);
+}
 
 /** Returns the warnings a valid Config deserves; throws a ConfigError that lists every problem. */
 export function validateConfig(
@@ -147,6 +156,7 @@ export function validateConfig(
     workspacePath(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
 
   problems.throwIfAny();
+  validated.set(config, JSON.stringify(config));
   return warnings;
 }
 

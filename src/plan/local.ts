@@ -10,7 +10,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import type { DirEntry, FileEntry, Tree } from '../sync/model.js';
+import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
 import { sortTree } from './tree.js';
 
 export const IGNORE_FILE = '.efsyncignore';

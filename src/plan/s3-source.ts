@@ -4,7 +4,7 @@
  */
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
-import type { DirEntry, FileEntry, Tree } from '../sync/model.js';
+import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
 import { sortTree } from './tree.js';
 
 const FILE_MODE = 0o644;

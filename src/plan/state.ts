@@ -3,24 +3,30 @@
  * state that cannot be trusted stops the run rather than produce a wrong diff.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { PublishedState, TargetKind } from '../sync/model.js';
+import { EfsyncError, errorMessage } from '../core/errors.js';
+import { isRecord, type PublishedState } from '../core/protocol.js';
+import { isTargetKind } from '../core/targets.js';
 
-export class StateError extends Error {
-  override name = 'StateError';
-}
+export class StateError extends EfsyncError {}
 
 export function stateKey(prefix: string, fileSystemId: string, target: string): string {
   return `${prefix}state/${fileSystemId}/${target}.json`;
 }
 
-export async function readState(s3: S3Client, bucket: string, key: string): Promise<PublishedState | undefined> {
+export async function readPublishedState(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<PublishedState | undefined> {
   let text: string;
   try {
     const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     text = (await object.Body?.transformToString('utf8')) ?? '';
   } catch (error) {
     if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
-    throw new StateError(`Cannot read the published state s3://${bucket}/${key}: ${(error as Error).message}`);
+    throw new StateError(`Cannot read the published state s3://${bucket}/${key}: ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   let parsed: unknown;
   try {
@@ -33,7 +39,12 @@ export async function readState(s3: S3Client, bucket: string, key: string): Prom
   return parsed as PublishedState;
 }
 
-export async function writeState(s3: S3Client, bucket: string, key: string, state: PublishedState): Promise<void> {
+export async function writePublishedState(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  state: PublishedState,
+): Promise<void> {
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
@@ -51,12 +62,6 @@ function invalid(bucket: string, key: string, problem: string): StateError {
   );
 }
 
-const KINDS: readonly TargetKind[] = ['pip', 'local', 's3'];
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Why the value is not a PublishedState this version can use, or undefined when it is. */
 function stateProblem(value: unknown): string | undefined {
   if (!isRecord(value)) return 'it is not a JSON object';
@@ -64,7 +69,7 @@ function stateProblem(value: unknown): string | undefined {
   for (const field of ['fileSystemId', 'target', 'releaseId', 'publishedAt'] as const) {
     if (typeof value[field] !== 'string') return `"${field}" is missing or not a string`;
   }
-  if (!KINDS.includes(value.kind as TargetKind)) return '"kind" is not pip, local or s3';
+  if (!isTargetKind(value.kind)) return '"kind" is not pip, local or s3';
   if (value.key !== undefined && typeof value.key !== 'string') return '"key" is not a string';
   const tree = value.tree;
   if (!isRecord(tree) || !Array.isArray(tree.files) || !Array.isArray(tree.dirs)) return '"tree" is malformed';

@@ -1,6 +1,6 @@
 /** Canonical order, digest and release id of a tree. Pure. */
 import { createHash } from 'node:crypto';
-import type { DirEntry, FileEntry, Tree } from '../sync/model.js';
+import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
 
 /**
  * Plain code-unit order, never localeCompare: the order must not depend on the runner's locale, or two runs would

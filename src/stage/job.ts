@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { JobManifest } from '../sync/model.js';
+import type { JobManifest } from '../core/protocol.js';
 
 export async function uploadJob(
   s3: S3Client,

@@ -14,7 +14,7 @@ import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Header } from 'tar';
-import type { FileEntry } from '../sync/model.js';
+import type { FileEntry } from '../core/tree.js';
 
 export interface PackInput {
   target: string;

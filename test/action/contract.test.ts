@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadActionConfig } from '../../src/action/inputs.js';
-import { OUTPUT_NAMES } from '../../src/action/outputs.js';
 import { INPUT_DEFAULTS, INPUT_NAMES, type InputName } from '../../src/config/inputs.js';
+import { OUTPUT_NAMES } from '../../src/core/outputs.js';
 import { tempWorkspace } from '../support/config.ts';
 import { actionYml, ROOT, readmeTable } from '../support/repo.ts';
 

@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, type JobManifest, type Tree } from '../../src/sync/model.ts';
+import { AGENT_EXIT, type JobManifest } from '../../src/core/protocol.ts';
+import type { Tree } from '../../src/core/tree.ts';
 import {
   Bucket,
   job,

@@ -9,16 +9,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { create as createTar } from 'tar';
-import type {
-  AgentResult,
-  DirEntry,
-  FileEntry,
-  JobManifest,
-  ReleaseFile,
-  StagedPart,
-  TargetJob,
-  Tree,
-} from '../../src/sync/model.ts';
+import type { AgentResult, JobManifest, ReleaseFile, StagedPart, TargetJob } from '../../src/core/protocol.ts';
+import type { DirEntry, FileEntry, Tree } from '../../src/core/tree.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 
 export const AGENT = path.resolve(import.meta.dirname, '../../agent/efsync_agent.py');

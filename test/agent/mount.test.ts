@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, type JobManifest, type MountSpec } from '../../src/sync/model.ts';
+import { AGENT_EXIT, type JobManifest, type MountSpec } from '../../src/core/protocol.ts';
 import { Sandboxes } from '../local-aws/sandbox.ts';
 import { AGENT, Bucket, job, parseResult, plan, tmpDir } from './harness.ts';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeSummary } from '../../src/action/summary.ts';
-import type { SyncResult, TargetReport } from '../../src/sync/result.ts';
+import type { SyncResult, TargetReport } from '../../src/core/result.ts';
 
 const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-summary-')), 'summary.html');
 const saved = process.env.GITHUB_STEP_SUMMARY;

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DepsSource } from '../../src/config/types.js';
-import { DependencyError, installDependencies, resolveInstaller } from '../../src/plan/deps.js';
+import { DependencyError } from '../../src/plan/deps.js';
+import { installDependencies, resolveInstaller } from '../../src/plan/deps-install.js';
 
 const MAKE_WHEELS = path.join(import.meta.dirname, '../../scripts/make-wheels.py');
 const RUNNER_PYTHON = execFileSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {

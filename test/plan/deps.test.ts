@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Architecture } from '../../src/config/types.js';
+import { PYTHON_RUNTIMES } from '../../src/core/runtimes.js';
 import {
   DependencyError,
   type DepsKeyInput,
@@ -12,10 +13,9 @@ import {
   installCommand,
   missingRequirement,
   platformTags,
-  readRequirements,
   uvPythonPlatform,
 } from '../../src/plan/deps.js';
-import { PYTHON_RUNTIMES } from '../../src/runtimes.js';
+import { readRequirements } from '../../src/plan/deps-install.js';
 
 const AL2_X86 = [
   'manylinux_2_26_x86_64',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { FileEntry, Tree } from '../../src/core/tree.js';
 import { diffTrees, hasChanges, sameFile } from '../../src/plan/diff.js';
-import type { FileEntry, Tree } from '../../src/sync/model.js';
 
 /** A file entry; a property given as undefined is left out, as an S3 file has no sha256. */
 function file(path: string, extra: { [K in keyof FileEntry]?: FileEntry[K] | undefined } = {}): FileEntry {

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PublishedState } from '../../src/core/protocol.js';
 import { listS3Tree, relativeKeyPath, S3SourceError } from '../../src/plan/s3-source.js';
-import { readState, StateError, stateKey, writeState } from '../../src/plan/state.js';
-import type { PublishedState } from '../../src/sync/model.js';
+import { readPublishedState, StateError, stateKey, writePublishedState } from '../../src/plan/state.js';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { SOURCE_OBJECTS } from '../local-aws/seed.ts';
 
@@ -149,13 +149,13 @@ describe('published state', () => {
   });
 
   it('is undefined before the first publish', async () => {
-    expect(await readState(s3, bucket, stateKey('', 'fs-none', 'lib'))).toBeUndefined();
+    expect(await readPublishedState(s3, bucket, stateKey('', 'fs-none', 'lib'))).toBeUndefined();
   });
 
   it('reads back what was written', async () => {
     const key = stateKey('rt/', state.fileSystemId, state.target);
-    await writeState(s3, bucket, key, state);
-    expect(await readState(s3, bucket, key)).toEqual(state);
+    await writePublishedState(s3, bucket, key, state);
+    expect(await readPublishedState(s3, bucket, key)).toEqual(state);
   });
 
   it.each([
@@ -170,7 +170,7 @@ describe('published state', () => {
   ])('with %s says to delete the object', async (name, body, problem) => {
     const key = `bad/${name}.json`;
     await put(key, body);
-    const error = await readState(s3, bucket, key).catch((e: unknown) => e);
+    const error = await readPublishedState(s3, bucket, key).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StateError);
     expect((error as Error).message).toBe(
       `The published state s3://${bucket}/${key} cannot be used: ${problem}. Delete this object to re-publish the ` +
@@ -179,7 +179,7 @@ describe('published state', () => {
   });
 
   it('reports a bucket it cannot read', async () => {
-    await expect(readState(s3, 'efsync-no-such-bucket', 'state/x.json')).rejects.toThrow(
+    await expect(readPublishedState(s3, 'efsync-no-such-bucket', 'state/x.json')).rejects.toThrow(
       /^Cannot read the published state s3:\/\/efsync-no-such-bucket\/state\/x\.json: /,
     );
   });

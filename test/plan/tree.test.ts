@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { FileEntry, Tree } from '../../src/core/tree.js';
 import { newReleaseId, sortTree, treeDigest } from '../../src/plan/tree.js';
-import type { FileEntry, Tree } from '../../src/sync/model.js';
 
 const tree: Tree = {
   files: [

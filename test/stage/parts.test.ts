@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { FileEntry } from '../../src/core/tree.ts';
 import { type StageResult, stageParts } from '../../src/stage/parts.ts';
-import type { FileEntry } from '../../src/sync/model.ts';
 import {
   getBytes,
   readTar,

@@ -1,9 +1,9 @@
 // Presigned GET and PUT used with plain fetch, as the bootstrap and the agent use them, and the job manifest upload.
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
+import type { JobManifest } from '../../src/core/protocol.ts';
 import { uploadJob } from '../../src/stage/job.ts';
 import { MAX_PRESIGN_SECONDS, presignGet, presignPut } from '../../src/stage/presign.ts';
-import type { JobManifest } from '../../src/sync/model.ts';
 import { getBytes, sha256, useStagingBed } from './support.ts';
 
 const bed = useStagingBed();

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Parser, type ReadEntry } from 'tar';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import type { FileEntry } from '../../src/sync/model.ts';
+import type { FileEntry } from '../../src/core/tree.ts';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 
 export function s3For(aws: LocalAws): S3Client {

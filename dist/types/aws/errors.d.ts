@@ -20,6 +20,8 @@ export interface TaggedError extends Error {
 }
 /** Adds the operation's IAM action (e.g. ec2:RunInstances) to every error the client throws. */
 export declare function tagErrors<C extends MiddlewareClient>(client: C, service: string): C;
+/** Whether AWS answered that the resource does not exist (and not, say, that access to it was denied). */
+export declare function isNotFound(error: unknown): boolean;
 /** One line: the operation, what AWS said, and for a refusal the permission to add. */
 export declare function explainAwsError(error: unknown): string;
 export {};

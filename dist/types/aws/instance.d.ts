@@ -3,15 +3,16 @@
  * itself at the run's deadline (user data arms `shutdown -P +N`, and shutdown means terminate); waited for until it
  * runs and until SSM has it Online; terminated idempotently.
  */
-import { EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
-import { type AwsContext } from './client-config.js';
+import { type EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { delay } from '../core/delay.js';
+import { EfsyncError } from '../core/errors.js';
+import type { AwsClients } from './clients.js';
 import type { PreflightResult } from './preflight.js';
 export declare const MANAGED_BY: {
     readonly Key: "managed-by";
     readonly Value: "efsync";
 };
-export declare class InstanceError extends Error {
-    name: string;
+export declare class InstanceError extends EfsyncError {
 }
 export interface LaunchRequest {
     runId: string;
@@ -27,16 +28,15 @@ export declare function instanceTags(request: LaunchRequest, now: Date): {
 }[];
 export declare function launchInput(request: LaunchRequest, imageId: string, type: string, now: Date): RunInstancesCommandInput;
 /** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
-export declare function launchInstance(context: AwsContext, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void): Promise<string>;
-export declare function waitRunning(context: AwsContext, instanceId: string, maxWaitSeconds: number): Promise<void>;
+export declare function launchInstance(clients: AwsClients, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void): Promise<string>;
+export declare function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void>;
 /** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
-export declare function waitOnline(context: AwsContext, instanceId: string, maxWaitSeconds: number, sleep?: typeof delay): Promise<void>;
+export declare function waitOnline(clients: AwsClients, instanceId: string, maxWaitSeconds: number, sleep?: typeof delay): Promise<void>;
 export declare function instanceState(ec2: EC2Client, instanceId: string): Promise<string>;
 /** Terminates the instance unless it is already gone; returns whether a termination was requested. */
-export declare function terminateInstance(context: AwsContext, instanceId: string): Promise<boolean>;
-export declare function delay(ms: number): Promise<void>;
+export declare function terminateInstance(clients: AwsClients, instanceId: string): Promise<boolean>;
 /**
  * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose
  * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run.
  */
-export declare function terminateRunInstances(context: AwsContext, runId: string): Promise<string[]>;
+export declare function terminateRunInstances(clients: AwsClients, runId: string): Promise<string[]>;

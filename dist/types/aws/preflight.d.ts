@@ -1,8 +1,8 @@
 import type { Config } from '../config/types.js';
-import type { MountSpec } from '../sync/model.js';
-import { type AwsContext } from './client-config.js';
-export declare class PreflightError extends Error {
-    name: string;
+import { EfsyncError } from '../core/errors.js';
+import type { MountSpec } from '../core/protocol.js';
+import type { AwsClients } from './clients.js';
+export declare class PreflightError extends EfsyncError {
 }
 export interface PreflightResult {
     subnetId: string;
@@ -18,4 +18,4 @@ export interface PreflightResult {
         architecture: 'x86_64' | 'arm64';
     }[];
 }
-export declare function preflight(config: Config, context: AwsContext): Promise<PreflightResult>;
+export declare function preflight(config: Config, clients: AwsClients): Promise<PreflightResult>;

@@ -1,11 +1,6 @@
-/**
- * Runs the agent on the instance with one SSM SendCommand. The command text is a fixed bootstrap plus one short-lived
- * URL (the job) and two hashes: it fetches the job and the agent, verifies both, and runs the agent. No user value
- * is ever part of it.
- */
-import { type AwsContext } from './client-config.js';
-export declare class RemoteError extends Error {
-    name: string;
+import { EfsyncError } from '../core/errors.js';
+import type { AwsClients } from './clients.js';
+export declare class RemoteError extends EfsyncError {
 }
 /** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes, and is single-quoted. */
 export declare function bootstrap(jobUrl: string, jobSha256: string): string[];
@@ -26,5 +21,5 @@ export interface RemoteRequest {
     onOutput: (text: string) => void;
     sleep?: (ms: number) => Promise<void>;
 }
-export declare function runRemote(context: AwsContext, request: RemoteRequest): Promise<RemoteOutcome>;
-export declare function cancelCommand(context: AwsContext, commandId: string): Promise<void>;
+export declare function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome>;
+export declare function cancelCommand(clients: AwsClients, commandId: string): Promise<void>;

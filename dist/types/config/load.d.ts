@@ -7,6 +7,8 @@ export interface LoadOptions {
     workspace: string;
     env: Readonly<Record<string, string | undefined>>;
     today?: Date;
+    /** Where no named profiles exist (a runner): an efsync.yaml's aws_profile is noted and left out. */
+    ignoreProfile?: boolean;
 }
 export interface LoadedConfig {
     config: Config;

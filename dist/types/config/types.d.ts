@@ -1,4 +1,5 @@
 /** The typed configuration every entry point (action, CLI, API) builds once and hands to the engine. */
+export type { TargetKind } from '../core/targets.js';
 export declare const MODES: readonly ["sync", "rollback", "sweep"];
 export type Mode = (typeof MODES)[number];
 export declare const ARCHITECTURES: readonly ["x86_64", "arm64"];
@@ -71,5 +72,3 @@ export interface Config {
     /** Workspace-relative path of the efsync.yaml the configuration came from, if any. */
     configFile?: string;
 }
-/** The three kinds of content, in the order they are planned and reported. */
-export type TargetKind = 'pip' | 'local' | 's3';

@@ -6,5 +6,7 @@ import type { InputName } from './inputs.js';
 import { Problems } from './problems.js';
 import type { Config } from './types.js';
 export type Labels = (name: InputName) => string;
+/** Whether this Config passed validateConfig as it is now. */
+export declare function isValidated(config: Config): boolean;
 /** Returns the warnings a valid Config deserves; throws a ConfigError that lists every problem. */
 export declare function validateConfig(config: Config, label: Labels, today?: Date, problems?: Problems): string[];

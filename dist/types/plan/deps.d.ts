@@ -1,8 +1,7 @@
-import type { Architecture, DepsSource, Installer } from '../config/types.js';
-import type { Tree } from '../sync/model.js';
+import type { Architecture, DepsSource } from '../config/types.js';
+import { EfsyncError } from '../core/errors.js';
 export type InstallerName = 'pip' | 'uv';
-export declare class DependencyError extends Error {
-    name: string;
+export declare class DependencyError extends EfsyncError {
 }
 /** Lambda's arm64 is aarch64 in wheel tags. */
 export declare function wheelArch(architecture: Architecture): 'x86_64' | 'aarch64';
@@ -26,11 +25,6 @@ export interface DepsKeyInput {
 export declare function depsReleaseKey(input: DepsKeyInput): string;
 /** The file a `-r`/`-c` line includes (pip's forms: `-r f`, `-rf`, `--requirement f`, `--requirement=f`). */
 export declare function includedFile(line: string): string | undefined;
-/**
- * The requirements text with every -r/-c include inlined after the line that names it (relative to the including
- * file, as pip reads it), so an edit in an included file changes the key. For the key only: pip reads the files.
- */
-export declare function readRequirements(file: string, includedFrom?: string[]): Promise<string>;
 export interface InstallCommandInput {
     installer: InstallerName;
     /** The interpreter that runs pip; for uv the one it compiles with (uv finds one itself when absent). */
@@ -52,19 +46,3 @@ export declare function installCommand(input: InstallCommandInput): {
 export declare function missingRequirement(output: string): string | undefined;
 /** One message for a failed install: a named missing wheel, else the tail of the installer's output. */
 export declare function explainInstallFailure(deps: Pick<DepsSource, 'pythonVersion' | 'architecture'>, installer: InstallerName, exitCode: number | null, output: readonly string[]): string;
-export interface ResolvedInstaller {
-    installer: InstallerName;
-    /** e.g. "pip 24.0" or "uv 0.9.0", for the log. */
-    version: string;
-    /** The runner's python3, when it runs: pip runs with it, uv compiles with it. */
-    python?: string;
-    /** Its X.Y: .pyc files are compiled only when it is the target's version. */
-    runnerPythonVersion?: string;
-}
-/** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
-export declare function resolveInstaller(choice: Installer): Promise<ResolvedInstaller>;
-/**
- * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
- * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand.
- */
-export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller): Promise<Tree>;

@@ -5,7 +5,7 @@
  * changed ones are downloaded. With delete false nothing gone from the source is removed, unless a new file or
  * directory needs its place; `changes.delete` still lists what is gone, so the summary can say what was kept.
  */
-import type { Changes, DirEntry, FileEntry, Tree } from '../sync/model.js';
+import type { Changes, DirEntry, FileEntry, Tree } from '../core/tree.js';
 export type PlannedFile = FileEntry & {
     changed: boolean;
 };

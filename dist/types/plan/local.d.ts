@@ -1,4 +1,4 @@
-import type { FileEntry, Tree } from '../sync/model.js';
+import type { FileEntry, Tree } from '../core/tree.js';
 export declare const IGNORE_FILE = ".efsyncignore";
 export declare class LocalTreeError extends Error {
     name: string;

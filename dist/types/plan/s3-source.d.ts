@@ -4,7 +4,7 @@
  */
 import { type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
-import type { Tree } from '../sync/model.js';
+import type { Tree } from '../core/tree.js';
 export declare class S3SourceError extends Error {
     name: string;
 }

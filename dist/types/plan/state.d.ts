@@ -3,10 +3,10 @@
  * state that cannot be trusted stops the run rather than produce a wrong diff.
  */
 import { type S3Client } from '@aws-sdk/client-s3';
-import type { PublishedState } from '../sync/model.js';
-export declare class StateError extends Error {
-    name: string;
+import { EfsyncError } from '../core/errors.js';
+import { type PublishedState } from '../core/protocol.js';
+export declare class StateError extends EfsyncError {
 }
 export declare function stateKey(prefix: string, fileSystemId: string, target: string): string;
-export declare function readState(s3: S3Client, bucket: string, key: string): Promise<PublishedState | undefined>;
-export declare function writeState(s3: S3Client, bucket: string, key: string, state: PublishedState): Promise<void>;
+export declare function readPublishedState(s3: S3Client, bucket: string, key: string): Promise<PublishedState | undefined>;
+export declare function writePublishedState(s3: S3Client, bucket: string, key: string, state: PublishedState): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Tree } from '../sync/model.js';
+import type { Tree } from '../core/tree.js';
 /**
  * Plain code-unit order, never localeCompare: the order must not depend on the runner's locale, or two runs would
  * digest the same tree differently.

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { FileEntry } from '../sync/model.js';
+import type { FileEntry } from '../core/tree.js';
 export interface PackInput {
     target: string;
     /** Absolute directory on the runner that the files' relative paths start from. */

@@ -1,4 +1,0 @@
-import type { SyncResult } from '../engine.js';
-export declare const OUTPUT_NAMES: readonly ["changed", "instance-id", "pip-path", "local-path", "s3-path", "efs-pip-path", "efs-local-path", "efs-s3-path", "release-ids", "stats"];
-export type OutputName = (typeof OUTPUT_NAMES)[number];
-export declare function outputsOf(result: SyncResult): Record<OutputName, string>;

@@ -1,0 +1,2 @@
+/** A pause between polls. */
+export declare function delay(ms: number): Promise<void>;

@@ -1,0 +1,120 @@
+/**
+ * The data that flows between planning on the runner, staging in S3, and the agent on the instance. This file is
+ * the contract: the agent (agent/efsync_agent.py) reads JobManifest and writes AgentResult exactly as typed here.
+ */
+import { EfsyncError } from './errors.js';
+import type { TargetKind } from './targets.js';
+import type { DirEntry, FileEntry, Tree } from './tree.js';
+/** What was last published to a target, kept at <staging-prefix>state/<fs-id>/<target>.json after success. */
+export interface PublishedState {
+    version: 1;
+    fileSystemId: string;
+    target: string;
+    kind: TargetKind;
+    releaseId: string;
+    publishedAt: string;
+    /** For dependencies: the release key (hash of requirements, runtime, architecture, installer, args). */
+    key?: string;
+    tree: Tree;
+}
+/** Where the agent gets a file of the new release. */
+export type FileSource = 
+/** Hard link of the same path in the base release (unchanged content and mode). */
+{
+    from: 'base';
+}
+/** A member of a staged tar part. */
+ | {
+    from: 'part';
+    part: string;
+    member: string;
+}
+/** A presigned GET of an S3 object (s3-source). */
+ | {
+    from: 'url';
+    url: string;
+};
+export type ReleaseFile = FileEntry & {
+    source: FileSource;
+};
+export interface TargetJob {
+    target: string;
+    kind: TargetKind;
+    /** 'sync' builds releaseId; 'rollback' serves the release before the current one again. */
+    action: 'sync' | 'rollback';
+    releaseId: string;
+    /** The release the plan was made against; null when the target has no release yet. */
+    baseReleaseId: string | null;
+    /** Every directory and every file of the new release; anything not listed is not in it. */
+    dirs: DirEntry[];
+    files: ReleaseFile[];
+    /** For the log and the result only: what the plan counts as deleted. */
+    deleted: string[];
+}
+export interface StagedPart {
+    name: string;
+    url: string;
+    size: number;
+    sha256: string;
+}
+export interface MountSpec {
+    /** 'nfs4': plain NFSv4.1 to the file system's DNS name; 'efs': the EFS mount helper (tls, access point). */
+    type: 'nfs4' | 'efs';
+    /** e.g. fs-0123.efs.eu-central-1.amazonaws.com:/ (nfs4) or fs-0123:/ (efs). */
+    source: string;
+    options: string;
+    accessPointId?: string;
+}
+export interface JobManifest {
+    version: 1;
+    runId: string;
+    fileSystemId: string;
+    mount: MountSpec;
+    /** How long to wait for the file system lock held by another run. */
+    lockTimeoutSeconds: number;
+    keepReleases: number;
+    /** Parallel downloads and writes on the instance. */
+    concurrency: number;
+    parts: StagedPart[];
+    targets: TargetJob[];
+    /** Presigned PUTs: the agent's full log and its result, so the 24,000-character SSM cap never hides them. */
+    logUrl: string;
+    resultUrl: string;
+}
+export interface TargetResult {
+    target: string;
+    status: 'published' | 'rolled-back' | 'base-mismatch' | 'failed';
+    releaseId: string;
+    previousReleaseId: string | null;
+    /** For base-mismatch: the release the target actually serves. */
+    actualReleaseId?: string | null;
+    filesWritten: number;
+    bytesWritten: number;
+    filesLinked: number;
+    filesDeleted: number;
+    releasesPruned: string[];
+    /** For rollback: the tree of the release now served, so the action can record it as the new state. */
+    tree?: Tree;
+}
+export interface AgentResult {
+    version: 1;
+    status: 'ok' | 'base-mismatch' | 'error';
+    targets: TargetResult[];
+    /** One line, for the step's error message. */
+    error?: string;
+    seconds: number;
+}
+/** Exit codes of the agent; the bootstrap passes them through as the command's ResponseCode. */
+export declare const AGENT_EXIT: {
+    readonly ok: 0;
+    readonly error: 1;
+    readonly baseMismatch: 3;
+    readonly lockTimeout: 4;
+    readonly mountFailed: 5;
+    readonly downloadFailed: 6;
+};
+export declare class AgentResultError extends EfsyncError {
+}
+export declare function isRecord(value: unknown): value is Record<string, unknown>;
+/** The agent's result.json, checked before the run believes it: a result it cannot read is a failed run. */
+export declare function parseAgentResult(text: string): AgentResult;

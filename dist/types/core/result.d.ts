@@ -1,0 +1,42 @@
+/** What a run reports: per target, per phase, and the outputs' raw material. */
+import type { TargetKind, TargetPath } from './targets.js';
+export declare const PHASES: readonly ["plan", "stage", "instance", "remote", "cleanup"];
+export type Phase = (typeof PHASES)[number];
+export interface Counts {
+    added: number;
+    changed: number;
+    deleted: number;
+}
+export interface Stats {
+    files: Counts;
+    bytes: Counts & {
+        uploaded: number;
+    };
+    seconds: Record<Phase, number>;
+}
+export interface TargetReport {
+    kind: TargetKind;
+    target: string;
+    status: 'published' | 'unchanged' | 'rolled-back' | 'planned';
+    releaseId: string;
+    files: Counts;
+    bytes: Counts;
+}
+export interface SyncResult {
+    /** True when a new release was published (or a rollback switched one). */
+    changed: boolean;
+    instanceId?: string;
+    paths: TargetPath[];
+    /** Release id serving each target, by target. */
+    releaseIds: Record<string, string>;
+    stats: Stats;
+    targets: TargetReport[];
+    /** The plan, as the lines that were printed. */
+    plan: string[];
+    /** For the Lambda wiring in the summary. */
+    lambda: {
+        mountPath: string;
+        accessPointArn?: string;
+    };
+}
+export declare function emptyStats(): Stats;

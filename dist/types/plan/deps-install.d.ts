@@ -1,0 +1,24 @@
+import type { DepsSource, Installer } from '../config/types.js';
+import type { Tree } from '../core/tree.js';
+import { type InstallerName } from './deps.js';
+/**
+ * The requirements text with every -r/-c include inlined after the line that names it (relative to the including
+ * file, as pip reads it), so an edit in an included file changes the key. For the key only: pip reads the files.
+ */
+export declare function readRequirements(file: string, includedFrom?: string[]): Promise<string>;
+export interface ResolvedInstaller {
+    installer: InstallerName;
+    /** e.g. "pip 24.0" or "uv 0.9.0", for the log. */
+    version: string;
+    /** The runner's python3, when it runs: pip runs with it, uv compiles with it. */
+    python?: string;
+    /** Its X.Y: .pyc files are compiled only when it is the target's version. */
+    runnerPythonVersion?: string;
+}
+/** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
+export declare function resolveInstaller(choice: Installer): Promise<ResolvedInstaller>;
+/**
+ * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
+ * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand.
+ */
+export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller): Promise<Tree>;

@@ -1,0 +1,12 @@
+import type { PreflightResult } from '../aws/preflight.js';
+import { type RunContext } from './run-context.js';
+export declare class InstanceSession {
+    id: string | undefined;
+    private ready;
+    private readonly ctx;
+    private readonly preflight;
+    constructor(ctx: RunContext, preflight: PreflightResult);
+    /** Starts the launch if it has not started; resolves once SSM has the instance Online. */
+    start(): Promise<string>;
+    private launch;
+}

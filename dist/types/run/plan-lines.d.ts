@@ -1,0 +1,2 @@
+import type { Config } from '../config/types.js';
+export declare function describePlan(config: Config): string[];

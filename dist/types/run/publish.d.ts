@@ -1,0 +1,21 @@
+/**
+ * Publishes planned targets: stages the changed bytes and the job, runs the agent on the instance, and reads its
+ * result back from staging (so the 24,000-character SSM output cap never hides it).
+ */
+import type { PreflightResult } from '../aws/preflight.js';
+import { EfsyncError } from '../core/errors.js';
+import { type AgentResult } from '../core/protocol.js';
+import type { TargetPlan } from '../plan/target-plan.js';
+import type { InstanceSession } from './instance-session.js';
+import type { JobAction } from './job-manifest.js';
+import { type RunContext } from './run-context.js';
+/** The target serves another release than the plan was made against: someone else published in between. */
+export declare class BaseMismatchError extends EfsyncError {
+}
+export interface PublishOutcome {
+    result: AgentResult;
+    /** Release id given to each target's job. */
+    releaseIds: Record<string, string>;
+    bytesUploaded: number;
+}
+export declare function publish(ctx: RunContext, preflight: PreflightResult, plans: TargetPlan[], instance: InstanceSession, action: JobAction): Promise<PublishOutcome>;

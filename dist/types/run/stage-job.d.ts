@@ -1,0 +1,17 @@
+import type { PreflightResult } from '../aws/preflight.js';
+import type { Reporter } from '../core/reporter.js';
+import type { TargetPlan } from '../plan/target-plan.js';
+import { type JobAction } from './job-manifest.js';
+import { type RunContext } from './run-context.js';
+export interface StagedRun {
+    job: {
+        url: string;
+        sha256: string;
+    };
+    /** Release id given to each target's job. */
+    releaseIds: Record<string, string>;
+    bytesUploaded: number;
+}
+export declare function stageRun(ctx: RunContext, preflight: PreflightResult, plans: TargetPlan[], action: JobAction): Promise<StagedRun>;
+/** A progress line at most every 5 s: bytes done, total, rate and ETA. */
+export declare function progress(reporter: Reporter, every?: number, now?: () => number): (done: number, total: number) => void;

@@ -1,0 +1,122 @@
+/**
+ * The run's one set of AWS clients, configured in one place: the region, the credentials (from OIDC, or the SDK
+ * default chain when absent), a user agent that names efsync and the run, the SDK's standard retries, and error
+ * tagging (errors name the IAM action). Each client is created on first use and kept for the whole run, so a run
+ * reuses its connections; `destroy()` closes them once, at the end of the run's teardown. Endpoints come only from
+ * the standard AWS_ENDPOINT_URL variables, which the SDK reads itself.
+ */
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import { tagErrors } from './errors.js';
+
+export interface AwsContext {
+  region: string;
+  /** Absent: the SDK default chain (environment, profile, SSO, instance role). */
+  credentials?: AwsCredentialIdentity;
+  /** Attempts per call, the first included (SDK standard retry mode, with backoff and jitter). */
+  maxAttempts?: number;
+  /** A named profile of the shared AWS config (efsync.yaml's aws_profile, for the CLI and the API). */
+  profile?: string;
+}
+
+const SAFE = /^[\w.-]{1,64}$/;
+
+function userAgent(): [string, string][] {
+  const agent: [string, string][] = [['efsync-action', '1']];
+  const runId = process.env.GITHUB_RUN_ID;
+  // Only validated values go into a header.
+  if (runId && SAFE.test(runId)) agent.push(['run', runId]);
+  return agent;
+}
+
+export function clientConfig(context: AwsContext) {
+  return {
+    region: context.region,
+    ...(context.credentials && { credentials: context.credentials }),
+    ...(context.profile && !context.credentials && { profile: context.profile }),
+    retryMode: 'standard' as const,
+    maxAttempts: context.maxAttempts ?? 5,
+    customUserAgent: userAgent(),
+  };
+}
+
+type Config = ReturnType<typeof clientConfig>;
+interface Destroyable {
+  destroy(): void;
+}
+
+// Each client with the service prefix of its IAM actions, which error messages name.
+const SERVICES = {
+  ec2: { make: (c: Config) => new EC2Client(c), iam: 'ec2' },
+  efs: { make: (c: Config) => new EFSClient(c), iam: 'elasticfilesystem' },
+  iam: { make: (c: Config) => new IAMClient(c), iam: 'iam' },
+  s3: { make: (c: Config) => new S3Client(c), iam: 's3' },
+  ssm: { make: (c: Config) => new SSMClient(c), iam: 'ssm' },
+  sts: { make: (c: Config) => new STSClient(c), iam: 'sts' },
+} as const;
+type Service = keyof typeof SERVICES;
+type ClientOf<S extends Service> = ReturnType<(typeof SERVICES)[S]['make']>;
+
+export class AwsClients {
+  private context: AwsContext;
+  private readonly made = new Map<Service, Destroyable>();
+
+  constructor(context: AwsContext) {
+    this.context = context;
+  }
+
+  get region(): string {
+    return this.context.region;
+  }
+
+  /** When the credentials in use expire, if they were issued for this run. */
+  get expiration(): Date | undefined {
+    return this.context.credentials?.expiration;
+  }
+
+  get ec2(): EC2Client {
+    return this.client('ec2');
+  }
+  get efs(): EFSClient {
+    return this.client('efs');
+  }
+  get iam(): IAMClient {
+    return this.client('iam');
+  }
+  get s3(): S3Client {
+    return this.client('s3');
+  }
+  get ssm(): SSMClient {
+    return this.client('ssm');
+  }
+  get sts(): STSClient {
+    return this.client('sts');
+  }
+
+  /** From now on every client signs with these credentials (the ones made before are closed). */
+  useCredentials(credentials: AwsCredentialIdentity): void {
+    this.destroy();
+    this.context = { ...this.context, credentials };
+  }
+
+  /** Closes every client made so far; a later use makes a new one. Idempotent. */
+  destroy(): void {
+    for (const client of this.made.values()) client.destroy();
+    this.made.clear();
+  }
+
+  private client<S extends Service>(service: S): ClientOf<S> {
+    let client = this.made.get(service);
+    if (!client) {
+      const { make, iam } = SERVICES[service];
+      client = tagErrors(make(clientConfig(this.context)), iam);
+      this.made.set(service, client);
+    }
+    return client as ClientOf<S>;
+  }
+}

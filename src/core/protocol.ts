@@ -1,0 +1,163 @@
+/**
+ * The data that flows between planning on the runner, staging in S3, and the agent on the instance. This file is
+ * the contract: the agent (agent/efsync_agent.py) reads JobManifest and writes AgentResult exactly as typed here.
+ */
+import { EfsyncError } from './errors.js';
+import type { TargetKind } from './targets.js';
+import type { DirEntry, FileEntry, Tree } from './tree.js';
+
+/** What was last published to a target, kept at <staging-prefix>state/<fs-id>/<target>.json after success. */
+export interface PublishedState {
+  version: 1;
+  fileSystemId: string;
+  target: string;
+  kind: TargetKind;
+  releaseId: string;
+  publishedAt: string;
+  /** For dependencies: the release key (hash of requirements, runtime, architecture, installer, args). */
+  key?: string;
+  tree: Tree;
+}
+
+/** Where the agent gets a file of the new release. */
+export type FileSource =
+  /** Hard link of the same path in the base release (unchanged content and mode). */
+  | { from: 'base' }
+  /** A member of a staged tar part. */
+  | { from: 'part'; part: string; member: string }
+  /** A presigned GET of an S3 object (s3-source). */
+  | { from: 'url'; url: string };
+
+export type ReleaseFile = FileEntry & { source: FileSource };
+
+export interface TargetJob {
+  target: string;
+  kind: TargetKind;
+  /** 'sync' builds releaseId; 'rollback' serves the release before the current one again. */
+  action: 'sync' | 'rollback';
+  releaseId: string;
+  /** The release the plan was made against; null when the target has no release yet. */
+  baseReleaseId: string | null;
+  /** Every directory and every file of the new release; anything not listed is not in it. */
+  dirs: DirEntry[];
+  files: ReleaseFile[];
+  /** For the log and the result only: what the plan counts as deleted. */
+  deleted: string[];
+}
+
+export interface StagedPart {
+  name: string;
+  url: string;
+  size: number;
+  sha256: string;
+}
+
+export interface MountSpec {
+  /** 'nfs4': plain NFSv4.1 to the file system's DNS name; 'efs': the EFS mount helper (tls, access point). */
+  type: 'nfs4' | 'efs';
+  /** e.g. fs-0123.efs.eu-central-1.amazonaws.com:/ (nfs4) or fs-0123:/ (efs). */
+  source: string;
+  options: string;
+  accessPointId?: string;
+}
+
+export interface JobManifest {
+  version: 1;
+  runId: string;
+  fileSystemId: string;
+  mount: MountSpec;
+  /** How long to wait for the file system lock held by another run. */
+  lockTimeoutSeconds: number;
+  keepReleases: number;
+  /** Parallel downloads and writes on the instance. */
+  concurrency: number;
+  parts: StagedPart[];
+  targets: TargetJob[];
+  /** Presigned PUTs: the agent's full log and its result, so the 24,000-character SSM cap never hides them. */
+  logUrl: string;
+  resultUrl: string;
+}
+
+export interface TargetResult {
+  target: string;
+  status: 'published' | 'rolled-back' | 'base-mismatch' | 'failed';
+  releaseId: string;
+  previousReleaseId: string | null;
+  /** For base-mismatch: the release the target actually serves. */
+  actualReleaseId?: string | null;
+  filesWritten: number;
+  bytesWritten: number;
+  filesLinked: number;
+  filesDeleted: number;
+  releasesPruned: string[];
+  /** For rollback: the tree of the release now served, so the action can record it as the new state. */
+  tree?: Tree;
+}
+
+export interface AgentResult {
+  version: 1;
+  status: 'ok' | 'base-mismatch' | 'error';
+  targets: TargetResult[];
+  /** One line, for the step's error message. */
+  error?: string;
+  seconds: number;
+}
+
+/** Exit codes of the agent; the bootstrap passes them through as the command's ResponseCode. */
+export const AGENT_EXIT = {
+  ok: 0,
+  error: 1,
+  baseMismatch: 3,
+  lockTimeout: 4,
+  mountFailed: 5,
+  downloadFailed: 6,
+} as const;
+
+export class AgentResultError extends EfsyncError {}
+
+const RESULT_STATUSES: readonly AgentResult['status'][] = ['ok', 'base-mismatch', 'error'];
+const TARGET_STATUSES: readonly TargetResult['status'][] = ['published', 'rolled-back', 'base-mismatch', 'failed'];
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Why the value is not a TargetResult, or undefined when it is. */
+function targetResultProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) return 'is not an object';
+  if (typeof value.target !== 'string') return 'has no target';
+  if (!TARGET_STATUSES.includes(value.status as TargetResult['status'])) return 'has an unknown status';
+  if (typeof value.releaseId !== 'string') return 'has no releaseId';
+  if (value.previousReleaseId !== null && typeof value.previousReleaseId !== 'string')
+    return 'has a malformed previousReleaseId';
+  for (const count of ['filesWritten', 'bytesWritten', 'filesLinked', 'filesDeleted'] as const)
+    if (typeof value[count] !== 'number') return `has no ${count}`;
+  if (!Array.isArray(value.releasesPruned)) return 'has no releasesPruned';
+  const tree = value.tree;
+  if (tree !== undefined && (!isRecord(tree) || !Array.isArray(tree.files) || !Array.isArray(tree.dirs)))
+    return 'has a malformed tree';
+  return undefined;
+}
+
+/** The agent's result.json, checked before the run believes it: a result it cannot read is a failed run. */
+export function parseAgentResult(text: string): AgentResult {
+  const fail = (problem: string) =>
+    new AgentResultError(`The agent's result cannot be used: ${problem}. Its log (in the step's output) says why.`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw fail('it is not JSON');
+  }
+  if (!isRecord(value)) throw fail('it is not a JSON object');
+  if (value.version !== 1) throw fail(`it has version ${JSON.stringify(value.version)}, this action reads version 1`);
+  if (!RESULT_STATUSES.includes(value.status as AgentResult['status'])) throw fail('its status is unknown');
+  if (!Array.isArray(value.targets)) throw fail('it has no targets');
+  for (const [i, target] of value.targets.entries()) {
+    const problem = targetResultProblem(target);
+    if (problem) throw fail(`target #${i} ${problem}`);
+  }
+  if (value.error !== undefined && typeof value.error !== 'string') throw fail('its error is not a string');
+  if (typeof value.seconds !== 'number') throw fail('it has no seconds');
+  return value as unknown as AgentResult;
+}

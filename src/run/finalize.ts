@@ -1,0 +1,62 @@
+/** After the agent succeeded: the new published state of each target, and the run's report. */
+import type { AgentResult, PublishedState } from '../core/protocol.js';
+import type { Stats, TargetReport } from '../core/result.js';
+import { stateKey, writePublishedState } from '../plan/state.js';
+import type { TargetPlan } from '../plan/target-plan.js';
+import type { RunContext } from './run-context.js';
+
+const sum = (files: { size: number }[]) => files.reduce((total, f) => total + f.size, 0);
+
+/** Per-target counts of a plan, and the run's totals added into `stats`. */
+export function reportTargets(
+  plans: TargetPlan[],
+  deleteGone: boolean,
+  stats: Stats,
+  status: (plan: TargetPlan) => TargetReport['status'],
+  releaseId: (plan: TargetPlan) => string,
+): TargetReport[] {
+  return plans.map((plan) => {
+    const { add, modify, delete: gone } = plan.changes;
+    const deletedBytes = sum((plan.previous?.tree.files ?? []).filter((f) => gone.includes(f.path)));
+    const report: TargetReport = {
+      kind: plan.kind,
+      target: plan.target,
+      status: status(plan),
+      releaseId: releaseId(plan),
+      files: { added: add.length, changed: modify.length, deleted: deleteGone ? gone.length : 0 },
+      bytes: { added: sum(add), changed: sum(modify), deleted: deleteGone ? deletedBytes : 0 },
+    };
+    if (!plan.unchanged) {
+      for (const key of ['added', 'changed', 'deleted'] as const) {
+        stats.files[key] += report.files[key];
+        stats.bytes[key] += report.bytes[key];
+      }
+    }
+    return report;
+  });
+}
+
+/** Records what each target now serves; written only after the agent reported success. */
+export async function writeStates(
+  ctx: RunContext,
+  plans: TargetPlan[],
+  result: AgentResult,
+  releaseIds: Record<string, string>,
+): Promise<void> {
+  for (const plan of plans) {
+    const outcome = result.targets.find((t) => t.target === plan.target);
+    if (!outcome) continue;
+    const state: PublishedState = {
+      version: 1,
+      fileSystemId: ctx.config.fileSystem.id,
+      target: plan.target,
+      kind: plan.kind,
+      releaseId: outcome.releaseId || releaseIds[plan.target] || '',
+      publishedAt: new Date().toISOString(),
+      ...(plan.key !== undefined && outcome.status === 'published' && { key: plan.key }),
+      tree: outcome.status === 'rolled-back' ? (outcome.tree ?? { files: [], dirs: [] }) : plan.tree,
+    };
+    const key = stateKey(ctx.config.staging.prefix, ctx.config.fileSystem.id, plan.target);
+    await writePublishedState(ctx.clients.s3, ctx.bucket, key, state);
+  }
+}

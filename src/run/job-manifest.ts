@@ -1,0 +1,112 @@
+/**
+ * The job the agent carries out, built from the plans as pure code: which release each target gets, where each of
+ * its files comes from (a hard link of the base release, a member of a staged part, or a presigned URL of an
+ * S3-source object), and what to delete. The I/O (staging, presigning, uploading) is the caller's.
+ */
+import type { JobManifest, MountSpec, ReleaseFile, StagedPart, TargetJob } from '../core/protocol.js';
+import type { TargetPlan } from '../plan/target-plan.js';
+import { newReleaseId } from '../plan/tree.js';
+
+export type JobAction = 'sync' | 'rollback';
+
+/** A staged part's members, by target, then by path. */
+export type StagedMembers = Map<string, Map<string, { part: string; member: string }>>;
+
+/** The job as uploaded: the manifest, plus where the bootstrap gets the agent (and the hash it checks). */
+export type StagedJob = JobManifest & { agent: { url: string; sha256: string } };
+
+export interface JobInput {
+  runId: string;
+  fileSystemId: string;
+  mount: MountSpec;
+  lockTimeoutSeconds: number;
+  keepReleases: number;
+  /** Files gone from the source are deleted from the new release. */
+  deleteGone: boolean;
+  action: JobAction;
+  plans: TargetPlan[];
+  releaseIds: Record<string, string>;
+  parts: StagedPart[];
+  members: StagedMembers;
+  /** The presigned GET of an S3-source object, by bucket and key (see sourceObjects). */
+  objectUrl: (bucket: string, key: string) => string;
+  logUrl: string;
+  resultUrl: string;
+  agent: { url: string; sha256: string };
+}
+
+/** Parallel downloads and writes on the instance. */
+export const AGENT_CONCURRENCY = 16;
+
+/** The release each target gets: a new id from its tree and the time for a sync, none for a rollback. */
+export function newReleaseIds(plans: TargetPlan[], action: JobAction, now: Date): Record<string, string> {
+  return Object.fromEntries(plans.map((p) => [p.target, action === 'sync' ? newReleaseId(p.tree, now) : '']));
+}
+
+/** Changed files that come from S3 objects (S3 objects carry an ETag; workspace files a sha256). */
+function fromS3(plan: TargetPlan, file: { etag?: string }): boolean {
+  return plan.s3Source !== undefined && file.etag !== undefined;
+}
+
+/** The changed files on the runner, which staging packs into parts, per target. */
+export function filesToStage(plans: TargetPlan[], action: JobAction) {
+  if (action !== 'sync') return [];
+  return plans
+    .filter((p) => p.root !== undefined)
+    .map((p) => ({ target: p.target, root: p.root ?? '', files: p.files.filter((f) => f.changed && !fromS3(p, f)) }));
+}
+
+/** The S3-source objects the agent downloads itself, each needing a presigned GET. */
+export function sourceObjects(plans: TargetPlan[], action: JobAction): { bucket: string; key: string }[] {
+  if (action !== 'sync') return [];
+  return plans.flatMap((plan) =>
+    plan.files
+      .filter((f) => f.changed && fromS3(plan, f))
+      .map((f) => ({ bucket: plan.s3Source?.bucket ?? '', key: `${plan.s3Source?.prefix ?? ''}${f.path}` })),
+  );
+}
+
+function releaseFiles(input: JobInput, plan: TargetPlan): ReleaseFile[] {
+  if (input.action === 'rollback') return [];
+  const members = input.members.get(plan.target);
+  return plan.files.map(({ changed, ...file }): ReleaseFile => {
+    if (!changed) return { ...file, source: { from: 'base' } };
+    if (fromS3(plan, file)) {
+      const url = input.objectUrl(plan.s3Source?.bucket ?? '', `${plan.s3Source?.prefix ?? ''}${file.path}`);
+      return { ...file, source: { from: 'url', url } };
+    }
+    const member = members?.get(file.path);
+    if (!member) throw new Error(`${file.path} of ${plan.target} was not staged`);
+    return { ...file, source: { from: 'part', ...member } };
+  });
+}
+
+function targetJob(input: JobInput, plan: TargetPlan): TargetJob {
+  return {
+    target: plan.target,
+    kind: plan.kind,
+    action: input.action,
+    releaseId: input.releaseIds[plan.target] ?? '',
+    baseReleaseId: plan.files.some((f) => !f.changed) ? (plan.previous?.releaseId ?? null) : null,
+    dirs: plan.dirs,
+    files: releaseFiles(input, plan),
+    deleted: input.deleteGone ? plan.changes.delete : [],
+  };
+}
+
+export function buildJob(input: JobInput): StagedJob {
+  return {
+    version: 1,
+    runId: input.runId,
+    fileSystemId: input.fileSystemId,
+    mount: input.mount,
+    lockTimeoutSeconds: input.lockTimeoutSeconds,
+    keepReleases: input.keepReleases,
+    concurrency: AGENT_CONCURRENCY,
+    parts: input.parts,
+    targets: input.plans.map((plan) => targetJob(input, plan)),
+    logUrl: input.logUrl,
+    resultUrl: input.resultUrl,
+    agent: input.agent,
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * Plans every target on the runner, before any instance exists: the tree each source has now, the last published
+ * state of its target, and the difference. Dependencies whose release key is unchanged are not even installed.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AwsClients } from '../aws/clients.js';
+import { configuredTargets, localInsideS3 } from '../config/targets.js';
+import type { Config } from '../config/types.js';
+import type { Reporter } from '../core/reporter.js';
+import { depsReleaseKey } from '../plan/deps.js';
+import { installDependencies, readRequirements, resolveInstaller } from '../plan/deps-install.js';
+import { walkLocal } from '../plan/local.js';
+import { listS3Tree } from '../plan/s3-source.js';
+import { readPublishedState, stateKey } from '../plan/state.js';
+import {
+  type DiffOptions,
+  diffPlan,
+  mergeUnder,
+  rollbackPlan,
+  type TargetPlan,
+  unchangedPlan,
+} from '../plan/target-plan.js';
+
+export interface PlanOptions {
+  /** Ignore the published state's tree: every file is fetched (after a base mismatch). */
+  full?: boolean;
+  /** Where dependencies are installed on the runner. */
+  buildDir: string;
+}
+
+/** What the target serves now, by its last published state. */
+function publishedStateOf(config: Config, clients: AwsClients, target: string) {
+  const key = stateKey(config.staging.prefix, config.fileSystem.id, target);
+  return readPublishedState(clients.s3, config.staging.bucket ?? '', key);
+}
+
+export async function planTargets(
+  config: Config,
+  clients: AwsClients,
+  reporter: Reporter,
+  options: PlanOptions,
+): Promise<TargetPlan[]> {
+  const diff: DiffOptions = { delete: config.delete, ...(options.full && { full: true }) };
+  const plans: TargetPlan[] = [];
+  if (config.deps) {
+    const deps = config.deps;
+    const installer = await resolveInstaller(deps.installer);
+    const key = depsReleaseKey({
+      requirementsText: await readRequirements(path.resolve(config.workspace, deps.requirements)),
+      pythonVersion: deps.pythonVersion,
+      architecture: deps.architecture,
+      installer: installer.installer,
+      pipArgs: deps.pipArgs,
+    });
+    const previous = await publishedStateOf(config, clients, deps.target);
+    if (previous?.key === key && !config.force && !options.full) {
+      reporter.info(
+        `${deps.target}: requirements, runtime and installer are unchanged (release key ${key.slice(0, 12)}); not installing.`,
+      );
+      plans.push(unchangedPlan('pip', deps.target, previous, key));
+    } else {
+      const root = path.join(options.buildDir, 'deps');
+      const tree = await installDependencies(deps, config.workspace, root, (line) => reporter.info(line), installer);
+      plans.push(diffPlan('pip', deps.target, tree, previous, diff, { root, key }));
+    }
+  }
+  const nested = localInsideS3(config);
+  if (config.local && nested === undefined) {
+    const root = path.resolve(config.workspace, config.local.dir);
+    const tree = await walkLocal(root);
+    const previous = await publishedStateOf(config, clients, config.local.target);
+    plans.push(diffPlan('local', config.local.target, tree, previous, diff, { root }));
+  }
+  if (config.s3) {
+    let tree = await listS3Tree(clients.s3, config.s3.source);
+    let root: string | undefined;
+    if (config.local && nested !== undefined) {
+      // efsync's layout: the folder joins the S3 objects at its place inside the S3 target, in the same release.
+      // Its files are staged from a directory where their paths (which start with that place) resolve.
+      const dir = path.resolve(config.workspace, config.local.dir);
+      tree = mergeUnder(tree, await walkLocal(dir), nested);
+      root = path.join(options.buildDir, 'nested');
+      fs.mkdirSync(path.dirname(path.join(root, nested)), { recursive: true });
+      fs.rmSync(path.join(root, nested), { force: true });
+      fs.symlinkSync(dir, path.join(root, nested));
+    }
+    const previous = await publishedStateOf(config, clients, config.s3.target);
+    plans.push(
+      diffPlan('s3', config.s3.target, tree, previous, diff, { s3Source: config.s3.source, ...(root && { root }) }),
+    );
+  }
+  return plans;
+}
+
+/** Rollback needs no tree: each configured target, with the state that says what it serves now. */
+export async function rollbackPlans(config: Config, clients: AwsClients): Promise<TargetPlan[]> {
+  const plans: TargetPlan[] = [];
+  for (const { kind, target } of configuredTargets(config))
+    plans.push(rollbackPlan(kind, target, await publishedStateOf(config, clients, target)));
+  return plans;
+}

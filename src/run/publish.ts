@@ -1,0 +1,87 @@
+/**
+ * Publishes planned targets: stages the changed bytes and the job, runs the agent on the instance, and reads its
+ * result back from staging (so the 24,000-character SSM output cap never hides it).
+ */
+import type { PreflightResult } from '../aws/preflight.js';
+import { RemoteError, runRemote } from '../aws/remote.js';
+import { EfsyncError } from '../core/errors.js';
+import { type AgentResult, parseAgentResult } from '../core/protocol.js';
+import type { TargetPlan } from '../plan/target-plan.js';
+import { readRunObject } from '../stage/run-objects.js';
+import type { InstanceSession } from './instance-session.js';
+import type { JobAction } from './job-manifest.js';
+import { forget, type RunContext, remember, throwIfCancelled, timed } from './run-context.js';
+import { type StagedRun, stageRun } from './stage-job.js';
+
+/** The target serves another release than the plan was made against: someone else published in between. */
+export class BaseMismatchError extends EfsyncError {}
+
+export interface PublishOutcome {
+  result: AgentResult;
+  /** Release id given to each target's job. */
+  releaseIds: Record<string, string>;
+  bytesUploaded: number;
+}
+
+export async function publish(
+  ctx: RunContext,
+  preflight: PreflightResult,
+  plans: TargetPlan[],
+  instance: InstanceSession,
+  action: JobAction,
+): Promise<PublishOutcome> {
+  const staged = await timed(ctx.stats, 'stage', () => stageRun(ctx, preflight, plans, action));
+  const instanceId = await timed(ctx.stats, 'instance', () => instance.start());
+  throwIfCancelled(ctx.hooks);
+  const result = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged));
+  return { result, releaseIds: staged.releaseIds, bytesUploaded: staged.bytesUploaded };
+}
+
+async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun): Promise<AgentResult> {
+  const { s3 } = ctx.clients;
+  const { bucket, runPrefix } = ctx;
+  const outcome = await runRemote(ctx.clients, {
+    instanceId,
+    runId: ctx.runId,
+    jobUrl: staged.job.url,
+    jobSha256: staged.job.sha256,
+    executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
+    onCommandId: (id) => {
+      remember(ctx, 'commandId', id);
+      ctx.reporter.info(`Sent command ${id} to ${instanceId}; the agent's output follows.`);
+    },
+    onOutput: (text) => {
+      for (const line of text.replace(/\n$/, '').split('\n'))
+        if (!line.startsWith('EFSYNC_RESULT ')) ctx.reporter.info(line);
+    },
+  });
+  // The command has ended: there is nothing left to cancel.
+  forget(ctx, 'commandId');
+  const agentLog = async (fallback: string) => (await readRunObject(s3, bucket, `${runPrefix}agent.log`)) ?? fallback;
+  const text =
+    (await readRunObject(s3, bucket, `${runPrefix}result.json`)) ?? /^EFSYNC_RESULT (.+)$/m.exec(outcome.stdout)?.[1];
+  if (!text) {
+    const log = await agentLog(`${outcome.stdout}\n${outcome.stderr}`);
+    throw new RemoteError(
+      `The agent ended with ${outcome.status} (exit ${outcome.responseCode}) and no result.\n${tail(log)}`,
+    );
+  }
+  const result = parseAgentResult(text);
+  if (result.status === 'base-mismatch') throw new BaseMismatchError(describeMismatch(result));
+  if (result.status !== 'ok') {
+    const log = await agentLog(outcome.stdout);
+    throw new RemoteError(
+      `The agent failed (exit ${outcome.responseCode}): ${result.error ?? outcome.status}\n${tail(log)}`,
+    );
+  }
+  return result;
+}
+
+function describeMismatch(result: AgentResult): string {
+  const target = result.targets.find((t) => t.status === 'base-mismatch');
+  return `${target?.target} serves ${target?.actualReleaseId ?? 'no release'}, not the release the plan was made against`;
+}
+
+function tail(log: string, lines = 30): string {
+  return `Last lines of the agent's log:\n${log.trimEnd().split('\n').slice(-lines).join('\n')}`;
+}

@@ -1,0 +1,65 @@
+/**
+ * mode: sweep — removes what runs left behind: instances tagged managed-by=efsync whose expires-at has passed, and
+ * staged runs older than a day in the staging bucket.
+ */
+import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../aws/clients.js';
+import { MANAGED_BY } from '../aws/instance.js';
+import type { Config } from '../config/types.js';
+import type { Reporter } from '../core/reporter.js';
+import type { Stats, SyncResult } from '../core/result.js';
+import { deleteRunObjects, listRunPrefixes } from '../stage/run-objects.js';
+
+const STALE_RUN_MS = 24 * 3600 * 1000;
+
+export async function sweep(
+  config: Config,
+  clients: AwsClients,
+  reporter: Reporter,
+  stats: Stats,
+  now = new Date(),
+): Promise<SyncResult> {
+  const { ec2, s3 } = clients;
+  const lines: string[] = [];
+  await reporter.group('Sweep', async () => {
+    const filters = [
+      { Name: `tag:${MANAGED_BY.Key}`, Values: [MANAGED_BY.Value] },
+      { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+      ...(config.fileSystem.id ? [{ Name: 'tag:efsync:file-system-id', Values: [config.fileSystem.id] }] : []),
+    ];
+    const expired: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await ec2.send(new DescribeInstancesCommand({ Filters: filters, NextToken: token }));
+      for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+        const expiresAt = instance.Tags?.find((t) => t.Key === 'expires-at')?.Value;
+        if (instance.InstanceId && expiresAt && Date.parse(expiresAt) < now.getTime())
+          expired.push(instance.InstanceId);
+      }
+      token = page.NextToken;
+    } while (token);
+    if (expired.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: expired }));
+    lines.push(
+      expired.length
+        ? `Terminated ${expired.length} expired instance(s): ${expired.join(', ')}.`
+        : 'No expired efsync instance.',
+    );
+    if (config.staging.bucket) {
+      const runs = await listRunPrefixes(s3, config.staging.bucket, config.staging.prefix);
+      const stale = runs.filter((run) => now.getTime() - run.lastModified.getTime() > STALE_RUN_MS);
+      for (const run of stale)
+        await deleteRunObjects(s3, config.staging.bucket, `${config.staging.prefix}runs/${run.runId}/`);
+      lines.push(`Deleted ${stale.length} staged run(s) older than a day.`);
+    }
+    for (const line of lines) reporter.info(line);
+  });
+  return {
+    changed: false,
+    paths: [],
+    releaseIds: {},
+    stats,
+    targets: [],
+    plan: lines,
+    lambda: { mountPath: config.fileSystem.lambdaMountPath },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The one teardown of a run, from what it recorded: cancel the command, terminate the instance (and any instance
+ * tagged with the run whose id was never learned), delete the staged run. Main's finally, the cancellation of a run
+ * and the post step all call it. Idempotent: each resource is checked before acting, and one step failing does not
+ * stop the next; a failure is a warning, never the run's error.
+ */
+import type { AwsClients } from '../aws/clients.js';
+import { explainAwsError } from '../aws/errors.js';
+import { terminateInstance, terminateRunInstances } from '../aws/instance.js';
+import { cancelCommand } from '../aws/remote.js';
+import type { Reporter } from '../core/reporter.js';
+import type { RunRecord } from '../core/state-keys.js';
+import { deleteRunObjects } from '../stage/run-objects.js';
+
+export async function teardown(clients: AwsClients, record: RunRecord, reporter: Reporter): Promise<void> {
+  const step = async (title: string, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (error) {
+      reporter.warning(`${title} failed: ${explainAwsError(error)}`);
+    }
+  };
+  const { commandId, instanceId, runId, stagingBucket, runPrefix } = record;
+  if (commandId) {
+    // Terminating the instance ends the command too; this only spares SSM a command left InProgress.
+    await step('Cancel the command', () => cancelCommand(clients, commandId).catch(() => undefined));
+  }
+  await step('Terminate the instance', async () => {
+    if (instanceId) {
+      const terminated = await terminateInstance(clients, instanceId);
+      reporter.info(terminated ? `Terminated ${instanceId}.` : `${instanceId} is already gone.`);
+    }
+    // Also any instance of the run whose id was never learned (cancelled while RunInstances was answering).
+    if (runId) {
+      const others = await terminateRunInstances(clients, runId);
+      if (others.length > 0) reporter.info(`Terminated ${others.join(', ')}.`);
+    }
+  });
+  if (stagingBucket && runPrefix) {
+    await step('Delete the staged run', async () => {
+      const deleted = await deleteRunObjects(clients.s3, stagingBucket, runPrefix);
+      reporter.info(deleted ? `Deleted ${deleted} staged object(s) of ${runPrefix}.` : 'No staged objects were left.');
+    });
+  }
+}
