@@ -3,6 +3,7 @@
  * Bounded (one row per target, the plan cut to a few KiB), escaped, and never fatal.
  */
 import * as core from '@actions/core';
+import { errorMessage } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
 import type { SyncResult, TargetReport } from '../core/result.js';
 
@@ -51,7 +52,7 @@ export async function writeSummary(result: SyncResult): Promise<void> {
     if (result.plan.length > 0) summary.addDetails('Plan', `<pre>${escapeHtml(bounded(result.plan.join('\n')))}</pre>`);
     await summary.write();
   } catch (error) {
-    core.warning(`The job summary could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    core.warning(`The job summary could not be written: ${errorMessage(error)}`);
   }
 }
 

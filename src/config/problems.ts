@@ -1,3 +1,5 @@
+import { EfsyncError } from '../core/errors.js';
+
 /** Input problems are collected, not thrown one by one, so a user fixes all of them in one round. */
 
 export interface Problem {
@@ -6,7 +8,7 @@ export interface Problem {
   message: string;
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends EfsyncError {
   readonly problems: readonly Problem[];
 
   constructor(problems: readonly Problem[]) {

@@ -5,12 +5,14 @@
  * silently leaving a file out of a model folder would be worse than stopping.
  */
 import { createHash } from 'node:crypto';
-import type { BigIntStats, Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
+import { HashCache } from './hash-cache.js';
+import { inside } from './inside.js';
 import { sortTree } from './tree.js';
 
 export const IGNORE_FILE = '.efsyncignore';
@@ -19,9 +21,7 @@ const HASH_CONCURRENCY = 8;
 /** As Linux's MAXSYMLINKS: a longer chain is treated as a loop. */
 const MAX_LINK_HOPS = 40;
 
-export class LocalTreeError extends Error {
-  override name = 'LocalTreeError';
-}
+export class LocalTreeError extends EfsyncError {}
 
 interface PendingFile {
   path: string;
@@ -46,7 +46,7 @@ export async function walkLocal(root: string): Promise<Tree> {
     if (!(await fs.stat(realRoot)).isDirectory()) throw new LocalTreeError(`${root} is not a directory.`);
   } catch (error) {
     if (error instanceof LocalTreeError) throw error;
-    throw new LocalTreeError(`Cannot read the directory ${root}: ${(error as Error).message}`);
+    throw new LocalTreeError(`Cannot read the directory ${root}: ${errorMessage(error)}`);
   }
   const walk: Walk = { root: absoluteRoot, realRoot, rules: await readIgnoreRules(realRoot), files: [], dirs: [] };
   await walkDir(walk, realRoot, '', [realRoot]);
@@ -70,7 +70,7 @@ async function readIgnoreRules(realRoot: string): Promise<Ignore> {
     rules.add(await fs.readFile(path.join(realRoot, IGNORE_FILE), 'utf8'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new LocalTreeError(`Cannot read ${IGNORE_FILE}: ${(error as Error).message}`);
+      throw new LocalTreeError(`Cannot read ${IGNORE_FILE}: ${errorMessage(error)}`);
     }
   }
   return rules;
@@ -137,11 +137,6 @@ function kindOf(stats: Stats): string {
   return 'not a regular file';
 }
 
-function inside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
-}
-
 /**
  * Follows a link one hop at a time, so a chain that leaves the root and comes back is refused too: its content
  * would then depend on something outside the repository.
@@ -171,7 +166,7 @@ async function resolveLink(
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
         throw new LocalTreeError(`${describe()}, which does not exist. Fix or remove the link.`);
       }
-      throw new LocalTreeError(`${describe()}, which cannot be read: ${(error as Error).message}`);
+      throw new LocalTreeError(`${describe()}, which cannot be read: ${errorMessage(error)}`);
     }
     if (!inside(walk.realRoot, next)) {
       throw new LocalTreeError(`${describe()}, which is outside ${walk.root}: only links inside it can be published.`);
@@ -214,133 +209,9 @@ async function hashFile(file: PendingFile): Promise<FileEntry> {
       await handle.close();
     }
   } catch (error) {
-    throw new LocalTreeError(`Cannot read ${file.path}: ${(error as Error).message}`);
+    throw new LocalTreeError(`Cannot read ${file.path}: ${errorMessage(error)}`);
   }
   return { path: file.path, size, mode: file.mode, sha256: hash.digest('hex') };
-}
-
-/**
- * Where hashes are cached: `EFSYNC_HASH_CACHE` (a directory, or `off`), else `<RUNNER_TOOL_CACHE>/efsync/hashes` on a
- * runner, else `$XDG_CACHE_HOME/efsync/hashes` or `~/.cache/efsync/hashes`. Without `EFSYNC_HASH_CACHE`, directories
- * under the temporary directory (the dependency build directory, fresh every run) are not cached.
- */
-export function hashCacheDir(root: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const explicit = env.EFSYNC_HASH_CACHE;
-  if (explicit === 'off') return undefined;
-  if (explicit) return path.resolve(explicit);
-  for (const temp of [env.RUNNER_TEMP, os.tmpdir()]) {
-    if (temp && inside(path.resolve(temp), root)) return undefined;
-  }
-  if (env.RUNNER_TOOL_CACHE) return path.join(env.RUNNER_TOOL_CACHE, 'efsync', 'hashes');
-  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'efsync', 'hashes');
-}
-
-/** A file as the cache knows it: [size, mtime ns, ctime ns, inode, sha256, when it was hashed (ms)]. */
-type CachedFile = [number, string, string, string, string, number];
-
-/** A file changed this close to its hashing may change again within the clock's resolution: never trusted. */
-const RACY_MS = 2000;
-const CACHE_VERSION = 1;
-
-/**
- * sha256 by (size, mtime, ctime, inode) of the files under one root, in one JSON file named by a hash of the root's
- * absolute path. ctime cannot be set back by `touch`, and any restore or checkout makes a new one, so a stale hit
- * would need a write that keeps the size and lands within the same nanosecond stamps. Rewritten after each walk
- * with the files that walk saw, so it never grows beyond the tree.
- */
-export class HashCache {
-  private readonly seen = new Map<string, CachedFile>();
-  private readonly stats = new Map<string, BigIntStats>();
-
-  private readonly file: string;
-  private readonly rootPath: string;
-  private readonly known: Map<string, CachedFile>;
-
-  private constructor(file: string, rootPath: string, known: Map<string, CachedFile>) {
-    this.file = file;
-    this.rootPath = rootPath;
-    this.known = known;
-  }
-
-  static async open(realRoot: string): Promise<HashCache | undefined> {
-    const dir = hashCacheDir(realRoot);
-    if (!dir) return undefined;
-    const file = path.join(dir, `${createHash('sha256').update(realRoot).digest('hex').slice(0, 32)}.json`);
-    const known = new Map<string, CachedFile>();
-    try {
-      const data = JSON.parse(await fs.readFile(file, 'utf8')) as { version?: number; root?: string; files?: unknown };
-      if (data.version === CACHE_VERSION && data.root === realRoot && data.files && typeof data.files === 'object') {
-        for (const [rel, value] of Object.entries(data.files as Record<string, unknown>)) {
-          if (Array.isArray(value) && value.length === 6 && /^[0-9a-f]{64}$/.test(String(value[4]))) {
-            known.set(rel, value as CachedFile);
-          }
-        }
-      }
-    } catch {
-      // Missing or unreadable: every file is hashed, as without a cache.
-    }
-    return new HashCache(file, realRoot, known);
-  }
-
-  private static key(stats: BigIntStats): [number, string, string, string] {
-    return [Number(stats.size), String(stats.mtimeNs), String(stats.ctimeNs), String(stats.ino)];
-  }
-
-  /** The cached hash of a file, if its size, times and inode are those it had when it was hashed. */
-  async lookup(rel: string, realPath: string): Promise<{ size: number; sha256: string } | undefined> {
-    let stats: BigIntStats;
-    try {
-      stats = await fs.stat(realPath, { bigint: true });
-    } catch {
-      return undefined;
-    }
-    this.stats.set(rel, stats);
-    const cached = this.known.get(rel);
-    if (!cached) return undefined;
-    const [size, mtime, ctime, ino] = HashCache.key(stats);
-    const changedAt = Number((stats.mtimeNs > stats.ctimeNs ? stats.mtimeNs : stats.ctimeNs) / 1_000_000n);
-    if (
-      cached[0] !== size ||
-      cached[1] !== mtime ||
-      cached[2] !== ctime ||
-      cached[3] !== ino ||
-      cached[5] - changedAt < RACY_MS
-    ) {
-      return undefined;
-    }
-    this.seen.set(rel, cached);
-    return { size, sha256: cached[4] };
-  }
-
-  /** Records a hash just computed, only if the file looks the same as before it was read. */
-  async remember(rel: string, realPath: string, entry: FileEntry): Promise<void> {
-    const before = this.stats.get(rel);
-    if (!before || !entry.sha256) return;
-    let after: BigIntStats;
-    try {
-      after = await fs.stat(realPath, { bigint: true });
-    } catch {
-      return;
-    }
-    const key = HashCache.key(after);
-    if (key.join() !== HashCache.key(before).join() || key[0] !== entry.size) return;
-    this.seen.set(rel, [...key, entry.sha256, Date.now()]);
-  }
-
-  /** Writes the files of this walk, atomically; a cache that cannot be written is only a lost speed-up. */
-  async save(): Promise<void> {
-    const target = this.file;
-    const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-    try {
-      await fs.mkdir(path.dirname(target), { recursive: true });
-      const files = Object.fromEntries([...this.seen].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-      await fs.writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, root: this.rootPath, files }));
-      await fs.rename(tmp, target);
-    } catch {
-      // Ignored: the next walk hashes again.
-      await fs.rm(tmp, { force: true }).catch(() => {});
-    }
-  }
 }
 
 /** Runs `task` over `items` with at most `limit` at a time; results keep the items' order. */

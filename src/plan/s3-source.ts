@@ -4,15 +4,14 @@
  */
 import { paginateListObjectsV2, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
+import { EfsyncError } from '../core/errors.js';
 import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
 import { sortTree } from './tree.js';
 
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 
-export class S3SourceError extends Error {
-  override name = 'S3SourceError';
-}
+export class S3SourceError extends EfsyncError {}
 
 /**
  * The path a key is written to below the target. Keys are free text in S3 but become paths on EFS, so anything that

@@ -11,6 +11,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { StagingError } from './tar.js';
 
 export interface RunPrefix {
   runId: string;
@@ -54,7 +55,9 @@ export async function deleteRunObjects(s3: S3Client, bucket: string, runPrefix: 
     const errors = answer.Errors ?? [];
     if (errors.length > 0) {
       const first = errors.slice(0, 3).map((e) => `${e.Key}: ${e.Code ?? 'error'}`);
-      throw new Error(`Could not delete ${errors.length} staging object(s) in s3://${bucket}/${runPrefix}: ${first}`);
+      throw new StagingError(
+        `Could not delete ${errors.length} staging object(s) in s3://${bucket}/${runPrefix}: ${first}`,
+      );
     }
     deleted += batch.length;
   }

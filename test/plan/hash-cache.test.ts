@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashCacheDir, walkLocal } from '../../src/plan/local.js';
+import { hashCacheDir } from '../../src/plan/hash-cache.js';
+import { walkLocal } from '../../src/plan/local.js';
 
 let base: string;
 let root: string;
