@@ -62,6 +62,12 @@ const SERVICES = {
 type Service = keyof typeof SERVICES;
 type ClientOf<S extends Service> = ReturnType<(typeof SERVICES)[S]['make']>;
 
+/** One client per service, made on first use: `clients.s3`, `clients.ec2`, … */
+type ServiceClients = { readonly [S in Service]: ClientOf<S> };
+
+export interface AwsClients extends ServiceClients {}
+
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the static block defines one getter per service.
 export class AwsClients {
   private context: AwsContext;
   private readonly made = new Map<Service, Destroyable>();
@@ -77,25 +83,6 @@ export class AwsClients {
   /** When the credentials in use expire, if they were issued for this run. */
   get expiration(): Date | undefined {
     return this.context.credentials?.expiration;
-  }
-
-  get ec2(): EC2Client {
-    return this.client('ec2');
-  }
-  get efs(): EFSClient {
-    return this.client('efs');
-  }
-  get iam(): IAMClient {
-    return this.client('iam');
-  }
-  get s3(): S3Client {
-    return this.client('s3');
-  }
-  get ssm(): SSMClient {
-    return this.client('ssm');
-  }
-  get sts(): STSClient {
-    return this.client('sts');
   }
 
   /** From now on every client signs with these credentials (the ones made before are closed). */
@@ -118,5 +105,15 @@ export class AwsClients {
       this.made.set(service, client);
     }
     return client as ClientOf<S>;
+  }
+
+  static {
+    for (const service of Object.keys(SERVICES) as Service[]) {
+      Object.defineProperty(AwsClients.prototype, service, {
+        get(this: AwsClients) {
+          return this.client(service);
+        },
+      });
+    }
   }
 }

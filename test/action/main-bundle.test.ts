@@ -54,6 +54,18 @@ describe('main bundle with a bad input', () => {
     expect(hits).toBe(0);
   });
 
+  it('warns about a deprecated runtime exactly once', () => {
+    const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-net-')), 'calls');
+    const inputs = { ...INPUTS.ALL, 'python-version': '3.10' };
+    const step = runBundle('main', inputs, networkEnv(log), ['--import', denyNetwork]);
+
+    const warnings = step.stdout.split('\n').filter((line) => line.startsWith('::warning::python3.10 is deprecated'));
+    expect(warnings).toHaveLength(1);
+    // The run went past loading the configuration, into the engine, where a second validation once warned again.
+    expect(step.stdout).toContain('::group::Credentials');
+    expect(step.status).toBe(1);
+  });
+
   it('the network guard does catch a connection (so the test above can fail)', () => {
     const log = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-net-')), 'calls');
     const result = spawnSync(

@@ -71,6 +71,17 @@ describe('efsync', () => {
     expect(err).toContain('models: +2 added (3 B), ~0 modified (0 B), -0 deleted; 2 files in the new release');
   });
 
+  it('warns about a deprecated runtime exactly once', async () => {
+    const { err } = capture();
+    const workspace = tempWorkspace({ 'requirements.txt': '# nothing yet\n' });
+    await main([...FLAGS, '--requirements', 'requirements.txt', '--python-version', '3.10', '--dry-run'], {
+      GITHUB_WORKSPACE: workspace,
+    });
+    expect(err.filter((line) => line.startsWith('warning: python3.10 is deprecated on AWS Lambda'))).toHaveLength(1);
+    // The run went past loading the configuration, into the engine, where a second validation once warned again.
+    expect(err).toContain('== Credentials');
+  });
+
   it('names the flag in a bad-input message, and exits 1', async () => {
     const { out, err } = capture();
     const code = await main([...FLAGS, '--local-dir', 'models', '--keep-releases', '0'], {

@@ -29,6 +29,41 @@ export declare function clientConfig(context: AwsContext): {
     credentials?: AwsCredentialIdentity;
     region: string;
 };
+type Config = ReturnType<typeof clientConfig>;
+declare const SERVICES: {
+    readonly ec2: {
+        readonly make: (c: Config) => EC2Client;
+        readonly iam: "ec2";
+    };
+    readonly efs: {
+        readonly make: (c: Config) => EFSClient;
+        readonly iam: "elasticfilesystem";
+    };
+    readonly iam: {
+        readonly make: (c: Config) => IAMClient;
+        readonly iam: "iam";
+    };
+    readonly s3: {
+        readonly make: (c: Config) => S3Client;
+        readonly iam: "s3";
+    };
+    readonly ssm: {
+        readonly make: (c: Config) => SSMClient;
+        readonly iam: "ssm";
+    };
+    readonly sts: {
+        readonly make: (c: Config) => STSClient;
+        readonly iam: "sts";
+    };
+};
+type Service = keyof typeof SERVICES;
+type ClientOf<S extends Service> = ReturnType<(typeof SERVICES)[S]['make']>;
+/** One client per service, made on first use: `clients.s3`, `clients.ec2`, … */
+type ServiceClients = {
+    readonly [S in Service]: ClientOf<S>;
+};
+export interface AwsClients extends ServiceClients {
+}
 export declare class AwsClients {
     private context;
     private readonly made;
@@ -36,15 +71,10 @@ export declare class AwsClients {
     get region(): string;
     /** When the credentials in use expire, if they were issued for this run. */
     get expiration(): Date | undefined;
-    get ec2(): EC2Client;
-    get efs(): EFSClient;
-    get iam(): IAMClient;
-    get s3(): S3Client;
-    get ssm(): SSMClient;
-    get sts(): STSClient;
     /** From now on every client signs with these credentials (the ones made before are closed). */
     useCredentials(credentials: AwsCredentialIdentity): void;
     /** Closes every client made so far; a later use makes a new one. Idempotent. */
     destroy(): void;
     private client;
 }
+export {};

@@ -1,10 +1,11 @@
+import { EfsyncError } from '../core/errors.js';
 /** Input problems are collected, not thrown one by one, so a user fixes all of them in one round. */
 export interface Problem {
     /** Where the value came from, e.g. "input 'python-version'" or "'python_version' in efsync.yaml". */
     label: string;
     message: string;
 }
-export declare class ConfigError extends Error {
+export declare class ConfigError extends EfsyncError {
     readonly problems: readonly Problem[];
     constructor(problems: readonly Problem[]);
 }

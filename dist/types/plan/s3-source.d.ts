@@ -4,9 +4,9 @@
  */
 import { type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
+import { EfsyncError } from '../core/errors.js';
 import type { Tree } from '../core/tree.js';
-export declare class S3SourceError extends Error {
-    name: string;
+export declare class S3SourceError extends EfsyncError {
 }
 /**
  * The path a key is written to below the target. Keys are free text in S3 but become paths on EFS, so anything that
