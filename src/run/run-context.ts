@@ -39,8 +39,12 @@ export function waitsFor(budgetSeconds: number, hooks: RunHooks): { onlineSecond
 }
 
 export class RunCancelled extends EfsyncError {
-  constructor(readonly reason: string) {
+  /** What cancelled it: the signal's name for the action and the CLI (SIGINT, SIGTERM). */
+  readonly reason: string;
+
+  constructor(reason: string) {
     super(`The run was cancelled (${reason}); what it had started was cleaned up.`);
+    this.reason = reason;
   }
 }
 

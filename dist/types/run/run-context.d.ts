@@ -30,6 +30,7 @@ export declare function waitsFor(budgetSeconds: number, hooks: RunHooks): {
     lockSeconds: number;
 };
 export declare class RunCancelled extends EfsyncError {
+    /** What cancelled it: the signal's name for the action and the CLI (SIGINT, SIGTERM). */
     readonly reason: string;
     constructor(reason: string);
 }
