@@ -1,6 +1,7 @@
 // The programmatic API: the same Config and engine as the action, against the local AWS test bed.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ConfigError, loadConfig, silentReporter, sync } from '../src/index.js';
+import { ConfigError, loadConfig, type Reporter, RunCancelled, silentReporter, sync } from '../src/index.js';
+import { leftovers } from './e2e/support.ts';
 import { type LocalAws, startLocalAws } from './local-aws/client.ts';
 import { tempWorkspace } from './support/config.ts';
 
@@ -63,4 +64,64 @@ describe('loadConfig and sync', () => {
       'Staging bucket no-such-staging-bucket does not exist. Create it (infra/ does) or fix staging-bucket.',
     );
   });
+
+  it('names a refused preflight call and the permission, instead of calling the resource missing', async () => {
+    const { config } = loadConfig({ ...options, 'subnet-id': aws.info.subnetIds[0] ?? '', 'dry-run': true });
+    await aws.fault({ operation: 'DescribeSubnets', code: 'UnauthorizedOperation', status: 403, nth: 1, times: 1 });
+    await expect(sync(config)).rejects.toThrow(
+      /^Preflight check failed: ec2:DescribeSubnets was denied \(UnauthorizedOperation: .*\)\. Allow ec2:DescribeSubnets in the role's policy/,
+    );
+    await aws.reset();
+  });
+});
+
+describe('sync leaves the process alone', () => {
+  it('assumes the role with an idToken hook, without the runner OIDC variables', async () => {
+    vi.stubEnv('ACTIONS_ID_TOKEN_REQUEST_URL', undefined);
+    vi.stubEnv('ACTIONS_ID_TOKEN_REQUEST_TOKEN', undefined);
+    const audiences: string[] = [];
+    const idToken = async (audience: string) => {
+      audiences.push(audience);
+      const answer = await fetch(`${aws.info.oidcUrl}&audience=${encodeURIComponent(audience)}`, {
+        headers: { Authorization: `Bearer ${aws.info.oidcToken}` },
+      });
+      return ((await answer.json()) as { value: string }).value;
+    };
+    const { config } = loadConfig({ ...options, 'role-to-assume': aws.info.roleArn, 'dry-run': true });
+    const since = (await aws.log()).at(-1)?.seq ?? 0;
+    const result = await sync(config, silentReporter, { idToken });
+    expect(result.targets.map((t) => t.status)).toEqual(['planned']);
+    expect(audiences).toEqual(['sts.amazonaws.com']);
+    const calls = (await aws.log(since)).map((e) => `${e.operation} ${e.status}`);
+    expect(calls.slice(0, 2)).toEqual(['AssumeRoleWithWebIdentity 200', 'GetCallerIdentity 200']);
+  });
+
+  it('cancels through its signal: tears the run down, rejects, and never touches signal handlers or exit', async () => {
+    const { onlineDelayMs } = await aws.settings({});
+    await aws.settings({ onlineDelayMs: 10 * 60_000 });
+    const workspace = tempWorkspace({ 'models/a.txt': 'a' });
+    const { config } = loadConfig({ ...options, 's3-source': '', 'local-dir': 'models' }, { workspace });
+    const cancellation = new AbortController();
+    const lines: string[] = [];
+    const reporter: Reporter = {
+      ...silentReporter,
+      info: (line) => {
+        lines.push(line);
+        if (line.includes('waiting for SSM to have it Online')) cancellation.abort('SIGINT');
+      },
+      warning: (line) => lines.push(`warning: ${line}`),
+    };
+    const handlers = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const before = handlers();
+    const exit = vi.spyOn(process, 'exit');
+    const run = sync(config, reporter, { signal: cancellation.signal });
+    expect(handlers()).toEqual(before);
+    await expect(run).rejects.toThrow(new RunCancelled('SIGINT'));
+    expect(exit).not.toHaveBeenCalled();
+    expect(handlers()).toEqual(before);
+    const launched = lines.find((l) => / launched; waiting until it runs$/.test(l))?.split(' ')[1];
+    expect(lines).toContain(`Terminated ${launched}.`);
+    expect(await leftovers(aws)).toEqual({ instances: [], runObjects: [] });
+    await aws.settings({ onlineDelayMs });
+  }, 60_000);
 });
