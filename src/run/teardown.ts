@@ -25,17 +25,20 @@ export async function teardown(clients: AwsClients, record: RunRecord, reporter:
     // Terminating the instance ends the command too; this only spares SSM a command left InProgress.
     await step('Cancel the command', () => cancelCommand(clients, commandId).catch(() => undefined));
   }
-  await step('Terminate the instance', async () => {
-    if (instanceId) {
+  if (instanceId) {
+    await step('Terminate the instance', async () => {
       const terminated = await terminateInstance(clients, instanceId);
       reporter.info(terminated ? `Terminated ${instanceId}.` : `${instanceId} is already gone.`);
-    }
-    // Also any instance of the run whose id was never learned (cancelled while RunInstances was answering).
-    if (runId) {
+    });
+  }
+  // Also any instance of the run whose id was never learned (cancelled while RunInstances was answering), and the
+  // known one if terminating it by id failed: its own step, so that such a failure does not skip it.
+  if (runId) {
+    await step("Terminate the run's instances", async () => {
       const others = await terminateRunInstances(clients, runId);
       if (others.length > 0) reporter.info(`Terminated ${others.join(', ')}.`);
-    }
-  });
+    });
+  }
   if (stagingBucket && runPrefix) {
     await step('Delete the staged run', async () => {
       const deleted = await deleteRunObjects(clients.s3, stagingBucket, runPrefix);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deprecationWarning, findRuntime, PYTHON_RUNTIMES } from '../src/core/runtimes.js';
+import { deprecationWarning, findRuntime, PYTHON_RUNTIMES } from '../../src/core/runtimes.js';
 
 describe('Lambda Python runtimes', () => {
   it('covers 3.10 to 3.14, on the OS and glibc of each', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { targetPaths } from '../src/config/targets.js';
-import { INPUTS } from './fixtures/inputs.ts';
-import { load } from './support/config.ts';
+import { targetPaths } from '../../src/config/targets.js';
+import { INPUTS } from '../fixtures/inputs.ts';
+import { load } from '../support/config.ts';
 
 describe('targetPaths', () => {
   it('gives each target as the Lambda sees it and on the file system', () => {

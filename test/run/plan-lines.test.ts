@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { describePlan } from '../src/run/plan-lines.js';
-import { INPUTS } from './fixtures/inputs.ts';
-import { load } from './support/config.ts';
+import { describePlan } from '../../src/run/plan-lines.js';
+import { INPUTS } from '../fixtures/inputs.ts';
+import { load } from '../support/config.ts';
 
 describe('describePlan', () => {
   it('says what a sync would do, source by source', () => {

@@ -1,0 +1,114 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { instanceTags, type LaunchRequest, launchInput } from '../../src/aws/instance.js';
+import type { PreflightResult } from '../../src/aws/preflight.js';
+
+const NOW = new Date('2026-03-04T05:06:07.890Z');
+
+const preflight: PreflightResult = {
+  subnetId: 'subnet-0abc',
+  availabilityZone: 'eu-central-1a',
+  securityGroupIds: ['sg-0001', 'sg-0002'],
+  mount: { type: 'nfs4', source: 'fs-0123.efs.eu-central-1.amazonaws.com:/', options: 'nfsvers=4.1' },
+  accessPointRoot: '/',
+  instanceTypes: [{ type: 't3.micro', architecture: 'x86_64' }],
+};
+
+function request(extra: Partial<LaunchRequest> = {}): LaunchRequest {
+  return {
+    runId: '123456-20260304T050607Z-a1b2c3',
+    fileSystemId: 'fs-0123',
+    instanceProfile: 'efsync-instance',
+    timeoutMinutes: 30,
+    preflight,
+    ...extra,
+  };
+}
+
+beforeEach(() => vi.stubEnv('GITHUB_REPOSITORY', 'octo/models'));
+afterEach(() => vi.unstubAllEnvs());
+
+describe('instanceTags', () => {
+  it('tags the owner, the run, the repository, the file system and when the instance expires', () => {
+    expect(instanceTags(request(), NOW)).toEqual([
+      { Key: 'managed-by', Value: 'efsync' },
+      { Key: 'Name', Value: 'efsync 123456-20260304T050607Z-a1b2c3' },
+      { Key: 'efsync:run-id', Value: '123456-20260304T050607Z-a1b2c3' },
+      { Key: 'efsync:repository', Value: 'octo/models' },
+      { Key: 'efsync:file-system-id', Value: 'fs-0123' },
+      { Key: 'expires-at', Value: '2026-03-04T05:36:07.890Z' },
+    ]);
+  });
+
+  it("says 'local' outside a runner", () => {
+    vi.stubEnv('GITHUB_REPOSITORY', undefined);
+    expect(instanceTags(request(), NOW).find((t) => t.Key === 'efsync:repository')?.Value).toBe('local');
+  });
+});
+
+describe('launchInput', () => {
+  let input: ReturnType<typeof launchInput>;
+  beforeEach(() => {
+    input = launchInput(request(), 'ami-0feed', 't3.micro', NOW);
+  });
+
+  it('launches one instance of the type and image, in the subnet and groups of preflight', () => {
+    expect(input).toMatchObject({
+      ImageId: 'ami-0feed',
+      InstanceType: 't3.micro',
+      MinCount: 1,
+      MaxCount: 1,
+      SubnetId: 'subnet-0abc',
+      SecurityGroupIds: ['sg-0001', 'sg-0002'],
+    });
+  });
+
+  it('requires IMDSv2 tokens with one hop, and terminates on shutdown', () => {
+    expect(input.MetadataOptions).toEqual({
+      HttpTokens: 'required',
+      HttpEndpoint: 'enabled',
+      HttpPutResponseHopLimit: 1,
+    });
+    expect(input.InstanceInitiatedShutdownBehavior).toBe('terminate');
+  });
+
+  it('arms the dead-man switch: user data powers the instance off after timeout-minutes', () => {
+    expect(Buffer.from(input.UserData ?? '', 'base64').toString('utf8')).toBe('#!/bin/bash\nshutdown -P +30\n');
+    const short = launchInput(request({ timeoutMinutes: 7 }), 'ami-0feed', 't3.micro', NOW);
+    expect(Buffer.from(short.UserData ?? '', 'base64').toString('utf8')).toBe('#!/bin/bash\nshutdown -P +7\n');
+  });
+
+  it('tags the instance and its volume alike', () => {
+    const tags = instanceTags(request(), NOW);
+    expect(input.TagSpecifications).toEqual([
+      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'volume', Tags: tags },
+    ]);
+  });
+
+  it('names the instance profile by name, or by ARN when given one', () => {
+    expect(input.IamInstanceProfile).toEqual({ Name: 'efsync-instance' });
+    const arn = 'arn:aws:iam::123456789012:instance-profile/efsync-instance';
+    expect(launchInput(request({ instanceProfile: arn }), 'ami-0feed', 't3.micro', NOW).IamInstanceProfile).toEqual({
+      Arn: arn,
+    });
+  });
+
+  it('gives a retry of the same run and type the same client token, another type another one', () => {
+    expect(input.ClientToken).toBe('efsync-123456-20260304T050607Z-a1b2c3-t3.micro');
+    expect(launchInput(request(), 'ami-0feed', 't3.micro', new Date()).ClientToken).toBe(input.ClientToken);
+    expect(launchInput(request(), 'ami-0beef', 't4g.micro', NOW).ClientToken).toBe(
+      'efsync-123456-20260304T050607Z-a1b2c3-t4g.micro',
+    );
+  });
+
+  it('keeps the client token within the 64 characters EC2 takes', () => {
+    const long = launchInput(
+      request({ runId: `${'9'.repeat(20)}-20260304T050607Z-a1b2c3` }),
+      'ami',
+      'm7i-flex.8xlarge',
+      NOW,
+    );
+    expect(long.ClientToken).toHaveLength(64);
+    expect(long.ClientToken).toBe(`efsync-${'9'.repeat(20)}-20260304T050607Z-a1b2c3-m7i-flex.8xl`);
+  });
+});

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { bootstrap, RemoteError } from '../../src/aws/remote.js';
+
+const URL = 'https://efsync-staging.s3.eu-central-1.amazonaws.com/efsync/runs/r1/job.json?X-Amz-Signature=abc%2F&x=1';
+const SHA = 'a'.repeat(64);
+
+describe('bootstrap', () => {
+  const lines = bootstrap(URL, SHA);
+
+  it('is a strict bash script that fetches, verifies and runs the agent', () => {
+    expect(lines.slice(0, 5)).toEqual([
+      '#!/bin/bash',
+      'set -euo pipefail',
+      'umask 022',
+      'work=$(mktemp -d)',
+      'cd "$work"',
+    ]);
+    expect(lines[5]).toBe(`python3 - '${URL}' ${SHA} <<'EFSYNC_FETCH'`);
+    expect(lines.at(-2)).toBe('EFSYNC_FETCH');
+    expect(lines.at(-1)).toBe('exec python3 efsync_agent.py job.json');
+    // The here-document is quoted, so nothing in it is expanded by bash.
+    expect(lines.filter((line) => line === 'EFSYNC_FETCH')).toHaveLength(1);
+  });
+
+  it('holds no other value than the URL, single-quoted, and the hash', () => {
+    const other = bootstrap('http://127.0.0.1:4566/bucket/other-run/job.json', 'b'.repeat(64));
+    const skeleton = (text: string[], url: string, sha: string) =>
+      text.join('\n').replace(url, 'URL').replace(sha, 'SHA');
+    expect(skeleton(lines, URL, SHA)).toBe(
+      skeleton(other, 'http://127.0.0.1:4566/bucket/other-run/job.json', 'b'.repeat(64)),
+    );
+    expect(lines.join('\n').split(URL)).toHaveLength(2);
+    expect(lines.join('\n').split(SHA)).toHaveLength(2);
+  });
+
+  it.each([
+    ['a single quote', "https://bucket.example/job.json?x='$(reboot)'"],
+    ['a space', 'https://bucket.example/job.json x'],
+    ['a tab', 'https://bucket.example/job.json\tx'],
+    ['a newline', 'https://bucket.example/job.json\nreboot'],
+    ['another scheme', 'file:///etc/passwd'],
+    ['no scheme', 'bucket.example/job.json'],
+    ['nothing after the scheme', 'https://'],
+    ['an empty string', ''],
+  ])('refuses a URL with %s', (_what, url) => {
+    expect(() => bootstrap(url, SHA)).toThrow(RemoteError);
+    expect(() => bootstrap(url, SHA)).toThrow('bad job location');
+  });
+
+  it.each([
+    ['too short', 'a'.repeat(63)],
+    ['too long', 'a'.repeat(65)],
+    ['upper case', 'A'.repeat(64)],
+    ['not hex', 'g'.repeat(64)],
+    ['a shell word', `${'a'.repeat(60)};ls `],
+    ['empty', ''],
+  ])('refuses a sha256 that is %s', (_what, sha) => {
+    expect(() => bootstrap(URL, sha)).toThrow(new RemoteError('bad job location'));
+  });
+
+  it('never puts a refused value into its error', () => {
+    const url = "https://bucket.example/secret-token?'";
+    let message = '';
+    try {
+      bootstrap(url, SHA);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('bad job location');
+  });
+});

@@ -1,0 +1,123 @@
+// The layering of src/: shared data in core, the library layers below the orchestration, the adapters on top.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Edge, importEdges, layerOf, sourceFiles, specifiers, violations } from './support/layers.ts';
+import { ROOT } from './support/repo.ts';
+
+const SRC = path.join(ROOT, 'src');
+
+describe('the layers of src/', () => {
+  const edges = importEdges(SRC);
+
+  it('are read from the sources', () => {
+    // Sanity: the reader finds the imports it must judge, so an empty list cannot pass for a clean one.
+    expect(edges.length).toBeGreaterThan(100);
+    expect(edges).toContainEqual({ from: 'run/engine.ts', to: 'aws/clients.ts' });
+    expect(edges).toContainEqual({ from: 'index.ts', to: 'run/engine.ts' });
+    expect(edges).toContainEqual({ from: 'run/teardown.ts', to: 'core/reporter.ts' });
+  });
+
+  it('cover every file', () => {
+    expect(sourceFiles(SRC).filter((file) => layerOf(file) === undefined)).toEqual([]);
+  });
+
+  it('hold: no library layer imports the orchestration or an adapter, core imports no other layer, no adapter imports another', () => {
+    expect(violations(edges)).toEqual([]);
+  });
+});
+
+describe('specifiers', () => {
+  it('reads static, type-only, multi-line, re-exported, bare and dynamic imports', () => {
+    const source = [
+      "import fs from 'node:fs';",
+      "import type { Config } from '../config/types.js';",
+      'import {',
+      '  a,',
+      '  type B,',
+      "} from './multi.js';",
+      "export { sync } from './run/engine.js';",
+      "export type * from './config/types.js';",
+      "export * as core from './core/index.js';",
+      "import './side-effect.js';",
+      "const lazy = await import('../aws/lazy.js');",
+      '/** A comment that says: import { sync } from "efsync-action" */',
+      "export const x = 'from ./not-an-import.js';",
+    ].join('\n');
+    expect(specifiers(source)).toEqual([
+      'node:fs',
+      '../config/types.js',
+      './multi.js',
+      './run/engine.js',
+      './config/types.js',
+      './core/index.js',
+      './side-effect.js',
+      '../aws/lazy.js',
+    ]);
+  });
+});
+
+describe('violations', () => {
+  const edge = (from: string, to: string): Edge => ({ from, to });
+
+  it('names each offending edge and why', () => {
+    expect(
+      violations([
+        edge('plan/diff.ts', 'run/engine.ts'),
+        edge('aws/instance.ts', 'action/state.ts'),
+        edge('stage/parts.ts', 'index.ts'),
+        edge('config/load.ts', 'cli/main.ts'),
+        edge('core/protocol.ts', 'plan/tree.ts'),
+        edge('core/outputs.ts', 'config/types.ts'),
+        edge('action/main.ts', 'cli/main.ts'),
+        edge('cli/main.ts', 'action/summary.ts'),
+        edge('main.ts', 'cli/main.ts'),
+        edge('cli/main.ts', 'index.ts'),
+        edge('index.ts', 'action/main.ts'),
+        edge('sync/new.ts', 'core/tree.ts'),
+        edge('plan/new.ts', 'util/x.ts'),
+      ]),
+    ).toEqual([
+      'plan/diff.ts -> run/engine.ts: plan must not import the orchestration (run)',
+      'aws/instance.ts -> action/state.ts: aws must not import an adapter (action)',
+      'stage/parts.ts -> index.ts: stage must not import an adapter (api)',
+      'config/load.ts -> cli/main.ts: config must not import an adapter (cli)',
+      'core/protocol.ts -> plan/tree.ts: core imports nothing from another layer',
+      'core/outputs.ts -> config/types.ts: core imports nothing from another layer',
+      'action/main.ts -> cli/main.ts: adapter action must not import adapter cli',
+      'cli/main.ts -> action/summary.ts: adapter cli must not import adapter action',
+      'main.ts -> cli/main.ts: adapter action must not import adapter cli',
+      'cli/main.ts -> index.ts: adapter cli must not import adapter api',
+      'index.ts -> action/main.ts: adapter api must not import adapter action',
+      'sync/new.ts -> core/tree.ts: sync/new.ts is in no known layer',
+      'plan/new.ts -> util/x.ts: util/x.ts is in no known layer',
+    ]);
+  });
+
+  it('allows what the layering allows', () => {
+    expect(
+      violations([
+        edge('core/outputs.ts', 'core/result.ts'),
+        edge('plan/target-plan.ts', 'core/tree.ts'),
+        edge('plan/target-plan.ts', 'config/types.ts'),
+        edge('aws/preflight.ts', 'config/types.ts'),
+        edge('run/engine.ts', 'aws/clients.ts'),
+        edge('run/stage-job.ts', 'stage/parts.ts'),
+        edge('action/main.ts', 'run/engine.ts'),
+        edge('cli/main.ts', 'core/outputs.ts'),
+        edge('index.ts', 'run/engine.ts'),
+        edge('main.ts', 'action/main.ts'),
+        edge('cli.ts', 'cli/main.ts'),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('knows the entry files at the top of src/', () => {
+    expect(['main.ts', 'post.ts', 'cli.ts', 'index.ts', 'other.ts'].map(layerOf)).toEqual([
+      'action',
+      'action',
+      'cli',
+      'api',
+      undefined,
+    ]);
+  });
+});
