@@ -521,53 +521,108 @@ class Sink:
         self.md5.update(chunk)
 
 
-def copy(reader, sink, length=-1):
+def copy(read, sink, length=-1, progress=None):
+    """Moves bytes from read(n) to sink a chunk at a time: to the end, or `length` bytes."""
     while length:
-        chunk = reader.read(CHUNK if length < 0 else min(CHUNK, length))
+        chunk = read(CHUNK if length < 0 else min(CHUNK, length))
         if not chunk:
             break
         sink.write(chunk)
+        if progress:
+            progress.add(len(chunk))
         length -= len(chunk) if length > 0 else 0
 
 
-def download(url, name, sink, size, progress=None):
-    """GETs url into sink with retries and backoff; the log names `name`, never the URL."""
-    for attempt in range(1, ATTEMPTS + 1):
-        sink.reset()
-        counted = 0
+# --- HTTP: presigned GETs and PUTs, retried. Messages name what is transferred, never the URL (it is a secret). ---
+
+
+class TryAgain(Exception):
+    """An attempt that went wrong in a way the next one may not (a body cut short, say)."""
+
+
+class HttpFailed(Exception):
+    """A request given up on. why: how the last attempt failed, on one line; kind: 'invalid-url', 'refused' (an
+    answer no retry changes: a 4xx but 408 and 429) or 'exhausted' (every attempt failed)."""
+
+    def __init__(self, kind, why, attempts, status=None):
+        super().__init__(why)
+        self.kind, self.why, self.attempts, self.status = kind, why, attempts, status
+
+
+def with_retries(attempt, attempts, pause, stop=None, failed=None):
+    """Returns attempt() once it succeeds; raises HttpFailed when an attempt fails for good or `attempts` have failed.
+
+    Waits pause, 2 * pause, 4 * pause... between attempts, plus a random up to pause / 2, so that parallel transfers
+    that failed together do not retry in step. A set `stop` ends a wait with Failure('stopped'); without one the waits
+    run to the end. Only Exceptions are caught: Interrupted (a BaseException) and Failure go straight through.
+    failed(why, again) hears of each attempt that failed for a passing reason, and whether another follows.
+    """
+    for n in range(1, attempts + 1):
         try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                length = response.headers.get('Content-Length') or ''
-                if length.isdigit() and int(length) != size:
-                    raise Failure('%s is %s bytes, the plan says %d: it changed since the plan was made'
-                                  % (name, length, size), EXIT['downloadFailed'])
-                while True:
-                    chunk = response.read1(CHUNK)  # what has arrived, so a stop is seen soon
-                    if not chunk:
-                        break
-                    sink.write(chunk)
-                    counted += len(chunk)
-                    if progress:
-                        progress.add(len(chunk))
-            if sink.size == size:
-                return
-            why = 'got %d bytes, expected %d' % (sink.size, size)
+            return attempt()
         except (ValueError, http.client.InvalidURL) as e:
-            raise Failure('cannot download %s: invalid URL (%s)' % (name, e), EXIT['downloadFailed'])
+            raise HttpFailed('invalid-url', str(e), n)
         except urllib.error.HTTPError as e:
             why = 'HTTP %d %s' % (e.code, e.reason)
             if e.code < 500 and e.code not in (408, 429):
-                hint = ' (the presigned URL expired, or the object changed)' if e.code in (403, 404) else ''
-                raise Failure('cannot download %s: %s%s' % (name, why, hint), EXIT['downloadFailed'])
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
+                raise HttpFailed('refused', why, n, e.code)
+        except (TryAgain, urllib.error.URLError, http.client.HTTPException, OSError) as e:
             why = str(getattr(e, 'reason', None) or e) or type(e).__name__
-        if progress:
-            progress.add(-counted)
-        if attempt == ATTEMPTS:
-            raise Failure('cannot download %s after %d attempts: %s' % (name, attempt, why), EXIT['downloadFailed'])
-        log('download of %s failed (%s); retrying' % (name, why))
-        if STOP.wait(0.5 * 2 ** (attempt - 1) + random.uniform(0, 0.25)):
+        if failed:
+            failed(why, n < attempts)
+        if n == attempts:
+            raise HttpFailed('exhausted', why, n)
+        delay = pause * 2 ** (n - 1) + random.uniform(0, pause / 2)
+        if stop is None:
+            time.sleep(delay)
+        elif stop.wait(delay):
             raise Failure('stopped')
+
+
+def download(url, name, sink, size, progress=None):
+    """GETs url into sink; the log and the errors name `name`, never the URL."""
+    def attempt():
+        sink.reset()
+        with urllib.request.urlopen(url, timeout=60) as response:
+            length = response.headers.get('Content-Length') or ''
+            if length.isdigit() and int(length) != size:
+                raise Failure('%s is %s bytes, the plan says %d: it changed since the plan was made'
+                              % (name, length, size), EXIT['downloadFailed'])
+            copy(response.read1, sink, progress=progress)  # read1: what has arrived, so a stop is seen soon
+        if sink.size != size:
+            raise TryAgain('got %d bytes, expected %d' % (sink.size, size))
+
+    def failed(why, again):
+        if progress:
+            progress.add(-sink.size)  # those bytes come again, or not at all
+        if again:
+            log('download of %s failed (%s); retrying' % (name, why))
+
+    try:
+        with_retries(attempt, ATTEMPTS, 0.5, STOP, failed)
+    except HttpFailed as e:
+        if e.kind == 'exhausted':
+            why = ' after %d attempts: %s' % (e.attempts, e.why)
+        elif e.kind == 'invalid-url':
+            why = ': invalid URL (%s)' % e.why
+        else:
+            hint = ' (the presigned URL expired, or the object changed)' if e.status in (403, 404) else ''
+            why = ': %s%s' % (e.why, hint)
+        raise Failure('cannot download %s%s' % (name, why), EXIT['downloadFailed'])
+
+
+def put(url, body, content_type, what):
+    """Uploads the log or the result by presigned PUT; a failure is logged, never fatal. It does not heed STOP: after
+    a signal the result must still get out."""
+    def attempt():
+        request = urllib.request.Request(url, data=body, method='PUT', headers={'Content-Type': content_type})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    try:
+        with_retries(attempt, 4, 1.0)
+    except HttpFailed as e:
+        log('could not upload the %s: %s' % (what, e.why))
 
 
 class Release:
@@ -661,7 +716,7 @@ class Part:
             def fill(sink):
                 with open(self.path, 'rb') as f:
                     f.seek(info.offset_data)
-                    copy(f, sink, info.size)
+                    copy(f.read, sink, info.size)
             return fill
 
         if self.plain:
@@ -669,7 +724,7 @@ class Part:
                     for e in entries]
 
         def in_order():
-            done = [write_file(release, e, lambda s, i=info: copy(self.tar.extractfile(i), s), origin, code)
+            done = [write_file(release, e, lambda s, i=info: copy(self.tar.extractfile(i).read, s), origin, code)
                     for info, e in sorted(((self.member(e), e) for e in entries), key=lambda p: p[0].offset)]
             return Done(len(done), sum(d.bytes_written for d in done), 0)
         return [in_order]
@@ -830,7 +885,7 @@ def keep_task(release, base, f, current):
         if stat.S_IMODE(st.st_mode) != f.mode & 0o777:  # a chmod of a link would change the old release too
             def fill(sink):
                 with open(old, 'rb') as r:
-                    copy(r, sink)
+                    copy(r.read, sink)
             return write_file(release, f, fill, 'release ' + current, EXIT['error'])
         dest = release.path(f.path)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -931,25 +986,6 @@ def work(job, root, result):
         if workdir:
             shutil.rmtree(workdir, ignore_errors=True)
         release_lock(lock)
-
-
-def put(url, body, content_type, what):
-    """Uploads the log or the result by presigned PUT; a failure is logged, never fatal."""
-    for attempt in range(1, 5):
-        try:
-            request = urllib.request.Request(url, data=body, method='PUT', headers={'Content-Type': content_type})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                response.read()
-            return
-        except urllib.error.HTTPError as e:
-            why = 'HTTP %d %s' % (e.code, e.reason)
-            if e.code < 500 and e.code not in (408, 429):
-                break
-        except (ValueError, urllib.error.URLError, http.client.HTTPException, OSError) as e:
-            why = str(getattr(e, 'reason', None) or e)
-        if attempt < 4:
-            time.sleep(attempt)
-    log('could not upload the %s: %s' % (what, why))
 
 
 def on_signal(signum, _frame):
