@@ -17,6 +17,7 @@ import concurrent.futures as cf
 import dataclasses
 import datetime
 import fcntl
+import functools
 import hashlib
 import http.client
 import json
@@ -533,6 +534,58 @@ def copy(read, sink, length=-1, progress=None):
         length -= len(chunk) if length > 0 else 0
 
 
+class Release:
+    """A release directory: resolves paths inside it, and refuses any that would lead out of it."""
+
+    def __init__(self, root):
+        self.root, self.real, self.checked = root, os.path.realpath(root), {}
+
+    def path(self, rel, what='file'):
+        parts = rel_parts(rel, what)
+        folder = os.path.join(self.root, *parts[:-1])
+        if folder not in self.checked:
+            # Defence in depth: the folder must resolve to the very directory named, so no symlink can lead a
+            # write, or the source of a hard link, out of the release.
+            self.checked[folder] = os.path.realpath(folder) == os.path.join(self.real, *parts[:-1])
+        if not self.checked[folder]:
+            raise Failure('refusing %s path %s: it resolves outside the release' % (what, q(rel)))
+        return os.path.join(folder, parts[-1])
+
+
+def write_file(release, entry, fill, origin, code):
+    """Writes one file of the new release with fill(sink), verifies it, sets its mode, renames it into place."""
+    dest = release.path(entry.path)
+    os.makedirs(os.path.dirname(dest), exist_ok=True)
+    tmp = os.path.join(os.path.dirname(dest), '.efsync-tmp-' + os.urandom(8).hex())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            sink = Sink(f)
+            fill(sink)
+        problem = mismatch(entry, sink)
+        if problem:
+            raise Failure('file %s from %s does not verify: %s' % (q(entry.path), origin, problem), code)
+        os.chmod(tmp, entry.mode & 0o777)
+        os.rename(tmp, dest)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
+    return Done(1, sink.size, 0)
+
+
+def mismatch(entry, sink):
+    """How what was written differs from what the plan says (size, sha256, an MD5 ETag); None if it does not."""
+    sha, md5, etag = sink.sha256.hexdigest(), sink.md5.hexdigest(), (entry.etag or '').lower()
+    if sink.size != entry.size:
+        return 'size %d, expected %d' % (sink.size, entry.size)
+    if entry.sha256 is not None and entry.sha256.lower() != sha:
+        return 'sha256 %s, expected %s' % (sha, entry.sha256)
+    if MD5_HEX.match(etag) and etag != md5:
+        return 'MD5 %s, expected the ETag %s' % (md5, etag)
+    return None
+
+
 # --- HTTP: presigned GETs and PUTs, retried. Messages name what is transferred, never the URL (it is a secret). ---
 
 
@@ -625,56 +678,7 @@ def put(url, body, content_type, what):
         log('could not upload the %s: %s' % (what, e.why))
 
 
-class Release:
-    """A release directory: resolves paths inside it, and refuses any that would lead out of it."""
-
-    def __init__(self, root):
-        self.root, self.real, self.checked = root, os.path.realpath(root), {}
-
-    def path(self, rel, what='file'):
-        parts = rel_parts(rel, what)
-        folder = os.path.join(self.root, *parts[:-1])
-        if folder not in self.checked:
-            # Defence in depth: the folder must resolve to the very directory named, so no symlink can lead a
-            # write, or the source of a hard link, out of the release.
-            self.checked[folder] = os.path.realpath(folder) == os.path.join(self.real, *parts[:-1])
-        if not self.checked[folder]:
-            raise Failure('refusing %s path %s: it resolves outside the release' % (what, q(rel)))
-        return os.path.join(folder, parts[-1])
-
-
-def write_file(release, entry, fill, origin, code):
-    """Writes one file of the new release with fill(sink), verifies it, sets its mode, renames it into place."""
-    dest = release.path(entry.path)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(dest), '.efsync-tmp-' + os.urandom(8).hex())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            sink = Sink(f)
-            fill(sink)
-        problem = mismatch(entry, sink)
-        if problem:
-            raise Failure('file %s from %s does not verify: %s' % (q(entry.path), origin, problem), code)
-        os.chmod(tmp, entry.mode & 0o777)
-        os.rename(tmp, dest)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
-    return Done(1, sink.size, 0)
-
-
-def mismatch(entry, sink):
-    """How what was written differs from what the plan says (size, sha256, an MD5 ETag); None if it does not."""
-    sha, md5, etag = sink.sha256.hexdigest(), sink.md5.hexdigest(), (entry.etag or '').lower()
-    if sink.size != entry.size:
-        return 'size %d, expected %d' % (sink.size, entry.size)
-    if entry.sha256 is not None and entry.sha256.lower() != sha:
-        return 'sha256 %s, expected %s' % (sha, entry.sha256)
-    if MD5_HEX.match(etag) and etag != md5:
-        return 'MD5 %s, expected the ETag %s' % (md5, etag)
-    return None
+# --- Staged parts. ---
 
 
 class Part:
@@ -732,6 +736,40 @@ class Part:
     def close(self):
         self.tar.close()
         os.unlink(self.path)
+
+
+class PartStore:
+    """The staged parts downloaded so far, by name: each is downloaded once, for the first target that needs it, and
+    kept while a later target needs it too."""
+
+    def __init__(self):
+        # /tmp is a RAM-backed tmpfs on Amazon Linux 2023: parts, which can be big, go to /var/tmp unless told.
+        tmp = os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else None)
+        self.workdir = tempfile.mkdtemp(prefix='efsync-parts-', dir=tmp)
+        self.held = {}
+
+    def __contains__(self, name):
+        return name in self.held
+
+    def __getitem__(self, name):
+        return self.held[name]
+
+    def download(self, spec, progress):
+        """Runs in a worker thread; the main thread then add()s the part, so `held` has one writer."""
+        return Part(spec, self.workdir, progress)
+
+    def add(self, part):
+        self.held[part.name] = part
+
+    def keep_only(self, names):
+        """Frees the parts not named, as soon as no later target needs them: they can be big."""
+        for name in [n for n in self.held if n not in names]:
+            self.held.pop(name).close()
+
+    def close(self):
+        for part in self.held.values():
+            part.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 # --- Targets. ---
@@ -806,185 +844,225 @@ class Target:
         return {'files': sorted(files, key=lambda f: f['path']), 'dirs': sorted(dirs, key=lambda d: d['path'])}
 
 
-def sync_target(job, root, t, parts, workdir, tr):
-    target, rid, base = Target(root, t.target), t.release_id, t.base_release_id
-    current, kind = target.current()
-    tr.previous_release_id = current
-    if current == rid:
-        log('%s serves release %s already: nothing to do' % (q(target.link), rid))
-        tr.status = 'published'
-        return
-    if base is not None and base != current:
-        log('%s serves %s, but the plan was made against %s: base mismatch, nothing written'
-            % (q(target.link), current or ('a plain directory' if kind == 'dir' else 'nothing'), base))
-        tr.status, tr.actual_release_id = 'base-mismatch', current
-        return
-    os.makedirs(target.releases, exist_ok=True)
-    for n in os.listdir(target.releases):
-        if n.startswith('.tmp-'):
-            log('removing %s, left by an interrupted run' % q(n))
-            rmtree(os.path.join(target.releases, n))
-    history = target.history()
-    if current and current not in history and os.path.isdir(os.path.join(target.releases, current)):
-        history.append(current)  # served but not recorded: a run was killed between switch and history
-    final = os.path.join(target.releases, rid)
-    if os.path.lexists(final):
-        need(rid not in history, 'release %s of %s exists already' % (rid, q(target.link)))
-        log('removing release %s, left unfinished by an interrupted run' % rid)
-        rmtree(final)
-    building = os.path.join(target.releases, '.tmp-' + rid)
-    try:
-        build(job, t, target, current, building, parts, workdir, tr)
-        os.rename(building, final)
-        building = final  # still removed on failure, until it is served
-        if kind == 'dir':
-            # A plain directory (from efsync or by hand) becomes a release once, kept for rollback. It moves only
-            # now, right before the switch, so the target path is missing for a moment at most.
-            legacy = 'legacy-' + utc('%Y%m%dT%H%M%SZ')
-            while os.path.lexists(os.path.join(target.releases, legacy)):
-                legacy += 'x'
-            history.append(legacy)
-            target.save_history(history)
-            os.rename(target.link, os.path.join(target.releases, legacy))
-            log('moved the plain directory %s aside as release %s' % (q(target.link), legacy))
-            tr.previous_release_id = legacy
-        target.switch(rid)
-        building = None
-    finally:
-        if building and os.path.lexists(building):
-            rmtree(building)
-    history.append(rid)
-    keep = history[-job.keep_releases:]
-    pruned = [i for i in history if i not in keep]
-    target.save_history(keep)  # first, so history never names a half-removed release
-    for old in pruned:
-        rmtree(os.path.join(target.releases, old))
-        rmtree(os.path.join(target.releases, old + '.json'))
-    if pruned:
-        log('pruned releases %s' % ', '.join(pruned))
-    tr.status, tr.releases_pruned, tr.files_deleted = 'published', pruned, len(t.deleted)
+class TargetRun:
+    """One target of the job. A sync builds the new release beside the served one, switches the target to it and
+    prunes old releases; a rollback switches back to the release before. What is done goes into `result` as it
+    happens, so that a failure still reports it."""
 
+    def __init__(self, job, root, spec, parts, result):
+        self.job, self.spec, self.parts, self.result = job, spec, parts, result
+        self.target = Target(root, spec.target)
+        # Set by build(): the release being built, the served one (the base of a plan against it), its id, and the
+        # progress of the downloads.
+        self.release = self.base = self.current = self.progress = None
 
-def url_task(release, f, progress):
-    name = 'object ' + q(f.path)
-    return lambda: write_file(release, f, lambda s: download(f.source.url, name, s, f.size, progress),
-                              name, EXIT['downloadFailed'])
+    def run(self):
+        if self.spec.action == 'sync':
+            self.sync()
+        else:
+            self.rollback()
 
+    def sync(self):
+        spec, target, result = self.spec, self.target, self.result
+        current, kind = target.current()
+        result.previous_release_id = current
+        if current == spec.release_id:
+            log('%s serves release %s already: nothing to do' % (q(target.link), spec.release_id))
+            result.status = 'published'
+            return
+        if spec.base_release_id is not None and spec.base_release_id != current:
+            log('%s serves %s, but the plan was made against %s: base mismatch, nothing written'
+                % (q(target.link), current or ('a plain directory' if kind == 'dir' else 'nothing'),
+                   spec.base_release_id))
+            result.status, result.actual_release_id = 'base-mismatch', current
+            return
+        history = self.clean_up(current)
+        self.publish(current, kind, history)
+        self.record(history)
 
-def keep_task(release, base, f, current):
-    """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
-    def task():
-        old = base.path(f.path)
+    def clean_up(self, current):
+        """Removes what an interrupted run left behind; returns the history, completed if the run left it short."""
+        target, rid = self.target, self.spec.release_id
+        os.makedirs(target.releases, exist_ok=True)
+        for n in os.listdir(target.releases):
+            if n.startswith('.tmp-'):
+                log('removing %s, left by an interrupted run' % q(n))
+                rmtree(os.path.join(target.releases, n))
+        history = target.history()
+        if current and current not in history and os.path.isdir(os.path.join(target.releases, current)):
+            history.append(current)  # served but not recorded: a run was killed between switch and history
+        final = os.path.join(target.releases, rid)
+        if os.path.lexists(final):
+            need(rid not in history, 'release %s of %s exists already' % (rid, q(target.link)))
+            log('removing release %s, left unfinished by an interrupted run' % rid)
+            rmtree(final)
+        return history
+
+    def publish(self, current, kind, history):
+        """Builds the release under a temporary name, renames it into place, and points the target at it."""
+        target, rid = self.target, self.spec.release_id
+        final = os.path.join(target.releases, rid)
+        building = os.path.join(target.releases, '.tmp-' + rid)
+        try:
+            self.build(current, building)
+            os.rename(building, final)
+            building = final  # still removed on failure, until it is served
+            if kind == 'dir':
+                self.adopt_plain_directory(history)
+            target.switch(rid)
+            building = None
+        finally:
+            if building and os.path.lexists(building):
+                rmtree(building)
+
+    def adopt_plain_directory(self, history):
+        # A plain directory (from efsync or by hand) becomes a release once, kept for rollback. It moves only now,
+        # right before the switch, so the target path is missing for a moment at most.
+        target = self.target
+        legacy = 'legacy-' + utc('%Y%m%dT%H%M%SZ')
+        while os.path.lexists(os.path.join(target.releases, legacy)):
+            legacy += 'x'
+        history.append(legacy)
+        target.save_history(history)
+        os.rename(target.link, os.path.join(target.releases, legacy))
+        log('moved the plain directory %s aside as release %s' % (q(target.link), legacy))
+        self.result.previous_release_id = legacy
+
+    def record(self, history):
+        """Adds the new release to the history, and removes the oldest ones beyond keepReleases."""
+        target, result = self.target, self.result
+        history.append(self.spec.release_id)
+        keep = history[-self.job.keep_releases:]
+        pruned = [i for i in history if i not in keep]
+        target.save_history(keep)  # first, so history never names a half-removed release
+        for old in pruned:
+            rmtree(os.path.join(target.releases, old))
+            rmtree(os.path.join(target.releases, old + '.json'))
+        if pruned:
+            log('pruned releases %s' % ', '.join(pruned))
+        result.status, result.releases_pruned, result.files_deleted = 'published', pruned, len(self.spec.deleted)
+
+    def build(self, current, building):
+        """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel."""
+        spec, result = self.spec, self.result
+        dirs = sorted(spec.dirs, key=lambda d: d.path)
+        log('building release %s of %s: %d files, %d deleted'
+            % (spec.release_id, q(self.target.link), len(spec.files), len(spec.deleted)))
+        os.mkdir(building, 0o755)
+        self.release = Release(building)
+        for d in dirs:
+            os.makedirs(self.release.path(d.path, 'directory'), exist_ok=True)
+        self.base = Release(os.path.join(self.target.releases, current)) if current else None
+        self.current = current
+        self.run_tasks(*self.plan_tasks())
+        for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
+            os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
+        tree = {'files': [f.to_json() for f in spec.files], 'dirs': [wire(d) for d in dirs]}
+        write_json(os.path.join(self.target.releases, spec.release_id + '.json'), tree)
+        log('release %s built: %d files written (%s), %d linked'
+            % (spec.release_id, result.files_written, human(result.bytes_written), result.files_linked))
+
+    def plan_tasks(self):
+        """The build's work as callables, and the files to take from each part, by part name."""
+        by_part, urls, tasks = {}, [], []
+        for f in self.spec.files:
+            if f.source.kind == 'part':
+                by_part.setdefault(f.source.part, []).append(f)
+            elif f.source.kind == 'url':
+                urls.append(f)
+            else:  # links too run in parallel: each is a few round trips to the file system
+                tasks.append(functools.partial(self.keep, f))
+        fetch = [p for p in self.job.parts.values() if p.name in by_part and p.name not in self.parts]
+        self.progress = Progress(sum(f.size for f in urls) + sum(p.size for p in fetch))
+        tasks += [functools.partial(self.fetch_object, f) for f in urls]
+        tasks += [functools.partial(self.parts.download, p, self.progress) for p in fetch]
+        for name, entries in by_part.items():
+            if name in self.parts:  # downloaded for an earlier target
+                tasks += self.parts[name].tasks(self.release, entries)
+        return tasks, by_part
+
+    def run_tasks(self, tasks, by_part):
+        """Runs the tasks on `concurrency` threads; a part, once here, adds the tasks that write its files. The first
+        failure stops the rest (STOP) and is raised."""
+        pool = cf.ThreadPoolExecutor(max_workers=min(self.job.concurrency, 64))
+        try:
+            pending = {pool.submit(task) for task in tasks}
+            while pending:
+                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    value = fut.result()
+                    if isinstance(value, Part):
+                        self.parts.add(value)
+                        pending |= {pool.submit(task) for task in value.tasks(self.release, by_part[value.name])}
+                    else:
+                        self.result.count(value)
+        except BaseException:
+            STOP.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def fetch_object(self, f):
+        name = 'object ' + q(f.path)
+        return write_file(self.release, f, lambda s: download(f.source.url, name, s, f.size, self.progress),
+                          name, EXIT['downloadFailed'])
+
+    def keep(self, f):
+        """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
+        old = self.base.path(f.path)
         try:
             st = os.lstat(old)
         except FileNotFoundError:
             st = None
         if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != f.size:
             raise Failure('file %s should be kept from release %s but is missing or changed there; publish '
-                          'again with a full upload' % (q(f.path), current))
+                          'again with a full upload' % (q(f.path), self.current))
         if stat.S_IMODE(st.st_mode) != f.mode & 0o777:  # a chmod of a link would change the old release too
             def fill(sink):
                 with open(old, 'rb') as r:
                     copy(r.read, sink)
-            return write_file(release, f, fill, 'release ' + current, EXIT['error'])
-        dest = release.path(f.path)
+            return write_file(self.release, f, fill, 'release ' + self.current, EXIT['error'])
+        dest = self.release.path(f.path)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         os.link(old, dest, follow_symlinks=False)
         return Done(0, 0, 1)
-    return task
+
+    def rollback(self):
+        target, result = self.target, self.result
+        current, kind = target.current()
+        need(kind == 'release', 'cannot roll back %s: it %s' % (
+            q(target.link), 'is a plain directory, not an efsync release' if kind == 'dir' else 'has no release'))
+        history = target.history()
+        older = history[:history.index(current)] if current in history else history
+        previous = next((r for r in reversed(older)
+                         if r != current and os.path.isdir(os.path.join(target.releases, r))), None)
+        need(previous, 'cannot roll back %s: no release before %s is left (keep-releases prunes older ones)'
+             % (q(target.link), current))
+        target.switch(previous)
+        result.status, result.release_id, result.previous_release_id, result.tree = (
+            'rolled-back', previous, current, target.tree(previous))
 
 
-def build(job, t, target, current, building, parts, workdir, tr):
-    """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel."""
-    files, dirs = t.files, sorted(t.dirs, key=lambda d: d.path)
-    log('building release %s of %s: %d files, %d deleted'
-        % (t.release_id, q(target.link), len(files), len(t.deleted)))
-    os.mkdir(building, 0o755)
-    release = Release(building)
-    for d in dirs:
-        os.makedirs(release.path(d.path, 'directory'), exist_ok=True)
-    base = Release(os.path.join(target.releases, current)) if current else None
-    by_part, urls, tasks = {}, [], []
-    for f in files:
-        if f.source.kind == 'part':
-            by_part.setdefault(f.source.part, []).append(f)
-        elif f.source.kind == 'url':
-            urls.append(f)
-        else:  # links too run in parallel: each is a few round trips to the file system
-            tasks.append(keep_task(release, base, f, current))
-    fetch = [p for p in job.parts.values() if p.name in by_part and p.name not in parts]
-    progress = Progress(sum(f.size for f in urls) + sum(p.size for p in fetch))
-    tasks += [url_task(release, f, progress) for f in urls]
-    tasks += [(lambda spec=spec: Part(spec, workdir, progress)) for spec in fetch]
-    for name in by_part:
-        if name in parts:  # downloaded for an earlier target
-            tasks += parts[name].tasks(release, by_part[name])
-    pool = cf.ThreadPoolExecutor(max_workers=min(job.concurrency, 64))
+# --- The run. ---
+
+
+def run_targets(job, root, result):
+    """Takes the lock, then carries out each target in order; returns the exit code."""
+    lock, parts = take_lock(root, job), None
     try:
-        pending = {pool.submit(task) for task in tasks}
-        while pending:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                value = fut.result()
-                if isinstance(value, Part):  # a part is here: write its files
-                    parts[value.name] = value
-                    pending |= {pool.submit(task) for task in value.tasks(release, by_part[value.name])}
-                else:
-                    tr.count(value)
-    except BaseException:
-        STOP.set()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
-        os.chmod(release.path(d.path, 'directory'), d.mode & 0o777)
-    tree = {'files': [f.to_json() for f in files], 'dirs': [wire(d) for d in dirs]}
-    write_json(os.path.join(target.releases, t.release_id + '.json'), tree)
-    log('release %s built: %d files written (%s), %d linked'
-        % (t.release_id, tr.files_written, human(tr.bytes_written), tr.files_linked))
-
-
-def rollback_target(root, t, tr):
-    target = Target(root, t.target)
-    current, kind = target.current()
-    need(kind == 'release', 'cannot roll back %s: it %s' % (
-        q(target.link), 'is a plain directory, not an efsync release' if kind == 'dir' else 'has no release'))
-    history = target.history()
-    older = history[:history.index(current)] if current in history else history
-    previous = next((r for r in reversed(older) if r != current and os.path.isdir(os.path.join(target.releases, r))),
-                    None)
-    need(previous, 'cannot roll back %s: no release before %s is left (keep-releases prunes older ones)'
-         % (q(target.link), current))
-    target.switch(previous)
-    tr.status, tr.release_id, tr.previous_release_id, tr.tree = 'rolled-back', previous, current, target.tree(previous)
-
-
-def work(job, root, result):
-    """Takes the lock, then each target in order; returns the exit code."""
-    lock, parts, workdir = take_lock(root, job), {}, None
-    try:
-        # /tmp is a RAM-backed tmpfs on Amazon Linux 2023: parts, which can be big, go to /var/tmp unless told.
-        tmp = os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else None)
-        workdir = tempfile.mkdtemp(prefix='efsync-parts-', dir=tmp)
-        for i, t in enumerate(job.targets):
-            tr = TargetResult(t.target, 'failed', t.release_id)
+        parts = PartStore()
+        for i, spec in enumerate(job.targets):
+            tr = TargetResult(spec.target, 'failed', spec.release_id)
             result.targets.append(tr)
-            if t.action == 'sync':
-                sync_target(job, root, t, parts, workdir, tr)
-            else:
-                rollback_target(root, t, tr)
+            TargetRun(job, root, spec, parts, tr).run()
             if tr.status == 'base-mismatch':  # the runner plans again: nothing more is written
                 result.status = 'base-mismatch'
                 return EXIT['baseMismatch']
-            later = {f.source.part for n in job.targets[i + 1:] for f in n.files}
-            for name in [n for n in parts if n not in later]:  # free parts no later target needs: they can be big
-                parts.pop(name).close()
+            parts.keep_only({f.source.part for later in job.targets[i + 1:] for f in later.files})
         return EXIT['ok']
     finally:
-        for p in parts.values():
-            p.close()
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+        if parts is not None:
+            parts.close()
         release_lock(lock)
 
 
@@ -1014,11 +1092,11 @@ def main(argv):
             % (job.run_id, len(job.targets), job.file_system_id))
         if mounted is not None:
             need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
-            code = work(job, mounted, result)
+            code = run_targets(job, mounted, result)
         else:
             mount(job.mount)
             try:
-                code = work(job, MOUNTPOINT, result)
+                code = run_targets(job, MOUNTPOINT, result)
             finally:
                 umount()
     except Interrupted as e:
