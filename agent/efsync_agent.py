@@ -13,6 +13,7 @@ The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is on
 """
 from __future__ import annotations
 
+import argparse
 import concurrent.futures as cf
 import dataclasses
 import datetime
@@ -52,6 +53,7 @@ URL = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*://\S+')
 SIGNED = re.compile(r'((?:X-Amz-)?(?:Signature|Credential|Security-Token)|AWSAccessKeyId)=[^&\s\'"]+', re.I)
 # Set on SIGTERM/SIGINT or on the first failure of a build: download and copy threads stop at their next chunk.
 STOP = threading.Event()
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Failure(Exception):
@@ -1068,47 +1070,44 @@ def run_targets(job, root, result):
 
 def on_signal(signum, _frame):
     # Only the first signal interrupts: cleanup (remove the partial release, unlock, unmount) then runs undisturbed.
-    for s in (signal.SIGTERM, signal.SIGINT):
+    for s in SIGNALS:
         signal.signal(s, signal.SIG_IGN)
     STOP.set()
     raise Interrupted(signal.Signals(signum).name)
 
 
-def main(argv):
-    started, args, mounted = time.monotonic(), list(argv), None
-    if '--mounted' in args[:-1]:
-        mounted = args.pop(args.index('--mounted') + 1)
-        args.remove('--mounted')
-    if len(args) != 1 or args[0].startswith('-'):
-        print('usage: efsync_agent.py JOB.json [--mounted DIR]', file=sys.stderr)
-        return 2
-    os.umask(0o022)
-    for s in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(s, on_signal)
-    result, job = AgentResult(), None
+class Usage(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, self.format_usage())  # the usage line alone, as the agent has always answered a bad call
+
+
+def parse_args(argv):
+    """JOB.json [--mounted DIR]; with --mounted, DIR stands for the file system: it is neither mounted nor unmounted."""
+    parser = Usage(prog='efsync_agent.py', usage='efsync_agent.py JOB.json [--mounted DIR]', add_help=False,
+                   allow_abbrev=False)
+    parser.add_argument('job', metavar='JOB.json')
+    parser.add_argument('--mounted', metavar='DIR')
+    args = parser.parse_args(argv)
+    if args.job.startswith('-'):  # '-' or a name after '--': never a job file that could pass for an option
+        parser.error('invalid job file name')
+    return args
+
+
+def carry_out(job, mounted, result):
+    """Mounts the file system (unless it is `mounted` already), runs the targets, unmounts; returns the exit code."""
+    log('efsync agent: run %s, %d target(s), file system %s' % (job.run_id, len(job.targets), job.file_system_id))
+    if mounted is not None:
+        need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
+        return run_targets(job, mounted, result)
+    mount(job.mount)
     try:
-        job = load_job(args[0])
-        log('efsync agent: run %s, %d target(s), file system %s'
-            % (job.run_id, len(job.targets), job.file_system_id))
-        if mounted is not None:
-            need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
-            code = run_targets(job, mounted, result)
-        else:
-            mount(job.mount)
-            try:
-                code = run_targets(job, MOUNTPOINT, result)
-            finally:
-                umount()
-    except Interrupted as e:
-        code = result.fail(EXIT['error'], 'interrupted by %s' % e)
-    except Failure as e:
-        code = result.fail(e.code, str(e))
-    except Exception as e:  # a bug or an unexpected OS error still yields a result, and the log has the traceback
-        for line in traceback.format_exc().splitlines():
-            log(line)
-        code = result.fail(EXIT['error'], '%s: %s' % (type(e).__name__, e))
-    for s in (signal.SIGTERM, signal.SIGINT):  # from here on a signal only stops transfers: the result must get out
-        signal.signal(s, lambda *_: STOP.set())
+        return run_targets(job, MOUNTPOINT, result)
+    finally:
+        umount()
+
+
+def report(result, job, started):
+    """Prints the result as the last line, then uploads it and the whole log, if the job says where."""
     if result.error is not None:
         result.error = redact(' '.join(result.error.split()))
         log('error: ' + result.error)
@@ -1118,6 +1117,28 @@ def main(argv):
         put(job.result_url, json.dumps(result.to_json()).encode(), 'application/json', 'result')
     if job and job.log_url:
         put(job.log_url, ('\n'.join(log.lines) + '\n').encode('utf-8', 'replace'), 'text/plain', 'log')
+
+
+def main(argv):
+    started, args = time.monotonic(), parse_args(argv)
+    os.umask(0o022)
+    for s in SIGNALS:
+        signal.signal(s, on_signal)
+    result, job = AgentResult(), None
+    try:
+        job = load_job(args.job)
+        code = carry_out(job, args.mounted, result)
+    except Interrupted as e:
+        code = result.fail(EXIT['error'], 'interrupted by %s' % e)
+    except Failure as e:
+        code = result.fail(e.code, str(e))
+    except Exception as e:  # a bug or an unexpected OS error still yields a result, and the log has the traceback
+        for line in traceback.format_exc().splitlines():
+            log(line)
+        code = result.fail(EXIT['error'], '%s: %s' % (type(e).__name__, e))
+    for s in SIGNALS:  # from here on a signal only stops transfers: the result must get out
+        signal.signal(s, lambda *_: STOP.set())
+    report(result, job, started)
     return code
 
 
