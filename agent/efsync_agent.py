@@ -218,6 +218,9 @@ class DirEntry:
         need(is_int(raw.get('mode')), 'directory %s: invalid mode' % q(raw['path']))
         return cls(raw['path'], raw['mode'])
 
+    def to_json(self):
+        return wire(self)
+
 
 @dataclass
 class FileSource:
@@ -248,7 +251,7 @@ class ReleaseFile:
     etag: Optional[str] = None  # for url files: checked when it is an MD5 (not a multipart ETag)
 
     @classmethod
-    def from_json(cls, raw, target, taken, has_base, parts) -> ReleaseFile:
+    def from_json(cls, raw, *, target, taken, has_base, parts) -> ReleaseFile:
         """`taken`: the paths of the target's directories and of its files so far; this one joins them."""
         path = raw.get('path')
         rel_parts(path, 'file')
@@ -291,7 +294,8 @@ class TargetJob:
         need(base is None or is_id(base), 'invalid baseReleaseId %s' % q(base))
         dirs = [DirEntry.from_json(d) for d in raw.get('dirs') or []]
         taken = {d.path for d in dirs}
-        files = [ReleaseFile.from_json(f, name, taken, base is not None, parts) for f in raw.get('files') or []]
+        files = [ReleaseFile.from_json(f, target=name, taken=taken, has_base=base is not None, parts=parts)
+                 for f in raw.get('files') or []]
         return cls(name, 'sync', raw['releaseId'], base, dirs, files, raw.get('deleted') or [])
 
 
@@ -959,7 +963,7 @@ class TargetRun:
         self.run_tasks(*self.plan_tasks())
         for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
             os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
-        tree = {'files': [f.to_json() for f in spec.files], 'dirs': [wire(d) for d in dirs]}
+        tree = {'files': [f.to_json() for f in spec.files], 'dirs': [d.to_json() for d in dirs]}
         write_json(os.path.join(self.target.releases, spec.release_id + '.json'), tree)
         log('release %s built: %d files written (%s), %d linked'
             % (spec.release_id, result.files_written, human(result.bytes_written), result.files_linked))
