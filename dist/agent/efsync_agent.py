@@ -11,9 +11,14 @@ Layout per target <parent>/<name> (DESIGN.md, "Layout on EFS: atomic releases"):
   <parent>/.<name>.efsync/history.json  release ids in publish order, oldest first
 The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is one of EXIT.
 """
+from __future__ import annotations
+
+import argparse
 import concurrent.futures as cf
+import dataclasses
 import datetime
 import fcntl
+import functools
 import hashlib
 import http.client
 import json
@@ -33,6 +38,8 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+from dataclasses import dataclass, field
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 EXIT = {'ok': 0, 'error': 1, 'baseMismatch': 3, 'lockTimeout': 4, 'mountFailed': 5, 'downloadFailed': 6}
 MOUNTPOINT = '/mnt/efsync'
@@ -46,6 +53,7 @@ URL = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*://\S+')
 SIGNED = re.compile(r'((?:X-Amz-)?(?:Signature|Credential|Security-Token)|AWSAccessKeyId)=[^&\s\'"]+', re.I)
 # Set on SIGTERM/SIGINT or on the first failure of a build: download and copy threads stop at their next chunk.
 STOP = threading.Event()
+SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Failure(Exception):
@@ -148,65 +156,242 @@ def is_url(url):
     return isinstance(url, str) and re.match(r'^https?://', url) is not None  # never file:// and the like
 
 
+def camel(name):
+    head, *rest = name.split('_')
+    return head + ''.join(word.capitalize() for word in rest)
+
+
+def wire(record, omit=()):
+    """A record as its JSON object: the contract's camelCase keys (src/sync/model.ts), in field order."""
+    return {camel(f.name): getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in omit}
+
+
+@dataclass
+class MountSpec:
+    type: str  # 'nfs4' | 'efs'
+    source: str
+    options: str = ''
+    access_point_id: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, raw) -> MountSpec:
+        need(raw.get('type') in ('nfs4', 'efs'), 'invalid mount type %s' % q(raw.get('type')))
+        for key in ('source', 'options'):  # arguments of mount(8): none may pass for an option
+            value = raw.get(key, '')
+            need(isinstance(value, str) and not value.startswith('-'), 'invalid mount %s %s' % (key, q(raw.get(key))))
+        need(raw.get('source'), 'the job has no mount source')
+        return cls(raw['type'], raw['source'], raw.get('options') or '', raw.get('accessPointId'))
+
+    def mount_options(self):
+        """The -o of mount(8): an access point needs the EFS mount helper, with TLS."""
+        options = self.options
+        if self.access_point_id and 'accesspoint=' not in options:
+            extra = ([] if 'tls' in options.split(',') else ['tls']) + ['accesspoint=' + self.access_point_id]
+            options = ','.join([o for o in [options] if o] + extra)
+        return options
+
+
+@dataclass
+class StagedPart:
+    name: str
+    url: str
+    size: int
+    sha256: str
+
+    @classmethod
+    def from_json(cls, raw, known) -> StagedPart:
+        need(isinstance(raw.get('name'), str) and raw['name'] not in known,
+             'invalid staged part %s' % q(raw.get('name')))
+        need(is_int(raw.get('size')) and isinstance(raw.get('sha256'), str) and is_url(raw.get('url')),
+             'staged part %s needs a size, a sha256 and an http(s) URL' % q(raw['name']))
+        return cls(raw['name'], raw['url'], raw['size'], raw['sha256'])
+
+
+@dataclass
+class DirEntry:
+    path: str
+    mode: int
+
+    @classmethod
+    def from_json(cls, raw) -> DirEntry:
+        rel_parts(raw.get('path'), 'directory')
+        need(is_int(raw.get('mode')), 'directory %s: invalid mode' % q(raw['path']))
+        return cls(raw['path'], raw['mode'])
+
+    def to_json(self):
+        return wire(self)
+
+
+@dataclass
+class FileSource:
+    """Where a file of the new release comes from; `kind` is the wire's `from`."""
+    kind: str  # 'base' (a link into the base release) | 'part' (a member of a staged part) | 'url'
+    part: Optional[str] = None
+    member: Optional[str] = None
+    url: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, raw, what, has_base, parts) -> FileSource:
+        kind = raw.get('from')
+        need(kind in ('base', 'part', 'url'), '%s: invalid source' % what)
+        need(kind != 'base' or has_base, '%s: from the base release, but there is none' % what)
+        need(kind != 'part' or (raw.get('part') in parts and isinstance(raw.get('member'), str)),
+             '%s: unknown part %s' % (what, q(raw.get('part'))))
+        need(kind != 'url' or is_url(raw.get('url')), '%s has no http(s) URL' % what)
+        return cls(kind, raw.get('part'), raw.get('member'), raw.get('url'))
+
+
+@dataclass
+class ReleaseFile:
+    path: str
+    size: int
+    mode: int
+    source: FileSource
+    sha256: Optional[str] = None  # always for files from parts; checked when given
+    etag: Optional[str] = None  # for url files: checked when it is an MD5 (not a multipart ETag)
+
+    @classmethod
+    def from_json(cls, raw, *, target, taken, has_base, parts) -> ReleaseFile:
+        """`taken`: the paths of the target's directories and of its files so far; this one joins them."""
+        path = raw.get('path')
+        rel_parts(path, 'file')
+        what = 'target %s: file %s' % (q(target), q(path))
+        need(path not in taken, '%s is listed twice or also as a directory' % what)
+        taken.add(path)
+        need(is_int(raw.get('size')) and is_int(raw.get('mode')), '%s: invalid size or mode' % what)
+        source = FileSource.from_json(raw.get('source') or {}, what, has_base, parts)
+        return cls(path, raw['size'], raw['mode'], source, raw.get('sha256'), raw.get('etag'))
+
+    def to_json(self):
+        """The file's entry in the release's tree: a FileEntry, without its source."""
+        return wire(self, {'source'} | {k for k in ('sha256', 'etag') if getattr(self, k) is None})
+
+
+@dataclass
+class TargetJob:
+    target: str
+    action: str  # 'sync' | 'rollback'
+    release_id: str
+    base_release_id: Optional[str] = None
+    dirs: List[DirEntry] = field(default_factory=list)
+    files: List[ReleaseFile] = field(default_factory=list)
+    deleted: Sequence[str] = ()  # only counted, for the log and the result
+
+    @classmethod
+    def from_json(cls, raw, parts, seen) -> TargetJob:
+        """`seen`: the targets before this one, which it must neither repeat nor nest in; it joins them."""
+        name = raw.get('target')
+        rel_parts(name, 'target')
+        need(not any(name == s or name.startswith(s + '/') or s.startswith(name + '/') for s in seen),
+             'target %s is listed twice or nested in another target of the job' % q(name))
+        seen.add(name)
+        need(raw.get('action') in ('sync', 'rollback'),
+             'target %s: invalid action %s' % (q(name), q(raw.get('action'))))
+        if raw['action'] == 'rollback':  # serves an older release again: nothing else of the entry is used
+            return cls(name, 'rollback', raw.get('releaseId') or '')
+        need(is_id(raw.get('releaseId')), 'invalid releaseId %s' % q(raw.get('releaseId')))
+        base = raw.get('baseReleaseId')
+        need(base is None or is_id(base), 'invalid baseReleaseId %s' % q(base))
+        dirs = [DirEntry.from_json(d) for d in raw.get('dirs') or []]
+        taken = {d.path for d in dirs}
+        files = [ReleaseFile.from_json(f, target=name, taken=taken, has_base=base is not None, parts=parts)
+                 for f in raw.get('files') or []]
+        return cls(name, 'sync', raw['releaseId'], base, dirs, files, raw.get('deleted') or [])
+
+
+@dataclass
+class JobManifest:
+    run_id: Optional[str]
+    file_system_id: Optional[str]
+    mount: MountSpec
+    lock_timeout_seconds: float
+    keep_releases: int
+    concurrency: int
+    parts: Dict[str, StagedPart]  # by name, in the job's order
+    targets: List[TargetJob]
+    log_url: Optional[str] = None
+    result_url: Optional[str] = None
+
+    @classmethod
+    def from_json(cls, job) -> JobManifest:
+        need(isinstance(job, dict) and job.get('version') == 1, 'the job manifest is not version 1')
+        mount = MountSpec.from_json(job.get('mount') or {})
+        need(isinstance(job.get('lockTimeoutSeconds'), (int, float)) and job['lockTimeoutSeconds'] >= 0,
+             'invalid lockTimeoutSeconds')
+        need(is_int(job.get('keepReleases'), 1) and is_int(job.get('concurrency'), 1),
+             'invalid keepReleases/concurrency')
+        parts = {}
+        for raw in job.get('parts') or []:
+            part = StagedPart.from_json(raw, parts)
+            parts[part.name] = part
+        need(job.get('targets'), 'the job has no targets')
+        seen = set()
+        targets = [TargetJob.from_json(t, parts, seen) for t in job['targets']]
+        return cls(job.get('runId'), job.get('fileSystemId'), mount, job['lockTimeoutSeconds'], job['keepReleases'],
+                   job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'))
+
+
 def load_job(path):
     try:
         with open(path, encoding='utf-8') as f:
-            job = json.load(f)
+            raw = json.load(f)
     except (OSError, ValueError) as e:
         raise Failure('cannot read the job manifest %s: %s' % (q(path), e))
-    need(isinstance(job, dict) and job.get('version') == 1, 'the job manifest is not version 1')
-    mount = job.get('mount') or {}
-    need(mount.get('type') in ('nfs4', 'efs'), 'invalid mount type %s' % q(mount.get('type')))
-    for key in ('source', 'options'):  # arguments of mount(8): none may pass for an option
-        need(isinstance(mount.get(key, ''), str) and not str(mount.get(key, '')).startswith('-'),
-             'invalid mount %s %s' % (key, q(mount.get(key))))
-    need(mount.get('source'), 'the job has no mount source')
-    need(isinstance(job.get('lockTimeoutSeconds'), (int, float)) and job['lockTimeoutSeconds'] >= 0,
-         'invalid lockTimeoutSeconds')
-    need(is_int(job.get('keepReleases'), 1) and is_int(job.get('concurrency'), 1), 'invalid keepReleases/concurrency')
-    parts = {}
-    for p in job.get('parts') or []:
-        need(isinstance(p.get('name'), str) and p['name'] not in parts, 'invalid staged part %s' % q(p.get('name')))
-        need(is_int(p.get('size')) and isinstance(p.get('sha256'), str) and is_url(p.get('url')),
-             'staged part %s needs a size, a sha256 and an http(s) URL' % q(p['name']))
-        parts[p['name']] = p
-    need(job.get('targets'), 'the job has no targets')
-    seen = set()
-    for t in job['targets']:
-        check_target(t, parts, seen)
-    return job
+    return JobManifest.from_json(raw)
 
 
-def check_target(t, parts, seen):
-    name = t.get('target')
-    rel_parts(name, 'target')
-    need(not any(name == s or name.startswith(s + '/') or s.startswith(name + '/') for s in seen),
-         'target %s is listed twice or nested in another target of the job' % q(name))
-    seen.add(name)
-    need(t.get('action') in ('sync', 'rollback'), 'target %s: invalid action %s' % (q(name), q(t.get('action'))))
-    if t['action'] == 'rollback':
-        return
-    need(is_id(t.get('releaseId')), 'invalid releaseId %s' % q(t.get('releaseId')))
-    base = t.get('baseReleaseId')
-    need(base is None or is_id(base), 'invalid baseReleaseId %s' % q(base))
-    dirs = set()
-    for d in t.get('dirs') or []:
-        rel_parts(d.get('path'), 'directory')
-        need(is_int(d.get('mode')), 'directory %s: invalid mode' % q(d['path']))
-        dirs.add(d['path'])
-    paths = set()
-    for f in t.get('files') or []:
-        path, src = f.get('path'), f.get('source') or {}
-        rel_parts(path, 'file')
-        what = 'target %s: file %s' % (q(name), q(path))
-        need(path not in paths and path not in dirs, '%s is listed twice or also as a directory' % what)
-        paths.add(path)
-        need(is_int(f.get('size')) and is_int(f.get('mode')), '%s: invalid size or mode' % what)
-        need(src.get('from') in ('base', 'part', 'url'), '%s: invalid source' % what)
-        need(src['from'] != 'base' or t.get('baseReleaseId'), '%s: from the base release, but there is none' % what)
-        need(src['from'] != 'part' or (src.get('part') in parts and isinstance(src.get('member'), str)),
-             '%s: unknown part %s' % (what, q(src.get('part'))))
-        need(src['from'] != 'url' or is_url(src.get('url')), '%s has no http(s) URL' % what)
+# --- Results: what the agent reports (AgentResult, TargetResult in src/sync/model.ts). ---
+
+
+class Done(NamedTuple):
+    """What one task added to a release."""
+    files_written: int = 0
+    bytes_written: int = 0
+    files_linked: int = 0
+
+
+@dataclass
+class TargetResult:
+    target: str
+    status: str  # 'failed' until the target is done: a failure still reports what was done
+    release_id: str
+    previous_release_id: Optional[str] = None
+    files_written: int = 0
+    bytes_written: int = 0
+    files_linked: int = 0
+    files_deleted: int = 0
+    releases_pruned: List[str] = field(default_factory=list)
+    actual_release_id: Optional[str] = None  # what a base-mismatch target serves (None: nothing)
+    tree: Optional[dict] = None  # what a rolled-back target serves now
+
+    # Keys on the wire only with their status: actualReleaseId can be null, and is there all the same.
+    ONLY_WITH = {'actual_release_id': 'base-mismatch', 'tree': 'rolled-back'}
+
+    def count(self, done):
+        self.files_written += done.files_written
+        self.bytes_written += done.bytes_written
+        self.files_linked += done.files_linked
+
+    def to_json(self):
+        return wire(self, {key for key, status in self.ONLY_WITH.items() if status != self.status})
+
+
+@dataclass
+class AgentResult:
+    version: int = 1
+    status: str = 'ok'  # 'ok' | 'base-mismatch' | 'error'
+    targets: List[TargetResult] = field(default_factory=list)
+    seconds: float = 0
+    error: Optional[str] = None  # one line, for the step's error message
+
+    def fail(self, code, message):
+        self.status, self.error = 'error', message
+        return code
+
+    def to_json(self):
+        out = wire(self, () if self.error is not None else ('error',))
+        out['targets'] = [t.to_json() for t in self.targets]
+        return out
 
 
 # --- Mount and lock. ---
@@ -225,10 +410,7 @@ def run_quiet(command, timeout):
 
 
 def mount(spec):
-    typ, source, options = spec['type'], spec['source'], spec.get('options') or ''
-    if spec.get('accessPointId') and 'accesspoint=' not in options:  # an access point needs the helper with TLS
-        extra = ([] if 'tls' in options.split(',') else ['tls']) + ['accesspoint=' + spec['accessPointId']]
-        options = ','.join([o for o in [options] if o] + extra)
+    typ, source, options = spec.type, spec.source, spec.mount_options()
     os.makedirs(MOUNTPOINT, exist_ok=True)
     if os.path.ismount(MOUNTPOINT):
         log('%s is mounted already (an earlier run?): unmounting it first' % MOUNTPOINT)
@@ -270,7 +452,7 @@ def umount():
 def take_lock(root, job):
     """An exclusive POSIX lock on <root>/.efsync.lock (lockf works over NFSv4); the file says who holds it."""
     fd = os.open(os.path.join(root, '.efsync.lock'), os.O_RDWR | os.O_CREAT, 0o644)
-    deadline, said = time.monotonic() + job['lockTimeoutSeconds'], 0.0
+    deadline, said = time.monotonic() + job.lock_timeout_seconds, 0.0
     try:
         while True:
             try:
@@ -281,12 +463,12 @@ def take_lock(root, job):
                 holder = os.pread(fd, 4096, 0).decode('utf-8', 'replace').strip() or 'another run'
                 if now >= deadline:
                     raise Failure('timed out after %ss waiting for the file system lock held by %s'
-                                  % (job['lockTimeoutSeconds'], holder), EXIT['lockTimeout'])
+                                  % (job.lock_timeout_seconds, holder), EXIT['lockTimeout'])
                 if now - said >= 10:
-                    log('run %s waits for the file system lock held by %s' % (job.get('runId'), holder))
+                    log('run %s waits for the file system lock held by %s' % (job.run_id, holder))
                     said = now
                 time.sleep(min(2.0, max(deadline - now, 0.05)))
-        me = 'run %s on %s (pid %d) since %s' % (job.get('runId'), socket.gethostname(), os.getpid(), utc())
+        me = 'run %s on %s (pid %d) since %s' % (job.run_id, socket.gethostname(), os.getpid(), utc())
         os.ftruncate(fd, 0)
         os.pwrite(fd, me.encode(), 0)
         log('took the file system lock')
@@ -346,53 +528,16 @@ class Sink:
         self.md5.update(chunk)
 
 
-def copy(reader, sink, length=-1):
+def copy(read, sink, length=-1, progress=None):
+    """Moves bytes from read(n) to sink a chunk at a time: to the end, or `length` bytes."""
     while length:
-        chunk = reader.read(CHUNK if length < 0 else min(CHUNK, length))
+        chunk = read(CHUNK if length < 0 else min(CHUNK, length))
         if not chunk:
             break
         sink.write(chunk)
-        length -= len(chunk) if length > 0 else 0
-
-
-def download(url, name, sink, size, progress=None):
-    """GETs url into sink with retries and backoff; the log names `name`, never the URL."""
-    for attempt in range(1, ATTEMPTS + 1):
-        sink.reset()
-        counted = 0
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                length = response.headers.get('Content-Length') or ''
-                if length.isdigit() and int(length) != size:
-                    raise Failure('%s is %s bytes, the plan says %d: it changed since the plan was made'
-                                  % (name, length, size), EXIT['downloadFailed'])
-                while True:
-                    chunk = response.read1(CHUNK)  # what has arrived, so a stop is seen soon
-                    if not chunk:
-                        break
-                    sink.write(chunk)
-                    counted += len(chunk)
-                    if progress:
-                        progress.add(len(chunk))
-            if sink.size == size:
-                return
-            why = 'got %d bytes, expected %d' % (sink.size, size)
-        except (ValueError, http.client.InvalidURL) as e:
-            raise Failure('cannot download %s: invalid URL (%s)' % (name, e), EXIT['downloadFailed'])
-        except urllib.error.HTTPError as e:
-            why = 'HTTP %d %s' % (e.code, e.reason)
-            if e.code < 500 and e.code not in (408, 429):
-                hint = ' (the presigned URL expired, or the object changed)' if e.code in (403, 404) else ''
-                raise Failure('cannot download %s: %s%s' % (name, why, hint), EXIT['downloadFailed'])
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as e:
-            why = str(getattr(e, 'reason', None) or e) or type(e).__name__
         if progress:
-            progress.add(-counted)
-        if attempt == ATTEMPTS:
-            raise Failure('cannot download %s after %d attempts: %s' % (name, attempt, why), EXIT['downloadFailed'])
-        log('download of %s failed (%s); retrying' % (name, why))
-        if STOP.wait(0.5 * 2 ** (attempt - 1) + random.uniform(0, 0.25)):
-            raise Failure('stopped')
+            progress.add(len(chunk))
+        length -= len(chunk) if length > 0 else 0
 
 
 class Release:
@@ -415,7 +560,7 @@ class Release:
 
 def write_file(release, entry, fill, origin, code):
     """Writes one file of the new release with fill(sink), verifies it, sets its mode, renames it into place."""
-    dest = release.path(entry['path'])
+    dest = release.path(entry.path)
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = os.path.join(os.path.dirname(dest), '.efsync-tmp-' + os.urandom(8).hex())
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
@@ -423,34 +568,138 @@ def write_file(release, entry, fill, origin, code):
         with os.fdopen(fd, 'wb') as f:
             sink = Sink(f)
             fill(sink)
-        sha, md5, etag = sink.sha256.hexdigest(), sink.md5.hexdigest(), (entry.get('etag') or '').lower()
-        problem = ('size %d, expected %d' % (sink.size, entry['size']) if sink.size != entry['size'] else
-                   'sha256 %s, expected %s' % (sha, entry['sha256']) if entry.get('sha256', sha).lower() != sha else
-                   'MD5 %s, expected the ETag %s' % (md5, etag) if MD5_HEX.match(etag) and etag != md5 else None)
+        problem = mismatch(entry, sink)
         if problem:
-            raise Failure('file %s from %s does not verify: %s' % (q(entry['path']), origin, problem), code)
-        os.chmod(tmp, entry['mode'] & 0o777)
+            raise Failure('file %s from %s does not verify: %s' % (q(entry.path), origin, problem), code)
+        os.chmod(tmp, entry.mode & 0o777)
         os.rename(tmp, dest)
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
-    return 1, sink.size, 0
+    return Done(1, sink.size, 0)
+
+
+def mismatch(entry, sink):
+    """How what was written differs from what the plan says (size, sha256, an MD5 ETag); None if it does not."""
+    sha, md5, etag = sink.sha256.hexdigest(), sink.md5.hexdigest(), (entry.etag or '').lower()
+    if sink.size != entry.size:
+        return 'size %d, expected %d' % (sink.size, entry.size)
+    if entry.sha256 is not None and entry.sha256.lower() != sha:
+        return 'sha256 %s, expected %s' % (sha, entry.sha256)
+    if MD5_HEX.match(etag) and etag != md5:
+        return 'MD5 %s, expected the ETag %s' % (md5, etag)
+    return None
+
+
+# --- HTTP: presigned GETs and PUTs, retried. Messages name what is transferred, never the URL (it is a secret). ---
+
+
+class TryAgain(Exception):
+    """An attempt that went wrong in a way the next one may not (a body cut short, say)."""
+
+
+class HttpFailed(Exception):
+    """A request given up on. why: how the last attempt failed, on one line; kind: 'invalid-url', 'refused' (an
+    answer no retry changes: a 4xx but 408 and 429) or 'exhausted' (every attempt failed)."""
+
+    def __init__(self, kind, why, attempts, status=None):
+        super().__init__(why)
+        self.kind, self.why, self.attempts, self.status = kind, why, attempts, status
+
+
+def with_retries(attempt, attempts, pause, stop=None, failed=None):
+    """Returns attempt() once it succeeds; raises HttpFailed when an attempt fails for good or `attempts` have failed.
+
+    Waits pause, 2 * pause, 4 * pause... between attempts, plus a random up to pause / 2, so that parallel transfers
+    that failed together do not retry in step. A set `stop` ends a wait with Failure('stopped'); without one the waits
+    run to the end. Only Exceptions are caught: Interrupted (a BaseException) and Failure go straight through.
+    failed(why, again) hears of each attempt that failed for a passing reason, and whether another follows.
+    """
+    for n in range(1, attempts + 1):
+        try:
+            return attempt()
+        except (ValueError, http.client.InvalidURL) as e:
+            raise HttpFailed('invalid-url', str(e), n)
+        except urllib.error.HTTPError as e:
+            why = 'HTTP %d %s' % (e.code, e.reason)
+            if e.code < 500 and e.code not in (408, 429):
+                raise HttpFailed('refused', why, n, e.code)
+        except (TryAgain, urllib.error.URLError, http.client.HTTPException, OSError) as e:
+            why = str(getattr(e, 'reason', None) or e) or type(e).__name__
+        if failed:
+            failed(why, n < attempts)
+        if n == attempts:
+            raise HttpFailed('exhausted', why, n)
+        delay = pause * 2 ** (n - 1) + random.uniform(0, pause / 2)
+        if stop is None:
+            time.sleep(delay)
+        elif stop.wait(delay):
+            raise Failure('stopped')
+
+
+def download(url, name, sink, size, progress=None):
+    """GETs url into sink; the log and the errors name `name`, never the URL."""
+    def attempt():
+        sink.reset()
+        with urllib.request.urlopen(url, timeout=60) as response:
+            length = response.headers.get('Content-Length') or ''
+            if length.isdigit() and int(length) != size:
+                raise Failure('%s is %s bytes, the plan says %d: it changed since the plan was made'
+                              % (name, length, size), EXIT['downloadFailed'])
+            copy(response.read1, sink, progress=progress)  # read1: what has arrived, so a stop is seen soon
+        if sink.size != size:
+            raise TryAgain('got %d bytes, expected %d' % (sink.size, size))
+
+    def failed(why, again):
+        if progress:
+            progress.add(-sink.size)  # those bytes come again, or not at all
+        if again:
+            log('download of %s failed (%s); retrying' % (name, why))
+
+    try:
+        with_retries(attempt, ATTEMPTS, 0.5, STOP, failed)
+    except HttpFailed as e:
+        if e.kind == 'exhausted':
+            why = ' after %d attempts: %s' % (e.attempts, e.why)
+        elif e.kind == 'invalid-url':
+            why = ': invalid URL (%s)' % e.why
+        else:
+            hint = ' (the presigned URL expired, or the object changed)' if e.status in (403, 404) else ''
+            why = ': %s%s' % (e.why, hint)
+        raise Failure('cannot download %s%s' % (name, why), EXIT['downloadFailed'])
+
+
+def put(url, body, content_type, what):
+    """Uploads the log or the result by presigned PUT; a failure is logged, never fatal. It does not heed STOP: after
+    a signal the result must still get out."""
+    def attempt():
+        request = urllib.request.Request(url, data=body, method='PUT', headers={'Content-Type': content_type})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    try:
+        with_retries(attempt, 4, 1.0)
+    except HttpFailed as e:
+        log('could not upload the %s: %s' % (what, e.why))
+
+
+# --- Staged parts. ---
 
 
 class Part:
     """A staged tar part: downloaded once to a local file and verified, then its members are read from it."""
 
     def __init__(self, spec, workdir, progress):
-        self.name, started = spec['name'], time.monotonic()
+        self.name, started = spec.name, time.monotonic()
         self.path = os.path.join(workdir, 'part-' + os.urandom(6).hex())
         with open(self.path, 'wb') as f:
             sink = Sink(f)
-            download(spec['url'], 'part ' + q(self.name), sink, spec['size'], progress)
-        if sink.sha256.hexdigest() != spec['sha256'].lower():
+            download(spec.url, 'part ' + q(self.name), sink, spec.size, progress)
+        if sink.sha256.hexdigest() != spec.sha256.lower():
             raise Failure('part %s is corrupt: sha256 %s, expected %s'
-                          % (q(self.name), sink.sha256.hexdigest(), spec['sha256']), EXIT['downloadFailed'])
-        log('downloaded part %s (%s) in %.1f s' % (q(self.name), human(spec['size']), time.monotonic() - started))
+                          % (q(self.name), sink.sha256.hexdigest(), spec.sha256), EXIT['downloadFailed'])
+        log('downloaded part %s (%s) in %.1f s' % (q(self.name), human(spec.size), time.monotonic() - started))
         try:
             # A plain tar can be read by many threads at once, each at its member's offset; a compressed one only
             # in order. Member names are looked up, never used as paths; owners are ignored.
@@ -463,10 +712,10 @@ class Part:
             raise Failure('part %s is not a readable tar: %s' % (q(self.name), e), EXIT['downloadFailed'])
 
     def member(self, entry):
-        info = self.members.get(entry['source']['member'])
+        info = self.members.get(entry.source.member)
         if info is None or not info.isreg() or info.sparse is not None:
             raise Failure('part %s has no regular file member %s (for %s)'
-                          % (q(self.name), q(entry['source']['member']), q(entry['path'])), EXIT['downloadFailed'])
+                          % (q(self.name), q(entry.source.member), q(entry.path)), EXIT['downloadFailed'])
         return info
 
     def tasks(self, release, entries):
@@ -477,7 +726,7 @@ class Part:
             def fill(sink):
                 with open(self.path, 'rb') as f:
                     f.seek(info.offset_data)
-                    copy(f, sink, info.size)
+                    copy(f.read, sink, info.size)
             return fill
 
         if self.plain:
@@ -485,14 +734,48 @@ class Part:
                     for e in entries]
 
         def in_order():
-            done = [write_file(release, e, lambda s, i=info: copy(self.tar.extractfile(i), s), origin, code)
+            done = [write_file(release, e, lambda s, i=info: copy(self.tar.extractfile(i).read, s), origin, code)
                     for info, e in sorted(((self.member(e), e) for e in entries), key=lambda p: p[0].offset)]
-            return len(done), sum(n for _, n, _ in done), 0
+            return Done(len(done), sum(d.bytes_written for d in done), 0)
         return [in_order]
 
     def close(self):
         self.tar.close()
         os.unlink(self.path)
+
+
+class PartStore:
+    """The staged parts downloaded so far, by name: each is downloaded once, for the first target that needs it, and
+    kept while a later target needs it too."""
+
+    def __init__(self):
+        # /tmp is a RAM-backed tmpfs on Amazon Linux 2023: parts, which can be big, go to /var/tmp unless told.
+        tmp = os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else None)
+        self.workdir = tempfile.mkdtemp(prefix='efsync-parts-', dir=tmp)
+        self.held = {}
+
+    def __contains__(self, name):
+        return name in self.held
+
+    def __getitem__(self, name):
+        return self.held[name]
+
+    def download(self, spec, progress):
+        """Runs in a worker thread; the main thread then add()s the part, so `held` has one writer."""
+        return Part(spec, self.workdir, progress)
+
+    def add(self, part):
+        self.held[part.name] = part
+
+    def keep_only(self, names):
+        """Frees the parts not named, as soon as no later target needs them: they can be big."""
+        for name in [n for n in self.held if n not in names]:
+            self.held.pop(name).close()
+
+    def close(self):
+        for part in self.held.values():
+            part.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 # --- Targets. ---
@@ -567,264 +850,299 @@ class Target:
         return {'files': sorted(files, key=lambda f: f['path']), 'dirs': sorted(dirs, key=lambda d: d['path'])}
 
 
-def sync_target(job, root, t, parts, workdir, tr):
-    target, rid, base = Target(root, t['target']), t['releaseId'], t.get('baseReleaseId')
-    current, kind = target.current()
-    tr['previousReleaseId'] = current
-    if current == rid:
-        log('%s serves release %s already: nothing to do' % (q(target.link), rid))
-        tr['status'] = 'published'
-        return
-    if base is not None and base != current:
-        log('%s serves %s, but the plan was made against %s: base mismatch, nothing written'
-            % (q(target.link), current or ('a plain directory' if kind == 'dir' else 'nothing'), base))
-        tr.update(status='base-mismatch', actualReleaseId=current)
-        return
-    os.makedirs(target.releases, exist_ok=True)
-    for n in os.listdir(target.releases):
-        if n.startswith('.tmp-'):
-            log('removing %s, left by an interrupted run' % q(n))
-            rmtree(os.path.join(target.releases, n))
-    history = target.history()
-    if current and current not in history and os.path.isdir(os.path.join(target.releases, current)):
-        history.append(current)  # served but not recorded: a run was killed between switch and history
-    final = os.path.join(target.releases, rid)
-    if os.path.lexists(final):
-        need(rid not in history, 'release %s of %s exists already' % (rid, q(target.link)))
-        log('removing release %s, left unfinished by an interrupted run' % rid)
-        rmtree(final)
-    building = os.path.join(target.releases, '.tmp-' + rid)
-    try:
-        build(job, t, target, current, building, parts, workdir, tr)
-        os.rename(building, final)
-        building = final  # still removed on failure, until it is served
-        if kind == 'dir':
-            # A plain directory (from efsync or by hand) becomes a release once, kept for rollback. It moves only
-            # now, right before the switch, so the target path is missing for a moment at most.
-            legacy = 'legacy-' + utc('%Y%m%dT%H%M%SZ')
-            while os.path.lexists(os.path.join(target.releases, legacy)):
-                legacy += 'x'
-            history.append(legacy)
-            target.save_history(history)
-            os.rename(target.link, os.path.join(target.releases, legacy))
-            log('moved the plain directory %s aside as release %s' % (q(target.link), legacy))
-            tr['previousReleaseId'] = legacy
-        target.switch(rid)
-        building = None
-    finally:
-        if building and os.path.lexists(building):
-            rmtree(building)
-    history.append(rid)
-    keep = history[-job['keepReleases']:]
-    pruned = [i for i in history if i not in keep]
-    target.save_history(keep)  # first, so history never names a half-removed release
-    for old in pruned:
-        rmtree(os.path.join(target.releases, old))
-        rmtree(os.path.join(target.releases, old + '.json'))
-    if pruned:
-        log('pruned releases %s' % ', '.join(pruned))
-    tr.update(status='published', releasesPruned=pruned, filesDeleted=len(t.get('deleted') or []))
+class TargetRun:
+    """One target of the job. A sync builds the new release beside the served one, switches the target to it and
+    prunes old releases; a rollback switches back to the release before. What is done goes into `result` as it
+    happens, so that a failure still reports it."""
 
+    def __init__(self, job, root, spec, parts, result):
+        self.job, self.spec, self.parts, self.result = job, spec, parts, result
+        self.target = Target(root, spec.target)
+        # Set by build(): the release being built, the served one (the base of a plan against it), its id, and the
+        # progress of the downloads.
+        self.release = self.base = self.current = self.progress = None
 
-def url_task(release, f, progress):
-    name = 'object ' + q(f['path'])
-    return lambda: write_file(release, f, lambda s: download(f['source']['url'], name, s, f['size'], progress),
-                              name, EXIT['downloadFailed'])
+    def run(self):
+        if self.spec.action == 'sync':
+            self.sync()
+        else:
+            self.rollback()
 
+    def sync(self):
+        spec, target, result = self.spec, self.target, self.result
+        current, kind = target.current()
+        result.previous_release_id = current
+        if current == spec.release_id:
+            log('%s serves release %s already: nothing to do' % (q(target.link), spec.release_id))
+            result.status = 'published'
+            return
+        if spec.base_release_id is not None and spec.base_release_id != current:
+            log('%s serves %s, but the plan was made against %s: base mismatch, nothing written'
+                % (q(target.link), current or ('a plain directory' if kind == 'dir' else 'nothing'),
+                   spec.base_release_id))
+            result.status, result.actual_release_id = 'base-mismatch', current
+            return
+        history = self.clean_up(current)
+        self.publish(current, kind, history)
+        self.record(history)
 
-def keep_task(release, base, f, current):
-    """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
-    def task():
-        old = base.path(f['path'])
+    def clean_up(self, current):
+        """Removes what an interrupted run left behind; returns the history, completed if the run left it short."""
+        target, rid = self.target, self.spec.release_id
+        os.makedirs(target.releases, exist_ok=True)
+        for n in os.listdir(target.releases):
+            if n.startswith('.tmp-'):
+                log('removing %s, left by an interrupted run' % q(n))
+                rmtree(os.path.join(target.releases, n))
+        history = target.history()
+        if current and current not in history and os.path.isdir(os.path.join(target.releases, current)):
+            history.append(current)  # served but not recorded: a run was killed between switch and history
+        final = os.path.join(target.releases, rid)
+        if os.path.lexists(final):
+            need(rid not in history, 'release %s of %s exists already' % (rid, q(target.link)))
+            log('removing release %s, left unfinished by an interrupted run' % rid)
+            rmtree(final)
+        return history
+
+    def publish(self, current, kind, history):
+        """Builds the release under a temporary name, renames it into place, and points the target at it."""
+        target, rid = self.target, self.spec.release_id
+        final = os.path.join(target.releases, rid)
+        building = os.path.join(target.releases, '.tmp-' + rid)
+        try:
+            self.build(current, building)
+            os.rename(building, final)
+            building = final  # still removed on failure, until it is served
+            if kind == 'dir':
+                self.adopt_plain_directory(history)
+            target.switch(rid)
+            building = None
+        finally:
+            if building and os.path.lexists(building):
+                rmtree(building)
+
+    def adopt_plain_directory(self, history):
+        # A plain directory (from efsync or by hand) becomes a release once, kept for rollback. It moves only now,
+        # right before the switch, so the target path is missing for a moment at most.
+        target = self.target
+        legacy = 'legacy-' + utc('%Y%m%dT%H%M%SZ')
+        while os.path.lexists(os.path.join(target.releases, legacy)):
+            legacy += 'x'
+        history.append(legacy)
+        target.save_history(history)
+        os.rename(target.link, os.path.join(target.releases, legacy))
+        log('moved the plain directory %s aside as release %s' % (q(target.link), legacy))
+        self.result.previous_release_id = legacy
+
+    def record(self, history):
+        """Adds the new release to the history, and removes the oldest ones beyond keepReleases."""
+        target, result = self.target, self.result
+        history.append(self.spec.release_id)
+        keep = history[-self.job.keep_releases:]
+        pruned = [i for i in history if i not in keep]
+        target.save_history(keep)  # first, so history never names a half-removed release
+        for old in pruned:
+            rmtree(os.path.join(target.releases, old))
+            rmtree(os.path.join(target.releases, old + '.json'))
+        if pruned:
+            log('pruned releases %s' % ', '.join(pruned))
+        result.status, result.releases_pruned, result.files_deleted = 'published', pruned, len(self.spec.deleted)
+
+    def build(self, current, building):
+        """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel."""
+        spec, result = self.spec, self.result
+        dirs = sorted(spec.dirs, key=lambda d: d.path)
+        log('building release %s of %s: %d files, %d deleted'
+            % (spec.release_id, q(self.target.link), len(spec.files), len(spec.deleted)))
+        os.mkdir(building, 0o755)
+        self.release = Release(building)
+        for d in dirs:
+            os.makedirs(self.release.path(d.path, 'directory'), exist_ok=True)
+        self.base = Release(os.path.join(self.target.releases, current)) if current else None
+        self.current = current
+        self.run_tasks(*self.plan_tasks())
+        for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
+            os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
+        tree = {'files': [f.to_json() for f in spec.files], 'dirs': [d.to_json() for d in dirs]}
+        write_json(os.path.join(self.target.releases, spec.release_id + '.json'), tree)
+        log('release %s built: %d files written (%s), %d linked'
+            % (spec.release_id, result.files_written, human(result.bytes_written), result.files_linked))
+
+    def plan_tasks(self):
+        """The build's work as callables, and the files to take from each part, by part name."""
+        by_part, urls, tasks = {}, [], []
+        for f in self.spec.files:
+            if f.source.kind == 'part':
+                by_part.setdefault(f.source.part, []).append(f)
+            elif f.source.kind == 'url':
+                urls.append(f)
+            else:  # links too run in parallel: each is a few round trips to the file system
+                tasks.append(functools.partial(self.keep, f))
+        fetch = [p for p in self.job.parts.values() if p.name in by_part and p.name not in self.parts]
+        self.progress = Progress(sum(f.size for f in urls) + sum(p.size for p in fetch))
+        tasks += [functools.partial(self.fetch_object, f) for f in urls]
+        tasks += [functools.partial(self.parts.download, p, self.progress) for p in fetch]
+        for name, entries in by_part.items():
+            if name in self.parts:  # downloaded for an earlier target
+                tasks += self.parts[name].tasks(self.release, entries)
+        return tasks, by_part
+
+    def run_tasks(self, tasks, by_part):
+        """Runs the tasks on `concurrency` threads; a part, once here, adds the tasks that write its files. The first
+        failure stops the rest (STOP) and is raised."""
+        pool = cf.ThreadPoolExecutor(max_workers=min(self.job.concurrency, 64))
+        try:
+            pending = {pool.submit(task) for task in tasks}
+            while pending:
+                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+                for fut in done:
+                    value = fut.result()
+                    if isinstance(value, Part):
+                        self.parts.add(value)
+                        pending |= {pool.submit(task) for task in value.tasks(self.release, by_part[value.name])}
+                    else:
+                        self.result.count(value)
+        except BaseException:
+            STOP.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def fetch_object(self, f):
+        name = 'object ' + q(f.path)
+        return write_file(self.release, f, lambda s: download(f.source.url, name, s, f.size, self.progress),
+                          name, EXIT['downloadFailed'])
+
+    def keep(self, f):
+        """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
+        old = self.base.path(f.path)
         try:
             st = os.lstat(old)
         except FileNotFoundError:
             st = None
-        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != f['size']:
+        if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != f.size:
             raise Failure('file %s should be kept from release %s but is missing or changed there; publish '
-                          'again with a full upload' % (q(f['path']), current))
-        if stat.S_IMODE(st.st_mode) != f['mode'] & 0o777:  # a chmod of a link would change the old release too
+                          'again with a full upload' % (q(f.path), self.current))
+        if stat.S_IMODE(st.st_mode) != f.mode & 0o777:  # a chmod of a link would change the old release too
             def fill(sink):
                 with open(old, 'rb') as r:
-                    copy(r, sink)
-            return write_file(release, f, fill, 'release ' + current, EXIT['error'])
-        dest = release.path(f['path'])
+                    copy(r.read, sink)
+            return write_file(self.release, f, fill, 'release ' + self.current, EXIT['error'])
+        dest = self.release.path(f.path)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
         os.link(old, dest, follow_symlinks=False)
-        return 0, 0, 1
-    return task
+        return Done(0, 0, 1)
+
+    def rollback(self):
+        target, result = self.target, self.result
+        current, kind = target.current()
+        need(kind == 'release', 'cannot roll back %s: it %s' % (
+            q(target.link), 'is a plain directory, not an efsync release' if kind == 'dir' else 'has no release'))
+        history = target.history()
+        older = history[:history.index(current)] if current in history else history
+        previous = next((r for r in reversed(older)
+                         if r != current and os.path.isdir(os.path.join(target.releases, r))), None)
+        need(previous, 'cannot roll back %s: no release before %s is left (keep-releases prunes older ones)'
+             % (q(target.link), current))
+        target.switch(previous)
+        result.status, result.release_id, result.previous_release_id, result.tree = (
+            'rolled-back', previous, current, target.tree(previous))
 
 
-def build(job, t, target, current, building, parts, workdir, tr):
-    """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel."""
-    files, dirs = t.get('files') or [], sorted(t.get('dirs') or [], key=lambda d: d['path'])
-    log('building release %s of %s: %d files, %d deleted'
-        % (t['releaseId'], q(target.link), len(files), len(t.get('deleted') or [])))
-    os.mkdir(building, 0o755)
-    release = Release(building)
-    for d in dirs:
-        os.makedirs(release.path(d['path'], 'directory'), exist_ok=True)
-    base = Release(os.path.join(target.releases, current)) if current else None
-    by_part, urls, tasks = {}, [], []
-    for f in files:
-        src = f['source']
-        if src['from'] == 'part':
-            by_part.setdefault(src['part'], []).append(f)
-        elif src['from'] == 'url':
-            urls.append(f)
-        else:  # links too run in parallel: each is a few round trips to the file system
-            tasks.append(keep_task(release, base, f, current))
-    fetch = [p for p in job['parts'] if p['name'] in by_part and p['name'] not in parts]
-    progress = Progress(sum(f['size'] for f in urls) + sum(p['size'] for p in fetch))
-    tasks += [url_task(release, f, progress) for f in urls]
-    tasks += [(lambda spec=spec: Part(spec, workdir, progress)) for spec in fetch]
-    for name in by_part:
-        if name in parts:  # downloaded for an earlier target
-            tasks += parts[name].tasks(release, by_part[name])
-    pool = cf.ThreadPoolExecutor(max_workers=min(job['concurrency'], 64))
+# --- The run. ---
+
+
+def run_targets(job, root, result):
+    """Takes the lock, then carries out each target in order; returns the exit code."""
+    lock, parts = take_lock(root, job), None
     try:
-        pending = {pool.submit(task) for task in tasks}
-        while pending:
-            done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
-                value = fut.result()
-                if isinstance(value, Part):  # a part is here: write its files
-                    parts[value.name] = value
-                    pending |= {pool.submit(task) for task in value.tasks(release, by_part[value.name])}
-                else:
-                    for key, n in zip(('filesWritten', 'bytesWritten', 'filesLinked'), value):
-                        tr[key] += n
-    except BaseException:
-        STOP.set()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    for d in sorted(dirs, key=lambda d: -d['path'].count('/')):  # last: a mode may forbid writing
-        os.chmod(release.path(d['path'], 'directory'), d['mode'] & 0o777)
-    tree = {'files': [{k: f[k] for k in ('path', 'size', 'mode', 'sha256', 'etag') if k in f} for f in files],
-            'dirs': [{'path': d['path'], 'mode': d['mode']} for d in dirs]}
-    write_json(os.path.join(target.releases, t['releaseId'] + '.json'), tree)
-    log('release %s built: %d files written (%s), %d linked'
-        % (t['releaseId'], tr['filesWritten'], human(tr['bytesWritten']), tr['filesLinked']))
-
-
-def rollback_target(root, t, tr):
-    target = Target(root, t['target'])
-    current, kind = target.current()
-    need(kind == 'release', 'cannot roll back %s: it %s' % (
-        q(target.link), 'is a plain directory, not an efsync release' if kind == 'dir' else 'has no release'))
-    history = target.history()
-    older = history[:history.index(current)] if current in history else history
-    previous = next((r for r in reversed(older) if r != current and os.path.isdir(os.path.join(target.releases, r))),
-                    None)
-    need(previous, 'cannot roll back %s: no release before %s is left (keep-releases prunes older ones)'
-         % (q(target.link), current))
-    target.switch(previous)
-    tr.update(status='rolled-back', releaseId=previous, previousReleaseId=current, tree=target.tree(previous))
-
-
-def work(job, root, result):
-    """Takes the lock, then each target in order; returns the exit code."""
-    lock, parts, workdir = take_lock(root, job), {}, None
-    try:
-        # /tmp is a RAM-backed tmpfs on Amazon Linux 2023: parts, which can be big, go to /var/tmp unless told.
-        tmp = os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else None)
-        workdir = tempfile.mkdtemp(prefix='efsync-parts-', dir=tmp)
-        for i, t in enumerate(job['targets']):
-            tr = {'target': t['target'], 'status': 'failed', 'releaseId': t.get('releaseId') or '',
-                  'previousReleaseId': None, 'filesWritten': 0, 'bytesWritten': 0, 'filesLinked': 0,
-                  'filesDeleted': 0, 'releasesPruned': []}
-            result['targets'].append(tr)
-            if t['action'] == 'sync':
-                sync_target(job, root, t, parts, workdir, tr)
-            else:
-                rollback_target(root, t, tr)
-            if tr['status'] == 'base-mismatch':  # the runner plans again: nothing more is written
-                result['status'] = 'base-mismatch'
+        parts = PartStore()
+        for i, spec in enumerate(job.targets):
+            tr = TargetResult(spec.target, 'failed', spec.release_id)
+            result.targets.append(tr)
+            TargetRun(job, root, spec, parts, tr).run()
+            if tr.status == 'base-mismatch':  # the runner plans again: nothing more is written
+                result.status = 'base-mismatch'
                 return EXIT['baseMismatch']
-            later = {f['source'].get('part') for n in job['targets'][i + 1:] for f in n.get('files') or []}
-            for name in [n for n in parts if n not in later]:  # free parts no later target needs: they can be big
-                parts.pop(name).close()
+            parts.keep_only({f.source.part for later in job.targets[i + 1:] for f in later.files})
         return EXIT['ok']
     finally:
-        for p in parts.values():
-            p.close()
-        if workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+        if parts is not None:
+            parts.close()
         release_lock(lock)
-
-
-def put(url, body, content_type, what):
-    """Uploads the log or the result by presigned PUT; a failure is logged, never fatal."""
-    for attempt in range(1, 5):
-        try:
-            request = urllib.request.Request(url, data=body, method='PUT', headers={'Content-Type': content_type})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                response.read()
-            return
-        except urllib.error.HTTPError as e:
-            why = 'HTTP %d %s' % (e.code, e.reason)
-            if e.code < 500 and e.code not in (408, 429):
-                break
-        except (ValueError, urllib.error.URLError, http.client.HTTPException, OSError) as e:
-            why = str(getattr(e, 'reason', None) or e)
-        if attempt < 4:
-            time.sleep(attempt)
-    log('could not upload the %s: %s' % (what, why))
 
 
 def on_signal(signum, _frame):
     # Only the first signal interrupts: cleanup (remove the partial release, unlock, unmount) then runs undisturbed.
-    for s in (signal.SIGTERM, signal.SIGINT):
+    for s in SIGNALS:
         signal.signal(s, signal.SIG_IGN)
     STOP.set()
     raise Interrupted(signal.Signals(signum).name)
 
 
-def main(argv):
-    started, args, mounted = time.monotonic(), list(argv), None
-    if '--mounted' in args[:-1]:
-        mounted = args.pop(args.index('--mounted') + 1)
-        args.remove('--mounted')
-    if len(args) != 1 or args[0].startswith('-'):
-        print('usage: efsync_agent.py JOB.json [--mounted DIR]', file=sys.stderr)
-        return 2
-    os.umask(0o022)
-    for s in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(s, on_signal)
-    result, job = {'version': 1, 'status': 'ok', 'targets': [], 'seconds': 0}, None
+class Usage(argparse.ArgumentParser):
+    def error(self, message):
+        self.exit(2, self.format_usage())  # the usage line alone, as the agent has always answered a bad call
+
+
+def parse_args(argv):
+    """JOB.json [--mounted DIR]; with --mounted, DIR stands for the file system: it is neither mounted nor unmounted."""
+    parser = Usage(prog='efsync_agent.py', usage='efsync_agent.py JOB.json [--mounted DIR]', add_help=False,
+                   allow_abbrev=False)
+    parser.add_argument('job', metavar='JOB.json')
+    parser.add_argument('--mounted', metavar='DIR')
+    args = parser.parse_args(argv)
+    if args.job.startswith('-'):  # '-' or a name after '--': never a job file that could pass for an option
+        parser.error('invalid job file name')
+    return args
+
+
+def carry_out(job, mounted, result):
+    """Mounts the file system (unless it is `mounted` already), runs the targets, unmounts; returns the exit code."""
+    log('efsync agent: run %s, %d target(s), file system %s' % (job.run_id, len(job.targets), job.file_system_id))
+    if mounted is not None:
+        need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
+        return run_targets(job, mounted, result)
+    mount(job.mount)
     try:
-        job = load_job(args[0])
-        log('efsync agent: run %s, %d target(s), file system %s'
-            % (job.get('runId'), len(job['targets']), job.get('fileSystemId')))
-        if mounted is not None:
-            need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
-            code = work(job, mounted, result)
-        else:
-            mount(job['mount'])
-            try:
-                code = work(job, MOUNTPOINT, result)
-            finally:
-                umount()
+        return run_targets(job, MOUNTPOINT, result)
+    finally:
+        umount()
+
+
+def report(result, job, started):
+    """Prints the result as the last line, then uploads it and the whole log, if the job says where."""
+    if result.error is not None:
+        result.error = redact(' '.join(result.error.split()))
+        log('error: ' + result.error)
+    result.seconds = round(time.monotonic() - started, 1)
+    log.raw('EFSYNC_RESULT ' + json.dumps(result.to_json(), separators=(',', ':')))
+    if job and job.result_url:
+        put(job.result_url, json.dumps(result.to_json()).encode(), 'application/json', 'result')
+    if job and job.log_url:
+        put(job.log_url, ('\n'.join(log.lines) + '\n').encode('utf-8', 'replace'), 'text/plain', 'log')
+
+
+def main(argv):
+    started, args = time.monotonic(), parse_args(argv)
+    os.umask(0o022)
+    for s in SIGNALS:
+        signal.signal(s, on_signal)
+    result, job = AgentResult(), None
+    try:
+        job = load_job(args.job)
+        code = carry_out(job, args.mounted, result)
     except Interrupted as e:
-        code, result['status'], result['error'] = EXIT['error'], 'error', 'interrupted by %s' % e
+        code = result.fail(EXIT['error'], 'interrupted by %s' % e)
     except Failure as e:
-        code, result['status'], result['error'] = e.code, 'error', str(e)
+        code = result.fail(e.code, str(e))
     except Exception as e:  # a bug or an unexpected OS error still yields a result, and the log has the traceback
         for line in traceback.format_exc().splitlines():
             log(line)
-        code, result['status'], result['error'] = EXIT['error'], 'error', '%s: %s' % (type(e).__name__, e)
-    for s in (signal.SIGTERM, signal.SIGINT):  # from here on a signal only stops transfers: the result must get out
+        code = result.fail(EXIT['error'], '%s: %s' % (type(e).__name__, e))
+    for s in SIGNALS:  # from here on a signal only stops transfers: the result must get out
         signal.signal(s, lambda *_: STOP.set())
-    if 'error' in result:
-        result['error'] = redact(' '.join(result['error'].split()))
-        log('error: ' + result['error'])
-    result['seconds'] = round(time.monotonic() - started, 1)
-    log.raw('EFSYNC_RESULT ' + json.dumps(result, separators=(',', ':')))
-    if job and job.get('resultUrl'):
-        put(job['resultUrl'], json.dumps(result).encode(), 'application/json', 'result')
-    if job and job.get('logUrl'):
-        put(job['logUrl'], ('\n'.join(log.lines) + '\n').encode('utf-8', 'replace'), 'text/plain', 'log')
+    report(result, job, started)
     return code
 
 
