@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""efsync agent: carries out one job (JobManifest, src/sync/model.ts) on an EFS file system.
+"""efsync agent: carries out one job (JobManifest, src/core/protocol.ts) on an EFS file system.
 
 Runs on the short-lived Amazon Linux 2023 instance under SSM Run Command, as root, with the system python3 (3.9)
 and nothing but the standard library. Usage: python3 efsync_agent.py JOB.json [--mounted DIR]
@@ -162,7 +162,7 @@ def camel(name):
 
 
 def wire(record, omit=()):
-    """A record as its JSON object: the contract's camelCase keys (src/sync/model.ts), in field order."""
+    """A record as its JSON object: the contract's camelCase keys (src/core/protocol.ts), in field order."""
     return {camel(f.name): getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in omit}
 
 
@@ -340,7 +340,7 @@ def load_job(path):
     return JobManifest.from_json(raw)
 
 
-# --- Results: what the agent reports (AgentResult, TargetResult in src/sync/model.ts). ---
+# --- Results: what the agent reports (AgentResult, TargetResult in src/core/protocol.ts). ---
 
 
 class Done(NamedTuple):
