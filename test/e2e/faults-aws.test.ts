@@ -16,7 +16,7 @@ const INPUTS = { 'local-dir': 'models', 'timeout-minutes': '5' };
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '300']);
   workspace = makeWorkspace({ 'models/a.txt': 'first\n', 'models/b/c.bin': 'c'.repeat(3000) });
-  const first = runAction(aws, workspace, INPUTS);
+  const first = await runAction(aws, workspace, INPUTS);
   expect(first.status).toBe(0);
   baseline = served(aws, 'models');
 }, 120_000);
@@ -35,7 +35,7 @@ async function runWithFault(fault: Parameters<LocalAws['fault']>[0], inputs: Rec
   await aws.reset();
   await aws.fault(fault);
   edit();
-  return runAction(aws, workspace, { ...INPUTS, ...inputs }, { debug: true });
+  return await runAction(aws, workspace, { ...INPUTS, ...inputs }, { debug: true });
 }
 
 const RETRYABLE: [string, string, { code?: string; status?: number; reset?: boolean }][] = [

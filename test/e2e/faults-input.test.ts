@@ -20,6 +20,7 @@ import {
   readTree,
   runAction,
   runPost,
+  type Step,
   savedRequestLogs,
   saveRequestLog,
 } from './support.ts';
@@ -37,11 +38,11 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-function expectPublished(group: string, name: string, step: ReturnType<typeof runAction>): void {
+function expectPublished(group: string, name: string, step: Step): void {
   expect(record(group, name, 'published', step), step.stdout.slice(-2000)).toBe('published');
 }
 
-function expectFailure(group: string, name: string, step: ReturnType<typeof runAction>, message: string): void {
+function expectFailure(group: string, name: string, step: Step, message: string): void {
   const observed = record(group, name, `failed: ${message}`, step);
   expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
   expect(observed).toContain(message);
@@ -61,7 +62,7 @@ describe('concurrency', { timeout: 180_000 }, () => {
       ['run A', ra, a.env],
       ['run B', rb, b.env],
     ] as const) {
-      const post = runPost(env, result);
+      const post = await runPost(env, result);
       expect(record('4', `same target, ${name}`, 'published', result)).toBe('published');
       await expectClean(aws, [result, post], 'race');
     }
@@ -84,7 +85,7 @@ describe('concurrency', { timeout: 180_000 }, () => {
     ]);
     expect(record('4', 'different targets, run A', 'published', ra)).toBe('published');
     expect(record('4', 'different targets, run B', 'published', rb)).toBe('published');
-    await expectClean(aws, [ra, rb, runPost(a.env, ra), runPost(b.env, rb)], 'alpha');
+    await expectClean(aws, [ra, rb, await runPost(a.env, ra), await runPost(b.env, rb)], 'alpha');
     expect(fs.readFileSync(efs('alpha', 'x.txt'), 'utf8')).toBe('alpha\n');
     expect(fs.readFileSync(efs('beta', 'x.txt'), 'utf8')).toBe('beta\n');
   });
@@ -103,7 +104,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
         fs.symlinkSync('hop', path.join(ws, 'models/leak'));
       } else fs.symlinkSync(link, path.join(ws, 'models/leak'));
       const before = (await aws.log()).length;
-      const step = runAction(aws, ws, { 'local-dir': 'models', 'local-target': 'links', ...T5 });
+      const step = await runAction(aws, ws, { 'local-dir': 'models', 'local-target': 'links', ...T5 });
       expectFailure('5', `symlink out of local-dir (${name})`, step, 'outside');
       const operations = (await aws.log()).slice(before).map((e) => e.operation);
       expect(operations).not.toContain('RunInstances');
@@ -126,7 +127,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
     fs.mkdirSync(path.join(ws, 'odd/empty/dir'), { recursive: true });
     fs.mkdirSync(path.join(ws, 'odd/a/b/c/d/e/f'), { recursive: true });
     fs.writeFileSync(path.join(ws, 'odd/a/b/c/d/e/f/deep.txt'), 'deep\n');
-    const step = runAction(aws, ws, { 'local-dir': 'odd', ...T5 });
+    const step = await runAction(aws, ws, { 'local-dir': 'odd', ...T5 });
     expectPublished('5', 'odd names, empty dir, deep tree', step);
     await expectClean(aws, [step, step.post], 'odd');
     const tree = readTree(efs('odd'));
@@ -146,12 +147,12 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
     fs.ftruncateSync(sparse, 1024 ** 3);
     fs.writeSync(sparse, 'end', 1024 ** 3 - 3);
     fs.closeSync(sparse);
-    const many = runAction(aws, ws, { 'local-dir': 'many', ...T5 });
+    const many = await runAction(aws, ws, { 'local-dir': 'many', ...T5 });
     expectPublished('5', '20,000 small files', many);
     await expectClean(aws, [many, many.post], 'many');
     expect(fs.readdirSync(efs('many', 'd19')).length).toBe(1000);
     expect(fs.readFileSync(efs('many', 'd7', 'f123.txt'), 'utf8')).toBe('7/123\n');
-    const big = runAction(aws, ws, { 'local-dir': 'sparse', ...T5 });
+    const big = await runAction(aws, ws, { 'local-dir': 'sparse', ...T5 });
     expectPublished('5', '1 GB sparse file', big);
     await expectClean(aws, [big, big.post], 'sparse');
     expect(fs.statSync(efs('sparse', 'disk.img')).size).toBe(1024 ** 3);
@@ -187,7 +188,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
       'python-version': '3.12',
       ...T5,
     };
-    const ok = runAction(aws, ws, deps);
+    const ok = await runAction(aws, ws, deps);
     expectPublished('5', 'requirements: markers, hashes, -r, comments', ok);
     await expectClean(aws, [ok, ok.post], 'deps');
     expect(fs.existsSync(efs('deps', 'alpha', '__init__.py'))).toBe(true);
@@ -196,7 +197,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
       ['no-such-package==9.9', 'package that does not exist'],
     ] as const) {
       fs.writeFileSync(path.join(ws, 'requirements.txt'), `${pkg}\n`);
-      const step = runAction(aws, ws, deps);
+      const step = await runAction(aws, ws, deps);
       expectFailure('5', `requirements: ${name}`, step, pkg.split('==')[0] ?? pkg);
       await expectClean(aws, [step, step.post], 'deps');
     }
@@ -213,7 +214,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
     };
     for (const [key, body] of Object.entries(keys))
       await s3.send(new PutObjectCommand({ Bucket: aws.info.sourceBucket, Key: key, Body: body }));
-    const step = runAction(aws, makeWorkspace({}), {
+    const step = await runAction(aws, makeWorkspace({}), {
       's3-source': `s3://${aws.info.sourceBucket}/odd keys/`,
       's3-target': 'oddkeys',
       ...T5,
@@ -234,7 +235,7 @@ describe('hostile and odd input', { timeout: 300_000 }, () => {
     const evil = `x$(touch ${canary})\`touch ${canary}\`;touch ${canary}|touch ${canary}&&touch ${canary}`;
     const ws = makeWorkspace({ 'models/a.txt': 'a\n', 'requirements.txt': '' });
     for (const name of INPUT_NAMES) {
-      const step = runAction(aws, ws, {
+      const step = await runAction(aws, ws, {
         'local-dir': 'models',
         'local-target': 'meta',
         ...T5,
@@ -254,7 +255,7 @@ describe('secrets and least privilege', { timeout: 300_000 }, () => {
     const ws = makeWorkspace({ 'models/a.txt': 'a\n', 'models/big.bin': Buffer.alloc(12 * 1024 * 1024, 3) });
     const wheels = buildWheels(ws, ['alpha==1.0']);
     fs.writeFileSync(path.join(ws, 'requirements.txt'), 'alpha==1.0\n');
-    const step = runAction(
+    const step = await runAction(
       aws,
       ws,
       {
@@ -286,22 +287,22 @@ describe('secrets and least privilege', { timeout: 300_000 }, () => {
       ...T5,
     };
     const publish = () => runAction(aws, ws, target);
-    expect(publish().status).toBe(0);
+    expect((await publish()).status).toBe(0);
     fs.writeFileSync(path.join(ws, 'models/a.txt'), 'v2\n');
-    expect(publish().status).toBe(0);
-    expect(runAction(aws, ws, { ...target, mode: 'rollback' }).status).toBe(0);
-    expect(runAction(aws, ws, { mode: 'sweep', ...T5 }).status).toBe(0);
+    expect((await publish()).status).toBe(0);
+    expect((await runAction(aws, ws, { ...target, mode: 'rollback' })).status).toBe(0);
+    expect((await runAction(aws, ws, { mode: 'sweep', ...T5 })).status).toBe(0);
     // A multipart upload refused half-way is aborted, not left behind.
     fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 9));
     await aws.fault({ service: 's3', operation: 'UploadPart', code: 'AccessDenied', times: 99 });
-    expect(publish().status).toBe(1);
+    expect((await publish()).status).toBe(1);
     await aws.control('DELETE', '/faults');
     fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 2));
     const setup = actionSetup(aws, ws, target);
     const main = startBundle('main', setup.inputs, setup.env);
     await main.waitFor(/Sent command [0-9a-f-]+ to i-/);
     main.child.kill('SIGINT');
-    runPost(setup.env, await main.done);
+    await runPost(setup.env, await main.done);
     await saveRequestLog(aws, 'faults-input');
 
     const policy = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/iam-policy.json'), 'utf8')) as {

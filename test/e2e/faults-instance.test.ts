@@ -20,7 +20,7 @@ const efs = (...parts: string[]) => path.join(aws.info.stateDir, 'efs', aws.info
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '300']);
   workspace = makeWorkspace({ 'models/a.txt': 'first\n', 'models/b/c.bin': 'c'.repeat(3000) });
-  const first = runAction(aws, workspace, INPUTS);
+  const first = await runAction(aws, workspace, INPUTS);
   expect(first.status, first.stdout.slice(-3000)).toBe(0);
   baseline = served(aws, 'models');
 }, 120_000);
@@ -36,7 +36,7 @@ function edit(): void {
 
 async function failingRun(group: string, name: string, expected: string, inputs: Record<string, string> = {}) {
   edit();
-  const step = runAction(aws, workspace, { ...INPUTS, ...inputs }, { debug: true });
+  const step = await runAction(aws, workspace, { ...INPUTS, ...inputs }, { debug: true });
   const observed = record(group, name, `failed: ${expected}`, step);
   expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
   expect(observed).toContain(expected);
@@ -137,7 +137,7 @@ describe('instance faults', { timeout: 180_000 }, () => {
     fs.writeFileSync(path.join(workspace, 'models/large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
     await aws.commandFault({ action: 'kill', when: 'building release' });
     await failingRun('2', 'agent killed before the switch', 'exit 137');
-    const next = runAction(aws, workspace, INPUTS, { debug: true });
+    const next = await runAction(aws, workspace, INPUTS, { debug: true });
     expect(record('2', 'the next run after the kill', 'published', next)).toBe('published');
     await expectClean(aws, [next, next.post], 'models');
     expect(served(aws, 'models').files['a.txt']).toBe(sha256(`edit ${edits}\n`));
@@ -169,7 +169,7 @@ describe('cancellation', { timeout: 180_000 }, () => {
         main.child.kill(signals[0]);
         if (signals[1]) setTimeout(() => main.child.kill(signals[1]), 300);
         const result = await main.done;
-        const post = runPost(setup.env, result);
+        const post = await runPost(setup.env, result);
         const observed = record('3', `${signals.join('+')} during ${phase}`, 'cancelled (exit 130)', result);
         expect(result.status).toBe(130);
         expect(observed).toContain('exit 130');

@@ -41,8 +41,8 @@ const inputs = () => ({
 });
 
 describe('publishing all three sources', { timeout: 180_000 }, () => {
-  it('lands every source byte for byte at its target, each a symlink to a release (OIDC credentials)', () => {
-    const step = runAction(aws, workspace, inputs(), { oidc: true });
+  it('lands every source byte for byte at its target, each a symlink to a release (OIDC credentials)', async () => {
+    const step = await runAction(aws, workspace, inputs(), { oidc: true });
     expect(step.stdout).not.toContain('::error::');
     expect(step.status).toBe(0);
     const { outputs } = step;
@@ -85,7 +85,7 @@ describe('publishing all three sources', { timeout: 180_000 }, () => {
 
   it('a second identical run changes nothing and launches nothing (default credential chain)', async () => {
     const since = (await aws.log()).at(-1)?.seq ?? 0;
-    const step = runAction(aws, workspace, inputs());
+    const step = await runAction(aws, workspace, inputs());
     expect(step.status).toBe(0);
     expect(step.outputs.changed).toBe('false');
     expect(step.outputs['instance-id']).toBe('');
@@ -96,10 +96,10 @@ describe('publishing all three sources', { timeout: 180_000 }, () => {
     expect(step.stdout).not.toContain('Installing requirements.txt');
   });
 
-  it('a requirements change makes a new dependency release, and rollback serves the previous one again', () => {
+  it('a requirements change makes a new dependency release, and rollback serves the previous one again', async () => {
     const before = fs.readlinkSync(path.join(efsRoot(), 'lib'));
     fs.writeFileSync(path.join(workspace, 'requirements.txt'), 'alpha==1.1\n');
-    const bumped = runAction(aws, workspace, inputs());
+    const bumped = await runAction(aws, workspace, inputs());
     expect(bumped.status).toBe(0);
     const after = fs.readlinkSync(path.join(efsRoot(), 'lib'));
     expect(after).not.toBe(before);
@@ -110,7 +110,7 @@ describe('publishing all three sources', { timeout: 180_000 }, () => {
 
     // Roll back the dependency target alone: the other targets have no earlier release.
     const { 'local-dir': _local, 's3-source': _s3, ...depsOnly } = inputs();
-    const rolledBack = runAction(aws, workspace, { ...depsOnly, mode: 'rollback' });
+    const rolledBack = await runAction(aws, workspace, { ...depsOnly, mode: 'rollback' });
     expect(rolledBack.stdout).not.toContain('::error::');
     expect(rolledBack.status).toBe(0);
     expect(fs.readlinkSync(path.join(efsRoot(), 'lib'))).toBe(before);
@@ -121,14 +121,14 @@ describe('publishing all three sources', { timeout: 180_000 }, () => {
 });
 
 describe('a 50 MB tree', { timeout: 180_000 }, () => {
-  it('stages only the changed file, deletes the deleted one, and hard-links every other file', () => {
+  it('stages only the changed file, deletes the deleted one, and hard-links every other file', async () => {
     const big = makeWorkspace(
       Object.fromEntries(
         Array.from({ length: 10 }, (_, i) => [`data/part-${i}.bin`, Buffer.alloc(5 * 1024 * 1024, i + 1)]),
       ),
     );
     const local = { 'local-dir': 'data', 'local-target': 'big' };
-    const first = runAction(aws, big, local);
+    const first = await runAction(aws, big, local);
     expect(first.status).toBe(0);
     const root = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId);
     const firstRelease = path.join(root, fs.readlinkSync(path.join(root, 'big')));
@@ -136,7 +136,7 @@ describe('a 50 MB tree', { timeout: 180_000 }, () => {
     const changed = Buffer.alloc(5 * 1024 * 1024, 0xee);
     fs.writeFileSync(path.join(big, 'data/part-3.bin'), changed);
     fs.rmSync(path.join(big, 'data/part-7.bin'));
-    const second = runAction(aws, big, local);
+    const second = await runAction(aws, big, local);
     expect(second.status).toBe(0);
     const stats = JSON.parse(second.outputs.stats ?? '{}');
     expect(stats.files).toEqual({ added: 0, changed: 1, deleted: 1 });
@@ -159,7 +159,7 @@ describe('a 50 MB tree', { timeout: 180_000 }, () => {
 });
 
 describe('efsync.yaml', { timeout: 180_000 }, () => {
-  it('with every predecessor key, plans exactly what the equivalent inputs plan, and publishes efsync’s layout', () => {
+  it('with every predecessor key, plans exactly what the equivalent inputs plan, and publishes efsync’s layout', async () => {
     const { info } = aws;
     const yaml = [
       `efs_filesystem_id: ${info.fileSystemId}`,
@@ -182,13 +182,13 @@ describe('efsync.yaml', { timeout: 180_000 }, () => {
       'pip-args': `--no-index --find-links ${wheels}`,
       'dry-run': 'true',
     };
-    const fromYaml = runAction(aws, workspace, {
+    const fromYaml = await runAction(aws, workspace, {
       ...common,
       config: 'efsync.yaml',
       'aws-region': '',
       'file-system-id': '',
     });
-    const fromInputs = runAction(aws, workspace, {
+    const fromInputs = await runAction(aws, workspace, {
       ...common,
       'file-system-id': info.fileSystemId,
       'subnet-id': info.subnetIds[0] ?? '',
@@ -214,7 +214,7 @@ describe('efsync.yaml', { timeout: 180_000 }, () => {
     };
     expect(outputsOf(fromYaml)).toEqual(outputsOf(fromInputs));
 
-    const published = runAction(aws, workspace, {
+    const published = await runAction(aws, workspace, {
       ...common,
       'dry-run': 'false',
       config: 'efsync.yaml',
