@@ -4,11 +4,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunHooks } from '../../src/index.js';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { expectClean, printTable, record, type Served, served, sha256 } from './fault-harness.ts';
-import { actionSetup, makeWorkspace, runAction, runPost, saveRequestLog } from './support.ts';
+import { actionSetup, makeWorkspace, runAction, runApi, runPost, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -44,15 +45,32 @@ async function failingRun(group: string, name: string, expected: string, inputs:
   return step;
 }
 
+/**
+ * The same through the published module (dist/api), with short waits: the action's floors (60 s for Online, 30 s
+ * for the lock) would be minutes of sleep here, and a program sets them with RunHooks.waits. The library cleans up
+ * after itself, so there is no post step.
+ */
+async function failingApiRun(group: string, name: string, expected: string, waits: RunHooks['waits']) {
+  edit();
+  const step = await runApi(aws, workspace, INPUTS, waits, { debug: true });
+  const observed = record(group, name, `failed: ${expected}`, step);
+  expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+  expect(observed).toContain(expected);
+  await expectClean(aws, [step], 'models', baseline);
+  return step;
+}
+
 describe('instance faults', { timeout: 180_000 }, () => {
   it('the instance never comes Online: a timeout that lists the likely causes', async () => {
     await aws.reset();
-    // Instances launched from now on would take ten minutes to reach SSM: far past the action's wait.
+    // Instances launched from now on would take ten minutes to reach SSM: far past the run's wait.
     await aws.settings({ onlineDelayMs: 10 * 60_000 });
     try {
-      const step = await failingRun('2', 'never Online', 'never came Online in SSM within 60 s');
-      expect(step.stdout).toContain('AmazonSSMManagedInstanceCore');
-      expect(step.stdout).toContain('ssmmessages');
+      const step = await failingApiRun('2', 'never Online', 'never came Online in SSM within 5 s', {
+        onlineSeconds: 5,
+      });
+      expect(step.errors[0]).toContain('AmazonSSMManagedInstanceCore');
+      expect(step.errors[0]).toContain('ssmmessages');
     } finally {
       await aws.settings({ onlineDelayMs: 300 });
     }
@@ -103,7 +121,9 @@ describe('instance faults', { timeout: 180_000 }, () => {
     );
     await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
     try {
-      await failingRun('2', 'lock held by another run', 'waiting for the file system lock');
+      await failingApiRun('2', 'lock held by another run', 'timed out after 5s waiting for the file system lock', {
+        lockSeconds: 5,
+      });
     } finally {
       holder.kill('SIGKILL');
     }
@@ -123,7 +143,8 @@ describe('instance faults', { timeout: 180_000 }, () => {
   it('the command hangs past its timeout', async () => {
     await aws.reset();
     await aws.commandFault({ action: 'hang' });
-    await aws.settings({ executionTimeoutCapSeconds: 8 });
+    // The test bed's fast clock for executionTimeout: the command times out after 3 s, not the run's minutes.
+    await aws.settings({ executionTimeoutCapSeconds: 3 });
     try {
       await failingRun('2', 'command hangs past its timeout', 'ExecutionTimedOut');
     } finally {

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { iamAction } from '../../src/aws/errors.js';
+import type { RunHooks } from '../../src/index.js';
 import type { LocalAws } from '../local-aws/client.ts';
 import { ROOT } from '../support/repo.ts';
-import { parseCommandFile, type StepResult, startBundle } from '../support/run-action.ts';
+import { parseCommandFile, type StepResult, startBundle, startScript } from '../support/run-action.ts';
 
 export interface Step extends StepResult {
   outputs: Record<string, string>;
@@ -93,6 +94,37 @@ export async function runAction(
   const main = await startBundle('main', setup.inputs, setup.env).done;
   return { ...main, outputs: parseCommandFile(main.output), post: await runPost(setup.env, main) };
 }
+
+export interface ApiStep extends StepResult {
+  outputs: Record<string, string>;
+  /** The message of the error `sync` (or `loadConfig`) threw, one entry; none when it resolved. */
+  errors: string[];
+}
+
+/**
+ * A program calling the published module (the committed dist/api bundle): `loadConfig` with the same options as the
+ * action's inputs, then `sync` with the hooks' `waits`, in the environment a step would have. The library cleans up
+ * after itself, so there is no post step.
+ */
+export async function runApi(
+  aws: LocalAws,
+  workspace: string,
+  inputs: Record<string, string>,
+  waits: RunHooks['waits'],
+  options: ActionOptions = {},
+): Promise<ApiStep> {
+  const setup = actionSetup(aws, workspace, inputs, options);
+  const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-api-')), 'result.json');
+  const call = JSON.stringify({ options: setup.inputs, waits });
+  const step = await startScript([API_STEP, call, resultFile], {}, setup.env).done;
+  const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as {
+    outputs?: Record<string, string>;
+    error?: { name: string; message: string };
+  };
+  return { ...step, outputs: result.outputs ?? {}, errors: result.error ? [result.error.message] : [] };
+}
+
+const API_STEP = path.join(ROOT, 'test/support/api-step.ts');
 
 export function motoClients(aws: LocalAws) {
   const config = {
