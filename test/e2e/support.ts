@@ -135,14 +135,19 @@ export function motoClients(aws: LocalAws) {
   return { ec2: new EC2Client(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
 }
 
-/** Instances still pending or running, and objects left under runs/, straight from moto. */
-export async function leftovers(aws: LocalAws): Promise<{ instances: string[]; runObjects: string[] }> {
+/** Instances still pending or running, and objects left under <staging prefix>runs/, straight from moto. */
+export async function leftovers(
+  aws: LocalAws,
+  stagingPrefix = 'efsync/',
+): Promise<{ instances: string[]; runObjects: string[] }> {
   const { ec2, s3 } = motoClients(aws);
   const found = await ec2.send(
     new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
   );
   const instances = (found.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? '');
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: aws.info.stagingBucket, Prefix: 'efsync/runs/' }));
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: aws.info.stagingBucket, Prefix: `${stagingPrefix}runs/` }),
+  );
   return { instances, runObjects: (listed.Contents ?? []).map((o) => o.Key ?? '') };
 }
 
