@@ -29,11 +29,23 @@ export function printTable(): void {
   process.stdout.write(`\nFault cases (${rows.length}):\n${out.join('\n')}\n`);
 }
 
+/** A step of the action, or a program's call of the API (whose thrown error is its one error). */
+export type Outcome = StepResult & { errors?: string[]; outputs?: Record<string, string> };
+
 /** What a step's outcome was, in the table's words: "published", "no change", or "failed: <the error>". */
-export function outcome(step: StepResult): string {
-  const errors = step.stdout.split('\n').filter((l) => l.startsWith('::error::'));
-  if (step.status === 0) return /changed<<(\S+)\ntrue/.test(step.output) ? 'published' : 'no change';
-  return `failed (exit ${step.status}, ${errors.length} error${errors.length === 1 ? '' : 's'}): ${(errors[0] ?? step.stderr).replace('::error::', '').split('%0A')[0]?.slice(0, 160)}`;
+export function outcome(step: Outcome): string {
+  // The action reports an error as one ::error:: line, its own line breaks written %0A.
+  const errors =
+    step.errors?.map((message) => message.split('\n')[0] ?? '') ??
+    step.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::error::'))
+      .map((l) => l.replace('::error::', '').split('%0A')[0] ?? '');
+  if (step.status === 0) {
+    const changed = step.errors ? step.outputs?.changed === 'true' : /changed<<(\S+)\ntrue/.test(step.output);
+    return changed ? 'published' : 'no change';
+  }
+  return `failed (exit ${step.status}, ${errors.length} error${errors.length === 1 ? '' : 's'}): ${(errors[0] ?? step.stderr.split('%0A')[0])?.slice(0, 160)}`;
 }
 
 export interface Served {
@@ -81,7 +93,7 @@ export async function expectClean(aws: LocalAws, steps: StepResult[], target: st
   expectNoSecrets(aws, ...steps);
 }
 
-export function record(group: string, name: string, expected: string, step: StepResult): string {
+export function record(group: string, name: string, expected: string, step: Outcome): string {
   const observed = outcome(step);
   rows.push({ group, name, expected, observed });
   return observed;

@@ -3,39 +3,48 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../local-aws/client.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
+import { type Lanes, startLanes } from './lanes.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
-let aws: LocalAws;
-let workspace: string;
-let baseline: Served;
+/** A test bed with a workspace published once: what a failed run must leave served. */
+interface Lane {
+  aws: LocalAws;
+  workspace: string;
+  baseline: Served;
+}
+
+let lanes: Lanes<Lane>;
 let edits = 0;
 const INPUTS = { 'local-dir': 'models', 'timeout-minutes': '5' };
 
 beforeAll(async () => {
-  aws = await startLocalAws(['--online-delay-ms', '300']);
-  workspace = makeWorkspace({ 'models/a.txt': 'first\n', 'models/b/c.bin': 'c'.repeat(3000) });
-  const first = runAction(aws, workspace, INPUTS);
-  expect(first.status).toBe(0);
-  baseline = served(aws, 'models');
+  // Convenience, turned on here: SSM has an instance Online as soon as it runs (AWS takes a minute or two). These
+  // cases are about the calls around it; waiting for Online is exercised in sync.test.ts and faults-instance.
+  lanes = await startLanes(3, ['--online-delay-ms', '0'], async (aws) => {
+    const workspace = makeWorkspace({ 'models/a.txt': 'first\n', 'models/b/c.bin': 'c'.repeat(3000) });
+    const first = await runAction(aws, workspace, INPUTS);
+    expect(first.status).toBe(0);
+    return { aws, workspace, baseline: served(aws, 'models') };
+  });
 }, 120_000);
 afterAll(async () => {
   printTable();
-  await saveRequestLog(aws, 'faults-aws');
-  await aws?.stop();
+  for (const [i, lane] of (lanes?.all ?? []).entries()) await saveRequestLog(lane.aws, `faults-aws-${i + 1}`);
+  await lanes?.stop();
 });
 
 /** A change to publish, so that every run has work to do. */
-function edit(): void {
-  fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+function edit(lane: Lane): void {
+  fs.writeFileSync(path.join(lane.workspace, 'models/a.txt'), `edit ${++edits}\n`);
 }
 
-async function runWithFault(fault: Parameters<LocalAws['fault']>[0], inputs: Record<string, string> = {}) {
-  await aws.reset();
-  await aws.fault(fault);
-  edit();
-  return runAction(aws, workspace, { ...INPUTS, ...inputs }, { debug: true });
+async function runWithFault(lane: Lane, fault: Parameters<LocalAws['fault']>[0], inputs: Record<string, string> = {}) {
+  await lane.aws.reset();
+  await lane.aws.fault(fault);
+  edit(lane);
+  return await runAction(lane.aws, lane.workspace, { ...INPUTS, ...inputs }, { debug: true });
 }
 
 const RETRYABLE: [string, string, { code?: string; status?: number; reset?: boolean }][] = [
@@ -61,21 +70,25 @@ const RETRYABLE: [string, string, { code?: string; status?: number; reset?: bool
   ['s3', 'DeleteObjects', { status: 503 }],
 ];
 
-describe('retryable AWS errors, once per operation', { timeout: 120_000 }, () => {
-  it.each(RETRYABLE)('%s %s fails once (%j): the run succeeds', async (service, operation, fault) => {
-    const step = await runWithFault({ service, operation, ...fault });
-    const kind = fault.code ?? (fault.reset ? 'connection reset' : `HTTP ${fault.status}`);
-    expect(record('1', `${operation} ${kind}`, 'published', step)).toBe('published');
-    // The fault really happened: the operation was called, failed, and was called again.
-    const calls = (await aws.log()).filter((e) => e.operation === operation);
-    expect(calls[0]?.answeredBy).toBe('fault');
-    expect(calls.length).toBeGreaterThan(1);
-    await expectClean(aws, [step, step.post], 'models');
-    baseline = served(aws, 'models');
-  });
+// Each case has a test bed to itself while it runs (lanes.ts), so the cases run side by side.
+describe('retryable AWS errors, once per operation', { timeout: 120_000, concurrent: true }, () => {
+  it.each(RETRYABLE)('%s %s fails once (%j): the run succeeds', (service, operation, fault) =>
+    lanes.use(async (lane) => {
+      const { aws } = lane;
+      const step = await runWithFault(lane, { service, operation, ...fault });
+      const kind = fault.code ?? (fault.reset ? 'connection reset' : `HTTP ${fault.status}`);
+      expect(record('1', `${operation} ${kind}`, 'published', step)).toBe('published');
+      // The fault really happened: the operation was called, failed, and was called again.
+      const calls = (await aws.log()).filter((e) => e.operation === operation);
+      expect(calls[0]?.answeredBy).toBe('fault');
+      expect(calls[1]?.answeredBy).toBe(service === 'ssm' && operation !== 'GetParameter' ? 'testbed' : 'moto');
+      await expectClean(aws, [step, step.post], 'models');
+      lane.baseline = served(aws, 'models');
+    }),
+  );
 });
 
-describe('terminal AWS errors', { timeout: 120_000 }, () => {
+describe('terminal AWS errors', { timeout: 120_000, concurrent: true }, () => {
   const TERMINAL: [string, Parameters<LocalAws['fault']>[0], string][] = [
     [
       'RunInstances UnauthorizedOperation',
@@ -136,24 +149,31 @@ describe('terminal AWS errors', { timeout: 120_000 }, () => {
     ],
   ];
 
-  it.each(TERMINAL)('%s: the run fails cleanly, and says why', async (name, fault, message) => {
-    const step = await runWithFault(fault);
-    const observed = record('1', name, `failed: ${message}`, step);
-    expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
-    expect(observed).toContain(message);
-    await expectClean(aws, [step, step.post], 'models', baseline);
-  });
+  it.each(TERMINAL)('%s: the run fails cleanly, and says why', (name, fault, message) =>
+    lanes.use(async (lane) => {
+      const step = await runWithFault(lane, fault);
+      const observed = record('1', name, `failed: ${message}`, step);
+      expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+      expect(observed).toContain(message);
+      await expectClean(lane.aws, [step, step.post], 'models', lane.baseline);
+    }),
+  );
 
-  it('a capacity error moves on to the next instance type of the list', async () => {
-    const step = await runWithFault(
-      { service: 'ec2', operation: 'RunInstances', code: 'InsufficientInstanceCapacity', times: 5 },
-      { 'instance-type': 't3.small,t3.medium' },
-    );
-    expect(record('1', 'capacity, then the next instance type', 'published', step)).toBe('published');
-    const launched = (await aws.log()).filter((e) => e.operation === 'RunInstances').map((e) => e.params.InstanceType);
-    expect(launched).toEqual(['t3.small', 't3.small', 't3.small', 't3.small', 't3.small', 't3.medium']);
-    expect(step.stdout).toContain('No capacity for t3.small');
-    await expectClean(aws, [step, step.post], 'models');
-    baseline = served(aws, 'models');
-  });
+  it('a capacity error moves on to the next instance type of the list', () =>
+    lanes.use(async (lane) => {
+      const { aws } = lane;
+      const step = await runWithFault(
+        lane,
+        { service: 'ec2', operation: 'RunInstances', code: 'InsufficientInstanceCapacity', times: 5 },
+        { 'instance-type': 't3.small,t3.medium' },
+      );
+      expect(record('1', 'capacity, then the next instance type', 'published', step)).toBe('published');
+      const launched = (await aws.log())
+        .filter((e) => e.operation === 'RunInstances')
+        .map((e) => e.params.InstanceType);
+      expect(launched).toEqual(['t3.small', 't3.small', 't3.small', 't3.small', 't3.small', 't3.medium']);
+      expect(step.stdout).toContain('No capacity for t3.small');
+      await expectClean(aws, [step, step.post], 'models');
+      lane.baseline = served(aws, 'models');
+    }));
 });

@@ -7,9 +7,10 @@ import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { iamAction } from '../../src/aws/errors.js';
+import type { RunHooks } from '../../src/index.js';
 import type { LocalAws } from '../local-aws/client.ts';
 import { ROOT } from '../support/repo.ts';
-import { parseCommandFile, runBundle, type StepResult } from '../support/run-action.ts';
+import { parseCommandFile, type StepResult, startBundle, startScript } from '../support/run-action.ts';
 
 export interface Step extends StepResult {
   outputs: Record<string, string>;
@@ -39,6 +40,8 @@ export interface ActionOptions {
   debug?: boolean;
 }
 
+const COMPILE_CACHE = path.join(os.tmpdir(), 'efsync-e2e-node-compile-cache');
+
 /** The environment and inputs a workflow step would give the action on the test bed. */
 export function actionSetup(
   aws: LocalAws,
@@ -57,6 +60,10 @@ export function actionSetup(
     GITHUB_REPOSITORY: 'efsync-test/efsync-action',
     ...(options.debug && { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' }),
     ...credentials,
+    // Not the runner's, nor read by the action: Node's own on-disk cache of compiled code. Every step loads the same
+    // large bundle, and compiling it anew costs about half a second a step; the cache changes nothing it does (a
+    // changed bundle is compiled again).
+    NODE_COMPILE_CACHE: COMPILE_CACHE,
   };
   const all = {
     'aws-region': info.region,
@@ -71,22 +78,53 @@ export function actionSetup(
 }
 
 /** The post step, given the state a main step saved. */
-export function runPost(env: Record<string, string>, main: StepResult): StepResult {
+export function runPost(env: Record<string, string>, main: StepResult): Promise<StepResult> {
   const state = Object.fromEntries(Object.entries(parseCommandFile(main.state)).map(([k, v]) => [`STATE_${k}`, v]));
-  return runBundle('post', {}, { ...env, ...state });
+  return startBundle('post', {}, { ...env, ...state }).done;
 }
 
 /** Runs main, then post with the state main saved, exactly as a runner does. */
-export function runAction(
+export async function runAction(
   aws: LocalAws,
   workspace: string,
   inputs: Record<string, string>,
   options: ActionOptions = {},
-): Step {
+): Promise<Step> {
   const setup = actionSetup(aws, workspace, inputs, options);
-  const main = runBundle('main', setup.inputs, setup.env);
-  return { ...main, outputs: parseCommandFile(main.output), post: runPost(setup.env, main) };
+  const main = await startBundle('main', setup.inputs, setup.env).done;
+  return { ...main, outputs: parseCommandFile(main.output), post: await runPost(setup.env, main) };
 }
+
+export interface ApiStep extends StepResult {
+  outputs: Record<string, string>;
+  /** The message of the error `sync` (or `loadConfig`) threw, one entry; none when it resolved. */
+  errors: string[];
+}
+
+/**
+ * A program calling the published module (the committed dist/api bundle): `loadConfig` with the same options as the
+ * action's inputs, then `sync` with the hooks' `waits`, in the environment a step would have. The library cleans up
+ * after itself, so there is no post step.
+ */
+export async function runApi(
+  aws: LocalAws,
+  workspace: string,
+  inputs: Record<string, string>,
+  waits: RunHooks['waits'],
+  options: ActionOptions = {},
+): Promise<ApiStep> {
+  const setup = actionSetup(aws, workspace, inputs, options);
+  const resultFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-api-')), 'result.json');
+  const call = JSON.stringify({ options: setup.inputs, waits });
+  const step = await startScript([API_STEP, call, resultFile], {}, setup.env).done;
+  const result = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as {
+    outputs?: Record<string, string>;
+    error?: { name: string; message: string };
+  };
+  return { ...step, outputs: result.outputs ?? {}, errors: result.error ? [result.error.message] : [] };
+}
+
+const API_STEP = path.join(ROOT, 'test/support/api-step.ts');
 
 export function motoClients(aws: LocalAws) {
   const config = {
@@ -97,14 +135,19 @@ export function motoClients(aws: LocalAws) {
   return { ec2: new EC2Client(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
 }
 
-/** Instances still pending or running, and objects left under runs/, straight from moto. */
-export async function leftovers(aws: LocalAws): Promise<{ instances: string[]; runObjects: string[] }> {
+/** Instances still pending or running, and objects left under <staging prefix>runs/, straight from moto. */
+export async function leftovers(
+  aws: LocalAws,
+  stagingPrefix = 'efsync/',
+): Promise<{ instances: string[]; runObjects: string[] }> {
   const { ec2, s3 } = motoClients(aws);
   const found = await ec2.send(
     new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: ['pending', 'running'] }] }),
   );
   const instances = (found.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId ?? '');
-  const listed = await s3.send(new ListObjectsV2Command({ Bucket: aws.info.stagingBucket, Prefix: 'efsync/runs/' }));
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: aws.info.stagingBucket, Prefix: `${stagingPrefix}runs/` }),
+  );
   return { instances, runObjects: (listed.Contents ?? []).map((o) => o.Key ?? '') };
 }
 

@@ -65,6 +65,14 @@ describe("the project's workflows", () => {
     expect(text).not.toContain('id-token: write'); // none of them needs AWS
   });
 
+  it('ci and e2e cancel a superseded run of the same ref; releases queue, one at a time', () => {
+    const concurrency = (name: string) => (parse(read(`.github/workflows/${name}`).text) as Workflow).concurrency;
+    const ref = ['$', '{{ github.ref }}'].join('');
+    expect(concurrency('ci.yml')).toEqual({ group: `ci-${ref}`, 'cancel-in-progress': true });
+    expect(concurrency('e2e.yml')).toEqual({ group: `e2e-${ref}`, 'cancel-in-progress': true });
+    expect(concurrency('release.yml')).toEqual({ group: 'release', 'cancel-in-progress': false });
+  });
+
   it('finds what is wrong in a loose workflow (so the check above can fail)', () => {
     const loose =
       'on: push\npermissions: write-all\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n' +
@@ -121,11 +129,26 @@ describe('the example workflows', () => {
     expect(on('refresh-dependencies.yml')).toMatchObject({ push: { paths: ['requirements.txt'] } });
   });
 
-  it.each(parsed)('$file: OIDC permissions, the published action, a concurrency group', ({ text, workflow }) => {
+  it.each(parsed)('$file: OIDC permissions, the published action, a concurrency group', ({ file, text, workflow }) => {
     expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
     const steps = Object.values(workflow.jobs).flatMap((job) => job.steps);
-    expect(steps.filter((s) => s.uses === 'efsync-action/efsync-action@v1').length).toBeGreaterThan(0);
-    expect(workflow.concurrency ?? Object.values(workflow.jobs)[0]?.concurrency).toBeDefined();
+    const efsync = steps.filter((s) => s.uses === 'efsync-action/efsync-action@v1');
+    expect(efsync).toHaveLength(1);
+    // One publish per file system at a time, queued rather than cancelled: a cancelled publish would leave its
+    // instance to the dead-man switch. The matrix queues per Python version, each its own pip-target, in its job.
+    const fileSystem = efsync[0]?.with?.['file-system-id'];
+    expect(fileSystem).toBe('fs-0123456789abcdef0');
+    const jobs = Object.values(workflow.jobs);
+    if (file.endsWith('matrix-python.yml')) {
+      const python = ['$', '{{ matrix.python-version }}'].join('');
+      expect(workflow.concurrency).toBeUndefined();
+      expect(jobs.map((job) => job.concurrency)).toEqual([
+        { group: `efsync-${fileSystem}-python${python}`, 'cancel-in-progress': false },
+      ]);
+    } else {
+      expect(workflow.concurrency).toEqual({ group: `efsync-${fileSystem}`, 'cancel-in-progress': false });
+      expect(jobs.map((job) => job.concurrency)).toEqual(jobs.map(() => undefined));
+    }
     expect(hardeningProblems(text.replaceAll('efsync-action/efsync-action@v1', './'))).toEqual([]);
   });
 

@@ -2,6 +2,7 @@
 // its control endpoint, and stops it by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -43,13 +44,31 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const control = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${info.controlUrl}${route}`, {
-      method,
-      ...(body !== undefined && { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    // A new connection for every call: a test that ran a step with spawnSync kept its event loop from seeing the
+    // server close an idle kept-alive connection, and the next call on that connection would fail.
+    const { status, answer } = await new Promise<{ status: number; answer: string }>((resolve, reject) => {
+      const req = http.request(
+        `${info.controlUrl}${route}`,
+        {
+          method,
+          agent: false,
+          headers:
+            text === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, answer: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(text);
     });
-    const answer = (await res.json()) as T;
-    if (!res.ok) throw new Error(`control ${method} ${route}: ${res.status} ${JSON.stringify(answer)}`);
-    return answer;
+    const parsed = JSON.parse(answer) as T;
+    if (status < 200 || status > 299) throw new Error(`control ${method} ${route}: ${status} ${answer}`);
+    return parsed;
   };
   return {
     info,

@@ -34,7 +34,8 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-describe.each(['SIGINT', 'SIGTERM'] as const)('local-aws stopped with %s', (signal) => {
+// Each starts a test bed of its own: the two run side by side.
+describe.concurrent.each(['SIGINT', 'SIGTERM'] as const)('local-aws stopped with %s', (signal) => {
   it('prints exactly one JSON line with the documented keys, then stops both servers', async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-main-'));
     const child = spawn(process.execPath, [MAIN, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'] });

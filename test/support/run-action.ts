@@ -71,17 +71,23 @@ export interface RunningStep {
   done: Promise<StepResult>;
 }
 
-/** Like runBundle, but returns at once, so a test can signal the step mid-run. */
+/** Like runBundle, but returns at once, so a test can signal the step mid-run (or run other steps meanwhile). */
 export function startBundle(
   bundle: 'main' | 'post',
   inputs: Record<string, string>,
   extraEnv: Record<string, string> = {},
 ): RunningStep {
+  return startScript([path.join(ROOT, 'dist', bundle, 'index.js')], inputs, extraEnv);
+}
+
+/** Runs a Node script in a step's environment and directory; `args` are the script and its arguments. */
+export function startScript(
+  args: string[],
+  inputs: Record<string, string>,
+  extraEnv: Record<string, string> = {},
+): RunningStep {
   const { dir, env } = prepareStep(inputs, extraEnv);
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', bundle, 'index.js')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: { test: string | RegExp; resolve: () => void }[] = [];
