@@ -43,6 +43,10 @@ from typing import Dict, List, NamedTuple, Optional, Sequence
 
 EXIT = {'ok': 0, 'error': 1, 'baseMismatch': 3, 'lockTimeout': 4, 'mountFailed': 5, 'downloadFailed': 6}
 MOUNTPOINT = '/mnt/efsync'
+# The log is uploaded every SHIP_EVERY s and the action reads it every second: a progress line every PROGRESS_EVERY s
+# reaches the runner's log at most 5 s after the one before.
+SHIP_EVERY = 1.0
+PROGRESS_EVERY = 3.0
 CHUNK = 1 << 20
 ATTEMPTS = 5
 MOUNT_BUDGET = 30.0
@@ -103,12 +107,20 @@ class Log:
             self.lines.append(line)
             print(line, flush=True)
 
+    def snapshot(self):
+        with self.lock:
+            return list(self.lines)
+
+    @staticmethod
+    def text(lines):
+        return ('\n'.join(lines) + '\n').encode('utf-8', 'replace')
+
 
 log = Log()
 
 
 class Progress:
-    """Bytes transferred for one target; says so at most every 5 s, so only big transfers say anything."""
+    """Bytes transferred for one target; says so every PROGRESS_EVERY seconds, so only big transfers say anything."""
 
     def __init__(self, total):
         self.total, self.done, self.lock = total, 0, threading.Lock()
@@ -118,7 +130,7 @@ class Progress:
         with self.lock:
             self.done += n
             now = time.monotonic()
-            if now - self.last < 5:
+            if now - self.last < PROGRESS_EVERY:
                 return
             self.last, done = now, self.done
         rate = done / max(now - self.start, 0.001)
@@ -670,18 +682,51 @@ def download(url, name, sink, size, progress=None):
         raise Failure('cannot download %s%s' % (name, why), EXIT['downloadFailed'])
 
 
+def upload(url, body, content_type, timeout=30):
+    """One presigned PUT."""
+    request = urllib.request.Request(url, data=body, method='PUT', headers={'Content-Type': content_type})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        response.read()
+
+
 def put(url, body, content_type, what):
     """Uploads the log or the result by presigned PUT; a failure is logged, never fatal. It does not heed STOP: after
     a signal the result must still get out."""
-    def attempt():
-        request = urllib.request.Request(url, data=body, method='PUT', headers={'Content-Type': content_type})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            response.read()
-
     try:
-        with_retries(attempt, 4, 1.0)
+        with_retries(lambda: upload(url, body, content_type), 4, 1.0)
     except HttpFailed as e:
         log('could not upload the %s: %s' % (what, e.why))
+
+
+class LogShipper:
+    """Uploads the log so far every SHIP_EVERY seconds while it grows, so that the action can print it while the agent
+    runs: SSM shows a command's output only once the command has ended (GetCommandInvocation, StandardOutputContent:
+    "If the command hasn't finished running ... this string is empty"). One attempt a round: a failed upload is
+    carried by the next round, or by the final upload of the whole log."""
+
+    def __init__(self, url):
+        self.url, self.sent, self.done = url, 0, threading.Event()
+        self.thread = threading.Thread(target=self.run, name='log-shipper', daemon=True)
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def run(self):
+        while not self.done.wait(SHIP_EVERY):
+            lines = log.snapshot()
+            if len(lines) == self.sent:
+                continue
+            try:
+                upload(self.url, log.text(lines), 'text/plain', timeout=10)
+                self.sent = len(lines)
+            except Exception:  # never fatal, never logged: the log is what it ships
+                pass
+
+    def stop(self):
+        """Before the final upload, so that no older copy of the log can land after it."""
+        self.done.set()
+        self.thread.join(timeout=15)
 
 
 # --- Staged parts. ---
@@ -1120,7 +1165,7 @@ def report(result, job, started):
     if job and job.result_url:
         put(job.result_url, json.dumps(result.to_json()).encode(), 'application/json', 'result')
     if job and job.log_url:
-        put(job.log_url, ('\n'.join(log.lines) + '\n').encode('utf-8', 'replace'), 'text/plain', 'log')
+        put(job.log_url, log.text(log.snapshot()), 'text/plain', 'log')
 
 
 def main(argv):
@@ -1128,9 +1173,10 @@ def main(argv):
     os.umask(0o022)
     for s in SIGNALS:
         signal.signal(s, on_signal)
-    result, job = AgentResult(), None
+    result, job, shipper = AgentResult(), None, None
     try:
         job = load_job(args.job)
+        shipper = LogShipper(job.log_url).start() if job.log_url else None
         code = carry_out(job, args.mounted, result)
     except Interrupted as e:
         code = result.fail(EXIT['error'], 'interrupted by %s' % e)
@@ -1142,6 +1188,8 @@ def main(argv):
         code = result.fail(EXIT['error'], '%s: %s' % (type(e).__name__, e))
     for s in SIGNALS:  # from here on a signal only stops transfers: the result must get out
         signal.signal(s, lambda *_: STOP.set())
+    if shipper:
+        shipper.stop()
     report(result, job, started)
     return code
 

@@ -66,8 +66,6 @@ export interface RemoteRequest {
   jobSha256: string;
   executionTimeoutSeconds: number;
   onCommandId: (id: string) => void;
-  /** New output of the agent, in order, as it arrives. */
-  onOutput: (text: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -90,7 +88,6 @@ export async function runRemote(clients: AwsClients, request: RemoteRequest): Pr
   );
   const commandId = sent.Command?.CommandId ?? '';
   request.onCommandId(commandId);
-  let printed = 0;
   let missingSince = Date.now();
   for (let poll = 0; ; poll++) {
     await sleep(Math.min(1000 + poll * 250, 5000));
@@ -105,11 +102,8 @@ export async function runRemote(clients: AwsClients, request: RemoteRequest): Pr
       if ((error as Error).name !== 'InvocationDoesNotExist' || Date.now() - missingSince > 120_000) throw error;
       continue;
     }
+    // Output arrives only once the command has ended (the agent's log is read from staging while it runs).
     const stdout = invocation.StandardOutputContent ?? '';
-    if (stdout.length > printed) {
-      request.onOutput(stdout.slice(printed));
-      printed = stdout.length;
-    }
     if (!RUNNING.has(invocation.Status ?? '')) {
       return {
         status: invocation.StatusDetails || invocation.Status || 'Unknown',

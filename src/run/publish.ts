@@ -3,13 +3,14 @@
  * result back from staging (so the 24,000-character SSM output cap never hides it).
  */
 import type { PreflightResult } from '../aws/preflight.js';
-import { RemoteError, runRemote } from '../aws/remote.js';
+import { RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
 import { EfsyncError } from '../core/errors.js';
 import { type AgentResult, parseAgentResult } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { readRunObject } from '../stage/run-objects.js';
 import type { InstanceSession } from './instance-session.js';
 import type { JobAction } from './job-manifest.js';
+import { LogTail } from './log-tail.js';
 import { forget, type RunContext, remember, throwIfCancelled, timed } from './run-context.js';
 import { type StagedRun, stageRun } from './stage-job.js';
 
@@ -40,24 +41,31 @@ export async function publish(
 async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun): Promise<AgentResult> {
   const { s3 } = ctx.clients;
   const { bucket, runPrefix } = ctx;
-  const outcome = await runRemote(ctx.clients, {
-    instanceId,
-    runId: ctx.runId,
-    jobUrl: staged.job.url,
-    jobSha256: staged.job.sha256,
-    executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
-    onCommandId: (id) => {
-      remember(ctx, 'commandId', id);
-      ctx.reporter.info(`Sent command ${id} to ${instanceId}; the agent's output follows.`);
-    },
-    onOutput: (text) => {
-      for (const line of text.replace(/\n$/, '').split('\n'))
-        if (!line.startsWith('EFSYNC_RESULT ')) ctx.reporter.info(line);
-    },
-  });
+  const readLog = () => readRunObject(s3, bucket, `${runPrefix}agent.log`);
+  const live = new LogTail(readLog, (line) => ctx.reporter.info(line));
+  const following = live.follow();
+  let outcome: RemoteOutcome;
+  try {
+    outcome = await runRemote(ctx.clients, {
+      instanceId,
+      runId: ctx.runId,
+      jobUrl: staged.job.url,
+      jobSha256: staged.job.sha256,
+      executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
+      onCommandId: (id) => {
+        remember(ctx, 'commandId', id);
+        ctx.reporter.info(`Sent command ${id} to ${instanceId}; the agent's output follows.`);
+      },
+    });
+  } finally {
+    await following.stop();
+  }
   // The command has ended: there is nothing left to cancel.
   forget(ctx, 'commandId');
-  const agentLog = async (fallback: string) => (await readRunObject(s3, bucket, `${runPrefix}agent.log`)) ?? fallback;
+  // The rest of the log, as the agent uploaded it last; without one, what the command itself printed (the bootstrap).
+  await live.poll(true);
+  if (!live.seen) for (const line of outcome.stdout.split('\n')) if (line) ctx.reporter.info(line);
+  const agentLog = async (fallback: string) => (await readLog()) ?? fallback;
   const text =
     (await readRunObject(s3, bucket, `${runPrefix}result.json`)) ?? /^EFSYNC_RESULT (.+)$/m.exec(outcome.stdout)?.[1];
   if (!text) {

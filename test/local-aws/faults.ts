@@ -50,7 +50,7 @@ export interface Settings {
   invocationDelayMs: number;
   /** Pending → InProgress after this long. */
   deliveryDelayMs: number;
-  /** Show the output so far while a command is InProgress. */
+  /** Show the output so far while a command is InProgress: a convenience AWS does not offer (off by default). */
   partialOutput: boolean;
   /** Real AWS's waits and throughput (`--latency aws`, see latency.ts); none by default. */
   latency?: LatencyModel;

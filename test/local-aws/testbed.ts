@@ -36,7 +36,11 @@ export const DEFAULT_SETTINGS: Settings = {
   onlineDelayMs: 2000,
   invocationDelayMs: 500,
   deliveryDelayMs: 200,
-  partialOutput: true,
+  // AWS's behaviour: GetCommandInvocation's StandardOutputContent is "The first 24,000 characters written by the
+  // plugin to stdout. If the command hasn't finished running, if ExecutionStatus is neither Succeeded nor Failed,
+  // then this string is empty" (botocore's ssm service-2.json, GetCommandInvocationResult). A test that wants to
+  // see output early turns partialOutput on itself.
+  partialOutput: false,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {

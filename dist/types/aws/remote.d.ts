@@ -17,8 +17,6 @@ export interface RemoteRequest {
     jobSha256: string;
     executionTimeoutSeconds: number;
     onCommandId: (id: string) => void;
-    /** New output of the agent, in order, as it arrives. */
-    onOutput: (text: string) => void;
     sleep?: (ms: number) => Promise<void>;
 }
 export declare function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome>;

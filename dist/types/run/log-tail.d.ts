@@ -1,0 +1,16 @@
+export declare class LogTail {
+    /** Whether the log was there at any read (the agent ran far enough to upload it). */
+    seen: boolean;
+    /** Bytes of the log printed so far: whole lines only, until the final read. */
+    private printed;
+    private readonly read;
+    private readonly print;
+    /** `read` returns the whole log as uploaded so far, or undefined before the first upload. */
+    constructor(read: () => Promise<string | undefined>, print: (line: string) => void);
+    /** Prints the new whole lines; with `final`, also a last line without its newline. */
+    poll(final?: boolean): Promise<void>;
+    /** Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. */
+    follow(everyMs?: number): {
+        stop: () => Promise<void>;
+    };
+}

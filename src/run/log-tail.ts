@@ -1,0 +1,53 @@
+/**
+ * The agent's log, printed while the agent runs. SSM returns a command's output only once the command has ended
+ * (GetCommandInvocation's StandardOutputContent: "If the command hasn't finished running ... this string is empty"),
+ * so the agent uploads its log to staging every second, and this reads it back and prints the lines not yet printed.
+ */
+import { delay } from '../core/delay.js';
+
+/** The agent's last line, the result as JSON: read from result.json instead, never printed. */
+const RESULT_LINE = 'EFSYNC_RESULT ';
+
+export class LogTail {
+  /** Whether the log was there at any read (the agent ran far enough to upload it). */
+  seen = false;
+  /** Bytes of the log printed so far: whole lines only, until the final read. */
+  private printed = 0;
+  private readonly read: () => Promise<string | undefined>;
+  private readonly print: (line: string) => void;
+
+  /** `read` returns the whole log as uploaded so far, or undefined before the first upload. */
+  constructor(read: () => Promise<string | undefined>, print: (line: string) => void) {
+    this.read = read;
+    this.print = print;
+  }
+
+  /** Prints the new whole lines; with `final`, also a last line without its newline. */
+  async poll(final = false): Promise<void> {
+    const text = await this.read();
+    if (text === undefined) return;
+    this.seen = true;
+    // The agent only ever appends, and uploads the whole log each time: what was printed is a prefix of it.
+    const rest = Buffer.from(text, 'utf8').subarray(this.printed).toString('utf8');
+    const complete = final ? rest : rest.slice(0, rest.lastIndexOf('\n') + 1);
+    this.printed += Buffer.byteLength(complete, 'utf8');
+    for (const line of complete.split('\n')) if (line !== '' && !line.startsWith(RESULT_LINE)) this.print(line);
+  }
+
+  /** Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. */
+  follow(everyMs = 1000): { stop: () => Promise<void> } {
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        await delay(everyMs);
+        if (!stopped) await this.poll().catch(() => undefined);
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        await loop;
+      },
+    };
+  }
+}
