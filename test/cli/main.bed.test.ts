@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { main } from '../../src/cli/main.js';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { tempWorkspace } from '../support/config.ts';
+import { capture } from '../support/console.ts';
 
 let aws: LocalAws;
 let FLAGS: string[];
@@ -25,14 +26,6 @@ afterAll(async () => {
   vi.unstubAllEnvs();
   await aws?.stop();
 });
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-  vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
-  return { out, err };
-}
 
 afterEach(() => vi.restoreAllMocks());
 

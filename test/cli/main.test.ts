@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main, normalizeSwitches } from '../../src/cli/main.js';
 import { tempWorkspace } from '../support/config.ts';
+import { capture } from '../support/console.ts';
 
 const FLAGS = [
   '--aws-region',
@@ -11,14 +12,6 @@ const FLAGS = [
   '--staging-bucket',
   'efsync-staging',
 ];
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
-  vi.spyOn(console, 'error').mockImplementation((line: string) => void err.push(line));
-  return { out, err };
-}
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -23,7 +23,7 @@ export function printTable(): void {
   );
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ');
   const out = [
-    line(['group', 'case', 'expected']) + ' | observed',
+    `${line(['group', 'case', 'expected'])} | observed`,
     ...rows.map((r) => `${line([r.group, r.name, r.expected])} | ${r.observed}`),
   ];
   process.stdout.write(`\nFault cases (${rows.length}):\n${out.join('\n')}\n`);

@@ -5,6 +5,18 @@ import type { Reporter } from '../../src/core/reporter.js';
 import type { RunRecord } from '../../src/core/state-keys.js';
 import { teardown } from '../../src/run/teardown.js';
 
+/** The calls of a teardown with every resource recorded and an instance to terminate by id and by tag. */
+const EVERY_STEP = [
+  'ssm:CancelCommand',
+  'ec2:DescribeInstances',
+  'ec2:TerminateInstances',
+  'ec2:DescribeInstances',
+  'ec2:TerminateInstances',
+  's3:ListMultipartUploads',
+  's3:ListObjectsV2',
+  's3:DeleteObjects',
+];
+
 interface Sent {
   service: 'ec2' | 'ssm' | 's3';
   command: string;
@@ -81,16 +93,7 @@ describe('teardown', () => {
     });
     const { lines, reporter } = recorder();
     await teardown(clients, RECORD, reporter);
-    expect(names(sent)).toEqual([
-      'ssm:CancelCommand',
-      'ec2:DescribeInstances',
-      'ec2:TerminateInstances',
-      'ec2:DescribeInstances',
-      'ec2:TerminateInstances',
-      's3:ListMultipartUploads',
-      's3:ListObjectsV2',
-      's3:DeleteObjects',
-    ]);
+    expect(names(sent)).toEqual(EVERY_STEP);
     expect(sent[0]?.input).toEqual({ CommandId: 'cmd-1' });
     expect(sent[1]?.input).toEqual({ InstanceIds: ['i-0abc'] });
     expect(sent[2]?.input).toEqual({ InstanceIds: ['i-0abc'] });
@@ -206,16 +209,7 @@ describe('teardown', () => {
       'info: Deleted 1 staged object(s) of efsync/runs/run-1/.',
     ]);
     // The run's instances are still looked for by tag after the known one could not be terminated.
-    expect(names(sent)).toEqual([
-      'ssm:CancelCommand',
-      'ec2:DescribeInstances',
-      'ec2:TerminateInstances',
-      'ec2:DescribeInstances',
-      'ec2:TerminateInstances',
-      's3:ListMultipartUploads',
-      's3:ListObjectsV2',
-      's3:DeleteObjects',
-    ]);
+    expect(names(sent)).toEqual(EVERY_STEP);
   });
 
   it("warns when the run's instances cannot be looked for, and still deletes the staged run", async () => {
