@@ -16,7 +16,7 @@ import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sd
 import { delay } from '../core/delay.js';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
-import { explainAwsError } from './errors.js';
+import { explainAwsError, isNotFound } from './errors.js';
 import type { PreflightResult } from './preflight.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
@@ -32,6 +32,15 @@ export interface LaunchRequest {
 }
 
 const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported/;
+
+/**
+ * RunInstances just after the instance profile (or its role) was created refuses it until IAM's change has
+ * propagated: "Invalid IAM Instance Profile name" ("IAM ... changes are eventually consistent", IAM User Guide,
+ * Troubleshooting IAM). Retried for up to PROPAGATION_SECONDS.
+ */
+const PROFILE_NOT_YET = /Invalid IAM Instance Profile|iamInstanceProfile/i;
+const PROPAGATION_SECONDS = 120;
+const PROPAGATION_PAUSE_MS = 5000;
 
 /** The tags every instance gets; `expires-at` is what `mode: sweep` reads. */
 export function instanceTags(request: LaunchRequest, now: Date): { Key: string; Value: string }[] {
@@ -81,6 +90,7 @@ export async function launchInstance(
   request: LaunchRequest,
   onLaunched: (id: string) => void,
   log: (line: string) => void,
+  sleep = delay,
 ): Promise<string> {
   const { ec2, ssm } = clients;
   let lastError: unknown;
@@ -89,7 +99,11 @@ export async function launchInstance(
     const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
     log(`Launching ${type} (${architecture}, ${image}) in ${request.preflight.subnetId}`);
     try {
-      const run = await ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date())));
+      const run = await runWhenProfileUsable(
+        () => ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date()))),
+        log,
+        sleep,
+      );
       const id = run.Instances?.[0]?.InstanceId;
       if (!id) throw new InstanceError('RunInstances returned no instance');
       onLaunched(id);
@@ -101,6 +115,29 @@ export async function launchInstance(
     }
   }
   throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}`);
+}
+
+/** RunInstances, tried again while IAM has not propagated the instance profile yet. */
+async function runWhenProfileUsable<T>(
+  launch: () => Promise<T>,
+  log: (line: string) => void,
+  sleep: (ms: number) => Promise<void>,
+): Promise<T> {
+  const deadline = Date.now() + PROPAGATION_SECONDS * 1000;
+  for (;;) {
+    try {
+      return await launch();
+    } catch (error) {
+      const name = (error as Error).name;
+      if (!/InvalidParameterValue/.test(name) || !PROFILE_NOT_YET.test(errorMessage(error)) || Date.now() > deadline)
+        throw error;
+      log(
+        `EC2 cannot use the instance profile yet (${name}): IAM changes take a little while to reach EC2; trying ` +
+          `again in ${PROPAGATION_PAUSE_MS / 1000} s, for up to ${PROPAGATION_SECONDS} s`,
+      );
+      await sleep(PROPAGATION_PAUSE_MS);
+    }
+  }
 }
 
 export async function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void> {
@@ -154,11 +191,20 @@ export async function instanceState(ec2: EC2Client, instanceId: string): Promise
   return found?.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? 'absent';
 }
 
-/** Terminates the instance unless it is already gone; returns whether a termination was requested. */
+/**
+ * Terminates the instance unless it is already gone; returns whether a termination was requested. An instance that
+ * DescribeInstances does not show is terminated by id all the same: EC2's API is eventually consistent, and a just
+ * launched instance may not be listed yet ("Eventual consistency in the Amazon EC2 API", EC2 API reference).
+ */
 export async function terminateInstance(clients: AwsClients, instanceId: string): Promise<boolean> {
   const state = await instanceState(clients.ec2, instanceId);
-  if (state === 'terminated' || state === 'shutting-down' || state === 'absent') return false;
-  await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  if (state === 'terminated' || state === 'shutting-down') return false;
+  try {
+    await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));
+  } catch (error) {
+    if (state === 'absent' && isNotFound(error)) return false;
+    throw error;
+  }
   return true;
 }
 

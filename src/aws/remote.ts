@@ -8,6 +8,7 @@ import {
   GetCommandInvocationCommand,
   type GetCommandInvocationCommandOutput,
   SendCommandCommand,
+  type SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
 import { delay } from '../core/delay.js';
 import { EfsyncError } from '../core/errors.js';
@@ -66,26 +67,45 @@ export interface RemoteRequest {
   jobSha256: string;
   executionTimeoutSeconds: number;
   onCommandId: (id: string) => void;
+  log?: (line: string) => void;
   sleep?: (ms: number) => Promise<void>;
 }
 
-const RUNNING = new Set(['Pending', 'InProgress', 'Delayed']);
+// Cancelling is not terminal: the command is still being cancelled (CommandInvocationStatus in botocore's ssm
+// service-2.json lists it beside Pending, InProgress and Delayed; "Understanding command statuses", SSM User Guide).
+const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
+
+/**
+ * SendCommand to an instance that has only just come Online can answer InvalidInstanceId while SSM's view of it
+ * settles ("the instance is not in a valid state", SendCommand errors in the SSM API reference): tried again for up
+ * to this long.
+ */
+const NOT_YET_ONLINE_MS = 60_000;
 
 export async function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome> {
   const { ssm, ec2 } = clients;
   const sleep = request.sleep ?? delay;
-  const sent = await ssm.send(
-    new SendCommandCommand({
-      InstanceIds: [request.instanceId],
-      DocumentName: 'AWS-RunShellScript',
-      Comment: `efsync ${request.runId}`.slice(0, 100),
-      TimeoutSeconds: 600,
-      Parameters: {
-        commands: bootstrap(request.jobUrl, request.jobSha256),
-        executionTimeout: [String(request.executionTimeoutSeconds)],
-      },
-    }),
-  );
+  const command = new SendCommandCommand({
+    InstanceIds: [request.instanceId],
+    DocumentName: 'AWS-RunShellScript',
+    Comment: `efsync ${request.runId}`.slice(0, 100),
+    TimeoutSeconds: 600,
+    Parameters: {
+      commands: bootstrap(request.jobUrl, request.jobSha256),
+      executionTimeout: [String(request.executionTimeoutSeconds)],
+    },
+  });
+  const givingUp = Date.now() + NOT_YET_ONLINE_MS;
+  let sent: SendCommandCommandOutput | undefined;
+  while (!sent) {
+    try {
+      sent = await ssm.send(command);
+    } catch (error) {
+      if ((error as Error).name !== 'InvalidInstanceId' || Date.now() > givingUp) throw error;
+      request.log?.(`SSM does not take commands for ${request.instanceId} yet (InvalidInstanceId); trying again`);
+      await sleep(3000);
+    }
+  }
   const commandId = sent.Command?.CommandId ?? '';
   request.onCommandId(commandId);
   let missingSince = Date.now();

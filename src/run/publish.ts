@@ -52,6 +52,7 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
       jobUrl: staged.job.url,
       jobSha256: staged.job.sha256,
       executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
+      log: (line) => ctx.reporter.info(line),
       onCommandId: (id) => {
         remember(ctx, 'commandId', id);
         ctx.reporter.info(`Sent command ${id} to ${instanceId}; the agent's output follows.`);

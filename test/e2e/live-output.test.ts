@@ -81,7 +81,7 @@ describe('live output of the remote phase', () => {
     expect(agentLines.at(-1)).toMatch(/ unmounted \/mnt\/efsync$/);
     expect(agentLines.some((line) => / "\/mnt\/efsync\/models" now serves release \S+$/.test(line))).toBe(true);
 
-    runPost(setup.env, main);
+    await runPost(setup.env, main);
     expect(await leftovers(aws)).toEqual({ instances: [], runObjects: [] });
   }, 180_000);
 });

@@ -50,6 +50,8 @@ export interface Settings {
   invocationDelayMs: number;
   /** Pending → InProgress after this long. */
   deliveryDelayMs: number;
+  /** How long a cancelled invocation stays Cancelling before it is Cancelled. */
+  cancellingMs: number;
   /** Show the output so far while a command is InProgress: a convenience AWS does not offer (off by default). */
   partialOutput: boolean;
   /** Real AWS's waits and throughput (`--latency aws`, see latency.ts); none by default. */

@@ -168,11 +168,15 @@ describe('statuses and output', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
-  it('cancels: kills the process and reports Cancelled', async () => {
+  it('cancels: kills the process and reports Cancelling, then Cancelled', async () => {
     const { ssm } = clients(aws);
     const commandId = await sendScript(aws, instanceId, ['echo $$ > "$HOME/cancel.pid"', 'sleep 300']);
     await new Promise((r) => setTimeout(r, 1500));
     await ssm.send(new CancelCommandCommand({ CommandId: commandId }));
+    const cancelling = await ssm.send(
+      new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+    );
+    expect(cancelling.Status).toBe('Cancelling');
     const inv = await waitDone(aws, commandId, instanceId);
     expect(inv.Status).toBe('Cancelled');
     const pid = Number(

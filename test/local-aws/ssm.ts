@@ -217,7 +217,8 @@ export class RunCommand {
       ).unref();
     }
     const { code, signal } = await proc.done;
-    if (inv.process !== proc || TERMINAL.has(inv.status)) return; // cancelled, timed out, or the instance is gone
+    // Cancelled (or being cancelled), timed out, or the instance is gone.
+    if (inv.process !== proc || TERMINAL.has(inv.status) || (inv.status as Status) === 'Cancelling') return;
     inv.process = undefined;
     if (signal) return; // killed from outside: the agent is gone with the instance, so no result ever arrives
     const exitCode = code ?? -1;
@@ -347,7 +348,14 @@ export class RunCommand {
     for (const inv of command.invocations) {
       if (TERMINAL.has(inv.status) || (only?.length && !only.includes(inv.instanceId))) continue;
       inv.process?.kill();
-      this.finish(inv, 'Cancelled', 'Cancelled', -1);
+      // Cancelling comes first and is not terminal: CommandInvocationStatus (botocore's ssm service-2.json) lists
+      // it, and "Understanding command statuses" (SSM User Guide) describes a cancellation in progress. It lasts
+      // cancellingMs here.
+      inv.status = 'Cancelling';
+      inv.statusDetails = 'Cancelling';
+      setTimeout(() => {
+        if (inv.status === 'Cancelling') this.finish(inv, 'Cancelled', 'Cancelled', -1);
+      }, this.faults.settings.cancellingMs).unref();
     }
     return {};
   }

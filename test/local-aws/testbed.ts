@@ -41,6 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
   // then this string is empty" (botocore's ssm service-2.json, GetCommandInvocationResult). A test that wants to
   // see output early turns partialOutput on itself.
   partialOutput: false,
+  cancellingMs: 1000,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {

@@ -76,7 +76,7 @@ export async function sendScript(
   return sent.Command?.CommandId ?? '';
 }
 
-/** Polls until the invocation leaves Pending/InProgress (tolerating InvocationDoesNotExist at first). */
+/** Polls until the invocation leaves Pending/InProgress/Cancelling (tolerating InvocationDoesNotExist at first). */
 export async function waitDone(
   aws: LocalAws,
   commandId: string,
@@ -88,7 +88,7 @@ export async function waitDone(
   for (;;) {
     try {
       const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }));
-      if (!['Pending', 'InProgress', 'Delayed'].includes(inv.Status ?? '')) return inv;
+      if (!['Pending', 'InProgress', 'Delayed', 'Cancelling'].includes(inv.Status ?? '')) return inv;
     } catch (error) {
       if ((error as Error).name !== 'InvocationDoesNotExist') throw error;
     }

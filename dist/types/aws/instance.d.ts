@@ -28,12 +28,16 @@ export declare function instanceTags(request: LaunchRequest, now: Date): {
 }[];
 export declare function launchInput(request: LaunchRequest, imageId: string, type: string, now: Date): RunInstancesCommandInput;
 /** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
-export declare function launchInstance(clients: AwsClients, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void): Promise<string>;
+export declare function launchInstance(clients: AwsClients, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void, sleep?: typeof delay): Promise<string>;
 export declare function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void>;
 /** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
 export declare function waitOnline(clients: AwsClients, instanceId: string, maxWaitSeconds: number, sleep?: typeof delay): Promise<void>;
 export declare function instanceState(ec2: EC2Client, instanceId: string): Promise<string>;
-/** Terminates the instance unless it is already gone; returns whether a termination was requested. */
+/**
+ * Terminates the instance unless it is already gone; returns whether a termination was requested. An instance that
+ * DescribeInstances does not show is terminated by id all the same: EC2's API is eventually consistent, and a just
+ * launched instance may not be listed yet ("Eventual consistency in the Amazon EC2 API", EC2 API reference).
+ */
 export declare function terminateInstance(clients: AwsClients, instanceId: string): Promise<boolean>;
 /**
  * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose

@@ -17,6 +17,7 @@ export interface RemoteRequest {
     jobSha256: string;
     executionTimeoutSeconds: number;
     onCommandId: (id: string) => void;
+    log?: (line: string) => void;
     sleep?: (ms: number) => Promise<void>;
 }
 export declare function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome>;
