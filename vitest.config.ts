@@ -4,6 +4,8 @@ import { ALL, BED, E2E } from './test/support/projects.ts';
 // `npm test` runs every project; `npm run test:unit` (vitest run --project unit) the fast base of the pyramid.
 export default defineConfig({
   test: {
+    // Both cores: the test files mostly wait on test beds and child processes, so two run well side by side.
+    maxWorkers: 2,
     testTimeout: 30_000,
     // Tests that run whole actions against the test bed take longer.
     hookTimeout: 60_000,

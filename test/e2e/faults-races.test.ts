@@ -51,7 +51,7 @@ describe('AWS races', () => {
       message:
         'Value (efsync-instance) for parameter iamInstanceProfile.name is invalid. Invalid IAM Instance Profile name',
       nth: 1,
-      times: 2,
+      times: 1,
     });
     expect(record('races', 'instance profile not yet propagated', 'published', step)).toBe('published');
     expect(step.stdout).toContain('EC2 cannot use the instance profile yet (InvalidParameterValue)');
@@ -65,7 +65,7 @@ describe('AWS races', () => {
       code: 'InvalidInstanceId',
       status: 400,
       nth: 1,
-      times: 2,
+      times: 1,
     });
     expect(record('races', 'SendCommand before SSM settles', 'published', step)).toBe('published');
     expect(step.stdout).toContain('SSM does not take commands for');
