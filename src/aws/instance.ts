@@ -38,7 +38,7 @@ const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported
  * propagated: "Invalid IAM Instance Profile name" ("IAM ... changes are eventually consistent", IAM User Guide,
  * Troubleshooting IAM). Retried for up to PROPAGATION_SECONDS.
  */
-const PROFILE_NOT_YET = /Invalid IAM Instance Profile|iamInstanceProfile/i;
+const PROFILE_NOT_YET = /Invalid IAM Instance Profile/i;
 const PROPAGATION_SECONDS = 120;
 const PROPAGATION_PAUSE_MS = 5000;
 

@@ -56,6 +56,8 @@ describe('AWS races', () => {
     expect(record('races', 'instance profile not yet propagated', 'published', step)).toBe('published');
     expect(step.stdout).toContain('EC2 cannot use the instance profile yet (InvalidParameterValue)');
     await expectClean(aws, [step, step.post], 'models');
+    // What a later failed run must leave served.
+    baseline = served(aws, 'models');
   }, 120_000);
 
   it('SendCommand answers InvalidInstanceId just after Online: retried, then published', async () => {
@@ -70,6 +72,8 @@ describe('AWS races', () => {
     expect(record('races', 'SendCommand before SSM settles', 'published', step)).toBe('published');
     expect(step.stdout).toContain('SSM does not take commands for');
     await expectClean(aws, [step, step.post], 'models');
+    // What a later failed run must leave served.
+    baseline = served(aws, 'models');
   }, 120_000);
 
   it('a command cancelled from outside is Cancelling before Cancelled: the run waits for the end', async () => {

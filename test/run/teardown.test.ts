@@ -115,21 +115,36 @@ describe('teardown', () => {
     ]);
   });
 
-  it.each(['terminated', 'shutting-down', 'absent'])(
-    'does not terminate an instance that is %s again',
-    async (state) => {
-      const { clients, sent } = fakeClients({
-        CancelCommand: () => ({}),
-        DescribeInstances: instances(state),
-        TerminateInstances: () => ({}),
-        ...staged([]),
-      });
-      const { lines, reporter } = recorder();
-      await teardown(clients, RECORD, reporter);
-      expect(names(sent).filter((n) => n === 'ec2:TerminateInstances')).toEqual([]);
-      expect(lines).toEqual(['info: i-0abc is already gone.', 'info: No staged objects were left.']);
-    },
-  );
+  it('terminates by id an instance DescribeInstances does not list, and calls it gone when EC2 does not know it', async () => {
+    // EC2 is eventually consistent: a just-launched instance may not be listed yet, so absent is no proof it is gone.
+    const { clients, sent } = fakeClients({
+      CancelCommand: () => ({}),
+      DescribeInstances: instances('absent'),
+      TerminateInstances: () => {
+        throw awsError('InvalidInstanceID.NotFound', 'The instance ID does not exist');
+      },
+      ...staged([]),
+    });
+    const { lines, reporter } = recorder();
+    await teardown(clients, RECORD, reporter);
+    expect(sent.filter((c) => c.command === 'TerminateInstances').map((c) => c.input)).toEqual([
+      { InstanceIds: ['i-0abc'] },
+    ]);
+    expect(lines).toEqual(['info: i-0abc is already gone.', 'info: No staged objects were left.']);
+  });
+
+  it.each(['terminated', 'shutting-down'])('does not terminate an instance that is %s again', async (state) => {
+    const { clients, sent } = fakeClients({
+      CancelCommand: () => ({}),
+      DescribeInstances: instances(state),
+      TerminateInstances: () => ({}),
+      ...staged([]),
+    });
+    const { lines, reporter } = recorder();
+    await teardown(clients, RECORD, reporter);
+    expect(names(sent).filter((n) => n === 'ec2:TerminateInstances')).toEqual([]);
+    expect(lines).toEqual(['info: i-0abc is already gone.', 'info: No staged objects were left.']);
+  });
 
   it('is idempotent: a second teardown finds everything gone and changes nothing', async () => {
     let terminated = false;
