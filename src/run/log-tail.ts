@@ -9,8 +9,8 @@ import { delay } from '../core/delay.js';
 const RESULT_LINE = 'EFSYNC_RESULT ';
 
 export class LogTail {
-  /** Whether the log was there at any read (the agent ran far enough to upload it). */
-  seen = false;
+  /** The whole log at the last read that found it; undefined while the agent has uploaded none. */
+  text: string | undefined;
   /** Bytes of the log printed so far: whole lines only, until the final read. */
   private printed = 0;
   private readonly read: () => Promise<string | undefined>;
@@ -26,7 +26,7 @@ export class LogTail {
   async poll(final = false): Promise<void> {
     const text = await this.read();
     if (text === undefined) return;
-    this.seen = true;
+    this.text = text;
     // The agent only ever appends, and uploads the whole log each time: what was printed is a prefix of it.
     const rest = Buffer.from(text, 'utf8').subarray(this.printed).toString('utf8');
     const complete = final ? rest : rest.slice(0, rest.lastIndexOf('\n') + 1);

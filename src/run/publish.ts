@@ -65,12 +65,12 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
   forget(ctx, 'commandId');
   // The rest of the log, as the agent uploaded it last; without one, what the command itself printed (the bootstrap).
   await live.poll(true);
-  if (!live.seen) for (const line of outcome.stdout.split('\n')) if (line) ctx.reporter.info(line);
-  const agentLog = async (fallback: string) => (await readLog()) ?? fallback;
+  if (live.text === undefined) for (const line of outcome.stdout.split('\n')) if (line) ctx.reporter.info(line);
+  const agentLog = (fallback: string) => live.text ?? fallback;
   const text =
     (await readRunObject(s3, bucket, `${runPrefix}result.json`)) ?? /^EFSYNC_RESULT (.+)$/m.exec(outcome.stdout)?.[1];
   if (!text) {
-    const log = await agentLog(`${outcome.stdout}\n${outcome.stderr}`);
+    const log = agentLog(`${outcome.stdout}\n${outcome.stderr}`);
     throw new RemoteError(
       `The agent ended with ${outcome.status} (exit ${outcome.responseCode}) and no result.\n${tail(log)}`,
     );
@@ -78,7 +78,7 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
   const result = parseAgentResult(text);
   if (result.status === 'base-mismatch') throw new BaseMismatchError(describeMismatch(result));
   if (result.status !== 'ok') {
-    const log = await agentLog(outcome.stdout);
+    const log = agentLog(outcome.stdout);
     throw new RemoteError(
       `The agent failed (exit ${outcome.responseCode}): ${result.error ?? outcome.status}\n${tail(log)}`,
     );

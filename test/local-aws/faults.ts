@@ -50,7 +50,7 @@ export interface Settings {
   invocationDelayMs: number;
   /** Pending → InProgress after this long. */
   deliveryDelayMs: number;
-  /** How long a cancelled invocation stays Cancelling before it is Cancelled. */
+  /** How long a cancelled invocation stays Cancelling before it is Cancelled (AWS documents no duration). */
   cancellingMs: number;
   /** Show the output so far while a command is InProgress: a convenience AWS does not offer (off by default). */
   partialOutput: boolean;

@@ -158,10 +158,16 @@ describe('statuses and output', () => {
     expect(inv.StandardErrorContent).toBe('e'.repeat(8000));
   });
 
-  it('kills the process tree at executionTimeout and reports TimedOut', async () => {
-    const commandId = await sendScript(aws, instanceId, ['echo $$ > "$HOME/timeout.pid"', 'sleep 300 & wait'], '2');
+  it('kills the process tree at executionTimeout and reports TimedOut, with no output', async () => {
+    const commandId = await sendScript(
+      aws,
+      instanceId,
+      ['echo $$ > "$HOME/timeout.pid"', 'echo started', 'sleep 300 & wait'],
+      '2',
+    );
     const inv = await waitDone(aws, commandId, instanceId);
-    expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut' });
+    // Output only for Success or Failed (GetCommandInvocationResult.StandardOutputContent).
+    expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut', StandardOutputContent: '' });
     const pid = Number(
       fs.readFileSync(path.join(aws.info.stateDir, 'instances', instanceId, 'root', 'timeout.pid'), 'utf8'),
     );
@@ -170,7 +176,7 @@ describe('statuses and output', () => {
 
   it('cancels: kills the process and reports Cancelling, then Cancelled', async () => {
     const { ssm } = clients(aws);
-    const commandId = await sendScript(aws, instanceId, ['echo $$ > "$HOME/cancel.pid"', 'sleep 300']);
+    const commandId = await sendScript(aws, instanceId, ['echo $$ > "$HOME/cancel.pid"', 'echo started', 'sleep 300']);
     await new Promise((r) => setTimeout(r, 1500));
     await ssm.send(new CancelCommandCommand({ CommandId: commandId }));
     const cancelling = await ssm.send(
@@ -179,6 +185,7 @@ describe('statuses and output', () => {
     expect(cancelling.Status).toBe('Cancelling');
     const inv = await waitDone(aws, commandId, instanceId);
     expect(inv.Status).toBe('Cancelled');
+    expect(inv.StandardOutputContent).toBe('');
     const pid = Number(
       fs.readFileSync(path.join(aws.info.stateDir, 'instances', instanceId, 'root', 'cancel.pid'), 'utf8'),
     );

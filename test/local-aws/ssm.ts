@@ -51,6 +51,10 @@ export class SsmError extends Error {
 }
 
 const TERMINAL = new Set<Status>(['Success', 'Failed', 'TimedOut', 'Cancelled']);
+// GetCommandInvocationResult.StandardOutputContent (botocore's ssm service-2.json): "If the command hasn't finished
+// running, if ExecutionStatus is neither Succeeded nor Failed, then this string is empty". So a command that timed
+// out or was cancelled shows no output either; only the partialOutput switch shows more.
+const WITH_OUTPUT = new Set<Status>(['Success', 'Failed']);
 const epoch = (date: Date | undefined) => (date ? date.getTime() / 1000 : undefined);
 
 export class RunCommand {
@@ -246,7 +250,7 @@ export class RunCommand {
         "The command ID and managed node ID you specified didn't match any invocations.",
       );
     const command = this.commands.get(inv.commandId);
-    const showOutput = TERMINAL.has(inv.status) || this.faults.settings.partialOutput;
+    const showOutput = WITH_OUTPUT.has(inv.status) || this.faults.settings.partialOutput;
     return {
       CommandId: inv.commandId,
       InstanceId: inv.instanceId,
@@ -294,7 +298,7 @@ export class RunCommand {
               ResponseCode: inv.responseCode,
               ResponseStartDateTime: epoch(inv.startedAt),
               ResponseFinishDateTime: epoch(inv.endedAt),
-              Output: TERMINAL.has(inv.status) ? inv.stdout.slice(0, 2500) : '',
+              Output: WITH_OUTPUT.has(inv.status) ? inv.stdout.slice(0, 2500) : '',
             },
           ],
         }),
@@ -349,8 +353,9 @@ export class RunCommand {
       if (TERMINAL.has(inv.status) || (only?.length && !only.includes(inv.instanceId))) continue;
       inv.process?.kill();
       // Cancelling comes first and is not terminal: CommandInvocationStatus (botocore's ssm service-2.json) lists
-      // it, and "Understanding command statuses" (SSM User Guide) describes a cancellation in progress. It lasts
-      // cancellingMs here.
+      // it beside the running statuses, and CancelCommand only "Attempts to cancel the command ... There is no
+      // guarantee that the command will be terminated" (SSM API reference). AWS gives no duration; a non-zero one
+      // (cancellingMs) makes a client that takes Cancelling for the end fail here as it would on AWS.
       inv.status = 'Cancelling';
       inv.statusDetails = 'Cancelling';
       setTimeout(() => {

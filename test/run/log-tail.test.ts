@@ -14,14 +14,14 @@ describe('LogTail', () => {
       printed.push(line),
     );
     await tail.poll();
-    expect(tail.seen).toBe(false);
+    expect(tail.text).toBeUndefined();
     await tail.poll();
     expect(printed).toEqual(['a']);
     await tail.poll();
     expect(printed).toEqual(['a', 'bé', 'c']);
     await tail.poll(true);
     expect(printed).toEqual(['a', 'bé', 'c', 'last']);
-    expect(tail.seen).toBe(true);
+    expect(tail.text).toBe('a\nbé\nc\nEFSYNC_RESULT {}\nlast');
   });
 
   it('follows until stopped, and a failed read is only retried at the next round', async () => {

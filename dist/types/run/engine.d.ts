@@ -1,5 +1,5 @@
 import type { Config } from '../config/types.js';
-import type { Reporter } from '../core/reporter.js';
+import { type Reporter } from '../core/reporter.js';
 import { type SyncResult } from '../core/result.js';
 import { type RunHooks } from './run-context.js';
 /** Runs one configuration. A Config not from loadConfig (built or changed by hand) is validated here first. */

@@ -1,6 +1,6 @@
 export declare class LogTail {
-    /** Whether the log was there at any read (the agent ran far enough to upload it). */
-    seen: boolean;
+    /** The whole log at the last read that found it; undefined while the agent has uploaded none. */
+    text: string | undefined;
     /** Bytes of the log printed so far: whole lines only, until the final read. */
     private printed;
     private readonly read;
