@@ -17,10 +17,12 @@ import argparse
 import concurrent.futures as cf
 import dataclasses
 import datetime
+import errno
 import fcntl
 import functools
 import hashlib
 import http.client
+import ipaddress
 import json
 import os
 import random
@@ -50,6 +52,8 @@ PROGRESS_EVERY = 3.0
 CHUNK = 1 << 20
 ATTEMPTS = 5
 MOUNT_BUDGET = 30.0
+# EFS User Guide, "Mounting on Amazon EC2 with a DNS name": the options AWS recommends for NFSv4.1.
+NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport'
 RELEASE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
 MD5_HEX = re.compile(r'^[0-9a-f]{32}$')
 # Presigned URLs are secrets. Whatever a line holds (an exception text quoting a URL, say), these never get out.
@@ -178,29 +182,41 @@ def wire(record, omit=()):
     return {camel(f.name): getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in omit}
 
 
+FS_ID = re.compile(r'^fs-[0-9a-f]{8,40}$')
+ACCESS_POINT_ID = re.compile(r'^fsap-[0-9a-f]{8,40}$')
+HOST_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$')
+
+
 @dataclass
 class MountSpec:
-    type: str  # 'nfs4' | 'efs'
-    source: str
-    options: str = ''
+    """How to mount the file system (src/core/protocol.ts MountSpec); every value ends up an argument of mount(8)."""
+    file_system_id: str
+    dns_name: str
+    iam: bool
+    plain_nfs_allowed: bool
+    reason: str
+    mount_target_ip: Optional[str] = None
     access_point_id: Optional[str] = None
 
     @classmethod
     def from_json(cls, raw) -> MountSpec:
-        need(raw.get('type') in ('nfs4', 'efs'), 'invalid mount type %s' % q(raw.get('type')))
-        for key in ('source', 'options'):  # arguments of mount(8): none may pass for an option
-            value = raw.get(key, '')
-            need(isinstance(value, str) and not value.startswith('-'), 'invalid mount %s %s' % (key, q(raw.get(key))))
-        need(raw.get('source'), 'the job has no mount source')
-        return cls(raw['type'], raw['source'], raw.get('options') or '', raw.get('accessPointId'))
+        fs_id, dns, ip, ap = (raw.get(k) for k in ('fileSystemId', 'dnsName', 'mountTargetIp', 'accessPointId'))
+        need(isinstance(fs_id, str) and FS_ID.match(fs_id), 'invalid mount fileSystemId %s' % q(fs_id))
+        need(isinstance(dns, str) and HOST_NAME.match(dns), 'invalid mount dnsName %s' % q(dns))
+        need(ip is None or (isinstance(ip, str) and is_ip(ip)), 'invalid mount mountTargetIp %s' % q(ip))
+        need(ap is None or (isinstance(ap, str) and ACCESS_POINT_ID.match(ap)), 'invalid mount accessPointId %s' % q(ap))
+        for key in ('iam', 'plainNfsAllowed'):
+            need(isinstance(raw.get(key), bool), 'invalid mount %s %s' % (key, q(raw.get(key))))
+        need(isinstance(raw.get('reason'), str), 'invalid mount reason')
+        return cls(fs_id, dns, raw['iam'], raw['plainNfsAllowed'], raw['reason'], ip, ap)
 
-    def mount_options(self):
-        """The -o of mount(8): an access point needs the EFS mount helper, with TLS."""
-        options = self.options
-        if self.access_point_id and 'accesspoint=' not in options:
-            extra = ([] if 'tls' in options.split(',') else ['tls']) + ['accesspoint=' + self.access_point_id]
-            options = ','.join([o for o in [options] if o] + extra)
-        return options
+
+def is_ip(text):
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
 
 
 @dataclass
@@ -422,34 +438,88 @@ def run_quiet(command, timeout):
 
 
 def mount(spec):
-    typ, source, options = spec.type, spec.source, spec.mount_options()
+    """Mounts with the EFS mount helper and TLS (plus iam, an access point), by IP when the DNS name does not resolve;
+    plain NFSv4.1 only where the spec allows it and the helper cannot be installed."""
     os.makedirs(MOUNTPOINT, exist_ok=True)
     if os.path.ismount(MOUNTPOINT):
         log('%s is mounted already (an earlier run?): unmounting it first' % MOUNTPOINT)
         umount()
-    if typ == 'efs' and not os.path.exists('/sbin/mount.efs'):
-        log('installing amazon-efs-utils (the EFS mount helper)')
-        ok, out = run_quiet(['dnf', 'install', '-y', 'amazon-efs-utils'], 600)
-        if not ok:
-            raise Failure('dnf install -y amazon-efs-utils failed: %s' % out[-300:], EXIT['mountFailed'])
-    command = ['mount', '-t', typ] + (['-o', options] if options else []) + [source, MOUNTPOINT]
+    by_ip = spec.mount_target_ip if spec.mount_target_ip and not resolves(spec.dns_name) else None
+    if by_ip:
+        # "Mounting with an IP address works in environments where DNS is disabled, such as VPCs with DNS hostnames
+        # disabled" (EFS User Guide, mounting-fs-mount-cmd-ip-addr).
+        log('%s does not resolve (DNS hostnames or DNS resolution is off in the VPC?): mounting by the mount '
+            'target\'s IP address %s' % (spec.dns_name, by_ip))
+    if have_mount_helper(spec):
+        options = ','.join(['tls'] + (['iam'] if spec.iam else []) +
+                           (['accesspoint=' + spec.access_point_id] if spec.access_point_id else []) +
+                           (['mounttargetip=' + by_ip] if by_ip else []))
+        command = ['mount', '-t', 'efs', '-o', options, spec.file_system_id + ':/', MOUNTPOINT]
+        how = 'the EFS mount helper (%s)' % options
+    else:
+        ensure_nfs_client()
+        command = ['mount', '-t', 'nfs4', '-o', NFS_OPTIONS, (by_ip or spec.dns_name) + ':/', MOUNTPOINT]
+        how = 'plain NFSv4.1'
+    log('mounting %s with %s: %s' % (spec.file_system_id, how, spec.reason))
     start, attempt, delay = time.monotonic(), 0, 2.0
     while True:
         attempt += 1
         # A blocked port 2049 makes mount hang rather than fail: bound each attempt by the time left.
         ok, why = run_quiet(command, max(MOUNT_BUDGET - (time.monotonic() - start), 10))
         if ok:
-            log('mounted %s (%s) at %s' % (source, typ, MOUNTPOINT))
+            log('mounted %s at %s with %s' % (spec.file_system_id, MOUNTPOINT, how))
             return
-        log('mount attempt %d of %s failed: %s' % (attempt, source, why))
+        log('mount attempt %d of %s failed: %s' % (attempt, spec.file_system_id, why))
         # Right after a mount target is created its DNS name can take a while to resolve: retry for a while.
         if time.monotonic() - start + delay > MOUNT_BUDGET:
-            raise Failure('cannot mount %s (%s) after %d attempts: %s. Likely causes: the mount target\'s security '
+            raise Failure('cannot mount %s with %s after %d attempts: %s. Likely causes: the mount target\'s security '
                           'group does not allow inbound TCP 2049 (NFS) from this instance; the file system has no '
                           'mount target in the instance\'s Availability Zone; DNS hostnames or DNS resolution is off '
-                          'in the VPC' % (source, typ, attempt, why), EXIT['mountFailed'])
+                          'in the VPC; the file system policy does not let the instance role mount '
+                          '(elasticfilesystem:ClientMount)' % (spec.file_system_id, how, attempt, why),
+                          EXIT['mountFailed'])
         time.sleep(delay)
         delay = min(delay * 2, 8.0)
+
+
+def resolves(name):
+    try:
+        return bool(socket.getaddrinfo(name, 2049, proto=socket.IPPROTO_TCP))
+    except (socket.gaierror, UnicodeError):
+        return False
+
+
+def have_command(name):
+    return shutil.which(name, path=os.environ.get('PATH', '') + ':/usr/sbin:/sbin') is not None
+
+
+def dnf_install(package):
+    ok, out = run_quiet(['dnf', 'install', '-y', package], 600)
+    return ok, 'dnf install -y %s failed: %s' % (package, out[-300:])
+
+
+def have_mount_helper(spec):
+    """Installs amazon-efs-utils when missing (Amazon Linux 2023 does not ship it); False: use plain NFSv4.1."""
+    if have_command('mount.efs'):
+        return True
+    log('installing amazon-efs-utils (the EFS mount helper)')
+    ok, why = dnf_install('amazon-efs-utils')
+    if ok and have_command('mount.efs'):
+        return True
+    if not spec.plain_nfs_allowed:
+        raise Failure('%s. This file system needs the EFS mount helper (TLS, IAM or an access point); the instance '
+                      'must reach the Amazon Linux repositories, which are in S3' % why, EXIT['mountFailed'])
+    log('%s: falling back to plain NFSv4.1, which this file system allows (no policy, no access point)' % why)
+    return False
+
+
+def ensure_nfs_client():
+    if have_command('mount.nfs4'):
+        return
+    log('installing nfs-utils (mount.nfs4)')
+    ok, why = dnf_install('nfs-utils')
+    if not ok or not have_command('mount.nfs4'):
+        raise Failure(why, EXIT['mountFailed'])
 
 
 def umount():
@@ -463,7 +533,16 @@ def umount():
 
 def take_lock(root, job):
     """An exclusive POSIX lock on <root>/.efsync.lock (lockf works over NFSv4); the file says who holds it."""
-    fd = os.open(os.path.join(root, '.efsync.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fd = os.open(os.path.join(root, '.efsync.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise
+        # EFS User Guide, "Using IAM to control access to file systems": ClientMount alone is read-only access, and
+        # without ClientRootAccess root is squashed.
+        raise Failure('the file system refuses writes by root (%s): without elasticfilesystem:ClientWrite EFS gives '
+                      'read-only access, and without ClientRootAccess it squashes root. Grant both to the instance '
+                      'role on the file system (infra/efsync.yaml does)' % e.strerror, EXIT['error'])
     deadline, said = time.monotonic() + job.lock_timeout_seconds, 0.0
     try:
         while True:

@@ -1,7 +1,8 @@
 /**
  * Everything that can be checked before an instance exists, each failure one message that names the problem and
  * the fix: the file system, a mount target in the instance's AZ, NFS between the security groups, the access
- * point, the instance profile, the instance types and the staging bucket.
+ * point, the file system policy (which decides the mount options), the instance profile, the instance types and the
+ * staging bucket.
  */
 import {
   type _InstanceType,
@@ -24,6 +25,7 @@ import type { Config } from '../config/types.js';
 import { EfsyncError } from '../core/errors.js';
 import type { MountSpec } from '../core/protocol.js';
 import type { AwsClients } from './clients.js';
+import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isNotFound } from './errors.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 
@@ -40,8 +42,6 @@ export interface PreflightResult {
   /** Architecture of each instance type, in the order they are tried. */
   instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
 }
-
-const NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport';
 
 export async function preflight(config: Config, clients: AwsClients): Promise<PreflightResult> {
   const { efs, ec2 } = clients;
@@ -105,14 +105,14 @@ export async function preflight(config: Config, clients: AwsClients): Promise<Pr
     const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
     await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
     await checkBucket(clients, config.staging.bucket ?? '');
-    const mount: MountSpec = accessPoint
-      ? {
-          type: 'efs',
-          source: `${fsId}:/`,
-          options: `tls,accesspoint=${accessPoint.id}`,
-          accessPointId: accessPoint.id,
-        }
-      : { type: 'nfs4', source: `${fsId}.efs.${clients.region}.amazonaws.com:/`, options: NFS_OPTIONS };
+    const policy = policyFacts(await readFileSystemPolicy(efs, fsId));
+    const mount = planMount({
+      fileSystemId: fsId,
+      region: clients.region,
+      mountTargetIp: mountTarget?.IpAddress,
+      accessPointId: accessPoint?.id,
+      policy,
+    });
     return {
       subnetId,
       availabilityZone,

@@ -1,15 +1,34 @@
 // The agent without --mounted, as on an instance: it mounts the file system itself. It runs in a test bed instance
 // sandbox (root, a private mount namespace, the test bed's mount and dnf shims), where an NFS or EFS mount of
-// fs-<id> binds the test bed's directory of that file system.
+// fs-<id> binds the test bed's directory of that file system, after the checks EFS makes (test/local-aws/efs-access.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_EXIT, type JobManifest, type MountSpec } from '../../src/core/protocol.ts';
-import { Sandboxes } from '../local-aws/sandbox.ts';
+import { clientAccess } from '../local-aws/efs-access.ts';
+import { type InstanceEfsView, Sandboxes } from '../local-aws/sandbox.ts';
 import { AGENT, Bucket, job, parseResult, plan, tmpDir } from './harness.ts';
 
 const FS = 'fs-0123456789abcdef0';
 const AP = 'fsap-0123456789abcdef0';
+const IP = '10.20.1.25';
+const DNS = `${FS}.efs.eu-central-1.amazonaws.com`;
+const ROLE = 'arn:aws:iam::123456789012:role/efsync-instance';
+const FS_ARN = `arn:aws:elasticfilesystem:eu-central-1:123456789012:file-system/${FS}`;
+const ROLE_POLICY = JSON.stringify({
+  Statement: [{ Effect: 'Allow', Action: 'elasticfilesystem:Client*', Resource: FS_ARN }],
+});
+/** The EFS console's "Enforce in-transit encryption for all clients" (EFS User Guide, iam-access-control-nfs-efs). */
+const TLS_ONLY = JSON.stringify({
+  Statement: [
+    { Effect: 'Deny', Principal: { AWS: '*' }, Action: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    {
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+    },
+  ],
+});
 
 let bucket: Bucket;
 let state: string;
@@ -27,9 +46,39 @@ afterAll(async () => {
   fs.rmSync(state, { recursive: true, force: true });
 });
 
+interface Instance {
+  policy?: string;
+  dns?: boolean;
+  /** The instance's subnet has no route to S3: dnf cannot reach the Amazon Linux repositories. */
+  noRouteToS3?: boolean;
+  /** nfs-utils is installed already (an AMI that ships the NFS client). */
+  nfsClient?: boolean;
+}
+
+/** What the test bed would prepare for an instance: its hosts, the mount target, what each mount may do. */
+function efsView({ policy, dns = true }: Instance): InstanceEfsView {
+  const access = [false, true].flatMap((tls) =>
+    [false, true].map((iam) => ({
+      fileSystemId: FS,
+      tls,
+      iam,
+      access: clientAccess(FS_ARN, policy, { tls, roleArn: iam ? ROLE : undefined, identityPolicies: [ROLE_POLICY] }),
+    })),
+  );
+  return { hosts: dns ? [{ ip: IP, name: DNS }] : [], mountTargets: [{ ip: IP, fileSystemId: FS }], access };
+}
+
 /** Runs the agent in a new instance sandbox, as the bootstrap would; reports whether the mount outlived it. */
-async function onInstance(manifest: JobManifest) {
+async function onInstance(manifest: JobManifest, instance: Instance = {}) {
   const id = `i-${String(++instances).padStart(17, '0')}`;
+  sandboxes.prepareInstance(id, efsView(instance));
+  if (instance.noRouteToS3) fs.writeFileSync(path.join(sandboxes.dir(id), 'no-route-to-s3'), '');
+  if (instance.nfsClient) {
+    fs.mkdirSync(path.join(sandboxes.dir(id), 'sbin'), { recursive: true });
+    fs.writeFileSync(path.join(sandboxes.dir(id), 'sbin/mount.nfs4'), '#!/bin/sh\nexec mount -t nfs4 "$@"\n', {
+      mode: 0o755,
+    });
+  }
   const work = path.join(sandboxes.dir(id), 'work');
   fs.mkdirSync(work, { recursive: true });
   fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.py'));
@@ -54,50 +103,130 @@ async function onInstance(manifest: JobManifest) {
   return { code, stdout, stderr, result: parseResult(stdout) };
 }
 
+function spec(overrides: Partial<MountSpec> = {}): MountSpec {
+  return {
+    fileSystemId: FS,
+    dnsName: DNS,
+    mountTargetIp: IP,
+    iam: false,
+    plainNfsAllowed: true,
+    reason: 'no policy',
+    ...overrides,
+  };
+}
+
 function publishJob(mount: MountSpec): JobManifest {
   const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'pkg/__init__.py': { data: 'x = 1\n' } } });
   return job(bucket, [planned], { mount });
 }
 
+function published(root = path.join(sandboxes.efsRoot, FS)): string {
+  return fs.readFileSync(path.join(root, 'lib/pkg/__init__.py'), 'utf8');
+}
+
 describe('mounting the file system', () => {
-  it('mounts NFSv4 by DNS name at /mnt/efsync, publishes, and unmounts', async () => {
-    const run = await onInstance(
-      publishJob({ type: 'nfs4', source: `${FS}.efs.eu-central-1.amazonaws.com:/`, options: 'nfsvers=4.1,hard' }),
-    );
+  it('installs the EFS mount helper, mounts with TLS by DNS name, publishes, and unmounts', async () => {
+    const run = await onInstance(publishJob(spec()));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.result?.status).toBe('ok');
-    expect(run.stdout).toContain(`mounted ${FS}.efs.eu-central-1.amazonaws.com:/ (nfs4) at /mnt/efsync`);
+    expect(run.stdout).toContain('installing amazon-efs-utils');
+    expect(run.stdout).toContain(`mounting ${FS} with the EFS mount helper (tls): no policy`);
+    expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync with the EFS mount helper (tls)`);
     expect(run.stdout).toContain('unmounted /mnt/efsync');
     expect(run.stdout).not.toContain('STILL-MOUNTED');
     const root = path.join(sandboxes.efsRoot, FS);
     expect(fs.readlinkSync(path.join(root, 'lib'))).toBe('.lib.efsync/r1');
-    expect(fs.readFileSync(path.join(root, 'lib/pkg/__init__.py'), 'utf8')).toBe('x = 1\n');
+    expect(published()).toBe('x = 1\n');
   });
 
-  it('installs the EFS mount helper when missing and mounts through an access point with TLS', async () => {
-    const run = await onInstance(publishJob({ type: 'efs', source: `${FS}:/`, options: '', accessPointId: AP }));
+  it('mounts through an access point with TLS and IAM', async () => {
+    const run = await onInstance(publishJob(spec({ accessPointId: AP, iam: true, plainNfsAllowed: false })));
     expect(run.code).toBe(AGENT_EXIT.ok);
-    expect(run.stdout).toContain('installing amazon-efs-utils');
+    expect(run.stdout).toContain(`with the EFS mount helper (tls,iam,accesspoint=${AP})`);
     expect(run.stdout).not.toContain('STILL-MOUNTED');
     // The access point's root directory is what the agent saw as the file system's root.
-    const root = path.join(sandboxes.efsRoot, FS, 'lambda');
-    expect(fs.readFileSync(path.join(root, 'lib/pkg/__init__.py'), 'utf8')).toBe('x = 1\n');
+    expect(published(path.join(sandboxes.efsRoot, FS, 'lambda'))).toBe('x = 1\n');
+  });
+
+  it('publishes to a file system whose policy denies access without TLS', async () => {
+    const run = await onInstance(publishJob(spec({ iam: true, plainNfsAllowed: false })), { policy: TLS_ONLY });
+    expect(run.code).toBe(AGENT_EXIT.ok);
+    expect(run.stdout).toContain('with the EFS mount helper (tls,iam)');
+    expect(published()).toBe('x = 1\n');
+  });
+
+  it("mounts by the mount target's IP when the DNS name does not resolve (DNS hostnames off)", async () => {
+    const run = await onInstance(publishJob(spec()), { dns: false });
+    expect(run.code).toBe(AGENT_EXIT.ok);
+    expect(run.stdout).toContain(`${DNS} does not resolve`);
+    expect(run.stdout).toContain(`with the EFS mount helper (tls,mounttargetip=${IP})`);
+  });
+
+  it('falls back to plain NFSv4.1 by IP where the policy allows it and the mount helper cannot be installed', async () => {
+    const run = await onInstance(publishJob(spec()), { dns: false, noRouteToS3: true, nfsClient: true });
+    expect(run.code).toBe(AGENT_EXIT.ok);
+    expect(run.stdout).toContain('falling back to plain NFSv4.1, which this file system allows');
+    expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync with plain NFSv4.1`);
+  });
+
+  it('fails, naming S3, where the file system needs the mount helper and it cannot be installed', async () => {
+    const run = await onInstance(publishJob(spec({ iam: true, plainNfsAllowed: false })), {
+      policy: TLS_ONLY,
+      noRouteToS3: true,
+    });
+    expect(run.code).toBe(AGENT_EXIT.mountFailed);
+    expect(run.result?.error).toMatch(
+      /^dnf install -y amazon-efs-utils failed: .*This file system needs the EFS mount helper/,
+    );
+    expect(run.result?.error).toContain('which are in S3');
+  });
+
+  it('the test bed refuses a mount without TLS where the policy denies it', async () => {
+    const id = `i-${String(++instances).padStart(17, '0')}`;
+    sandboxes.prepareInstance(id, efsView({ policy: TLS_ONLY }));
+    const script = [
+      'dnf install -y nfs-utils >/dev/null',
+      `mkdir -p /mnt/x && mount -t nfs4 -o nfsvers=4.1 ${DNS}:/ /mnt/x`,
+    ].join('\n');
+    const run = sandboxes.run(id, 'script.sh', script, undefined);
+    let stderr = '';
+    run.child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString('utf8');
+    });
+    expect((await run.done).code).toBe(32);
+    expect(stderr).toContain('access denied by server');
+  });
+
+  it('fails at the lock, naming ClientRootAccess, when a policy squashes root of a client without iam', async () => {
+    // An IAM-only policy: the role may do everything, anonymous clients may mount and write but keep no root.
+    const policy = JSON.stringify({
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'elasticfilesystem:Client*' },
+        {
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        },
+      ],
+    });
+    const without = await onInstance(publishJob(spec({ plainNfsAllowed: false })), { policy });
+    expect(without.code).toBe(AGENT_EXIT.error);
+    expect(without.result?.error).toMatch(/^the file system refuses writes by root .*ClientRootAccess/);
+    expect(without.stdout).not.toContain('STILL-MOUNTED');
+    const withIam = await onInstance(publishJob(spec({ iam: true, plainNfsAllowed: false })), { policy });
+    expect(withIam.code).toBe(AGENT_EXIT.ok);
   });
 
   it('fails with exit 5 and the likely causes when the file system cannot be reached', async () => {
     sandboxes.setUnreachable(FS, true);
     const gets = bucket.gets.length;
     try {
-      const run = await onInstance(
-        publishJob({ type: 'nfs4', source: `${FS}.efs.eu-central-1.amazonaws.com:/`, options: 'nfsvers=4.1' }),
-      );
+      const run = await onInstance(publishJob(spec()));
       expect(run.code).toBe(AGENT_EXIT.mountFailed);
       expect(run.result?.status).toBe('error');
       expect(run.result?.error).toMatch(
-        new RegExp(
-          `^cannot mount ${FS}\\.efs\\.eu-central-1\\.amazonaws\\.com:/ \\(nfs4\\) after \\d+ attempts: .*timed out`,
-        ),
+        new RegExp(`^cannot mount ${FS} with the EFS mount helper \\(tls\\) after \\d+ attempts: .*timed out`),
       );
       expect(run.result?.error).toContain('inbound TCP 2049');
       expect(run.result?.error).toContain('no mount target in the instance');

@@ -8,7 +8,13 @@ const preflight: PreflightResult = {
   subnetId: 'subnet-0abc',
   availabilityZone: 'eu-central-1a',
   securityGroupIds: ['sg-0001', 'sg-0002'],
-  mount: { type: 'nfs4', source: 'fs-0123.efs.eu-central-1.amazonaws.com:/', options: 'nfsvers=4.1' },
+  mount: {
+    fileSystemId: 'fs-0123',
+    dnsName: 'fs-0123.efs.eu-central-1.amazonaws.com',
+    iam: false,
+    plainNfsAllowed: true,
+    reason: 'no policy',
+  },
   accessPointRoot: '/',
   instanceTypes: [{ type: 't3.micro', architecture: 'x86_64' }],
 };

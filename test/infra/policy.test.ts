@@ -110,6 +110,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
     'ec2:DescribeNetworkInterfaceAttribute',
   ],
   DescribeAccessPoints: ['elasticfilesystem:DescribeAccessPoints'],
+  DescribeFileSystemPolicy: ['elasticfilesystem:DescribeFileSystemPolicy'],
   GetInstanceProfile: ['iam:GetInstanceProfile'],
   RunInstancesPassRole: ['iam:PassRole'],
   GetParameter: ['ssm:GetParameter'],
@@ -171,13 +172,19 @@ describe('the policy grants what the code calls', () => {
 });
 
 describe('docs/instance-role.json', () => {
-  it('is the template’s instance role: trusted by EC2, AmazonSSMManagedInstanceCore only', () => {
+  it('is the template’s instance role: trusted by EC2, AmazonSSMManagedInstanceCore, EFS client on the file system', () => {
     const role = deployed(template).resources.InstanceRole?.Properties ?? {};
     const { Description: _, ...rest } = role;
     expect(rest).toEqual(substituteAll(docsInstanceRole, values()));
     expect(docsInstanceRole.ManagedPolicyArns).toEqual([
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder
       'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    ]);
+    const policies = docsInstanceRole.Policies as { PolicyDocument: Policy }[];
+    expect(policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => list(s.Action)))).toEqual([
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientRootAccess',
+      'elasticfilesystem:ClientWrite',
     ]);
   });
 });

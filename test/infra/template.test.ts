@@ -180,10 +180,15 @@ describe('what it deploys', () => {
     expect(holds('', '2')).toBe(false);
   });
 
-  it('gives the instance role AmazonSSMManagedInstanceCore and nothing else', () => {
+  it('gives the instance role AmazonSSMManagedInstanceCore and the EFS client actions on the file system only', () => {
     const role = props('InstanceRole');
     expect(role.ManagedPolicyArns).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore']);
-    expect(role.Policies).toBeUndefined();
+    const statements = (role.Policies as { PolicyDocument: { Statement: { Resource: unknown }[] } }[]).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+    expect(statements.map((s) => s.Resource)).toEqual([
+      `arn:aws:elasticfilesystem:${SAMPLE['AWS::Region']}:${SAMPLE['AWS::AccountId']}:file-system/${SAMPLE.FileSystemId}`,
+    ]);
     expect(role.PermissionsBoundary).toBeUndefined();
     expect(props('InstanceProfile')).toEqual({
       InstanceProfileName: 'efsync-instance',

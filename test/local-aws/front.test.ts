@@ -225,6 +225,7 @@ describe('faults', () => {
   it('makes a file system unreachable, so a mount times out', async () => {
     await aws.control('POST', `/file-systems/${aws.info.fileSystemId}/unreachable`);
     const id = await sendScript(aws, instanceId, [
+      'dnf install -y nfs-utils >/dev/null',
       'mkdir -p /mnt/efs',
       `mount -t nfs4 ${aws.info.fileSystemId}.efs.us-east-1.amazonaws.com:/ /mnt/efs`,
     ]);

@@ -4,6 +4,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { partition } from '@aws-sdk/core/client';
 
 const HERE = import.meta.dirname;
 
@@ -28,13 +29,23 @@ export function findPython39(): string {
   return found ?? execFileSync('bash', ['-c', 'command -v python3'], { encoding: 'utf8' }).trim();
 }
 
+/** What one instance knows of EFS: the names it resolves, the mount targets' addresses, what each mount may do. */
+export interface InstanceEfsView {
+  hosts: { ip: string; name: string }[];
+  mountTargets: { ip: string; fileSystemId: string }[];
+  access: { fileSystemId: string; tls: boolean; iam: boolean; access: string }[];
+}
+
 export class Sandboxes {
   readonly shims: string;
   readonly efsRoot: string;
   private readonly stateDir: string;
+  /** efs.<region>.<the partition's DNS suffix>: what the EFS mount helper appends to a file system id. */
+  private readonly efsDomain: string;
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, region = 'eu-central-1') {
     this.stateDir = stateDir;
+    this.efsDomain = `efs.${region}.${partition(region).dnsSuffix}`;
     this.efsRoot = path.join(stateDir, 'efs');
     this.shims = path.join(stateDir, 'shims');
     fs.mkdirSync(this.efsRoot, { recursive: true });
@@ -75,6 +86,26 @@ export class Sandboxes {
     }
   }
 
+  /**
+   * Writes the instance's /etc/hosts and resolv.conf (enter.sh binds them over the machine's): a VPC instance resolves
+   * names through the VPC's Amazon DNS server, which alone knows file system DNS names; the test bed stands for it
+   * with hosts entries and a resolver that answers nothing else. The mount shim reads the mount targets and access.
+   */
+  prepareInstance(instanceId: string, view: InstanceEfsView): void {
+    const dir = this.dir(instanceId);
+    fs.mkdirSync(path.join(dir, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'efs'), { recursive: true });
+    const hosts = ['127.0.0.1 localhost', '::1 localhost', ...view.hosts.map((h) => `${h.ip} ${h.name}`)];
+    fs.writeFileSync(path.join(dir, 'etc/hosts'), `${hosts.join('\n')}\n`);
+    fs.writeFileSync(path.join(dir, 'etc/resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n');
+    const targets = view.mountTargets.map((t) => `${t.ip} ${t.fileSystemId}`);
+    fs.writeFileSync(path.join(dir, 'efs/mount-targets'), `${targets.join('\n')}\n`);
+    const access = view.access.map(
+      (a) => `${a.fileSystemId} ${a.tls ? 'tls' : 'plain'} ${a.iam ? 'iam' : 'anonymous'} ${a.access}`,
+    );
+    fs.writeFileSync(path.join(dir, 'efs/access'), `${access.join('\n')}\n`);
+  }
+
   setUnreachable(fileSystemId: string, unreachable: boolean): void {
     const flag = path.join(this.efsRoot, '.unreachable', fileSystemId);
     if (unreachable) fs.writeFileSync(flag, '');
@@ -97,7 +128,8 @@ export class Sandboxes {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: {
-          PATH: `${this.shims}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+          // sbin/ holds what dnf installed on this instance (mount.efs, mount.nfs4): nothing at first.
+          PATH: `${path.join(sandbox, 'sbin')}:${this.shims}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
           HOME: path.join(sandbox, 'root'),
           TMPDIR: path.join(sandbox, 'tmp'),
           LANG: 'C.UTF-8',
@@ -105,6 +137,7 @@ export class Sandboxes {
           EFSYNC_TESTBED_EFS: this.efsRoot,
           EFSYNC_TESTBED_SANDBOX: sandbox,
           EFSYNC_TESTBED_INSTANCE: instanceId,
+          EFSYNC_TESTBED_EFS_DOMAIN: this.efsDomain,
         },
       },
     );

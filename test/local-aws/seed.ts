@@ -7,6 +7,7 @@ import {
   CreateSubnetCommand,
   CreateVpcCommand,
   EC2Client,
+  ModifyVpcAttributeCommand,
 } from '@aws-sdk/client-ec2';
 import {
   CreateAccessPointCommand,
@@ -21,6 +22,7 @@ import {
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
   IAMClient,
+  PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ISSUER, REPOSITORY } from './oidc.ts';
@@ -33,6 +35,7 @@ export interface Seeded {
   mountTargetSecurityGroupId: string;
   instanceProfile: string;
   roleArn: string;
+  vpcId: string;
   stagingBucket: string;
   sourceBucket: string;
   sourcePrefix: string;
@@ -58,6 +61,8 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
 
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
   const vpcId = vpc.Vpc?.VpcId ?? '';
+  // A new VPC has DNS hostnames off (VPC User Guide, "DNS attributes for your VPC"); EFS DNS names need them on.
+  await ec2.send(new ModifyVpcAttributeCommand({ VpcId: vpcId, EnableDnsHostnames: { Value: true } }));
   const subnetIds: string[] = [];
   for (const [i, az] of [`${region}a`, `${region}b`].entries()) {
     const subnet = await ec2.send(
@@ -111,6 +116,27 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
       PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
     }),
   );
+  // What infra/efsync.yaml grants the instance role on the file system (mount, write, root).
+  await iam.send(
+    new PutRolePolicyCommand({
+      RoleName: 'efsync-instance',
+      PolicyName: 'efs-client',
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: [
+              'elasticfilesystem:ClientMount',
+              'elasticfilesystem:ClientWrite',
+              'elasticfilesystem:ClientRootAccess',
+            ],
+            Resource: fileSystem.FileSystemArn,
+          },
+        ],
+      }),
+    }),
+  );
   await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'efsync-instance' }));
   await iam.send(
     new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'efsync-instance', RoleName: 'efsync-instance' }),
@@ -156,6 +182,7 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
     mountTargetSecurityGroupId: mountSg.GroupId ?? '',
     instanceProfile: 'efsync-instance',
     roleArn: role.Role?.Arn ?? '',
+    vpcId,
     stagingBucket,
     sourceBucket,
     sourcePrefix,

@@ -57,6 +57,7 @@ describe('an instance', () => {
     const commandId = await sendScript(aws, instanceId, [
       '#!/bin/bash',
       'set -euo pipefail',
+      'dnf install -y nfs-utils >/dev/null',
       'mkdir -p /mnt/efs',
       `mount -t nfs4 -o nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2 ${fileSystemId}.efs.${region}.amazonaws.com:/ /mnt/efs`,
       'mkdir -p /mnt/efs/hello',

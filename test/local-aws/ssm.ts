@@ -62,9 +62,14 @@ export class RunCommand {
   private readonly instances: Instances;
   private readonly sandboxes: Sandboxes;
   private readonly faults: Faults;
-  private readonly beforeRun: () => Promise<void>;
+  private readonly beforeRun: (instanceId: string) => Promise<void>;
 
-  constructor(instances: Instances, sandboxes: Sandboxes, faults: Faults, beforeRun: () => Promise<void>) {
+  constructor(
+    instances: Instances,
+    sandboxes: Sandboxes,
+    faults: Faults,
+    beforeRun: (instanceId: string) => Promise<void>,
+  ) {
     this.instances = instances;
     this.sandboxes = sandboxes;
     this.faults = faults;
@@ -168,7 +173,7 @@ export class RunCommand {
 
   private async start(command: Command, inv: Invocation, executionTimeout: number): Promise<void> {
     if (inv.status !== 'Pending') return;
-    await this.beforeRun();
+    await this.beforeRun(inv.instanceId);
     const script = `${(command.parameters.commands ?? []).join('\n')}\n`;
     const fault = this.faults.takeCommandFault(script);
     const body =

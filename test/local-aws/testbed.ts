@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
-import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { createControl } from './control.ts';
+import { EfsNetwork } from './efs-network.ts';
 import { Faults, type Settings } from './faults.ts';
 import { createFront } from './front.ts';
 import { Instances } from './instances.ts';
@@ -54,30 +54,9 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const log = new RequestLog();
     const oidc = new OidcIssuer();
     const instances = new Instances(moto.endpoint, region, faults);
-    const sandboxes = new Sandboxes(stateDir);
-    const efs = new EFSClient({
-      endpoint: moto.endpoint,
-      region,
-      credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-    });
-    const syncFileSystems = async () => {
-      const systems = (await efs.send(new DescribeFileSystemsCommand({}))).FileSystems ?? [];
-      const points = (await efs.send(new DescribeAccessPointsCommand({}))).AccessPoints ?? [];
-      sandboxes.syncFileSystems(
-        systems.map((s) => s.FileSystemId ?? ''),
-        points.map((p) => ({
-          id: p.AccessPointId ?? '',
-          fs: p.FileSystemId ?? '',
-          root: p.RootDirectory?.Path ?? '/',
-          ...(p.RootDirectory?.CreationInfo && {
-            uid: p.RootDirectory.CreationInfo.OwnerUid,
-            gid: p.RootDirectory.CreationInfo.OwnerGid,
-            perms: p.RootDirectory.CreationInfo.Permissions,
-          }),
-        })),
-      );
-    };
-    const ssm = new RunCommand(instances, sandboxes, faults, syncFileSystems);
+    const sandboxes = new Sandboxes(stateDir, region);
+    const network = new EfsNetwork(moto.endpoint, region);
+    const ssm = new RunCommand(instances, sandboxes, faults, (id) => network.prepare(sandboxes, id));
     const running = new Set<string>();
 
     const front: http.Server = createFront({
@@ -130,7 +109,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     });
     const endpoint = `http://127.0.0.1:${port}`;
     const seeded = await seed(moto.endpoint, region);
-    await syncFileSystems();
+    await network.sync(sandboxes);
     const info: TestbedInfo = {
       endpoint,
       region,
@@ -146,7 +125,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       ssm.stopAll();
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
-      efs.destroy();
+      network.destroy();
       await moto.stop();
     };
     return { info, stop };

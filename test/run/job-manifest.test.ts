@@ -14,7 +14,13 @@ import {
 } from '../../src/run/job-manifest.js';
 
 const NOW = new Date('2026-03-04T05:06:07Z');
-const MOUNT: MountSpec = { type: 'nfs4', source: 'fs-0123.efs.eu-central-1.amazonaws.com:/', options: 'nfsvers=4.1' };
+const MOUNT: MountSpec = {
+  fileSystemId: 'fs-0123',
+  dnsName: 'fs-0123.efs.eu-central-1.amazonaws.com',
+  iam: false,
+  plainNfsAllowed: true,
+  reason: 'no policy',
+};
 
 const local = (path: string, size = 10, sha256 = `sha-${path}`): FileEntry => ({ path, size, mode: 0o644, sha256 });
 const object = (path: string, size = 10, etag = `etag-${path}`): FileEntry => ({ path, size, mode: 0o644, etag });

@@ -57,13 +57,23 @@ export interface StagedPart {
     size: number;
     sha256: string;
 }
+/**
+ * How the agent mounts the file system. It always tries the EFS mount helper (amazon-efs-utils) with TLS first;
+ * `iam` makes the instance present its role, which a file system policy or an access point needs.
+ */
 export interface MountSpec {
-    /** 'nfs4': plain NFSv4.1 to the file system's DNS name; 'efs': the EFS mount helper (tls, access point). */
-    type: 'nfs4' | 'efs';
-    /** e.g. fs-0123.efs.eu-central-1.amazonaws.com:/ (nfs4) or fs-0123:/ (efs). */
-    source: string;
-    options: string;
+    fileSystemId: string;
+    /** The file system's DNS name, in the partition's DNS suffix (amazonaws.com.cn in China). */
+    dnsName: string;
+    /** The mount target's IP address in the instance's AZ: mounted by IP when the DNS name does not resolve. */
+    mountTargetIp?: string;
+    /** Mount with the EFS mount helper's `iam` option (needs `tls`, which is always on). */
+    iam: boolean;
     accessPointId?: string;
+    /** Plain NFSv4.1 is acceptable when the EFS mount helper cannot be installed: no policy, no access point. */
+    plainNfsAllowed: boolean;
+    /** Why these options, for the log. */
+    reason: string;
 }
 export interface JobManifest {
     version: 1;

@@ -7,5 +7,9 @@ sandbox=$1 workdir=$2 script=$3
 mkdir -p "$sandbox/mnt" "$sandbox/tmp" "$sandbox/root"
 mount --make-rprivate / 2>/dev/null || true
 /usr/bin/mount --bind "$sandbox/mnt" /mnt
+# The instance's own name resolution (Sandboxes.prepareInstance), when the test bed prepared it.
+for file in hosts resolv.conf; do
+  if [ -f "$sandbox/etc/$file" ]; then /usr/bin/mount --bind "$sandbox/etc/$file" "/etc/$file"; fi
+done
 cd "$workdir"
 exec bash "$script"
