@@ -18,6 +18,7 @@ import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
 import type { PreflightResult } from './preflight.js';
+import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
 
@@ -140,6 +141,13 @@ async function runWhenProfileUsable<T>(
   }
 }
 
+/** States an instance that is not running any more, or never ran, is in. */
+const ENDED = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
+
+/**
+ * Waits until the instance runs. One that ends first (EC2 takes it from pending straight to terminated, e.g. for a
+ * volume KMS key the role cannot use) fails the run with its StateReason and the fix (state-reason.ts).
+ */
 export async function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void> {
   try {
     await waitUntilInstanceRunning(
@@ -147,6 +155,13 @@ export async function waitRunning(clients: AwsClients, instanceId: string, maxWa
       { InstanceIds: [instanceId] },
     );
   } catch (error) {
+    const status = await instanceStatus(clients.ec2, instanceId).catch(() => undefined);
+    if (status && ENDED.has(status.state)) {
+      throw new InstanceError(
+        `Instance ${instanceId} never ran: it is ${status.state}, with ${describeStateReason(status.reason)}. ` +
+          stateReasonFix(status.reason),
+      );
+    }
     throw new InstanceError(
       `Instance ${instanceId} did not reach running within ${maxWaitSeconds} s: ${errorMessage(error)}`,
     );
@@ -168,9 +183,12 @@ export async function waitOnline(
     );
     if (info.InstanceInformationList?.[0]?.PingStatus === 'Online') return;
     if (attempt % 3 === 2) {
-      const state = await instanceState(ec2, instanceId);
+      const { state, reason } = await instanceStatus(ec2, instanceId);
       if (state !== 'running' && state !== 'pending')
-        throw new InstanceError(`Instance ${instanceId} is ${state} before SSM could reach it.`);
+        throw new InstanceError(
+          `Instance ${instanceId} is ${state} before SSM could reach it. EC2 gives ${describeStateReason(reason)}. ` +
+            stateReasonFix(reason),
+        );
     }
     if (Date.now() > deadline) {
       throw new InstanceError(
@@ -184,11 +202,7 @@ export async function waitOnline(
 }
 
 export async function instanceState(ec2: EC2Client, instanceId: string): Promise<string> {
-  const found = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })).catch((error: unknown) => {
-    if (/InvalidInstanceID/.test((error as Error).name)) return undefined;
-    throw error;
-  });
-  return found?.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? 'absent';
+  return (await instanceStatus(ec2, instanceId)).state;
 }
 
 /**

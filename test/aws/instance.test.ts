@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { instanceTags, type LaunchRequest, launchInput } from '../../src/aws/instance.js';
+import type { AwsClients } from '../../src/aws/clients.js';
+import {
+  InstanceError,
+  instanceTags,
+  type LaunchRequest,
+  launchInput,
+  waitOnline,
+  waitRunning,
+} from '../../src/aws/instance.js';
 import type { PreflightResult } from '../../src/aws/preflight.js';
 
 const NOW = new Date('2026-03-04T05:06:07.890Z');
@@ -116,5 +124,51 @@ describe('launchInput', () => {
     );
     expect(long.ClientToken).toHaveLength(64);
     expect(long.ClientToken).toBe(`efsync-${'9'.repeat(20)}-20260304T050607Z-a1b2c3-m7i-flex.8xl`);
+  });
+});
+
+/** Clients whose DescribeInstances shows the instance in this state, with this StateReason; SSM never has it. */
+function describing(state: string, reason?: { Code: string; Message: string }): AwsClients {
+  const instance = { InstanceId: 'i-0abc', State: { Name: state }, ...(reason && { StateReason: reason }) };
+  const ec2 = { send: async () => ({ Reservations: [{ Instances: [instance] }] }) };
+  const ssm = { send: async () => ({ InstanceInformationList: [] }) };
+  return { ec2, ssm } as unknown as AwsClients;
+}
+
+const KMS = { Code: 'Client.InternalError', Message: 'Client.InternalError: Client error on launch' };
+
+describe('waitRunning', () => {
+  it('returns once the instance runs', async () => {
+    await expect(waitRunning(describing('running'), 'i-0abc', 10)).resolves.toBeUndefined();
+  });
+
+  it('fails an instance that went from pending to terminated with its StateReason and the fix', async () => {
+    const error = await waitRunning(describing('terminated', KMS), 'i-0abc', 10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InstanceError);
+    const message = (error as Error).message;
+    expect(message).toMatch(
+      /^Instance i-0abc never ran: it is terminated, with state reason Client\.InternalError \("Client\.InternalError: Client error on launch"\)\. /,
+    );
+    expect(message).toContain('aws ec2 get-ebs-default-kms-key-id');
+    expect(message).toContain('kms:CreateGrant');
+  });
+
+  it('says so when EC2 gives no reason', async () => {
+    await expect(waitRunning(describing('shutting-down'), 'i-0abc', 10)).rejects.toThrow(
+      'Instance i-0abc never ran: it is shutting-down, with no state reason. See the instance in the EC2 console',
+    );
+  });
+});
+
+describe('waitOnline', () => {
+  it('fails an instance that ended before SSM had it, with its StateReason and the fix', async () => {
+    const reason = {
+      Code: 'Client.UserInitiatedShutdown',
+      Message: 'Client.UserInitiatedShutdown: User initiated shutdown',
+    };
+    await expect(waitOnline(describing('terminated', reason), 'i-0abc', 60, async () => {})).rejects.toThrow(
+      'Instance i-0abc is terminated before SSM could reach it. EC2 gives state reason Client.UserInitiatedShutdown ' +
+        '("Client.UserInitiatedShutdown: User initiated shutdown"). Someone or something terminated it',
+    );
   });
 });

@@ -1,6 +1,7 @@
 // AWS's races and statuses, as AWS documents them, each reproduced by the test bed and met by the action: the
-// instance profile not yet usable by EC2, SSM refusing a command to an instance just Online, a command Cancelling
-// before it is Cancelled, and DescribeInstances not yet listing a launched instance when the post step cleans up.
+// instance profile not yet usable by EC2, an instance going from pending straight to terminated, SSM refusing a
+// command to an instance just Online, a command Cancelling before it is Cancelled, and DescribeInstances not yet
+// listing a launched instance when the post step cleans up.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CancelCommandCommand } from '@aws-sdk/client-ssm';
@@ -58,6 +59,32 @@ describe('AWS races', () => {
     await expectClean(aws, [step, step.post], 'models');
     // What a later failed run must leave served.
     baseline = served(aws, 'models');
+  }, 120_000);
+
+  it('an instance goes from pending straight to terminated (KMS key): one error with its StateReason and the fix', async () => {
+    // "Instance terminates immediately: Your instance goes from the pending state to the terminated state", e.g. when
+    // the root volume is encrypted with a KMS key the role cannot use; EC2 then gives the StateReason
+    // Client.InternalError, "Client.InternalError: Client error on launch" (EC2 User Guide, Troubleshoot Amazon EC2
+    // instance launch issues, https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/troubleshooting-launch.html
+    // #troubleshooting-launch-internal; the codes: API_StateReason in the EC2 API reference).
+    await aws.reset();
+    await aws.launchFault();
+    edit();
+    const step = await runAction(aws, workspace, INPUTS);
+    const observed = record(
+      'races',
+      'instance pending → terminated (KMS key)',
+      'failed: never ran, with its StateReason',
+      step,
+    );
+    expect(observed).toMatch(
+      /^failed \(exit \d+, 1 error\): Instance i-\w+ never ran: it is terminated, with state reason/,
+    );
+    const error = step.stdout.split('\n').find((line) => line.startsWith('::error::')) ?? '';
+    expect(error).toContain('Client.InternalError ("Client.InternalError: Client error on launch")');
+    expect(error).toContain('aws ec2 get-ebs-default-kms-key-id');
+    expect(error).toContain('kms:CreateGrant');
+    await expectClean(aws, [step, step.post], 'models', baseline);
   }, 120_000);
 
   it('SendCommand answers InvalidInstanceId just after Online: retried, then published', async () => {

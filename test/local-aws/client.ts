@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { CommandFault, FaultRule, Settings } from './faults.ts';
+import type { LaunchFault } from './launch-faults.ts';
 import type { LogEntry } from './request-log.ts';
 import type { TestbedInfo } from './testbed.ts';
 
@@ -20,6 +21,11 @@ export interface LocalAws {
   control<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
   fault(rule: Partial<Omit<FaultRule, 'id' | 'seen'>> & { operation: string }): Promise<FaultRule>;
   commandFault(fault: CommandFault): Promise<void>;
+  /**
+   * The next launched instance goes from pending straight to terminated with this StateReason (by default what EC2
+   * gives when the volume's KMS key cannot be used: launch-faults.ts).
+   */
+  launchFault(fault?: Partial<LaunchFault>): Promise<LaunchFault>;
   settings(settings: Partial<Settings>): Promise<Settings>;
   log(since?: number): Promise<LogEntry[]>;
   reset(): Promise<void>;
@@ -82,6 +88,7 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     control,
     fault: (rule) => control<FaultRule>('POST', '/faults', rule),
     commandFault: (fault) => control<void>('POST', '/commands', fault),
+    launchFault: (fault = {}) => control<LaunchFault>('POST', '/launches', fault),
     settings: (settings) => control<Settings>('PUT', '/settings', settings),
     log: async (since = 0) => (await control<{ entries: LogEntry[] }>('GET', `/log?since=${since}`)).entries,
     reset: async () => {

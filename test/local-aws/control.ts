@@ -3,6 +3,7 @@
 import type http from 'node:http';
 import type { CommandFault, Faults } from './faults.ts';
 import type { Instances } from './instances.ts';
+import { KMS_KEY_UNUSABLE, type LaunchFault } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
 import type { RequestLog } from './request-log.ts';
 import type { Sandboxes } from './sandbox.ts';
@@ -45,7 +46,11 @@ export function createControl(deps: ControlDeps) {
         return [200, {}];
       },
     ],
-    ['GET', /^\/faults$/, () => [200, { rules: faults.list(), commands: faults.commandFaults }]],
+    [
+      'GET',
+      /^\/faults$/,
+      () => [200, { rules: faults.list(), commands: faults.commandFaults, launches: faults.launchFaults }],
+    ],
     [
       'POST',
       /^\/faults$/,
@@ -73,6 +78,19 @@ export function createControl(deps: ControlDeps) {
         }
         faults.commandFaults.push(body as unknown as CommandFault);
         return [200, {}];
+      },
+    ],
+    [
+      // The next launched instance never runs: pending → terminated with this StateReason (launch-faults.ts).
+      'POST',
+      /^\/launches$/,
+      (_m, body) => {
+        const { code, message } = { ...KMS_KEY_UNUSABLE, ...body };
+        if (typeof code !== 'string' || typeof message !== 'string')
+          return [400, { message: 'code and message must be strings' }];
+        const fault: LaunchFault = { code, message };
+        faults.launchFaults.push(fault);
+        return [200, fault];
       },
     ],
     [

@@ -2,6 +2,7 @@
 // control endpoint; read by the front on every request.
 
 import type { LatencyModel } from './latency.ts';
+import type { LaunchFault } from './launch-faults.ts';
 
 export interface FaultRule {
   id: number;
@@ -81,6 +82,13 @@ export class Faults {
   readonly neverOnline = new Set<string>();
   readonly unreachableFileSystems = new Set<string>();
   commandFaults: CommandFault[] = [];
+  /** Each ends the next launched instance at once, pending → terminated with its StateReason (launch-faults.ts). */
+  launchFaults: LaunchFault[] = [];
+  /**
+   * The StateReason DescribeInstances shows for each instance a launch fault ended. Not cleared with the faults: it
+   * is what EC2 keeps saying about that instance.
+   */
+  readonly stateReasons = new Map<string, LaunchFault>();
   settings: Settings;
 
   constructor(settings: Settings) {
@@ -96,6 +104,7 @@ export class Faults {
   clear(): void {
     this.rules = [];
     this.commandFaults = [];
+    this.launchFaults = [];
     this.neverOnline.clear();
     this.unreachableFileSystems.clear();
   }

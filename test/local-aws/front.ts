@@ -5,6 +5,7 @@ import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
 import type { Faults } from './faults.ts';
 import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
+import { withStateReasons } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
 import type { RequestLog } from './request-log.ts';
 import { type RunCommand, SsmError } from './ssm.ts';
@@ -23,8 +24,8 @@ const BUFFERED = new Set(['ec2', 'iam', 'sts', 'ssm', 'elasticfilesystem']);
 export interface FrontHooks {
   /** Control and OIDC requests under /__testbed/. */
   control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer): Promise<void>;
-  /** After moto launched instances: their ids and the user data they were given. */
-  launched(ids: string[], userData: string | undefined): void;
+  /** After moto launched instances, before RunInstances answers: their ids and the user data they were given. */
+  launched(ids: string[], userData: string | undefined): Promise<void>;
   /** After moto terminated or stopped instances. */
   stopped(ids: string[]): void;
 }
@@ -137,16 +138,21 @@ export function createFront(deps: FrontDeps): http.Server {
     const watchInstances =
       request.service === 'ec2' && ['RunInstances', 'TerminateInstances', 'StopInstances'].includes(request.operation);
     const latency = faults.settings.latency;
-    const booting = latency && request.service === 'ec2' && request.operation === 'DescribeInstances';
+    const describing = request.service === 'ec2' && request.operation === 'DescribeInstances';
+    // DescribeInstances is rewritten for a latency model (instances still booting) and for instances a launch fault
+    // ended (their StateReason); otherwise it passes through as moto wrote it.
+    const rewrite = describing && (latency !== undefined || faults.stateReasons.size > 0);
     const s3 = latency && request.service === 's3' ? pipes(latency.s3TotalMiBps) : undefined;
     await new Promise<void>((resolve) => {
       const upstream = http.request(
         { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
           done(up.statusCode ?? 502, 'moto');
-          if (booting) {
+          if (rewrite) {
             void readBody(up).then((answer) => {
-              const text = pendingUntilBooted(answer.toString('utf8'), latency);
+              let text = answer.toString('utf8');
+              if (latency) text = pendingUntilBooted(text, latency);
+              text = withStateReasons(text, faults.stateReasons);
               res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(Buffer.byteLength(text)) });
               res.end(text);
               resolve();
@@ -159,10 +165,12 @@ export function createFront(deps: FrontDeps): http.Server {
             up.on('end', resolve);
             return;
           }
-          void readBody(up).then((answer) => {
+          void readBody(up).then(async (answer) => {
+            // Noticed before the answer: an instance a launch fault ends is terminated by the time RunInstances answers.
+            if ((up.statusCode ?? 500) < 300)
+              await noticeInstances(request.operation, body, answer.toString('utf8')).catch(() => undefined);
             res.writeHead(up.statusCode ?? 502, up.headers);
             res.end(answer);
-            if ((up.statusCode ?? 500) < 300) noticeInstances(request.operation, body, answer.toString('utf8'));
             resolve();
           });
         },
@@ -178,12 +186,12 @@ export function createFront(deps: FrontDeps): http.Server {
     });
   }
 
-  function noticeInstances(operation: string, body: Buffer | undefined, answer: string): void {
+  async function noticeInstances(operation: string, body: Buffer | undefined, answer: string): Promise<void> {
     const form = new URLSearchParams(body?.toString('utf8') ?? '');
     if (operation === 'RunInstances') {
       const ids = [...answer.matchAll(/<instanceId>(i-[0-9a-f]+)<\/instanceId>/g)].map((m) => m[1] ?? '');
       const userData = form.get('UserData');
-      hooks.launched(ids, userData ? Buffer.from(userData, 'base64').toString('utf8') : undefined);
+      await hooks.launched(ids, userData ? Buffer.from(userData, 'base64').toString('utf8') : undefined);
     } else {
       hooks.stopped([...form.entries()].filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v));
     }

@@ -67,8 +67,18 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       oidc,
       hooks: {
         control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
-        launched(ids, userData) {
+        async launched(ids, userData) {
+          // A launch fault ends the instance before RunInstances answers: no caller ever sees it running, and it
+          // never boots (no user data, never Online).
+          const fault = faults.launchFaults.shift();
+          const ended = fault ? ids[0] : undefined;
+          if (fault && ended) {
+            faults.stateReasons.set(ended, fault);
+            await instances.terminate(ended);
+            ssm.instanceGone(ended);
+          }
           for (const id of ids) {
+            if (id === ended) continue;
             running.add(id);
             // cloud-init runs a user data script once, as root, at first boot.
             if (userData?.startsWith('#!')) {
