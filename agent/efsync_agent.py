@@ -51,6 +51,9 @@ SHIP_EVERY = 1.0
 PROGRESS_EVERY = 3.0
 CHUNK = 1 << 20
 ATTEMPTS = 5
+# Connection failures (no route to S3 drops packets: each attempt waits out its timeout) end the retries once this
+# many seconds have passed since the first attempt, whatever ATTEMPTS says.
+CONNECT_BUDGET = 60.0
 MOUNT_BUDGET = 30.0
 # EFS User Guide, "Mounting on Amazon EC2 with a DNS name": the options AWS recommends for NFSv4.1.
 NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport'
@@ -692,11 +695,12 @@ class TryAgain(Exception):
 
 class HttpFailed(Exception):
     """A request given up on. why: how the last attempt failed, on one line; kind: 'invalid-url', 'refused' (an
-    answer no retry changes: a 4xx but 408 and 429) or 'exhausted' (every attempt failed)."""
+    answer no retry changes: a 4xx but 408 and 429), 'unreachable' (the last attempt could not connect: every attempt
+    failed, or CONNECT_BUDGET passed) or 'exhausted' (every attempt failed otherwise)."""
 
-    def __init__(self, kind, why, attempts, status=None):
+    def __init__(self, kind, why, attempts, status=None, seconds=0.0):
         super().__init__(why)
-        self.kind, self.why, self.attempts, self.status = kind, why, attempts, status
+        self.kind, self.why, self.attempts, self.status, self.seconds = kind, why, attempts, status, seconds
 
 
 def with_retries(attempt, attempts, pause, stop=None, failed=None):
@@ -706,8 +710,12 @@ def with_retries(attempt, attempts, pause, stop=None, failed=None):
     that failed together do not retry in step. A set `stop` ends a wait with Failure('stopped'); without one the waits
     run to the end. Only Exceptions are caught: Interrupted (a BaseException) and Failure go straight through.
     failed(why, again) hears of each attempt that failed for a passing reason, and whether another follows.
+    A URLError that is no HTTPError means the request could not connect or be sent (CPython's
+    AbstractHTTPHandler.do_open wraps only those): no more attempts start CONNECT_BUDGET s after the first.
     """
+    started = time.monotonic()
     for n in range(1, attempts + 1):
+        unreachable = False
         try:
             return attempt()
         except (ValueError, http.client.InvalidURL) as e:
@@ -716,12 +724,16 @@ def with_retries(attempt, attempts, pause, stop=None, failed=None):
             why = 'HTTP %d %s' % (e.code, e.reason)
             if e.code < 500 and e.code not in (408, 429):
                 raise HttpFailed('refused', why, n, e.code)
-        except (TryAgain, urllib.error.URLError, http.client.HTTPException, OSError) as e:
+        except urllib.error.URLError as e:
+            why, unreachable = str(e.reason) or type(e).__name__, True
+        except (TryAgain, http.client.HTTPException, OSError) as e:
             why = str(getattr(e, 'reason', None) or e) or type(e).__name__
+        seconds = time.monotonic() - started
+        last = n == attempts or (unreachable and seconds >= CONNECT_BUDGET)
         if failed:
-            failed(why, n < attempts)
-        if n == attempts:
-            raise HttpFailed('exhausted', why, n)
+            failed(why, not last)
+        if last:
+            raise HttpFailed('unreachable' if unreachable else 'exhausted', why, n, seconds=seconds)
         delay = pause * 2 ** (n - 1) + random.uniform(0, pause / 2)
         if stop is None:
             time.sleep(delay)
@@ -753,6 +765,9 @@ def download(url, name, sink, size, progress=None):
     except HttpFailed as e:
         if e.kind == 'exhausted':
             why = ' after %d attempts: %s' % (e.attempts, e.why)
+        elif e.kind == 'unreachable':
+            why = (': cannot reach S3 (%s, %d attempts in %d s): the instance\'s subnet needs a route to S3 (an S3 '
+                   'gateway endpoint on its route table, or a NAT gateway)' % (e.why, e.attempts, e.seconds))
         elif e.kind == 'invalid-url':
             why = ': invalid URL (%s)' % e.why
         else:

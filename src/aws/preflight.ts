@@ -1,8 +1,8 @@
 /**
  * Everything that can be checked before an instance exists, each failure one message that names the problem and
- * the fix: the file system, a mount target in the instance's AZ, NFS between the security groups, the access
- * point, the file system policy (which decides the mount options), the instance profile, the instance types and the
- * staging bucket.
+ * the fix: the file system, a mount target in the instance's AZ, a route to S3 from the subnet (s3-route.ts), NFS
+ * between the security groups, the access point, the file system policy (which decides the mount options), the
+ * instance profile, the instance types and the staging bucket.
  */
 import {
   type _InstanceType,
@@ -22,14 +22,15 @@ import {
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Config } from '../config/types.js';
-import { EfsyncError } from '../core/errors.js';
 import type { MountSpec } from '../core/protocol.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isNotFound } from './errors.js';
+import { PreflightError } from './preflight-error.js';
+import { checkS3Route } from './s3-route.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 
-export class PreflightError extends EfsyncError {}
+export { PreflightError };
 
 export interface PreflightResult {
   subnetId: string;
@@ -43,7 +44,11 @@ export interface PreflightResult {
   instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
 }
 
-export async function preflight(config: Config, clients: AwsClients): Promise<PreflightResult> {
+export async function preflight(
+  config: Config,
+  clients: AwsClients,
+  log: (line: string) => void = () => {},
+): Promise<PreflightResult> {
   const { efs, ec2 } = clients;
   try {
     const fsId = config.fileSystem.id;
@@ -93,6 +98,7 @@ export async function preflight(config: Config, clients: AwsClients): Promise<Pr
       availabilityZone = byAz[0]?.AvailabilityZoneName ?? '';
       subnetCidr = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
     }
+    await checkS3Route(clients, subnetId, log);
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
     const mountGroups =
       (await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId })))

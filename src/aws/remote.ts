@@ -18,21 +18,38 @@ import { instanceState } from './instance.js';
 export class RemoteError extends EfsyncError {}
 
 // Runs under python3 on the instance: downloads the job (argv 1), checks its sha256 (argv 2), then the agent named in
-// it, checks that too, and writes both beside each other.
+// it, checks that too, and writes both beside each other. Both come from S3: an instance whose subnet has no route to
+// S3 cannot connect (on AWS the connection times out), so it tries for DEADLINE seconds in all, each attempt bounded
+// by ATTEMPT seconds, and then names S3's reachability. urlopen raises URLError (not HTTPError) only when it could not
+// connect and send (CPython's AbstractHTTPHandler.do_open); an HTTP error or a broken answer is S3 reached, and a
+// refusal (4xx but 408 and 429) is not tried again. Messages name what failed and why, never the URL (a secret).
 const FETCH = [
-  'import hashlib, json, sys, time, urllib.request',
-  'def get(url):',
-  '    for attempt in range(6):',
+  'import hashlib, json, sys, time, urllib.error, urllib.request',
+  'DEADLINE, ATTEMPT = 60, 10',
+  'started = time.monotonic()',
+  'def get(url, what):',
+  '    pause = 1',
+  '    while True:',
   '        try:',
-  '            with urllib.request.urlopen(url, timeout=60) as r: return r.read()',
+  '            with urllib.request.urlopen(url, timeout=ATTEMPT) as r: return r.read()',
+  '        except urllib.error.HTTPError as e:',
+  '            why, reached = "HTTP %d" % e.code, True',
+  '            if e.code < 500 and e.code not in (408, 429): raise SystemExit("efsync bootstrap: S3 refused to send %s (%s)" % (what, why))',
+  '        except urllib.error.URLError as e:',
+  '            why, reached = "URLError: %s" % (e.reason,), False',
   '        except Exception as e:',
-  '            if attempt == 5: raise SystemExit("efsync bootstrap: download failed: %s" % type(e).__name__)',
-  '            time.sleep(2 ** attempt)',
+  '            why, reached = type(e).__name__, True',
+  '        spent = time.monotonic() - started',
+  '        if spent + pause > DEADLINE:',
+  '            if reached: raise SystemExit("efsync bootstrap: could not download %s from S3 (%s; tried for %d s)" % (what, why, spent))',
+  '            raise SystemExit("efsync bootstrap: cannot reach S3 to download %s (%s; tried for %d s): the instance\'s subnet needs a route to S3 (an S3 gateway endpoint on its route table, or a NAT gateway)" % (what, why, spent))',
+  '        time.sleep(pause)',
+  '        pause = min(pause * 2, 8)',
   'def check(data, sha, what):',
   '    if hashlib.sha256(data).hexdigest() != sha: raise SystemExit("efsync bootstrap: %s does not match its sha256" % what)',
-  'job = get(sys.argv[1]); check(job, sys.argv[2], "the job")',
+  'job = get(sys.argv[1], "the job"); check(job, sys.argv[2], "the job")',
   'agent = json.loads(job)["agent"]',
-  'code = get(agent["url"]); check(code, agent["sha256"], "the agent")',
+  'code = get(agent["url"], "the agent"); check(code, agent["sha256"], "the agent")',
   'open("job.json", "wb").write(job); open("efsync_agent.py", "wb").write(code)',
 ];
 

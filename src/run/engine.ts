@@ -104,7 +104,9 @@ async function publishRun(ctx: RunContext): Promise<SyncResult> {
   const { config, reporter, stats } = ctx;
   const buildDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'efsync-'));
   ctx.cleanup.add('remove the build directory', async () => fs.rmSync(buildDir, { recursive: true, force: true }));
-  const checked = await reporter.group('Preflight', () => preflight(config, ctx.clients));
+  const checked = await reporter.group('Preflight', () =>
+    preflight(config, ctx.clients, (line) => reporter.info(line)),
+  );
   const plan = (full: boolean) =>
     config.mode === 'rollback'
       ? rollbackPlans(config, ctx.clients)

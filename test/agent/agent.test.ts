@@ -1,6 +1,7 @@
 // The real agent, run with Python 3.9 on a directory that stands for the mounted file system (--mounted).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_EXIT, type JobManifest } from '../../src/core/protocol.ts';
@@ -258,6 +259,24 @@ describe('url sources (s3-source objects)', () => {
       expect(snapshot(efs)).toEqual(before);
     });
   }
+
+  it('fails on an S3 it cannot connect to, naming S3 and the route it needs', async () => {
+    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'new.bin': { data: 'x', from: 'url' } } });
+    const source = planned.target.files[0]?.source;
+    // A port nothing listens on: every connection is refused, as no route to S3 makes every one fail.
+    const closed = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as net.AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    if (source?.from === 'url') source.url = `http://127.0.0.1:${closed}/bucket/new.bin`;
+    const run = await runAgent(job(bucket, [planned]), efs);
+    expect(run.code).toBe(AGENT_EXIT.downloadFailed);
+    expect(run.result?.error).toMatch(
+      /^cannot download object "new.bin": cannot reach S3 \(.*Connection refused, 5 attempts in \d+ s\): the instance's subnet needs a route to S3 \(an S3 gateway endpoint on its route table, or a NAT gateway\)$/,
+    );
+  });
 });
 
 describe('staged parts', () => {

@@ -49,8 +49,10 @@ afterAll(async () => {
 interface Instance {
   policy?: string;
   dns?: boolean;
-  /** The instance's subnet has no route to S3: dnf cannot reach the Amazon Linux repositories. */
+  /** The instance's subnet has no route to S3: no network, so dnf cannot reach the Amazon Linux repositories. */
   noRouteToS3?: boolean;
+  /** The test bed's switch: dnf fails while S3 stays reachable. */
+  dnfFails?: boolean;
   /** nfs-utils is installed already (an AMI that ships the NFS client). */
   nfsClient?: boolean;
 }
@@ -72,7 +74,7 @@ function efsView({ policy, dns = true }: Instance): InstanceEfsView {
 async function onInstance(manifest: JobManifest, instance: Instance = {}) {
   const id = `i-${String(++instances).padStart(17, '0')}`;
   sandboxes.prepareInstance(id, efsView(instance));
-  if (instance.noRouteToS3) fs.writeFileSync(path.join(sandboxes.dir(id), 'no-route-to-s3'), '');
+  if (instance.dnfFails) fs.writeFileSync(path.join(sandboxes.dir(id), 'dnf-fails'), '');
   if (instance.nfsClient) {
     fs.mkdirSync(path.join(sandboxes.dir(id), 'sbin'), { recursive: true });
     fs.writeFileSync(path.join(sandboxes.dir(id), 'sbin/mount.nfs4'), '#!/bin/sh\nexec mount -t nfs4 "$@"\n', {
@@ -90,7 +92,7 @@ async function onInstance(manifest: JobManifest, instance: Instance = {}) {
     "if grep -q ' /mnt/efsync ' /proc/self/mounts; then echo STILL-MOUNTED; fi",
     'exit $code',
   ].join('\n');
-  const run = sandboxes.run(id, 'script.sh', script, 'work');
+  const run = sandboxes.run(id, 'script.sh', script, 'work', { network: !instance.noRouteToS3 });
   let stdout = '';
   let stderr = '';
   run.child.stdout?.on('data', (c: Buffer) => {
@@ -164,7 +166,7 @@ describe('mounting the file system', () => {
   });
 
   it('falls back to plain NFSv4.1 by IP where the policy allows it and the mount helper cannot be installed', async () => {
-    const run = await onInstance(publishJob(spec()), { dns: false, noRouteToS3: true, nfsClient: true });
+    const run = await onInstance(publishJob(spec()), { dns: false, dnfFails: true, nfsClient: true });
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain('falling back to plain NFSv4.1, which this file system allows');
     expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync with plain NFSv4.1`);

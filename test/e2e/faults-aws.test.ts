@@ -2,11 +2,12 @@
 // ones fail the run in one place, naming the permission or the cause, and leave nothing behind.
 import fs from 'node:fs';
 import path from 'node:path';
+import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalAws } from '../local-aws/client.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
-import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
+import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
 
 /** A test bed with a workspace published once: what a failed run must leave served. */
 interface Lane {
@@ -53,6 +54,8 @@ const RETRYABLE: [string, string, { code?: string; status?: number; reset?: bool
   ['elasticfilesystem', 'DescribeMountTargets', { status: 500 }],
   ['elasticfilesystem', 'DescribeMountTargetSecurityGroups', { status: 503 }],
   ['ec2', 'DescribeSubnets', { reset: true }],
+  ['ec2', 'DescribeRouteTables', { code: 'RequestLimitExceeded' }],
+  ['ec2', 'DescribeVpcEndpoints', { status: 503 }],
   ['ec2', 'DescribeSecurityGroups', { code: 'RequestLimitExceeded' }],
   ['ec2', 'DescribeInstanceTypes', { status: 500 }],
   ['iam', 'GetInstanceProfile', { code: 'Throttling' }],
@@ -174,6 +177,65 @@ describe('terminal AWS errors', { timeout: 120_000, concurrent: true }, () => {
       expect(launched).toEqual(['t3.small', 't3.small', 't3.small', 't3.small', 't3.small', 't3.medium']);
       expect(step.stdout).toContain('No capacity for t3.small');
       await expectClean(aws, [step, step.post], 'models');
+      lane.baseline = served(aws, 'models');
+    }));
+});
+
+// A subnet with SSM but no route to S3 (no S3 gateway endpoint, no NAT): on AWS the instance launches and its first
+// download from S3 times out. The test bed routes as the VPC does (test/local-aws/routes.ts: the subnet's explicit
+// route table, else the VPC's main one, "Subnet route tables", https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html;
+// a gateway endpoint's route to S3's prefix list, https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html),
+// and its seeded subnets reach S3 through a gateway endpoint on the main route table. The case deletes that endpoint
+// in moto directly, as an administrator would: the request log stays the action's own.
+describe('no route to S3', { timeout: 120_000 }, () => {
+  it('fails in preflight, launches no instance, and gives the fix, which then works', () =>
+    lanes.use(async (lane) => {
+      const { aws } = lane;
+      const { vpcId, routeTableId, region, subnetIds } = aws.info;
+      const { ec2 } = motoClients(aws);
+      const endpoints = await ec2.send(
+        new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+      );
+      const live = (endpoints.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() === 'available');
+      await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: live.map((e) => e.VpcEndpointId ?? '') }));
+      let fix: RegExpExecArray | null = null;
+      try {
+        await aws.reset();
+        edit(lane);
+        const step = await runAction(aws, lane.workspace, INPUTS, { debug: true });
+        const observed = record('1', 'no route to S3', 'failed in preflight: no route to S3, with the fix', step);
+        expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+        expect(observed).toContain(`Subnet ${subnetIds[0]} has no route to S3.`);
+        const message = step.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
+        const command =
+          `aws ec2 create-vpc-endpoint --vpc-id ${vpcId} --vpc-endpoint-type Gateway ` +
+          `--service-name com.amazonaws.${region}.s3 --route-table-ids ${routeTableId}`;
+        expect(message).toContain(command);
+        // Nothing was launched: the request log has the route checks and no RunInstances.
+        const operations = (await aws.log()).map((e) => e.operation);
+        expect(operations).toContain('DescribeRouteTables');
+        expect(operations).toContain('DescribeVpcEndpoints');
+        expect(operations).not.toContain('RunInstances');
+        await expectClean(aws, [step, step.post], 'models', lane.baseline);
+        fix = /--vpc-id (\S+) --vpc-endpoint-type (\S+) --service-name (\S+) --route-table-ids (\S+)/.exec(message);
+      } finally {
+        // The fix as the message gives it (or, had the case failed before it, the seeded endpoint again).
+        await ec2.send(
+          new CreateVpcEndpointCommand({
+            VpcId: fix?.[1] ?? vpcId,
+            VpcEndpointType: (fix?.[2] ?? 'Gateway') as 'Gateway',
+            ServiceName: fix?.[3] ?? `com.amazonaws.${region}.s3`,
+            RouteTableIds: [fix?.[4] ?? routeTableId],
+          }),
+        );
+      }
+      expect(fix).not.toBeNull();
+      await aws.reset();
+      edit(lane);
+      const again = await runAction(aws, lane.workspace, INPUTS, { debug: true });
+      expect(record('1', 'no route to S3, then the fix it gives', 'published', again)).toBe('published');
+      expect(again.stdout).toContain(`S3 is reached from ${subnetIds[0]} through the S3 gateway endpoint`);
+      await expectClean(aws, [again, again.post], 'models');
       lane.baseline = served(aws, 'models');
     }));
 });

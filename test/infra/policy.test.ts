@@ -103,6 +103,8 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   DescribeInstanceTypes: ['ec2:DescribeInstanceTypes'],
   DescribeSubnets: ['ec2:DescribeSubnets'],
   DescribeSecurityGroups: ['ec2:DescribeSecurityGroups'],
+  DescribeRouteTables: ['ec2:DescribeRouteTables'],
+  DescribeVpcEndpoints: ['ec2:DescribeVpcEndpoints'],
   DescribeFileSystems: ['elasticfilesystem:DescribeFileSystems'],
   DescribeMountTargets: ['elasticfilesystem:DescribeMountTargets'],
   DescribeMountTargetSecurityGroups: [

@@ -94,6 +94,7 @@ describe('README', () => {
   const messages = [
     ...errorMessages('src/aws/credentials.ts', ['CredentialsError']),
     ...errorMessages('src/aws/preflight.ts', ['PreflightError']),
+    ...errorMessages('src/aws/s3-route.ts', ['PreflightError']),
     ...errorMessages('src/aws/instance.ts', ['InstanceError']).filter((m) => m !== 'RunInstances returned no instance'),
   ];
 

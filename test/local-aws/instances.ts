@@ -1,6 +1,7 @@
 // Which EC2 instances exist, as moto knows them, and which of them SSM would see Online.
 import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { Faults } from './faults.ts';
+import { reachesS3 } from './routes.ts';
 
 export interface InstanceView {
   id: string;
@@ -13,8 +14,10 @@ export interface InstanceView {
 export class Instances {
   private readonly ec2: EC2Client;
   private readonly faults: Faults;
+  private readonly region: string;
 
   constructor(motoEndpoint: string, region: string, faults: Faults) {
+    this.region = region;
     this.ec2 = new EC2Client({
       endpoint: motoEndpoint,
       region,
@@ -51,6 +54,11 @@ export class Instances {
   async byId(ids: string[]): Promise<Map<string, InstanceView>> {
     const views = await Promise.all(ids.map((id) => this.list([id]).catch(() => [] as InstanceView[])));
     return new Map(views.flat().map((view) => [view.id, view]));
+  }
+
+  /** Whether the instance's subnet routes to S3 (routes.ts); an instance the bed cannot look up does not. */
+  async reachesS3(id: string): Promise<boolean> {
+    return reachesS3(this.ec2, this.region, id).catch(() => false);
   }
 
   async terminate(id: string): Promise<void> {

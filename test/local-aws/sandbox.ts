@@ -1,5 +1,9 @@
 // Runs shell scripts as a test bed instance: bash as root, in a private mount namespace, with the instance's own
-// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/, and shims for mount, shutdown and dnf.
+// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/, and shims for mount, shutdown and dnf. An instance whose
+// subnet has no route to S3 (routes.ts) runs them in a network namespace of its own as well: it has only a loopback
+// that is down, so every connection (to the bed's S3 on 127.0.0.1 too) fails. On AWS such packets are dropped and a
+// connection times out instead; here it fails at once ("Network is unreachable"). Both are a connection that never
+// happens, which is what the instance's downloads tell apart from an answer of S3.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -112,10 +116,19 @@ export class Sandboxes {
     else fs.rmSync(flag, { force: true });
   }
 
-  /** Writes the script where the SSM agent would and starts it. */
-  run(instanceId: string, scriptPath: string, script: string, workingDirectory: string | undefined): SandboxProcess {
+  /** Writes the script where the SSM agent would and starts it; without `network`, it reaches nothing outside. */
+  run(
+    instanceId: string,
+    scriptPath: string,
+    script: string,
+    workingDirectory: string | undefined,
+    { network = true }: { network?: boolean } = {},
+  ): SandboxProcess {
     const sandbox = this.dir(instanceId);
     for (const sub of ['mnt', 'tmp', 'root']) fs.mkdirSync(path.join(sandbox, sub), { recursive: true });
+    // The dnf shim reads it: the Amazon Linux repositories are in S3.
+    if (network) fs.rmSync(path.join(sandbox, 'no-route-to-s3'), { force: true });
+    else fs.writeFileSync(path.join(sandbox, 'no-route-to-s3'), '');
     const file = path.join(sandbox, scriptPath);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, script, { mode: 0o700 });
@@ -123,7 +136,18 @@ export class Sandboxes {
     fs.mkdirSync(workdir, { recursive: true });
     const child = spawn(
       'unshare',
-      ['-m', '--propagation', 'private', '--', 'bash', path.join(HERE, 'sandbox/enter.sh'), sandbox, workdir, file],
+      [
+        '-m',
+        ...(network ? [] : ['-n']),
+        '--propagation',
+        'private',
+        '--',
+        'bash',
+        path.join(HERE, 'sandbox/enter.sh'),
+        sandbox,
+        workdir,
+        file,
+      ],
       {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],

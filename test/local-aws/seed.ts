@@ -1,4 +1,5 @@
-// A realistic account in moto: a VPC with two subnets in two AZs, security groups that let the instance reach
+// A realistic account in moto: a VPC with two subnets in two AZs that route to S3 through a gateway endpoint on the
+// VPC's main route table (as the README's private subnets are set up), security groups that let the instance reach
 // NFS, an EFS file system with a mount target and an access point, the IAM roles and instance profile, and the
 // staging and source buckets.
 import {
@@ -6,6 +7,8 @@ import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
+  CreateVpcEndpointCommand,
+  DescribeRouteTablesCommand,
   EC2Client,
   ModifyVpcAttributeCommand,
 } from '@aws-sdk/client-ec2';
@@ -30,12 +33,14 @@ import { ISSUER, REPOSITORY } from './oidc.ts';
 export interface Seeded {
   fileSystemId: string;
   accessPointId: string;
+  vpcId: string;
+  /** The VPC's main route table, which both subnets use (they have no explicit association). */
+  routeTableId: string;
   subnetIds: string[];
   instanceSecurityGroupId: string;
   mountTargetSecurityGroupId: string;
   instanceProfile: string;
   roleArn: string;
-  vpcId: string;
   stagingBucket: string;
   sourceBucket: string;
   sourcePrefix: string;
@@ -70,6 +75,25 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
     );
     subnetIds.push(subnet.Subnet?.SubnetId ?? '');
   }
+  // The subnets reach S3 as the README's private subnets do: a gateway endpoint on their route table, which AWS (and
+  // moto) gives a route to S3's prefix list (https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html).
+  const mainTable = await ec2.send(
+    new DescribeRouteTablesCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'association.main', Values: ['true'] },
+      ],
+    }),
+  );
+  const routeTableId = mainTable.RouteTables?.[0]?.RouteTableId ?? '';
+  await ec2.send(
+    new CreateVpcEndpointCommand({
+      VpcId: vpcId,
+      VpcEndpointType: 'Gateway',
+      ServiceName: `com.amazonaws.${region}.s3`,
+      RouteTableIds: [routeTableId],
+    }),
+  );
   const instanceSg = await ec2.send(
     new CreateSecurityGroupCommand({ GroupName: 'efsync-instance', Description: 'efsync instances', VpcId: vpcId }),
   );
@@ -177,12 +201,13 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
   return {
     fileSystemId,
     accessPointId: accessPoint.AccessPointId ?? '',
+    vpcId,
+    routeTableId,
     subnetIds,
     instanceSecurityGroupId: instanceSg.GroupId ?? '',
     mountTargetSecurityGroupId: mountSg.GroupId ?? '',
     instanceProfile: 'efsync-instance',
     roleArn: role.Role?.Arn ?? '',
-    vpcId,
     stagingBucket,
     sourceBucket,
     sourcePrefix,

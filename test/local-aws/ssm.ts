@@ -174,6 +174,8 @@ export class RunCommand {
   private async start(command: Command, inv: Invocation, executionTimeout: number): Promise<void> {
     if (inv.status !== 'Pending') return;
     await this.beforeRun(inv.instanceId);
+    // Without a route to S3 (routes.ts), the script runs without a network.
+    const network = await this.instances.reachesS3(inv.instanceId);
     const script = `${(command.parameters.commands ?? []).join('\n')}\n`;
     const fault = this.faults.takeCommandFault(script);
     const body =
@@ -191,6 +193,7 @@ export class RunCommand {
       scriptPath,
       body,
       command.parameters.workingDirectory?.[0] || undefined,
+      { network },
     );
     inv.process = proc;
     let seen = '';

@@ -80,12 +80,17 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
           for (const id of ids) {
             if (id === ended) continue;
             running.add(id);
-            // cloud-init runs a user data script once, as root, at first boot.
+            // cloud-init runs a user data script once, as root, at first boot; without a network when the subnet has
+            // no route to S3 (routes.ts).
             if (userData?.startsWith('#!')) {
-              const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined);
-              const out = fs.createWriteStream(path.join(sandboxes.dir(id), 'cloud-init-output.log'));
-              proc.child.stdout?.pipe(out);
-              proc.child.stderr?.pipe(out);
+              void instances.reachesS3(id).then((network) => {
+                const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined, {
+                  network,
+                });
+                const out = fs.createWriteStream(path.join(sandboxes.dir(id), 'cloud-init-output.log'));
+                proc.child.stdout?.pipe(out);
+                proc.child.stderr?.pipe(out);
+              });
             }
           }
         },

@@ -1,0 +1,166 @@
+// A route to S3 on the test bed: which instances have one (routes.ts, from moto's route tables and endpoints), that
+// an instance without one cannot connect to the bed's S3, and that the bootstrap then gives up within about a minute,
+// naming S3.
+import {
+  AllocateAddressCommand,
+  AssociateRouteTableCommand,
+  AttachInternetGatewayCommand,
+  CreateInternetGatewayCommand,
+  CreateNatGatewayCommand,
+  CreateRouteCommand,
+  CreateRouteTableCommand,
+  CreateVpcEndpointCommand,
+  DeleteRouteCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
+  DisassociateRouteTableCommand,
+  EC2Client,
+  ModifySubnetAttributeCommand,
+  RunInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrap } from '../../src/aws/remote.ts';
+import { launchOnline, sendScript, waitDone } from '../support/local-aws.ts';
+import { type LocalAws, startLocalAws } from './client.ts';
+import { reachesS3 } from './routes.ts';
+
+let aws: LocalAws;
+let moto: EC2Client;
+
+beforeAll(async () => {
+  aws = await startLocalAws(['--online-delay-ms', '0']);
+  moto = new EC2Client({
+    endpoint: aws.info.motoEndpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+  });
+}, 60_000);
+afterAll(async () => {
+  moto?.destroy();
+  await aws?.stop();
+});
+
+/** The seeded S3 gateway endpoint goes, as `aws ec2 delete-vpc-endpoints` would take it; the returned function brings one back. */
+async function removeS3Endpoint(): Promise<() => Promise<void>> {
+  const { vpcId, routeTableId, region } = aws.info;
+  const found = await moto.send(new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
+  const ids = (found.VpcEndpoints ?? [])
+    .filter((e) => e.State?.toLowerCase() === 'available')
+    .map((e) => e.VpcEndpointId ?? '');
+  expect(ids).toHaveLength(1);
+  await moto.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ids }));
+  return async () => {
+    await moto.send(
+      new CreateVpcEndpointCommand({
+        VpcId: vpcId,
+        VpcEndpointType: 'Gateway',
+        ServiceName: `com.amazonaws.${region}.s3`,
+        RouteTableIds: [routeTableId],
+      }),
+    );
+  };
+}
+
+async function runIn(subnetId: string): Promise<string> {
+  const run = await moto.send(
+    new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1, SubnetId: subnetId }),
+  );
+  return run.Instances?.[0]?.InstanceId ?? '';
+}
+
+describe('which instances reach S3', () => {
+  it('the seeded subnets do, through the gateway endpoint on the main route table; not once it is deleted', async () => {
+    const id = await runIn(aws.info.subnetIds[0] ?? '');
+    expect(await reachesS3(moto, aws.info.region, id)).toBe(true);
+    const restore = await removeS3Endpoint();
+    try {
+      expect(await reachesS3(moto, aws.info.region, id)).toBe(false);
+    } finally {
+      await restore();
+    }
+    expect(await reachesS3(moto, aws.info.region, id)).toBe(true);
+  });
+
+  it('a subnet with its own route table follows that table: NAT gateway, internet gateway with a public IP', async () => {
+    const { vpcId, region } = aws.info;
+    const subnetId = aws.info.subnetIds[1] ?? '';
+    const table = (await moto.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable?.RouteTableId;
+    const association = await moto.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnetId }));
+    try {
+      const privateOne = await runIn(subnetId);
+      // The main table's gateway endpoint no longer applies: the explicit association wins.
+      expect(await reachesS3(moto, region, privateOne)).toBe(false);
+
+      const eip = await moto.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      const nat = await moto.send(new CreateNatGatewayCommand({ SubnetId: subnetId, AllocationId: eip.AllocationId }));
+      const all = { RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0' };
+      await moto.send(new CreateRouteCommand({ ...all, NatGatewayId: nat.NatGateway?.NatGatewayId }));
+      expect(await reachesS3(moto, region, privateOne)).toBe(true);
+      await moto.send(new DeleteRouteCommand(all));
+
+      const igw = (await moto.send(new CreateInternetGatewayCommand({}))).InternetGateway?.InternetGatewayId;
+      await moto.send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpcId }));
+      await moto.send(new CreateRouteCommand({ ...all, GatewayId: igw }));
+      // An internet gateway serves only an instance with a public IPv4 address.
+      expect(await reachesS3(moto, region, privateOne)).toBe(false);
+      await moto.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: true } }));
+      const publicOne = await runIn(subnetId);
+      expect(await reachesS3(moto, region, publicOne)).toBe(true);
+      await moto.send(new ModifySubnetAttributeCommand({ SubnetId: subnetId, MapPublicIpOnLaunch: { Value: false } }));
+    } finally {
+      await moto.send(new DisassociateRouteTableCommand({ AssociationId: association.AssociationId }));
+    }
+  });
+});
+
+describe('an instance without a route to S3', { timeout: 120_000 }, () => {
+  /** A script that GETs the URL from the instance and prints the status, or why it failed. */
+  const probe = (url: string) => [
+    `export URL='${url}'`,
+    'python3 - <<"EOF"',
+    'import os, sys, urllib.request',
+    'try: print(urllib.request.urlopen(os.environ["URL"], timeout=5).status)',
+    'except Exception as e: print("failed:", e); sys.exit(1)',
+    'EOF',
+  ];
+
+  it('cannot connect to the bed’s S3, while one with a route can', async () => {
+    const id = await launchOnline(aws);
+    const script = probe(`${aws.info.endpoint}/${aws.info.stagingBucket}`);
+    const reached = await waitDone(aws, await sendScript(aws, id, script), id);
+    expect(reached.StandardOutputContent).toMatch(/^\d{3}\n$|failed: HTTP Error \d{3}/);
+    const restore = await removeS3Endpoint();
+    try {
+      const cut = await waitDone(aws, await sendScript(aws, id, script), id);
+      expect(cut).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+      expect(cut.StandardOutputContent).toContain('failed: <urlopen error [Errno 101] Network is unreachable>');
+    } finally {
+      await restore();
+    }
+  });
+
+  it('runs the bootstrap, which gives up within about a minute and names S3; with a route, S3 answers at once', async () => {
+    const id = await launchOnline(aws);
+    const lines = bootstrap(`${aws.info.endpoint}/${aws.info.stagingBucket}/efsync/runs/none/job.json`, 'a'.repeat(64));
+    const restore = await removeS3Endpoint();
+    let started = 0;
+    try {
+      started = Date.now();
+      const cut = await waitDone(aws, await sendScript(aws, id, lines), id, 100_000);
+      const seconds = (Date.now() - started) / 1000;
+      expect(cut).toMatchObject({ Status: 'Failed', ResponseCode: 1 });
+      expect(cut.StandardErrorContent).toMatch(
+        /^efsync bootstrap: cannot reach S3 to download the job \(URLError: \[Errno 101\] Network is unreachable; tried for 5\d s\): the instance's subnet needs a route to S3 \(an S3 gateway endpoint on its route table, or a NAT gateway\)\n$/,
+      );
+      expect(seconds).toBeGreaterThan(50);
+      expect(seconds).toBeLessThan(75);
+    } finally {
+      await restore();
+    }
+    // The same bootstrap with a route: S3 answers (the object does not exist), and the bootstrap does not retry that.
+    started = Date.now();
+    const answered = await waitDone(aws, await sendScript(aws, id, lines), id);
+    expect(answered.StandardErrorContent).toMatch(/^efsync bootstrap: S3 refused to send the job \(HTTP 40[34]\)\n$/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
