@@ -1,9 +1,11 @@
 // Runs shell scripts as a test bed instance: bash as root, in a private mount namespace, with the instance's own
-// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/, and shims for mount, shutdown and dnf.
+// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/ (TMPDIR bounded like the instance's disk, once set), and
+// shims for mount, shutdown and dnf.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Disk } from './disk.ts';
 
 const HERE = import.meta.dirname;
 
@@ -81,10 +83,30 @@ export class Sandboxes {
     else fs.rmSync(flag, { force: true });
   }
 
+  /**
+   * The instance's disk (disk.ts): every script it runs from now on sees a TMPDIR of at most `disk.scratchBytes` (a
+   * tmpfs mounted in the script's own mount namespace, so it starts empty for each script, where an instance's
+   * /var/tmp would keep what an earlier command left). The test bed sets it from RunInstances' root volume.
+   */
+  setDisk(instanceId: string, disk: Disk): void {
+    fs.mkdirSync(this.dir(instanceId), { recursive: true });
+    fs.writeFileSync(path.join(this.dir(instanceId), 'disk.json'), `${JSON.stringify(disk)}\n`);
+  }
+
+  /** The instance's disk, if it has one. */
+  disk(instanceId: string): Disk | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(instanceId), 'disk.json'), 'utf8')) as Disk;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes the script where the SSM agent would and starts it. */
   run(instanceId: string, scriptPath: string, script: string, workingDirectory: string | undefined): SandboxProcess {
     const sandbox = this.dir(instanceId);
     for (const sub of ['mnt', 'tmp', 'root']) fs.mkdirSync(path.join(sandbox, sub), { recursive: true });
+    const scratch = this.disk(instanceId)?.scratchBytes;
     const file = path.join(sandbox, scriptPath);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, script, { mode: 0o700 });
@@ -105,6 +127,7 @@ export class Sandboxes {
           EFSYNC_TESTBED_EFS: this.efsRoot,
           EFSYNC_TESTBED_SANDBOX: sandbox,
           EFSYNC_TESTBED_INSTANCE: instanceId,
+          ...(scratch !== undefined && { EFSYNC_TESTBED_SCRATCH_BYTES: String(Math.max(4096, Math.floor(scratch))) }),
         },
       },
     );

@@ -7,5 +7,10 @@ sandbox=$1 workdir=$2 script=$3
 mkdir -p "$sandbox/mnt" "$sandbox/tmp" "$sandbox/root"
 mount --make-rprivate / 2>/dev/null || true
 /usr/bin/mount --bind "$sandbox/mnt" /mnt
+# The instance's disk: scratch space (TMPDIR, where the agent keeps staged parts) holds no more than its root volume
+# has room for. A tmpfs in this namespace: it is gone when the script ends.
+if [ -n "${EFSYNC_TESTBED_SCRATCH_BYTES:-}" ]; then
+  /usr/bin/mount -t tmpfs -o "size=${EFSYNC_TESTBED_SCRATCH_BYTES},mode=1777" efsync-scratch "$sandbox/tmp"
+fi
 cd "$workdir"
 exec bash "$script"
