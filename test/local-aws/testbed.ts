@@ -5,6 +5,7 @@ import type http from 'node:http';
 import path from 'node:path';
 import { DescribeAccessPointsCommand, DescribeFileSystemsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { createControl } from './control.ts';
+import { diskOf, launchRefusal, ROOT_FREE_BYTES } from './disk.ts';
 import { Faults, type Settings } from './faults.ts';
 import { createFront } from './front.ts';
 import { Instances } from './instances.ts';
@@ -42,6 +43,8 @@ export const DEFAULT_SETTINGS: Settings = {
   // see output early turns partialOutput on itself.
   partialOutput: false,
   cancellingMs: 1000,
+  // A deliberate scaling (disk.ts): the image's headroom is 32 MiB, each GiB asked beyond the image a real GiB.
+  rootFreeBytes: ROOT_FREE_BYTES,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {
@@ -88,9 +91,16 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       oidc,
       hooks: {
         control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
-        launched(ids, userData) {
+        async launching(form) {
+          const image = await instances.imageRoot(form.get('ImageId') ?? '');
+          if (!image) return {}; // moto answers an unknown image itself
+          const refusal = launchRefusal(form, image);
+          return refusal ? { refusal } : { disk: diskOf(form, image, faults.settings.rootFreeBytes) };
+        },
+        launched(ids, userData, disk) {
           for (const id of ids) {
             running.add(id);
+            if (disk) sandboxes.setDisk(id, disk);
             // cloud-init runs a user data script once, as root, at first boot.
             if (userData?.startsWith('#!')) {
               const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined);
