@@ -14,6 +14,7 @@ The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is on
 from __future__ import annotations
 
 import argparse
+import collections
 import concurrent.futures as cf
 import dataclasses
 import datetime
@@ -602,10 +603,11 @@ def write_json(path, data):
 
 
 class Sink:
-    """A file being written: counts and hashes what goes in; reset() starts over for a retry."""
+    """A file being written: counts and hashes what goes in; reset() starts over for a retry. With `full`, a disk that
+    fills up raises Failure(full()) at once: no retry of a download makes room."""
 
-    def __init__(self, f):
-        self.f = f
+    def __init__(self, f, full=None):
+        self.f, self.full = f, full
         self.reset()
 
     def reset(self):
@@ -616,7 +618,12 @@ class Sink:
     def write(self, chunk):
         if STOP.is_set():
             raise Failure('stopped')
-        self.f.write(chunk)
+        try:
+            self.f.write(chunk)
+        except OSError as e:
+            if self.full and e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise Failure(self.full())
+            raise
         self.size += len(chunk)
         self.sha256.update(chunk)
         self.md5.update(chunk)
@@ -830,25 +837,36 @@ class Part:
     """A staged tar part: downloaded once to a local file and verified, then its members are read from it."""
 
     def __init__(self, spec, workdir, progress):
-        self.name, started = spec.name, time.monotonic()
+        self.name, self.size, started = spec.name, spec.size, time.monotonic()
         self.path = os.path.join(workdir, 'part-' + os.urandom(6).hex())
-        with open(self.path, 'wb') as f:
-            sink = Sink(f)
-            download(spec.url, 'part ' + q(self.name), sink, spec.size, progress)
-        if sink.sha256.hexdigest() != spec.sha256.lower():
-            raise Failure('part %s is corrupt: sha256 %s, expected %s'
-                          % (q(self.name), sink.sha256.hexdigest(), spec.sha256), EXIT['downloadFailed'])
-        log('downloaded part %s (%s) in %.1f s' % (q(self.name), human(spec.size), time.monotonic() - started))
+        full = functools.partial(no_space, spec, workdir)
         try:
+            try:
+                with open(self.path, 'wb') as f:
+                    sink = Sink(f, full)
+                    download(spec.url, 'part ' + q(self.name), sink, spec.size, progress)
+            except OSError as e:  # what was still buffered is written as the file closes
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise Failure(full())
+                raise
+            if sink.sha256.hexdigest() != spec.sha256.lower():
+                raise Failure('part %s is corrupt: sha256 %s, expected %s'
+                              % (q(self.name), sink.sha256.hexdigest(), spec.sha256), EXIT['downloadFailed'])
+            log('downloaded part %s (%s) in %.1f s' % (q(self.name), human(spec.size), time.monotonic() - started))
             # A plain tar can be read by many threads at once, each at its member's offset; a compressed one only
             # in order. Member names are looked up, never used as paths; owners are ignored.
             try:
-                self.tar, self.plain = tarfile.open(self.path, 'r:', encoding='utf-8'), True
-            except tarfile.ReadError:
-                self.tar, self.plain = tarfile.open(self.path, 'r:*', encoding='utf-8'), False
-            self.members = {m.name: m for m in self.tar.getmembers()}
-        except (tarfile.TarError, OSError, EOFError) as e:
-            raise Failure('part %s is not a readable tar: %s' % (q(self.name), e), EXIT['downloadFailed'])
+                try:
+                    self.tar, self.plain = tarfile.open(self.path, 'r:', encoding='utf-8'), True
+                except tarfile.ReadError:
+                    self.tar, self.plain = tarfile.open(self.path, 'r:*', encoding='utf-8'), False
+                self.members = {m.name: m for m in self.tar.getmembers()}
+            except (tarfile.TarError, OSError, EOFError) as e:
+                raise Failure('part %s is not a readable tar: %s' % (q(self.name), e), EXIT['downloadFailed'])
+        except BaseException:
+            if os.path.lexists(self.path):
+                os.unlink(self.path)
+            raise
 
     def member(self, entry):
         info = self.members.get(entry.source.member)
@@ -883,15 +901,32 @@ class Part:
         os.unlink(self.path)
 
 
-class PartStore:
-    """The staged parts downloaded so far, by name: each is downloaded once, for the first target that needs it, and
-    kept while a later target needs it too."""
+def no_space(spec, workdir):
+    """The error of a part that did not fit on the instance's disk."""
+    try:
+        st = os.statvfs(workdir)
+        room = ': %s of %s free' % (human(st.f_bavail * st.f_frsize), human(st.f_blocks * st.f_frsize))
+    except OSError:
+        room = ''
+    return ('no space left on the instance\'s disk for part %s (%s) in %s%s. The agent keeps only the parts being '
+            'downloaded or written out, and the action sizes the root volume for them: something else may have '
+            'filled it' % (q(spec.name), human(spec.size), q(workdir), room))
 
-    def __init__(self):
+
+class PartStore:
+    """The staged parts on the instance's disk, by name. A part is downloaded when a target first needs it and
+    deleted as soon as the files taken from it are written, unless a later target needs it too. New downloads start
+    only while fewer than `limit` parts are on disk (downloading, or waiting for their files to be written), so the
+    disk holds about `limit` parts at a time, never the sum of a target's parts (the action sizes the root volume by
+    the same rule: src/run/job-manifest.ts, scratchBytes)."""
+
+    def __init__(self, limit):
         # /tmp is a RAM-backed tmpfs on Amazon Linux 2023: parts, which can be big, go to /var/tmp unless told.
         tmp = os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else None)
         self.workdir = tempfile.mkdtemp(prefix='efsync-parts-', dir=tmp)
-        self.held = {}
+        self.limit, self.held, self.later = max(limit, 1), {}, set()
+        # Parts downloading now, and the bytes on disk (a download counts in full from its start): now and at most.
+        self.downloading, self.bytes, self.peak_parts, self.peak_bytes = 0, 0, 0, 0
 
     def __contains__(self, name):
         return name in self.held
@@ -899,21 +934,45 @@ class PartStore:
     def __getitem__(self, name):
         return self.held[name]
 
+    def room(self, idle):
+        """Whether another download may start: fewer than `limit` parts on disk, or nothing else under way (`idle`)
+        that could free any."""
+        return self.downloading + len(self.held) < self.limit or (idle and not self.downloading)
+
+    def start(self, spec):
+        """In the main thread, as a download is submitted."""
+        self.downloading += 1
+        self.bytes += spec.size
+        self.peak_parts = max(self.peak_parts, self.downloading + len(self.held))
+        self.peak_bytes = max(self.peak_bytes, self.bytes)
+
     def download(self, spec, progress):
         """Runs in a worker thread; the main thread then add()s the part, so `held` has one writer."""
         return Part(spec, self.workdir, progress)
 
     def add(self, part):
+        self.downloading -= 1
         self.held[part.name] = part
 
+    def used(self, name):
+        """Every file the current target takes from the part is written: it goes, unless a later target needs it."""
+        if name not in self.later:
+            self.drop(name)
+
+    def drop(self, name):
+        part = self.held.pop(name)
+        self.bytes -= part.size
+        part.close()
+
     def keep_only(self, names):
-        """Frees the parts not named, as soon as no later target needs them: they can be big."""
+        """Frees the parts not named, as soon as no later target needs them."""
         for name in [n for n in self.held if n not in names]:
-            self.held.pop(name).close()
+            self.drop(name)
 
     def close(self):
         for part in self.held.values():
             part.close()
+        self.held = {}
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -1108,7 +1167,8 @@ class TargetRun:
             % (spec.release_id, result.files_written, human(result.bytes_written), result.files_linked))
 
     def plan_tasks(self):
-        """The build's work as callables, and the files to take from each part, by part name."""
+        """The build's work: callables to run at once, the files to take from each part by part name, and the parts
+        to download (their files are written once each is here)."""
         by_part, urls, tasks = {}, [], []
         for f in self.spec.files:
             if f.source.kind == 'part':
@@ -1120,27 +1180,44 @@ class TargetRun:
         fetch = [p for p in self.job.parts.values() if p.name in by_part and p.name not in self.parts]
         self.progress = Progress(sum(f.size for f in urls) + sum(p.size for p in fetch))
         tasks += [functools.partial(self.fetch_object, f) for f in urls]
-        tasks += [functools.partial(self.parts.download, p, self.progress) for p in fetch]
-        for name, entries in by_part.items():
-            if name in self.parts:  # downloaded for an earlier target
-                tasks += self.parts[name].tasks(self.release, entries)
-        return tasks, by_part
+        return tasks, by_part, fetch
 
-    def run_tasks(self, tasks, by_part):
-        """Runs the tasks on `concurrency` threads; a part, once here, adds the tasks that write its files. The first
+    def run_tasks(self, tasks, by_part, fetch):
+        """Runs the tasks on `concurrency` threads. Parts download while the store has room (PartStore.room); a part,
+        once here, adds the tasks that write its files, and is deleted when the last of them is done. The first
         failure stops the rest (STOP) and is raised."""
+        parts, release = self.parts, self.release
         pool = cf.ThreadPoolExecutor(max_workers=min(self.job.concurrency, 64))
+        waiting, left, pending = collections.deque(fetch), {}, {}  # left: part -> its write tasks not done yet
+
+        def write_out(part):
+            writes = part.tasks(release, by_part[part.name])
+            left[part.name] = len(writes)
+            pending.update((pool.submit(task), part.name) for task in writes)
+
         try:
-            pending = {pool.submit(task) for task in tasks}
-            while pending:
-                done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            pending.update((pool.submit(task), None) for task in tasks)
+            for name in by_part:
+                if name in parts:  # downloaded for an earlier target
+                    write_out(parts[name])
+            while pending or waiting:
+                while waiting and parts.room(idle=not pending):
+                    spec = waiting.popleft()
+                    parts.start(spec)
+                    pending[pool.submit(parts.download, spec, self.progress)] = None
+                done, _ = cf.wait(list(pending), return_when=cf.FIRST_COMPLETED)
                 for fut in done:
-                    value = fut.result()
+                    name, value = pending.pop(fut), fut.result()
                     if isinstance(value, Part):
-                        self.parts.add(value)
-                        pending |= {pool.submit(task) for task in value.tasks(self.release, by_part[value.name])}
-                    else:
-                        self.result.count(value)
+                        parts.add(value)
+                        write_out(value)
+                        continue
+                    self.result.count(value)
+                    if name is not None:
+                        left[name] -= 1
+                        if not left[name]:
+                            del left[name]
+                            parts.used(name)
         except BaseException:
             STOP.set()
             raise
@@ -1195,18 +1272,22 @@ def run_targets(job, root, result):
     """Takes the lock, then carries out each target in order; returns the exit code."""
     lock, parts = take_lock(root, job), None
     try:
-        parts = PartStore()
+        parts = PartStore(min(job.concurrency, 64))
         for i, spec in enumerate(job.targets):
             tr = TargetResult(spec.target, 'failed', spec.release_id)
             result.targets.append(tr)
+            parts.later = {f.source.part for later in job.targets[i + 1:] for f in later.files}
             TargetRun(job, root, spec, parts, tr).run()
             if tr.status == 'base-mismatch':  # the runner plans again: nothing more is written
                 result.status = 'base-mismatch'
                 return EXIT['baseMismatch']
-            parts.keep_only({f.source.part for later in job.targets[i + 1:] for f in later.files})
+            parts.keep_only(parts.later)
         return EXIT['ok']
     finally:
         if parts is not None:
+            if parts.peak_parts:
+                log('staged parts on the instance\'s disk at once: at most %d (%s), in %s'
+                    % (parts.peak_parts, human(parts.peak_bytes), q(parts.workdir)))
             parts.close()
         release_lock(lock)
 

@@ -18,6 +18,7 @@ import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
 import type { PreflightResult } from './preflight.js';
+import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
@@ -30,6 +31,8 @@ export interface LaunchRequest {
   instanceProfile: string;
   timeoutMinutes: number;
   preflight: PreflightResult;
+  /** Bytes of staged parts the agent keeps on the instance's disk at once (root-volume.ts). */
+  scratchBytes?: number;
 }
 
 const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported/;
@@ -61,6 +64,7 @@ export function launchInput(
   imageId: string,
   type: string,
   now: Date,
+  root: RootDevice = AL2023_ROOT,
 ): RunInstancesCommandInput {
   const profile = request.instanceProfile;
   const tags = instanceTags(request, now);
@@ -78,6 +82,7 @@ export function launchInput(
     ClientToken: `efsync-${request.runId}-${type}`.slice(0, 64),
     // The dead-man switch: whatever happens to the runner, the instance powers off (and so terminates) in time.
     UserData: Buffer.from(`#!/bin/bash\nshutdown -P +${request.timeoutMinutes}\n`).toString('base64'),
+    BlockDeviceMappings: [rootVolume(root, request.scratchBytes ?? 0)],
     TagSpecifications: [
       { ResourceType: 'instance', Tags: tags },
       { ResourceType: 'volume', Tags: tags },
@@ -98,10 +103,11 @@ export async function launchInstance(
   for (const { type, architecture } of request.preflight.instanceTypes) {
     const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
     const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
+    const root = await imageRoot(ec2, image, log);
     log(`Launching ${type} (${architecture}, ${image}) in ${request.preflight.subnetId}`);
     try {
       const run = await runWhenProfileUsable(
-        () => ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date()))),
+        () => ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date(), root))),
         log,
         sleep,
       );

@@ -8,10 +8,13 @@ export class InstanceSession {
   private ready: Promise<string> | undefined;
   private readonly ctx: RunContext;
   private readonly preflight: PreflightResult;
+  private readonly scratchBytes: number;
 
-  constructor(ctx: RunContext, preflight: PreflightResult) {
+  /** `scratchBytes`: what the agent keeps on the instance's disk at most (job-manifest.ts, scratchBytes). */
+  constructor(ctx: RunContext, preflight: PreflightResult, scratchBytes = 0) {
     this.ctx = ctx;
     this.preflight = preflight;
+    this.scratchBytes = scratchBytes;
   }
 
   /** Starts the launch if it has not started; resolves once SSM has the instance Online. */
@@ -36,6 +39,7 @@ export class InstanceSession {
         instanceProfile: ctx.config.fileSystem.instanceProfile,
         timeoutMinutes: ctx.config.timeoutMinutes,
         preflight: this.preflight,
+        scratchBytes: this.scratchBytes,
       },
       (launched) => {
         this.id = launched;

@@ -6,6 +6,7 @@
 import type { JobManifest, MountSpec, ReleaseFile, StagedPart, TargetJob } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { newReleaseId } from '../plan/tree.js';
+import { partSizes } from '../stage/parts.js';
 
 export type JobAction = 'sync' | 'rollback';
 
@@ -54,6 +55,22 @@ export function filesToStage(plans: TargetPlan[], action: JobAction) {
   return plans
     .filter((p) => p.root !== undefined)
     .map((p) => ({ target: p.target, root: p.root ?? '', files: p.files.filter((f) => f.changed && !fromS3(p, f)) }));
+}
+
+/**
+ * The most bytes of staged parts the agent keeps on the instance's disk at once. It deletes a part as soon as the
+ * files taken from it are written, and starts a download only while fewer than AGENT_CONCURRENCY parts are on disk
+ * (agent/efsync_agent.py, PartStore): so the AGENT_CONCURRENCY largest parts, not the sum of all. Reckoned over every
+ * file of the targets that staging would pack, changed or not, so that the one re-plan after a base mismatch, which
+ * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
+ */
+export function scratchBytes(plans: TargetPlan[], action: JobAction): number {
+  if (action !== 'sync') return 0;
+  const inputs = plans.map((p) => ({ target: p.target, files: p.files.filter((f) => !fromS3(p, f)) }));
+  const largest = partSizes(inputs)
+    .sort((a, b) => b - a)
+    .slice(0, AGENT_CONCURRENCY);
+  return largest.reduce((sum, size) => sum + size, 0);
 }
 
 /** The S3-source objects the agent downloads itself, each needing a presigned GET. */

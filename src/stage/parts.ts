@@ -40,7 +40,7 @@ export interface StageOptions {
   /** e.g. 'efsync/runs/<run-id>/'; parts are stored as <runPrefix>part-0001.tar. */
   runPrefix: string;
   inputs: PackInput[];
-  /** Upper bound of a part's bytes, unless a single file needs more. Default 16 MiB: more parts upload side by side. */
+  /** Upper bound of a part's bytes, unless a single file needs more. Default PART_SIZE. */
   partSize?: number;
   /** Parts uploaded at once, and requests in flight per part. Default 4. */
   concurrency?: number;
@@ -55,8 +55,17 @@ interface PartPlan extends TarPart {
   size: number;
 }
 
+/** A part's bytes at most, unless a single file needs more: more parts upload side by side. */
+export const PART_SIZE = 16 * 1024 * 1024;
+
+/** The bytes of each part stageParts would pack these files into: the same rule, with no file read or checked. */
+export function partSizes(inputs: { target: string; files: FileEntry[] }[], partSize = PART_SIZE): number[] {
+  const unread = inputs.map((input) => ({ ...input, root: '/' }));
+  return planParts(unread, '', partSize, new Map(), false).map((plan) => plan.size);
+}
+
 export async function stageParts(s3: S3Client, options: StageOptions): Promise<StageResult> {
-  const partSize = positiveInteger(options.partSize ?? 16 * 1024 * 1024, 'partSize');
+  const partSize = positiveInteger(options.partSize ?? PART_SIZE, 'partSize');
   const concurrency = positiveInteger(options.concurrency ?? 4, 'concurrency');
   if (!options.runPrefix.endsWith('/')) throw new Error(`The run prefix must end with '/': ${options.runPrefix}`);
 
@@ -110,6 +119,7 @@ function planParts(
   runPrefix: string,
   partSize: number,
   members: StageResult['members'],
+  check = true,
 ): PartPlan[] {
   const plans: PartPlan[] = [];
   for (const input of inputs) {
@@ -117,7 +127,7 @@ function planParts(
     const byPath = members.get(input.target) ?? new Map<string, { part: string; member: string }>();
     let current: PartPlan | undefined;
     for (const file of input.files) {
-      checkEntry(input.target, file);
+      if (check) checkEntry(input.target, file);
       if (byPath.has(file.path)) throw new Error(`Target ${input.target} lists ${JSON.stringify(file.path)} twice.`);
       const bytes = memberBytes(file);
       // A part holds one target only and stays within partSize, unless one file alone is bigger.

@@ -278,11 +278,11 @@ export interface AgentRun {
   result: AgentResult | undefined;
 }
 
-/** Runs the agent on a job, with `--mounted dir` unless mounted is null; `started` gets the child process. */
+/** Runs the agent on a job, with `--mounted dir` unless mounted is null; `started` gets the child process and its TMPDIR. */
 export async function runAgent(
   manifest: JobManifest,
   mounted: string | null,
-  started?: (child: import('node:child_process').ChildProcess) => void,
+  started?: (child: import('node:child_process').ChildProcess, tmpdir: string) => void,
 ): Promise<AgentRun> {
   const dir = tmpDir('efsync-job-');
   const jobFile = path.join(dir, 'job.json');
@@ -292,7 +292,7 @@ export async function runAgent(
     delete env[key];
   const args = [AGENT, jobFile, ...(mounted === null ? [] : ['--mounted', mounted])];
   const child = spawn(PYTHON, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  started?.(child);
+  started?.(child, dir);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => {

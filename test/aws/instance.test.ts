@@ -91,6 +91,25 @@ describe('launchInput', () => {
     expect(Buffer.from(short.UserData ?? '', 'base64').toString('utf8')).toBe('#!/bin/bash\nshutdown -P +7\n');
   });
 
+  it('sizes the root volume from the scratch the agent needs: the root device, gp3, encrypted, deleted with it', () => {
+    expect(input.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: '/dev/xvda',
+        Ebs: { VolumeSize: 8, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+      },
+    ]);
+    const staged = launchInput(request({ scratchBytes: 5 * 1024 ** 3 + 1 }), 'ami', 't3.micro', NOW, {
+      deviceName: '/dev/sda1',
+      sizeGiB: 10,
+    });
+    expect(staged.BlockDeviceMappings).toEqual([
+      {
+        DeviceName: '/dev/sda1',
+        Ebs: { VolumeSize: 16, VolumeType: 'gp3', Encrypted: true, DeleteOnTermination: true },
+      },
+    ]);
+  });
+
   it('tags the instance and its volume alike', () => {
     const tags = instanceTags(request(), NOW);
     expect(input.TagSpecifications).toEqual([

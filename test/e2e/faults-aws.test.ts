@@ -63,6 +63,7 @@ const RETRYABLE: [string, string, { code?: string; status?: number; reset?: bool
   ['s3', 'GetObject', { reset: true }],
   ['s3', 'PutObject', { code: 'SlowDown' }],
   ['ssm', 'GetParameter', { code: 'ThrottlingException' }],
+  ['ec2', 'DescribeImages', { status: 503 }],
   ['ec2', 'RunInstances', { code: 'RequestLimitExceeded' }],
   ['ec2', 'DescribeInstances', { status: 503 }],
   ['ssm', 'DescribeInstanceInformation', { code: 'ThrottlingException' }],

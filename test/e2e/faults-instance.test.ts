@@ -1,11 +1,13 @@
 // Instance faults and cancellation: whatever happens to the instance, the command or the runner, no instance is left,
 // no staged objects remain, and the target keeps serving its previous release byte for byte.
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunHooks } from '../../src/index.js';
 import type { LocalAws } from '../local-aws/client.ts';
+import type { Disk } from '../local-aws/disk.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { expectClean, printTable, record, type Served, served, sha256 } from './fault-harness.ts';
@@ -196,6 +198,46 @@ describe('instance faults', { timeout: 180_000, concurrent: true }, () => {
       // The release the killed agent left unfinished is gone.
       expect(fs.readdirSync(lane.efs('.models.efsync')).filter((name) => name.startsWith('.tmp'))).toEqual([]);
       lane.baseline = served(aws, 'models');
+    }));
+});
+
+describe('the instance disk', { timeout: 180_000, concurrent: true }, () => {
+  it('staged bytes above the default volume: the root volume is sized for them, and the publish succeeds', () =>
+    lanes.use(async (lane) => {
+      const { aws } = lane;
+      await aws.reset();
+      edit(lane);
+      // Three files of 20 MiB, a part each, all downloading at once: 60 MiB, more than an instance with the image's
+      // own root volume has free in the test bed (rootFreeBytes, 32 MiB; test/local-aws/disk.ts). Without a root
+      // volume sized for them the agent fails with no space left (test/local-aws/disk.test.ts shows the bound,
+      // test/agent/scratch.test.ts the agent's error).
+      for (const i of [1, 2, 3])
+        fs.writeFileSync(path.join(lane.workspace, `models/big-${i}.bin`), crypto.randomBytes(20 * 1024 * 1024));
+      const step = await runAction(aws, lane.workspace, INPUTS, { debug: true });
+      expect(record('2', 'staged bytes above the default volume', 'published', step), step.stdout.slice(-3000)).toBe(
+        'published',
+      );
+      lane.baseline = served(aws, 'models'); // what the next cases on this lane must leave served
+      await expectClean(aws, [step, step.post], 'models');
+      expect(lane.baseline.files['big-2.bin']).toBe(
+        sha256(fs.readFileSync(path.join(lane.workspace, 'models/big-2.bin'))),
+      );
+      const disk = await aws.control<Disk>('GET', `/instances/${step.outputs['instance-id']}/disk`);
+      const defaultScratch = (await aws.settings({})).rootFreeBytes;
+      expect(disk.scratchBytes).toBeGreaterThan(60 * 1024 * 1024);
+      expect(defaultScratch).toBeLessThan(60 * 1024 * 1024);
+      // RunInstances asked for the image's root device, a GiB above its snapshot (three 20 MiB parts round up to
+      // one), gp3, encrypted, deleted with the instance.
+      const run = (await aws.log()).find((e) => e.operation === 'RunInstances');
+      expect(run?.params).toMatchObject({
+        'BlockDeviceMapping.1.DeviceName': disk.deviceName,
+        'BlockDeviceMapping.1.Ebs.VolumeSize': String((disk.imageGiB ?? 0) + 1),
+        'BlockDeviceMapping.1.Ebs.VolumeType': 'gp3',
+        'BlockDeviceMapping.1.Ebs.Encrypted': 'true',
+        'BlockDeviceMapping.1.Ebs.DeleteOnTermination': 'true',
+      });
+      // The agent held the three big parts at once (and a.txt's small one): all of them fitted.
+      expect(step.stdout).toMatch(/staged parts on the instance's disk at once: at most [34] \(60\.\d MiB\)/);
     }));
 });
 

@@ -97,6 +97,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   AssumeRoleWithWebIdentity: [],
   GetCallerIdentity: [],
   RunInstances: ['ec2:RunInstances', 'ec2:CreateTags'], // TagSpecifications tag on create
+  DescribeImages: ['ec2:DescribeImages'],
   DescribeInstances: ['ec2:DescribeInstances'],
   waitUntilInstanceRunning: ['ec2:DescribeInstances'],
   TerminateInstances: ['ec2:TerminateInstances'],

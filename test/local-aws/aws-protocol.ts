@@ -28,9 +28,10 @@ export function serviceOf(headers: IncomingHttpHeaders, url: URL): string {
   return scope ?? 's3'; // an unsigned request can only be an anonymous S3 one
 }
 
-// Parameters worth logging: ids, names, types and keys; never bodies, tokens or user data.
+// Parameters worth logging: ids, names, types and keys, and the volumes an instance asks for; never bodies, tokens or
+// user data.
 const LOGGED =
-  /^(InstanceId|InstanceIds|ImageId|InstanceType|SubnetId|FileSystemId|AccessPointId|MountTargetId|GroupId|GroupIds|RoleArn|RoleSessionName|DurationSeconds|InstanceProfileName|Name|CommandId|DocumentName|Bucket|Key|Prefix|Filter\.\d+\.Name|Filters|TimeoutSeconds)(\.\d+)?$/;
+  /^((InstanceId|InstanceIds|ImageId|InstanceType|SubnetId|FileSystemId|AccessPointId|MountTargetId|GroupId|GroupIds|RoleArn|RoleSessionName|DurationSeconds|InstanceProfileName|Name|CommandId|DocumentName|Bucket|Key|Prefix|Filter\.\d+\.Name|Filters|TimeoutSeconds)(\.\d+)?|BlockDeviceMapping\.\d+\.(DeviceName|Ebs\.(VolumeSize|VolumeType|Encrypted|DeleteOnTermination|KmsKeyId)))$/;
 
 function pick(entries: Iterable<[string, unknown]>): Record<string, string> {
   const params: Record<string, string> = {};

@@ -109,6 +109,8 @@ export function createControl(deps: ControlDeps) {
         return [200, {}];
       },
     ],
+    // What RunInstances gave the instance: its root volume and the scratch space its scripts see (disk.ts).
+    ['GET', /^\/instances\/(i-[0-9a-f]+)\/disk$/, (m) => [200, sandboxes.disk(m[1] ?? '') ?? {}]],
     [
       'POST',
       /^\/instances\/(i-[0-9a-f]+)\/terminate$/,

@@ -59,6 +59,11 @@ export interface Settings {
   latency?: LatencyModel;
   /** A fast clock for executionTimeout: commands time out after at most this many seconds (0: no cap). */
   executionTimeoutCapSeconds?: number;
+  /**
+   * The free space an image's own root volume leaves, scaled down so that tests can exceed it (disk.ts): an instance's
+   * scratch space is this, plus every GiB its RunInstances asked beyond the image's snapshot size. Read at launch.
+   */
+  rootFreeBytes: number;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.

@@ -1,8 +1,10 @@
 // The front every AWS client reaches through AWS_ENDPOINT_URL. It routes by the service in the SigV4 credential
 // scope: SSM Run Command is answered here, everything else goes to moto unchanged. On the way it logs each call,
-// injects faults, checks OIDC tokens for STS, and notices instances that start or stop.
+// injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts), and notices instances
+// that start or stop.
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
+import type { Disk } from './disk.ts';
 import type { Faults } from './faults.ts';
 import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
 import { withStateReasons } from './launch-faults.ts';
@@ -24,8 +26,10 @@ const BUFFERED = new Set(['ec2', 'iam', 'sts', 'ssm', 'elasticfilesystem']);
 export interface FrontHooks {
   /** Control and OIDC requests under /__testbed/. */
   control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer): Promise<void>;
-  /** After moto launched instances, before RunInstances answers: their ids and the user data they were given. */
-  launched(ids: string[], userData: string | undefined): Promise<void>;
+  /** Before RunInstances reaches moto: EC2's refusal of the request, or the disk its instances get (disk.ts). */
+  launching(form: URLSearchParams): Promise<{ refusal?: { code: string; message: string }; disk?: Disk }>;
+  /** After moto launched instances, before RunInstances answers: their ids, the user data they were given, their disk. */
+  launched(ids: string[], userData: string | undefined, disk: Disk | undefined): Promise<void>;
   /** After moto terminated or stopped instances. */
   stopped(ids: string[]): void;
 }
@@ -106,7 +110,18 @@ export function createFront(deps: FrontDeps): http.Server {
         return;
       }
     }
-    await forward(req, res, request, buffered, done);
+    let disk: Disk | undefined;
+    if (request.service === 'ec2' && request.operation === 'RunInstances') {
+      const launch = await hooks.launching(new URLSearchParams(buffered?.toString('utf8') ?? ''));
+      if (launch.refusal) {
+        const reply = errorReply('ec2', launch.refusal.code, launch.refusal.message, 400);
+        done(400, 'testbed');
+        send(res, reply.status, reply.headers, reply.body);
+        return;
+      }
+      disk = launch.disk;
+    }
+    await forward(req, res, request, buffered, done, disk);
   }
 
   async function answerSsm(
@@ -134,6 +149,7 @@ export function createFront(deps: FrontDeps): http.Server {
     request: AwsRequest,
     body: Buffer | undefined,
     done: (status: number, by: 'moto') => void,
+    disk?: Disk,
   ): Promise<void> {
     const watchInstances =
       request.service === 'ec2' && ['RunInstances', 'TerminateInstances', 'StopInstances'].includes(request.operation);
@@ -168,7 +184,7 @@ export function createFront(deps: FrontDeps): http.Server {
           void readBody(up).then(async (answer) => {
             // Noticed before the answer: an instance a launch fault ends is terminated by the time RunInstances answers.
             if ((up.statusCode ?? 500) < 300)
-              await noticeInstances(request.operation, body, answer.toString('utf8')).catch(() => undefined);
+              await noticeInstances(request.operation, body, answer.toString('utf8'), disk).catch(() => undefined);
             res.writeHead(up.statusCode ?? 502, up.headers);
             res.end(answer);
             resolve();
@@ -186,12 +202,17 @@ export function createFront(deps: FrontDeps): http.Server {
     });
   }
 
-  async function noticeInstances(operation: string, body: Buffer | undefined, answer: string): Promise<void> {
+  async function noticeInstances(
+    operation: string,
+    body: Buffer | undefined,
+    answer: string,
+    disk?: Disk,
+  ): Promise<void> {
     const form = new URLSearchParams(body?.toString('utf8') ?? '');
     if (operation === 'RunInstances') {
       const ids = [...answer.matchAll(/<instanceId>(i-[0-9a-f]+)<\/instanceId>/g)].map((m) => m[1] ?? '');
       const userData = form.get('UserData');
-      await hooks.launched(ids, userData ? Buffer.from(userData, 'base64').toString('utf8') : undefined);
+      await hooks.launched(ids, userData ? Buffer.from(userData, 'base64').toString('utf8') : undefined, disk);
     } else {
       hooks.stopped([...form.entries()].filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v));
     }

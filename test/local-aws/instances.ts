@@ -1,5 +1,11 @@
 // Which EC2 instances exist, as moto knows them, and which of them SSM would see Online.
-import { DescribeInstancesCommand, EC2Client, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import type { ImageRoot } from './disk.ts';
 import type { Faults } from './faults.ts';
 import { reachesS3 } from './routes.ts';
 
@@ -59,6 +65,15 @@ export class Instances {
   /** Whether the instance's subnet routes to S3 (routes.ts); an instance the bed cannot look up does not. */
   async reachesS3(id: string): Promise<boolean> {
     return reachesS3(this.ec2, this.region, id).catch(() => false);
+  }
+
+  /** An image's root device and its snapshot's size, as moto describes the image; undefined for an unknown image. */
+  async imageRoot(imageId: string): Promise<ImageRoot | undefined> {
+    const found = await this.ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] })).catch(() => undefined);
+    const image = found?.Images?.[0];
+    const root = image?.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName)?.Ebs;
+    if (!image?.RootDeviceName || !root?.VolumeSize) return undefined;
+    return { deviceName: image.RootDeviceName, sizeGiB: root.VolumeSize, snapshotId: root.SnapshotId ?? '' };
   }
 
   async terminate(id: string): Promise<void> {

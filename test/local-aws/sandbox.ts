@@ -1,5 +1,6 @@
 // Runs shell scripts as a test bed instance: bash as root, in a private mount namespace, with the instance's own
-// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/, and shims for mount, shutdown and dnf. An instance whose
+// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/ (TMPDIR bounded like the instance's disk, once set), and
+// shims for mount, shutdown and dnf. An instance whose
 // subnet has no route to S3 (routes.ts) runs them in a network namespace of its own as well: it has only a loopback
 // that is down, so every connection (to the bed's S3 on 127.0.0.1 too) fails. On AWS such packets are dropped and a
 // connection times out instead; here it fails at once ("Network is unreachable"). Both are a connection that never
@@ -9,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { partition } from '@aws-sdk/core/client';
+import type { Disk } from './disk.ts';
 
 const HERE = import.meta.dirname;
 
@@ -116,6 +118,25 @@ export class Sandboxes {
     else fs.rmSync(flag, { force: true });
   }
 
+  /**
+   * The instance's disk (disk.ts): every script it runs from now on sees a TMPDIR of at most `disk.scratchBytes` (a
+   * tmpfs mounted in the script's own mount namespace, so it starts empty for each script, where an instance's
+   * /var/tmp would keep what an earlier command left). The test bed sets it from RunInstances' root volume.
+   */
+  setDisk(instanceId: string, disk: Disk): void {
+    fs.mkdirSync(this.dir(instanceId), { recursive: true });
+    fs.writeFileSync(path.join(this.dir(instanceId), 'disk.json'), `${JSON.stringify(disk)}\n`);
+  }
+
+  /** The instance's disk, if it has one. */
+  disk(instanceId: string): Disk | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir(instanceId), 'disk.json'), 'utf8')) as Disk;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Writes the script where the SSM agent would and starts it; without `network`, it reaches nothing outside. */
   run(
     instanceId: string,
@@ -129,6 +150,7 @@ export class Sandboxes {
     // The dnf shim reads it: the Amazon Linux repositories are in S3.
     if (network) fs.rmSync(path.join(sandbox, 'no-route-to-s3'), { force: true });
     else fs.writeFileSync(path.join(sandbox, 'no-route-to-s3'), '');
+    const scratch = this.disk(instanceId)?.scratchBytes;
     const file = path.join(sandbox, scriptPath);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, script, { mode: 0o700 });
@@ -162,6 +184,7 @@ export class Sandboxes {
           EFSYNC_TESTBED_SANDBOX: sandbox,
           EFSYNC_TESTBED_INSTANCE: instanceId,
           EFSYNC_TESTBED_EFS_DOMAIN: this.efsDomain,
+          ...(scratch !== undefined && { EFSYNC_TESTBED_SCRATCH_BYTES: String(Math.max(4096, Math.floor(scratch))) }),
         },
       },
     );

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { createControl } from './control.ts';
+import { diskOf, launchRefusal, ROOT_FREE_BYTES } from './disk.ts';
 import { EfsNetwork } from './efs-network.ts';
 import { Faults, type Settings } from './faults.ts';
 import { createFront } from './front.ts';
@@ -42,6 +43,8 @@ export const DEFAULT_SETTINGS: Settings = {
   // see output early turns partialOutput on itself.
   partialOutput: false,
   cancellingMs: 1000,
+  // A deliberate scaling (disk.ts): the image's headroom is 32 MiB, each GiB asked beyond the image a real GiB.
+  rootFreeBytes: ROOT_FREE_BYTES,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {
@@ -67,7 +70,13 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       oidc,
       hooks: {
         control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
-        async launched(ids, userData) {
+        async launching(form) {
+          const image = await instances.imageRoot(form.get('ImageId') ?? '');
+          if (!image) return {}; // moto answers an unknown image itself
+          const refusal = launchRefusal(form, image);
+          return refusal ? { refusal } : { disk: diskOf(form, image, faults.settings.rootFreeBytes) };
+        },
+        async launched(ids, userData, disk) {
           // A launch fault ends the instance before RunInstances answers: no caller ever sees it running, and it
           // never boots (no user data, never Online).
           const fault = faults.launchFaults.shift();
@@ -80,6 +89,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
           for (const id of ids) {
             if (id === ended) continue;
             running.add(id);
+            if (disk) sandboxes.setDisk(id, disk);
             // cloud-init runs a user data script once, as root, at first boot; without a network when the subnet has
             // no route to S3 (routes.ts).
             if (userData?.startsWith('#!')) {

@@ -10,8 +10,10 @@ import {
   type JobInput,
   newReleaseIds,
   type StagedMembers,
+  scratchBytes,
   sourceObjects,
 } from '../../src/run/job-manifest.js';
+import { PART_SIZE, partSizes } from '../../src/stage/parts.js';
 
 const NOW = new Date('2026-03-04T05:06:07Z');
 const MOUNT: MountSpec = {
@@ -134,6 +136,47 @@ describe('filesToStage', () => {
 
   it('stages nothing for a rollback', () => {
     expect(filesToStage([models, lib], 'rollback')).toEqual([]);
+  });
+});
+
+describe('scratchBytes', () => {
+  const MiB = 1024 * 1024;
+  const big = (n: number, size: number) => Array.from({ length: n }, (_, i) => local(`f${i}.bin`, size));
+  const target = (files: FileEntry[], root = '/ws/x') =>
+    diffPlan('local', 'x', { files, dirs: [] }, undefined, { delete: true }, { root });
+
+  it('is the AGENT_CONCURRENCY largest parts, not the sum of all', () => {
+    // Forty files of 20 MiB: a part each (each is over PART_SIZE); the agent holds AGENT_CONCURRENCY at a time.
+    const part = 512 + 20 * MiB + 1024; // a ustar header, the content (a multiple of 512), the end of the archive
+    const sizes = partSizes([{ target: 'x', files: big(40, 20 * MiB) }]);
+    expect(sizes).toEqual(Array(40).fill(part));
+    expect(scratchBytes([target(big(40, 20 * MiB))], 'sync')).toBe(AGENT_CONCURRENCY * part);
+    expect(AGENT_CONCURRENCY).toBeLessThan(40);
+  });
+
+  it('packs small files into parts of PART_SIZE, as staging does', () => {
+    const sizes = partSizes([{ target: 'x', files: big(100, MiB) }]);
+    expect(sizes.length).toBeGreaterThan(6);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(PART_SIZE + 1024);
+    expect(scratchBytes([target(big(100, MiB))], 'sync')).toBe(sizes.reduce((a, b) => a + b, 0));
+  });
+
+  it('counts unchanged files too: the re-plan after a base mismatch sends every file', () => {
+    const unchangedBig = diffPlan(
+      'local',
+      'x',
+      { files: [local('model.bin', 5 * 1024 * MiB), local('a.txt', 3, 'sha-new')], dirs: [] },
+      state('x', { files: [local('model.bin', 5 * 1024 * MiB), local('a.txt', 3)], dirs: [] }),
+      { delete: true },
+      { root: '/ws/x' },
+    );
+    expect(filesToStage([unchangedBig], 'sync')[0]?.files.map((f) => f.path)).toEqual(['a.txt']);
+    expect(scratchBytes([unchangedBig], 'sync')).toBeGreaterThan(5 * 1024 * MiB);
+  });
+
+  it('is nothing for S3 objects (written straight to EFS) and for a rollback', () => {
+    expect(scratchBytes([ml], 'sync')).toBe(0);
+    expect(scratchBytes([models, lib], 'rollback')).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 // Real SDK v3 clients pointed at a running test bed, and the steps most tests need.
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client, RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
@@ -20,7 +20,11 @@ export function clients(aws: LocalAws, maxAttempts = 3) {
   return { config, ec2: new EC2Client(config), ssm: new SSMClient(config) };
 }
 
-export async function launch(aws: LocalAws, userData?: string): Promise<string> {
+export async function launch(
+  aws: LocalAws,
+  userData?: string,
+  extra: Partial<RunInstancesCommandInput> = {},
+): Promise<string> {
   const { ec2, ssm } = clients(aws);
   const ami = await ssm.send(
     new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
@@ -35,6 +39,7 @@ export async function launch(aws: LocalAws, userData?: string): Promise<string> 
       SecurityGroupIds: [aws.info.instanceSecurityGroupId],
       IamInstanceProfile: { Name: aws.info.instanceProfile },
       ...(userData && { UserData: Buffer.from(userData).toString('base64') }),
+      ...extra,
     }),
   );
   return run.Instances?.[0]?.InstanceId ?? '';

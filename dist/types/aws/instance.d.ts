@@ -8,6 +8,7 @@ import { delay } from '../core/delay.js';
 import { EfsyncError } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import type { PreflightResult } from './preflight.js';
+import { type RootDevice } from './root-volume.js';
 export declare const MANAGED_BY: {
     readonly Key: "managed-by";
     readonly Value: "efsync";
@@ -20,15 +21,21 @@ export interface LaunchRequest {
     instanceProfile: string;
     timeoutMinutes: number;
     preflight: PreflightResult;
+    /** Bytes of staged parts the agent keeps on the instance's disk at once (root-volume.ts). */
+    scratchBytes?: number;
 }
 /** The tags every instance gets; `expires-at` is what `mode: sweep` reads. */
 export declare function instanceTags(request: LaunchRequest, now: Date): {
     Key: string;
     Value: string;
 }[];
-export declare function launchInput(request: LaunchRequest, imageId: string, type: string, now: Date): RunInstancesCommandInput;
+export declare function launchInput(request: LaunchRequest, imageId: string, type: string, now: Date, root?: RootDevice): RunInstancesCommandInput;
 /** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
 export declare function launchInstance(clients: AwsClients, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void, sleep?: typeof delay): Promise<string>;
+/**
+ * Waits until the instance runs. One that ends first (EC2 takes it from pending straight to terminated, e.g. for a
+ * volume KMS key the role cannot use) fails the run with its StateReason and the fix (state-reason.ts).
+ */
 export declare function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void>;
 /** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
 export declare function waitOnline(clients: AwsClients, instanceId: string, maxWaitSeconds: number, sleep?: typeof delay): Promise<void>;

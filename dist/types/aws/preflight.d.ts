@@ -1,9 +1,8 @@
 import type { Config } from '../config/types.js';
-import { EfsyncError } from '../core/errors.js';
 import type { MountSpec } from '../core/protocol.js';
 import type { AwsClients } from './clients.js';
-export declare class PreflightError extends EfsyncError {
-}
+import { PreflightError } from './preflight-error.js';
+export { PreflightError };
 export interface PreflightResult {
     subnetId: string;
     availabilityZone: string;
@@ -18,4 +17,4 @@ export interface PreflightResult {
         architecture: 'x86_64' | 'arm64';
     }[];
 }
-export declare function preflight(config: Config, clients: AwsClients): Promise<PreflightResult>;
+export declare function preflight(config: Config, clients: AwsClients, log?: (line: string) => void): Promise<PreflightResult>;

@@ -52,6 +52,14 @@ export declare function filesToStage(plans: TargetPlan[], action: JobAction): {
         changed: boolean;
     })[];
 }[];
+/**
+ * The most bytes of staged parts the agent keeps on the instance's disk at once. It deletes a part as soon as the
+ * files taken from it are written, and starts a download only while fewer than AGENT_CONCURRENCY parts are on disk
+ * (agent/efsync_agent.py, PartStore): so the AGENT_CONCURRENCY largest parts, not the sum of all. Reckoned over every
+ * file of the targets that staging would pack, changed or not, so that the one re-plan after a base mismatch, which
+ * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
+ */
+export declare function scratchBytes(plans: TargetPlan[], action: JobAction): number;
 /** The S3-source objects the agent downloads itself, each needing a presigned GET. */
 export declare function sourceObjects(plans: TargetPlan[], action: JobAction): {
     bucket: string;

@@ -29,11 +29,18 @@ export interface StageOptions {
     /** e.g. 'efsync/runs/<run-id>/'; parts are stored as <runPrefix>part-0001.tar. */
     runPrefix: string;
     inputs: PackInput[];
-    /** Upper bound of a part's bytes, unless a single file needs more. Default 16 MiB: more parts upload side by side. */
+    /** Upper bound of a part's bytes, unless a single file needs more. Default PART_SIZE. */
     partSize?: number;
     /** Parts uploaded at once, and requests in flight per part. Default 4. */
     concurrency?: number;
     /** Tar bytes uploaded so far, of the total. */
     onProgress?: (done: number, total: number) => void;
 }
+/** A part's bytes at most, unless a single file needs more: more parts upload side by side. */
+export declare const PART_SIZE: number;
+/** The bytes of each part stageParts would pack these files into: the same rule, with no file read or checked. */
+export declare function partSizes(inputs: {
+    target: string;
+    files: FileEntry[];
+}[], partSize?: number): number[];
 export declare function stageParts(s3: S3Client, options: StageOptions): Promise<StageResult>;

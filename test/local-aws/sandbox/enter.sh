@@ -11,5 +11,10 @@ mount --make-rprivate / 2>/dev/null || true
 for file in hosts resolv.conf; do
   if [ -f "$sandbox/etc/$file" ]; then /usr/bin/mount --bind "$sandbox/etc/$file" "/etc/$file"; fi
 done
+# The instance's disk: scratch space (TMPDIR, where the agent keeps staged parts) holds no more than its root volume
+# has room for. A tmpfs in this namespace: it is gone when the script ends.
+if [ -n "${EFSYNC_TESTBED_SCRATCH_BYTES:-}" ]; then
+  /usr/bin/mount -t tmpfs -o "size=${EFSYNC_TESTBED_SCRATCH_BYTES},mode=1777" efsync-scratch "$sandbox/tmp"
+fi
 cd "$workdir"
 exec bash "$script"
