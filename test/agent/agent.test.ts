@@ -682,7 +682,7 @@ describe('output', () => {
 
   const leaks: [string, string, RegExp][] = [
     // Nothing listens on port 9: only urllib's error text could leak the URL.
-    ['a refused connection', 'http://127.0.0.1:9/a.txt', /after 5 attempts: .*refused/],
+    ['a refused connection', 'http://127.0.0.1:9/a.txt', /cannot reach S3 \(.*refused, 5 attempts/],
     // http.client quotes a URL with a space, without its scheme, in its error.
     ['an invalid URL', `http://127.0.0.1:${9}/a b.txt`, /invalid URL \(URL can't contain control characters/],
   ];

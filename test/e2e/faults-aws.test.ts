@@ -53,6 +53,7 @@ const RETRYABLE: [string, string, { code?: string; status?: number; reset?: bool
   ['elasticfilesystem', 'DescribeFileSystems', { code: 'ThrottlingException' }],
   ['elasticfilesystem', 'DescribeMountTargets', { status: 500 }],
   ['elasticfilesystem', 'DescribeMountTargetSecurityGroups', { status: 503 }],
+  ['elasticfilesystem', 'DescribeFileSystemPolicy', { code: 'ThrottlingException' }],
   ['ec2', 'DescribeSubnets', { reset: true }],
   ['ec2', 'DescribeRouteTables', { code: 'RequestLimitExceeded' }],
   ['ec2', 'DescribeVpcEndpoints', { status: 503 }],

@@ -79,6 +79,10 @@ function efsOperation(method: string, path: string): string {
     ['GET', /\/mount-targets\/[^/]+\/security-groups$/, 'DescribeMountTargetSecurityGroups'],
     ['GET', /\/access-points$/, 'DescribeAccessPoints'],
     ['POST', /\/access-points$/, 'CreateAccessPoint'],
+    // botocore's efs service-2.json: /2015-02-01/file-systems/{FileSystemId}/policy, GET, PUT and DELETE.
+    ['GET', /\/file-systems\/[^/]+\/policy$/, 'DescribeFileSystemPolicy'],
+    ['PUT', /\/file-systems\/[^/]+\/policy$/, 'PutFileSystemPolicy'],
+    ['DELETE', /\/file-systems\/[^/]+\/policy$/, 'DeleteFileSystemPolicy'],
   ];
   return routes.find(([m, re]) => m === method && re.test(path))?.[2] ?? `${method} ${path}`;
 }
