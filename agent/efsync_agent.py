@@ -363,12 +363,17 @@ class JobManifest:
                    job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'))
 
 
-def load_job(path):
+def load_job(path, result=None):
+    """Reads the job; `result` gets its runId and the sha256 of the bytes read, which the action checks the result by."""
     try:
-        with open(path, encoding='utf-8') as f:
-            raw = json.load(f)
+        with open(path, 'rb') as f:
+            data = f.read()
+        raw = json.loads(data.decode('utf-8'))
     except (OSError, ValueError) as e:
         raise Failure('cannot read the job manifest %s: %s' % (q(path), e))
+    if result is not None:
+        result.job_sha256 = hashlib.sha256(data).hexdigest()
+        result.run_id = raw.get('runId') if isinstance(raw, dict) and isinstance(raw.get('runId'), str) else None
     return JobManifest.from_json(raw)
 
 
@@ -411,6 +416,8 @@ class TargetResult:
 @dataclass
 class AgentResult:
     version: int = 1
+    run_id: Optional[str] = None  # the job's runId: the action refuses a result of another run
+    job_sha256: Optional[str] = None  # sha256 of the job file read: the action refuses a result of another job
     status: str = 'ok'  # 'ok' | 'base-mismatch' | 'error'
     targets: List[TargetResult] = field(default_factory=list)
     seconds: float = 0
@@ -1350,7 +1357,7 @@ def main(argv):
         signal.signal(s, on_signal)
     result, job, shipper = AgentResult(), None, None
     try:
-        job = load_job(args.job)
+        job = load_job(args.job, result)
         shipper = LogShipper(job.log_url).start() if job.log_url else None
         code = carry_out(job, args.mounted, result)
     except Interrupted as e:

@@ -68,8 +68,10 @@ async function assumeRole(
     );
     const c = assumed.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken) throw new Error('STS returned no credentials');
-    // Masked before anything else can print them, errors included.
-    for (const value of [c.AccessKeyId, c.SecretAccessKey, c.SessionToken]) reporter.secret(value);
+    // Masked before anything else can print them, errors included; the session token also as it stands, URL-encoded,
+    // in every presigned URL (X-Amz-Security-Token), since the runner masks a value only as written.
+    for (const value of [c.AccessKeyId, c.SecretAccessKey, c.SessionToken, encodeURIComponent(c.SessionToken)])
+      reporter.secret(value);
     clients.useCredentials({
       accessKeyId: c.AccessKeyId,
       secretAccessKey: c.SecretAccessKey,

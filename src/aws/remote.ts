@@ -80,7 +80,11 @@ export interface RemoteOutcome {
 export interface RemoteRequest {
   instanceId: string;
   runId: string;
-  jobUrl: string;
+  /**
+   * Presigns the job URL the command carries, called right before each SendCommand (also before each retry), so the
+   * URL need only live as long as the command takes to start (JOB_URL_SECONDS).
+   */
+  jobUrl: () => Promise<string>;
   jobSha256: string;
   executionTimeoutSeconds: number;
   onCommandId: (id: string) => void;
@@ -99,24 +103,38 @@ const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
  */
 const NOT_YET_ONLINE_MS = 60_000;
 
+/**
+ * How long the job URL in the command text is valid. SendCommand's parameters stay in the account's command history,
+ * readable to anyone allowed ssm:ListCommands, which returns each command's Parameters
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html, API_Command.html); "Run
+ * Command stores the command history for 30 days" (Amazon EC2 User Guide, "Manage Amazon EC2 Instances Remotely",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/execute-remote-commands.html). The URL there must die long
+ * before that. The bootstrap fetches the job as soon as the command is delivered (within its 60 s download deadline),
+ * and a command not delivered within TimeoutSeconds never runs (Delivery Timed Out, "Understanding command statuses",
+ * SSM User Guide), so 10 minutes covers every start; the URL is presigned again before each SendCommand attempt.
+ */
+export const JOB_URL_SECONDS = 600;
+const DELIVERY_TIMEOUT_SECONDS = 600;
+
 export async function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome> {
   const { ssm, ec2 } = clients;
   const sleep = request.sleep ?? delay;
-  const command = new SendCommandCommand({
-    InstanceIds: [request.instanceId],
-    DocumentName: 'AWS-RunShellScript',
-    Comment: `efsync ${request.runId}`.slice(0, 100),
-    TimeoutSeconds: 600,
-    Parameters: {
-      commands: bootstrap(request.jobUrl, request.jobSha256),
-      executionTimeout: [String(request.executionTimeoutSeconds)],
-    },
-  });
+  const command = async () =>
+    new SendCommandCommand({
+      InstanceIds: [request.instanceId],
+      DocumentName: 'AWS-RunShellScript',
+      Comment: `efsync ${request.runId}`.slice(0, 100),
+      TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
+      Parameters: {
+        commands: bootstrap(await request.jobUrl(), request.jobSha256),
+        executionTimeout: [String(request.executionTimeoutSeconds)],
+      },
+    });
   const givingUp = Date.now() + NOT_YET_ONLINE_MS;
   let sent: SendCommandCommandOutput | undefined;
   while (!sent) {
     try {
-      sent = await ssm.send(command);
+      sent = await ssm.send(await command());
     } catch (error) {
       if ((error as Error).name !== 'InvalidInstanceId' || Date.now() > givingUp) throw error;
       request.log?.(`SSM does not take commands for ${request.instanceId} yet (InvalidInstanceId); trying again`);

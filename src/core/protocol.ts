@@ -106,6 +106,9 @@ export interface TargetResult {
 
 export interface AgentResult {
   version: 1;
+  /** The job's runId, and the sha256 of the job file the agent read: the action checks both against its own run. */
+  runId: string | null;
+  jobSha256: string | null;
   status: 'ok' | 'base-mismatch' | 'error';
   targets: TargetResult[];
   /** One line, for the step's error message. */
@@ -149,8 +152,11 @@ function targetResultProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The agent's result.json, checked before the run believes it: a result it cannot read is a failed run. */
-export function parseAgentResult(text: string): AgentResult {
+/**
+ * The agent's result.json, checked before the run believes it: a result it cannot read is a failed run, and so is one
+ * that does not name this run's id and the sha256 of the job this run staged (a result written by anything else).
+ */
+export function parseAgentResult(text: string, expected: { runId: string; jobSha256: string }): AgentResult {
   const fail = (problem: string) =>
     new AgentResultError(`The agent's result cannot be used: ${problem}. Its log (in the step's output) says why.`);
   let value: unknown;
@@ -169,5 +175,14 @@ export function parseAgentResult(text: string): AgentResult {
   }
   if (value.error !== undefined && typeof value.error !== 'string') throw fail('its error is not a string');
   if (typeof value.seconds !== 'number') throw fail('it has no seconds');
+  // Null only when the agent could not read its job at all: then the result can only be a failure.
+  const unread = value.runId === null && value.jobSha256 === null && value.status === 'error';
+  if (!unread && (value.runId !== expected.runId || value.jobSha256 !== expected.jobSha256)) {
+    throw new AgentResultError(
+      `The agent's result is not from this run's job: it names run ${JSON.stringify(value.runId)} and job sha256 ` +
+        `${JSON.stringify(value.jobSha256)}, this run is ${expected.runId} with job sha256 ${expected.jobSha256}. ` +
+        "Something other than this run's agent wrote result.json in the staging bucket: check who can write there.",
+    );
+  }
   return value as unknown as AgentResult;
 }

@@ -3,10 +3,11 @@
  * result back from staging (so the 24,000-character SSM output cap never hides it).
  */
 import type { PreflightResult } from '../aws/preflight.js';
-import { RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
+import { JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
 import { EfsyncError } from '../core/errors.js';
 import { type AgentResult, parseAgentResult } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
+import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import type { InstanceSession } from './instance-session.js';
 import type { JobAction } from './job-manifest.js';
@@ -49,7 +50,11 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
     outcome = await runRemote(ctx.clients, {
       instanceId,
       runId: ctx.runId,
-      jobUrl: staged.job.url,
+      jobUrl: async () => {
+        const url = await presignGet(s3, staged.job.bucket, staged.job.key, JOB_URL_SECONDS);
+        maskPresigned(ctx.reporter, url);
+        return url;
+      },
       jobSha256: staged.job.sha256,
       executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
       log: (line) => ctx.reporter.info(line),
@@ -75,7 +80,7 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
       `The agent ended with ${outcome.status} (exit ${outcome.responseCode}) and no result.\n${tail(log)}`,
     );
   }
-  const result = parseAgentResult(text);
+  const result = parseAgentResult(text, { runId: ctx.runId, jobSha256: staged.job.sha256 });
   if (result.status === 'base-mismatch') throw new BaseMismatchError(describeMismatch(result));
   if (result.status !== 'ok') {
     const log = agentLog(outcome.stdout);

@@ -9,13 +9,14 @@ import type { Reporter } from '../core/reporter.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { uploadJob } from '../stage/job.js';
 import { stageParts } from '../stage/parts.js';
-import { presignGet, presignPut } from '../stage/presign.js';
+import { maskPresigned, presignGet, presignPut } from '../stage/presign.js';
 import { AGENT_NAME, agentFile } from './agent-file.js';
 import { buildJob, filesToStage, type JobAction, newReleaseIds, sourceObjects } from './job-manifest.js';
 import { type RunContext, waitsFor } from './run-context.js';
 
 export interface StagedRun {
-  job: { url: string; sha256: string };
+  /** The job's bucket and key: its URL is presigned only when the command that carries it is sent. */
+  job: { bucket: string; key: string; sha256: string };
   /** Release id given to each target's job. */
   releaseIds: Record<string, string>;
   bytesUploaded: number;
@@ -30,6 +31,12 @@ export async function stageRun(
   const { s3 } = ctx.clients;
   const { bucket, runPrefix, budgetSeconds: ttl } = ctx;
   const get = (inBucket: string, key: string) => presignGet(s3, inBucket, key, ttl);
+  // The URLs that let a holder write the result or swap the agent are masked outright; every URL's session token is
+  // masked with the credentials (src/aws/credentials.ts), in its URL-encoded form too.
+  const masked = (url: string) => {
+    maskPresigned(ctx.reporter, url);
+    return url;
+  };
   const staged = await stageParts(s3, {
     bucket,
     runPrefix,
@@ -58,16 +65,16 @@ export async function stageRun(
     parts,
     members: staged.members,
     objectUrl: (from, key) => objectUrls.get(`${from}/${key}`) ?? '',
-    logUrl: await presignPut(s3, bucket, `${runPrefix}agent.log`, ttl),
-    resultUrl: await presignPut(s3, bucket, `${runPrefix}result.json`, ttl),
-    agent: { url: await get(bucket, `${runPrefix}${AGENT_NAME}`), sha256: agent.sha256 },
+    logUrl: masked(await presignPut(s3, bucket, `${runPrefix}agent.log`, ttl)),
+    resultUrl: masked(await presignPut(s3, bucket, `${runPrefix}result.json`, ttl)),
+    agent: { url: masked(await get(bucket, `${runPrefix}${AGENT_NAME}`)), sha256: agent.sha256 },
   });
   const uploaded = await uploadJob(s3, { bucket, key: `${runPrefix}job.json`, job });
   ctx.reporter.info(
     `Staged ${staged.filesPacked} file(s) in ${staged.parts.length} part(s), ${staged.bytesUploaded} bytes, and the job.`,
   );
   return {
-    job: { sha256: uploaded.sha256, url: await get(bucket, `${runPrefix}job.json`) },
+    job: { bucket, key: `${runPrefix}job.json`, sha256: uploaded.sha256 },
     releaseIds,
     bytesUploaded: staged.bytesUploaded,
   };

@@ -5,6 +5,7 @@
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AbsoluteLocation, BuildHandlerOptions, BuildMiddleware } from '@aws-sdk/types';
+import type { Reporter } from '../core/reporter.js';
 
 /** SigV4 query signatures are valid for at most 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
@@ -19,6 +20,38 @@ export async function presignPut(s3: S3Client, bucket: string, key: string, expi
   const command = new PutObjectCommand({ Bucket: bucket, Key: key });
   command.middlewareStack.add(withoutChecksums(), WITHOUT_CHECKSUMS);
   return getSignedUrl(s3, command, { expiresIn: lifetime(expiresInSeconds) });
+}
+
+/**
+ * Every form in which a presigned URL's secret parts can be printed: the whole URL, its signature, and its session
+ * token both as it stands in the query (URL-encoded) and decoded. The runner masks each value only as written, so
+ * each form is a value of its own.
+ */
+export function presignedSecrets(url: string): string[] {
+  const forms = new Set<string>([url]);
+  const query = url.slice(url.indexOf('?') + 1);
+  for (const pair of query.split('&')) {
+    const [name = '', raw = ''] = pair.split('=', 2);
+    if (name !== 'X-Amz-Signature' && name !== 'X-Amz-Security-Token') continue;
+    forms.add(raw);
+    forms.add(decode(raw));
+    forms.add(encodeURIComponent(decode(raw)));
+  }
+  forms.delete('');
+  return [...forms];
+}
+
+/** Masks a presigned URL in every form (presignedSecrets) from all later log lines. */
+export function maskPresigned(reporter: Reporter, url: string): void {
+  for (const form of presignedSecrets(url)) reporter.secret(form);
+}
+
+function decode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
 }
 
 function lifetime(expiresInSeconds: number): number {

@@ -440,6 +440,14 @@ describe('releases kept', () => {
   });
 });
 
+describe('the result names its run and job', () => {
+  it("carries the job's runId and the sha256 of the job file it read, which the action checks", async () => {
+    const manifest = job(bucket, [{ target: rollback('nothing-here'), parts: [] }]);
+    const run = await runAgent(manifest, efs);
+    expect(run.result).toMatchObject({ runId: manifest.runId, jobSha256: sha256(JSON.stringify(manifest)) });
+  });
+});
+
 describe('rollback', () => {
   it('serves the previous release again and reports its tree; with none left it fails clearly', async () => {
     const first = await publish('lib', 'r1', V1);

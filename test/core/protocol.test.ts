@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { AgentResultError, parseAgentResult } from '../../src/core/protocol.js';
 
 /** A result as the agent writes it: one target published, one rolled back with the tree it serves now. */
+const RUN = { runId: 'run-1', jobSha256: 'a'.repeat(64) };
 const REAL = {
   version: 1,
+  ...RUN,
   status: 'ok',
   targets: [
     {
@@ -47,13 +49,15 @@ const message = (problem: string) =>
 
 describe('parseAgentResult', () => {
   it('accepts a real result as it is', () => {
-    expect(parseAgentResult(text(REAL))).toEqual(REAL);
-    expect(parseAgentResult(text({ ...REAL, status: 'error', targets: [], error: 'lock timeout' }))).toMatchObject({
-      status: 'error',
-      error: 'lock timeout',
-    });
+    expect(parseAgentResult(text(REAL), RUN)).toEqual(REAL);
+    expect(parseAgentResult(text({ ...REAL, status: 'error', targets: [], error: 'lock timeout' }), RUN)).toMatchObject(
+      {
+        status: 'error',
+        error: 'lock timeout',
+      },
+    );
     expect(
-      parseAgentResult(text(withTarget({ status: 'base-mismatch', actualReleaseId: null }))).targets[1],
+      parseAgentResult(text(withTarget({ status: 'base-mismatch', actualReleaseId: null })), RUN).targets[1],
     ).toMatchObject({ status: 'base-mismatch', actualReleaseId: null });
   });
 
@@ -100,8 +104,8 @@ describe('parseAgentResult', () => {
       'target #1 has a malformed tree',
     ],
   ])('refuses %s', (_what, input, problem) => {
-    expect(() => parseAgentResult(input)).toThrow(AgentResultError);
-    expect(() => parseAgentResult(input)).toThrow(message(problem));
+    expect(() => parseAgentResult(input, RUN)).toThrow(AgentResultError);
+    expect(() => parseAgentResult(input, RUN)).toThrow(message(problem));
   });
 
   it('names the first bad target by its position', () => {
@@ -112,6 +116,23 @@ describe('parseAgentResult', () => {
         { ...REAL.targets[1], releaseId: 1 },
       ],
     };
-    expect(() => parseAgentResult(text(bad))).toThrow(message('target #0 has an unknown status'));
+    expect(() => parseAgentResult(text(bad), RUN)).toThrow(message('target #0 has an unknown status'));
+  });
+
+  it.each([
+    ['another run', { runId: 'run-2' }, 'it names run "run-2" and job sha256'],
+    ['another job', { jobSha256: 'b'.repeat(64) }, `job sha256 "${'b'.repeat(64)}", this run is run-1`],
+    ['no run at all', { runId: null, jobSha256: null }, 'it names run null'],
+    ['an ok result with no run id', { runId: undefined }, 'it names run undefined'],
+  ])('refuses a result of %s', (_what, change, detail) => {
+    const input = text({ ...REAL, ...change });
+    expect(() => parseAgentResult(input, RUN)).toThrow(AgentResultError);
+    expect(() => parseAgentResult(input, RUN)).toThrow("The agent's result is not from this run's job");
+    expect(() => parseAgentResult(input, RUN)).toThrow(detail);
+  });
+
+  it('believes a failure from an agent that could not read its job (it has no run id or job hash to give)', () => {
+    const failed = { ...REAL, runId: null, jobSha256: null, status: 'error', targets: [], error: 'cannot read' };
+    expect(parseAgentResult(text(failed), RUN)).toMatchObject({ status: 'error', error: 'cannot read' });
   });
 });
