@@ -32,9 +32,13 @@ export interface CommandFault {
   action: CommandAction;
   /** Only a command whose script contains this text. */
   match?: string;
-  /** For 'fail': the exit code and what the command prints on stderr. */
+  /**
+   * For 'fail': instead of the script, the command prints `stdout` (when given) and `stderr`, and exits with the exit
+   * code: a command whose text was replaced, for instance one that forges the agent's result line.
+   */
   exitCode?: number;
   stderr?: string;
+  stdout?: string;
   /** For 'terminate-instance': how long after the command starts. */
   afterMs?: number;
   /**

@@ -182,7 +182,7 @@ export class RunCommand {
       fault?.action === 'hang'
         ? 'while :; do sleep 1; done\n'
         : fault?.action === 'fail'
-          ? `echo ${shellQuote(fault.stderr ?? 'failed by the test bed')} >&2\nexit ${fault.exitCode ?? 1}\n`
+          ? `${fault.stdout === undefined ? '' : `printf '%s\\n' ${shellQuote(fault.stdout)}\n`}echo ${shellQuote(fault.stderr ?? 'failed by the test bed')} >&2\nexit ${fault.exitCode ?? 1}\n`
           : script;
     const scriptPath = `var/lib/amazon/ssm/${inv.instanceId}/document/orchestration/${command.commandId}/awsrunShellScript/0.awsrunShellScript/_script.sh`;
     inv.status = 'InProgress';
