@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrap, RemoteError } from '../../src/aws/remote.js';
+import type { AwsClients } from '../../src/aws/clients.js';
+import { bootstrap, JOB_URL_SECONDS, RemoteError, runRemote } from '../../src/aws/remote.js';
 
 const URL = 'https://efsync-staging.s3.eu-central-1.amazonaws.com/efsync/runs/r1/job.json?X-Amz-Signature=abc%2F&x=1';
 const SHA = 'a'.repeat(64);
@@ -67,5 +68,37 @@ describe('bootstrap', () => {
       message = (error as Error).message;
     }
     expect(message).toBe('bad job location');
+  });
+});
+
+describe('runRemote', () => {
+  it('signs the job URL again for each SendCommand, so the one in history was signed as it was sent', async () => {
+    const sent: string[] = [];
+    let signed = 0;
+    const ssm = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        if (command.constructor.name === 'SendCommandCommand') {
+          const input = command.input as { Parameters: { commands: string[] } };
+          sent.push(input.Parameters.commands.join('\n'));
+          if (sent.length < 3)
+            throw Object.assign(new Error('not yet'), { name: 'InvalidInstanceId' }) as Error & { name: string };
+          return { Command: { CommandId: 'c-1' } };
+        }
+        return { Status: 'Success', ResponseCode: 0, StandardOutputContent: 'done' };
+      },
+    };
+    const outcome = await runRemote({ ssm, ec2: {} } as unknown as AwsClients, {
+      instanceId: 'i-0123456789abcdef0',
+      runId: 'r1',
+      jobUrl: async () => `https://bucket.example/job.json?X-Amz-Expires=${JOB_URL_SECONDS}&n=${++signed}`,
+      jobSha256: SHA,
+      executionTimeoutSeconds: 60,
+      onCommandId: () => {},
+      sleep: async () => {},
+    });
+    expect(outcome).toMatchObject({ status: 'Success', responseCode: 0 });
+    expect(signed).toBe(3);
+    expect(sent.map((text) => /n=(\d)/.exec(text)?.[1])).toEqual(['1', '2', '3']);
+    expect(JOB_URL_SECONDS).toBeLessThanOrEqual(900);
   });
 });
