@@ -48,7 +48,11 @@ export async function openClients(
   }
 }
 
-/** Renew this long before the credentials expire: more than the SDK's five minutes (@smithy/core EXPIRATION_MS). */
+/**
+ * Renew this long before the credentials expire: more than the SDK's five minutes (@smithy/core EXPIRATION_MS), so
+ * that a presigned URL signed just before a renewal still lives minutes. A session shorter than twice that (only a
+ * test bed issues one; AWS's shortest is 900 s) is renewed at half its lifetime.
+ */
 const RENEW_BEFORE_MS = 10 * 60 * 1000;
 
 /**
@@ -58,6 +62,7 @@ const RENEW_BEFORE_MS = 10 * 60 * 1000;
 class WebIdentitySession {
   expiration: Date | undefined;
   private current: AwsCredentialIdentity | undefined;
+  private renewBeforeMs = RENEW_BEFORE_MS;
   private pending: Promise<AwsCredentialIdentity> | undefined;
   private readonly sts: AwsClients;
   private readonly aws: AwsConfig;
@@ -81,7 +86,7 @@ class WebIdentitySession {
 
   credentials(): Promise<AwsCredentialIdentity> {
     const current = this.current;
-    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > RENEW_BEFORE_MS)) {
+    if (current && (!current.expiration || current.expiration.getTime() - Date.now() > this.renewBeforeMs)) {
       return Promise.resolve(current);
     }
     this.pending ??= assumeRole(this.sts, this.aws, this.roleArn, this.reporter, this.idToken)
@@ -89,6 +94,8 @@ class WebIdentitySession {
         if (current) this.reporter.info(`Renewed the AWS credentials of ${this.roleArn}.`);
         this.current = renewed;
         this.expiration = renewed.expiration;
+        const lifetime = (renewed.expiration?.getTime() ?? Number.POSITIVE_INFINITY) - Date.now();
+        this.renewBeforeMs = Math.min(RENEW_BEFORE_MS, lifetime / 2);
         return renewed;
       })
       .finally(() => {

@@ -36,18 +36,54 @@ function fakeSts(lifetimeMs: number) {
 
 describe('openClients with role-to-assume', () => {
   it('assumes the role again with a new OIDC token before the session expires, and masks the new keys', async () => {
-    const send = fakeSts(8 * 60 * 1000); // within the renewal margin at once
-    const secrets: string[] = [];
-    const reporter = { ...silentReporter, secret: (value: string) => secrets.push(value) };
-    const idToken = vi.fn(async () => 'oidc-token');
-    const clients = await openClients(AWS, reporter, idToken);
-    expect(clients.expiration).toBeInstanceOf(Date);
-    const first = await clients.s3.config.credentials();
-    expect(first.accessKeyId).toBe('ASIA2'); // the SDK's client asked again: 8 minutes left is below the margin
-    expect(idToken).toHaveBeenCalledTimes(2);
-    expect(send).toHaveBeenCalledTimes(2);
-    expect(secrets).toEqual(expect.arrayContaining(['oidc-token', 'ASIA1', 'secret-2', 'token-2']));
-    clients.destroy();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const send = fakeSts(15 * 60 * 1000); // AWS's shortest session
+      const secrets: string[] = [];
+      const reporter = { ...silentReporter, secret: (value: string) => secrets.push(value) };
+      const idToken = vi.fn(async () => 'oidc-token');
+      const clients = await openClients(AWS, reporter, idToken);
+      expect((await clients.s3.config.credentials()).accessKeyId).toBe('ASIA1');
+      vi.setSystemTime(Date.now() + 4 * 60 * 1000); // 11 minutes left: kept
+      expect((await clients.ec2.config.credentials()).accessKeyId).toBe('ASIA1');
+      vi.setSystemTime(Date.now() + 4 * 60 * 1000); // 7 minutes left, under half of 15: renewed for the next asking
+      expect((await clients.ssm.config.credentials()).accessKeyId).toBe('ASIA2');
+      expect(clients.expiration?.getTime()).toBe(Date.now() + 15 * 60 * 1000);
+      // The SDK's client keeps what it holds until five minutes before its end, then asks and gets the renewed one.
+      expect((await clients.s3.config.credentials()).accessKeyId).toBe('ASIA1');
+      vi.setSystemTime(Date.now() + 3 * 60 * 1000);
+      expect((await clients.s3.config.credentials()).accessKeyId).toBe('ASIA2');
+      expect(idToken).toHaveBeenCalledTimes(2);
+      expect(send).toHaveBeenCalledTimes(2);
+      expect(secrets).toEqual([
+        'oidc-token',
+        'ASIA1',
+        'secret-1',
+        'token-1',
+        'oidc-token',
+        'ASIA2',
+        'secret-2',
+        'token-2',
+      ]);
+      clients.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('renews a session shorter than twenty minutes at half its lifetime', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      fakeSts(60 * 1000);
+      const clients = await openClients(AWS, silentReporter, async () => 'oidc-token');
+      vi.setSystemTime(Date.now() + 29 * 1000);
+      expect((await clients.s3.config.credentials()).accessKeyId).toBe('ASIA1');
+      vi.setSystemTime(Date.now() + 2 * 1000);
+      expect((await clients.s3.config.credentials()).accessKeyId).toBe('ASIA2');
+      clients.destroy();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('gives every client the one session while it is fresh', async () => {

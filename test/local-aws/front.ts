@@ -79,6 +79,15 @@ export function createFront(deps: FrontDeps): http.Server {
     const buffered = BUFFERED.has(service ?? '') || unsignedForm ? await readBody(req) : undefined;
     const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
     const done = log.start(request);
+    // Credentials are checked as the request arrives, before any latency or fault the test bed adds.
+    const expired = sessions.expired(accessKeyOf(req.headers, url), request.protocol, request.service);
+    if (expired) {
+      const reply = errorReply(request.protocol, expired.code, expired.message, expired.status);
+      done(expired.status, 'testbed');
+      send(res, reply.status, reply.headers, reply.body);
+      return;
+    }
+
     const latency = faults.settings.latency;
     if (latency) await sleep(request.service === 's3' ? latency.s3FirstByteMs : latency.apiMs);
 
@@ -94,14 +103,6 @@ export function createFront(deps: FrontDeps): http.Server {
       const code = rule.code ?? (status === 503 ? 'ServiceUnavailable' : 'InternalError');
       const reply = errorReply(request.protocol, code, rule.message ?? `Injected by the test bed: ${code}`, status);
       done(status, 'fault');
-      send(res, reply.status, reply.headers, reply.body);
-      return;
-    }
-
-    const expired = sessions.expired(accessKeyOf(req.headers, url), request.protocol, request.service);
-    if (expired) {
-      const reply = errorReply(request.protocol, expired.code, expired.message, expired.status);
-      done(expired.status, 'testbed');
       send(res, reply.status, reply.headers, reply.body);
       return;
     }
