@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
-import { callerAccount, openClients } from '../aws/credentials.js';
+import { callerAccount, openClients, refuseExpiringCredentials } from '../aws/credentials.js';
 import { type PreflightResult, preflight } from '../aws/preflight.js';
 import { labelFor } from '../config/inputs.js';
 import { targetPaths } from '../config/targets.js';
@@ -63,6 +63,12 @@ async function signIn(config: Config, reporter: Reporter, hooks: RunHooks): Prom
   hooks.saveState?.('region', config.aws.region);
   const clients = await openClients(config.aws, reporter, hooks.idToken);
   const account = await callerAccount(clients);
+  try {
+    await refuseExpiringCredentials(clients, config.aws, config.timeoutMinutes);
+  } catch (error) {
+    clients.destroy();
+    throw error;
+  }
   const role = config.aws.roleToAssume ? ` as ${config.aws.roleToAssume}` : '';
   reporter.info(`Using account ${account} in ${config.aws.region}${role}.`);
   return clients;

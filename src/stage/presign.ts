@@ -13,13 +13,13 @@ export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
 export async function presignGet(s3: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
   const command = new GetObjectCommand({ Bucket: bucket, Key: key });
   command.middlewareStack.add(withoutChecksums(), WITHOUT_CHECKSUMS);
-  return getSignedUrl(s3, command, { expiresIn: lifetime(expiresInSeconds) });
+  return getSignedUrl(s3, command, { expiresIn: await withinSession(s3, lifetime(expiresInSeconds)) });
 }
 
 export async function presignPut(s3: S3Client, bucket: string, key: string, expiresInSeconds: number): Promise<string> {
   const command = new PutObjectCommand({ Bucket: bucket, Key: key });
   command.middlewareStack.add(withoutChecksums(), WITHOUT_CHECKSUMS);
-  return getSignedUrl(s3, command, { expiresIn: lifetime(expiresInSeconds) });
+  return getSignedUrl(s3, command, { expiresIn: await withinSession(s3, lifetime(expiresInSeconds)) });
 }
 
 /**
@@ -59,6 +59,19 @@ function lifetime(expiresInSeconds: number): number {
     throw new Error(`A presigned URL needs a lifetime of at least 1 second, not ${expiresInSeconds}.`);
   }
   return Math.min(Math.floor(expiresInSeconds), MAX_PRESIGN_SECONDS);
+}
+
+/**
+ * A URL signed with temporary credentials stops working when their session expires, even with a longer
+ * X-Amz-Expires (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-presigned-url.html, "Who can create a
+ * presigned URL": IAM role credentials), so none is signed for longer. The
+ * client's provider renews credentials within five minutes of their expiration, before they sign.
+ */
+async function withinSession(s3: S3Client, seconds: number): Promise<number> {
+  const identity = await s3.config.credentials();
+  if (!identity.expiration) return seconds;
+  const left = Math.floor((identity.expiration.getTime() - Date.now()) / 1000);
+  return Math.max(1, Math.min(seconds, left));
 }
 
 /** Runs after the SDK's checksum middleware (same build step, lower priority) and before the presigner. */

@@ -241,3 +241,55 @@ describe('no route to S3', { timeout: 120_000 }, () => {
       lane.baseline = served(aws, 'models');
     }));
 });
+
+describe('credentials that expire mid-run', { timeout: 300_000, concurrent: true }, () => {
+  it('a run longer than its first role session renews the session, publishes, and cleans up after it ended', () =>
+    lanes.use(async (lane) => {
+      const { aws } = lane;
+      // A deliberate scaling of time (faults.ts sessionSeconds): role sessions of 60 s, where AWS's shortest is
+      // 900 s. Preflight's first EFS call answers after the first session has ended, so everything after it,
+      // staging, polling, termination and cleanup, needs a renewed one.
+      await aws.reset();
+      await aws.settings({ sessionSeconds: 60 });
+      try {
+        await aws.fault({ service: 'elasticfilesystem', operation: 'DescribeFileSystems', latencyMs: 65_000 });
+        edit(lane);
+        const step = await runAction(aws, lane.workspace, INPUTS, { oidc: true, debug: true });
+        expect(record('1', 'role session ends mid-run', 'published', step)).toBe('published');
+        expect(step.stdout).toContain('Renewed the AWS credentials of');
+        const log = await aws.log();
+        expect(log.filter((e) => e.operation === 'AssumeRoleWithWebIdentity').length).toBeGreaterThanOrEqual(3);
+        // No call was refused for an ended session: each was signed with a live one.
+        expect(log.filter((e) => e.answeredBy === 'testbed' && e.status >= 400)).toEqual([]);
+        await expectClean(aws, [step, step.post], 'models');
+        lane.baseline = served(aws, 'models');
+      } finally {
+        await aws.settings({ sessionSeconds: 0 });
+      }
+    }));
+
+  it('environment keys that expire before timeout-minutes are refused before anything starts', () =>
+    lanes.use(async (lane) => {
+      const { aws } = lane;
+      await aws.reset();
+      edit(lane);
+      const expiration = new Date(Date.now() + 30 * 60 * 1000).toISOString();
+      const step = await runAction(
+        aws,
+        lane.workspace,
+        { ...INPUTS, 'timeout-minutes': '60' },
+        { env: { AWS_SESSION_TOKEN: 'testing', AWS_CREDENTIAL_EXPIRATION: expiration } },
+      );
+      const expected =
+        'failed: The AWS credentials in the environment expire at …, before timeout-minutes (60) can end';
+      expect(record('1', 'environment keys expire before timeout-minutes', expected, step)).toMatch(
+        /^failed \(exit 1, 1 error\): The AWS credentials in the environment expire at /,
+      );
+      expect(step.status).not.toBe(0);
+      expect(step.stdout).toContain('The AWS credentials in the environment expire at');
+      expect(step.stdout).toContain('role-duration-seconds of at least 3900');
+      const log = await aws.log();
+      expect(log.some((e) => e.service === 'ec2' && e.operation === 'RunInstances')).toBe(false);
+      await expectClean(aws, [step, step.post], 'models', lane.baseline);
+    }));
+});

@@ -38,6 +38,8 @@ export interface ActionOptions {
   oidc?: boolean;
   /** ACTIONS_STEP_DEBUG=true, as a re-run with debug logging would have. */
   debug?: boolean;
+  /** More of the step's environment, e.g. what aws-actions/configure-aws-credentials exports. */
+  env?: Record<string, string>;
 }
 
 const COMPILE_CACHE = path.join(os.tmpdir(), 'efsync-e2e-node-compile-cache');
@@ -60,6 +62,7 @@ export function actionSetup(
     GITHUB_REPOSITORY: 'efsync-test/efsync-action',
     ...(options.debug && { ACTIONS_STEP_DEBUG: 'true', RUNNER_DEBUG: '1' }),
     ...credentials,
+    ...options.env,
     // Not the runner's, nor read by the action: Node's own on-disk cache of compiled code. Every step loads the same
     // large bundle, and compiling it anew costs about half a second a step; the cache changes nothing it does (a
     // changed bundle is compiled again).

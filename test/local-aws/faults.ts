@@ -68,6 +68,11 @@ export interface Settings {
    * scratch space is this, plus every GiB its RunInstances asked beyond the image's snapshot size. Read at launch.
    */
   rootFreeBytes: number;
+  /**
+   * Role sessions last this many seconds, whatever DurationSeconds asked (sessions.ts): a deliberate scaling of time
+   * so that a test outlives a session; AWS's shortest is 900 s. Absent: as asked, as on AWS.
+   */
+  sessionSeconds?: number;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.

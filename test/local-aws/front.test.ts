@@ -10,7 +10,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
+import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -145,6 +145,62 @@ describe('OIDC → STS', () => {
     });
     const [head, body] = other.split('.');
     await expect(assume(`${head}.${body}.forged`)).rejects.toMatchObject({ name: 'InvalidIdentityTokenException' });
+  });
+});
+
+describe('role sessions', () => {
+  it('refuses calls and presigned URLs signed with a session after its Expiration, as AWS does', async () => {
+    // A deliberate scaling of time (faults.ts sessionSeconds): AWS's shortest session is 900 s.
+    await aws.settings({ sessionSeconds: 2 });
+    try {
+      const res = await fetch(`${aws.info.oidcUrl}&audience=sts.amazonaws.com`, {
+        headers: { authorization: `Bearer ${aws.info.oidcToken}` },
+      });
+      const { value } = (await res.json()) as { value: string };
+      const sts = new STSClient({ endpoint: aws.info.endpoint, region: aws.info.region });
+      const assumed = await sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: aws.info.roleArn,
+          RoleSessionName: 'short',
+          WebIdentityToken: value,
+          DurationSeconds: 900,
+        }),
+      );
+      const c = assumed.Credentials;
+      const left = (c?.Expiration?.getTime() ?? 0) - Date.now();
+      expect(left).toBeLessThanOrEqual(2000);
+      const session = {
+        endpoint: aws.info.endpoint,
+        region: aws.info.region,
+        maxAttempts: 1,
+        credentials: {
+          accessKeyId: c?.AccessKeyId ?? '',
+          secretAccessKey: c?.SecretAccessKey ?? '',
+          sessionToken: c?.SessionToken ?? '',
+        },
+      };
+      await new S3Client({ ...viaFront(), forcePathStyle: true }).send(new CreateBucketCommand({ Bucket: 'sessions' }));
+      const s3 = new S3Client({ ...session, forcePathStyle: true });
+      const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'sessions', Key: 'k' }), { expiresIn: 600 });
+      expect((await new STSClient(session).send(new GetCallerIdentityCommand({}))).Arn).toContain('short');
+      await new Promise((r) => setTimeout(r, Math.max(0, left) + 100));
+
+      await expect(new STSClient(session).send(new GetCallerIdentityCommand({}))).rejects.toMatchObject({
+        name: 'ExpiredToken',
+        $metadata: { httpStatusCode: 403 },
+      });
+      await expect(new SSMClient(session).send(new DescribeInstanceInformationCommand({}))).rejects.toMatchObject({
+        name: 'ExpiredTokenException',
+        $metadata: { httpStatusCode: 403 },
+      });
+      const refused = await fetch(url);
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain('<Code>ExpiredToken</Code>');
+      // Keys that moto issued and nobody shortened still work: the default credentials, for one.
+      expect((await new STSClient(viaFront()).send(new GetCallerIdentityCommand({}))).Account).toBeTruthy();
+    } finally {
+      await aws.settings({ sessionSeconds: 0 });
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
 import { withStateReasons } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
 import type { RequestLog } from './request-log.ts';
+import { accessKeyOf, type Sessions } from './sessions.ts';
 import { type RunCommand, SsmError } from './ssm.ts';
 
 const SSM_OPERATIONS = new Set([
@@ -40,6 +41,7 @@ export interface FrontDeps {
   log: RequestLog;
   ssm: RunCommand;
   oidc: OidcIssuer;
+  sessions: Sessions;
   hooks: FrontHooks;
 }
 
@@ -55,7 +57,7 @@ function send(res: http.ServerResponse, status: number, headers: Record<string, 
 }
 
 export function createFront(deps: FrontDeps): http.Server {
-  const { faults, log, ssm, oidc, hooks } = deps;
+  const { faults, log, ssm, oidc, sessions, hooks } = deps;
   const moto = new URL(deps.motoEndpoint);
   // With a latency model: S3 bytes share one pipe each way, as on one network interface.
   const s3Pipes = { up: new Bandwidth(1), down: new Bandwidth(1), mibps: 0 };
@@ -77,6 +79,15 @@ export function createFront(deps: FrontDeps): http.Server {
     const buffered = BUFFERED.has(service ?? '') || unsignedForm ? await readBody(req) : undefined;
     const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
     const done = log.start(request);
+    // Credentials are checked as the request arrives, before any latency or fault the test bed adds.
+    const expired = sessions.expired(accessKeyOf(req.headers, url), request.protocol, request.service);
+    if (expired) {
+      const reply = errorReply(request.protocol, expired.code, expired.message, expired.status);
+      done(expired.status, 'testbed');
+      send(res, reply.status, reply.headers, reply.body);
+      return;
+    }
+
     const latency = faults.settings.latency;
     if (latency) await sleep(request.service === 's3' ? latency.s3FirstByteMs : latency.apiMs);
 
@@ -158,17 +169,19 @@ export function createFront(deps: FrontDeps): http.Server {
     // DescribeInstances is rewritten for a latency model (instances still booting) and for instances a launch fault
     // ended (their StateReason); otherwise it passes through as moto wrote it.
     const rewrite = describing && (latency !== undefined || faults.stateReasons.size > 0);
+    const assuming = request.service === 'sts' && request.operation.startsWith('AssumeRole');
     const s3 = latency && request.service === 's3' ? pipes(latency.s3TotalMiBps) : undefined;
     await new Promise<void>((resolve) => {
       const upstream = http.request(
         { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: req.headers },
         (up) => {
           done(up.statusCode ?? 502, 'moto');
-          if (rewrite) {
+          if (rewrite || assuming) {
             void readBody(up).then((answer) => {
               let text = answer.toString('utf8');
-              if (latency) text = pendingUntilBooted(text, latency);
-              text = withStateReasons(text, faults.stateReasons);
+              if (assuming) text = sessions.issued(text, faults.settings.sessionSeconds);
+              if (rewrite && latency) text = pendingUntilBooted(text, latency);
+              if (rewrite) text = withStateReasons(text, faults.stateReasons);
               res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(Buffer.byteLength(text)) });
               res.end(text);
               resolve();

@@ -14,6 +14,7 @@ import { OidcIssuer } from './oidc.ts';
 import { RequestLog } from './request-log.ts';
 import { Sandboxes } from './sandbox.ts';
 import { type Seeded, seed } from './seed.ts';
+import { Sessions } from './sessions.ts';
 import { RunCommand } from './ssm.ts';
 
 export interface TestbedInfo extends Seeded {
@@ -68,6 +69,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       log,
       ssm,
       oidc,
+      sessions: new Sessions(),
       hooks: {
         control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
         async launching(form) {

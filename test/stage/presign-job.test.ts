@@ -1,5 +1,5 @@
 // Presigned GET and PUT used with plain fetch, as the bootstrap and the agent use them, and the job manifest upload.
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import type { JobManifest } from '../../src/core/protocol.ts';
 import { uploadJob } from '../../src/stage/job.ts';
@@ -42,6 +42,19 @@ describe('presigned URLs', () => {
     expect(new URL(put).searchParams.get('X-Amz-Expires')).toBe('3600');
     await expect(presignGet(bed.s3, bed.bucket, 'k', 0)).rejects.toThrow(/at least 1 second/);
     await expect(presignPut(bed.s3, bed.bucket, 'k', Number.NaN)).rejects.toThrow(/at least 1 second/);
+  });
+
+  it('signs no URL past the expiration of the session credentials that sign it', async () => {
+    const expiration = new Date(Date.now() + 20 * 60 * 1000);
+    const s3 = new S3Client({
+      region: 'eu-central-1',
+      credentials: { accessKeyId: 'ASIAX', secretAccessKey: 's', sessionToken: 't', expiration },
+    });
+    const url = await presignGet(s3, bed.bucket, 'k', 3600);
+    const expires = Number(new URL(url).searchParams.get('X-Amz-Expires'));
+    expect(expires).toBeLessThanOrEqual(20 * 60);
+    expect(expires).toBeGreaterThan(19 * 60);
+    s3.destroy();
   });
 });
 
