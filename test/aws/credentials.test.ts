@@ -60,9 +60,11 @@ describe('openClients with role-to-assume', () => {
         'ASIA1',
         'secret-1',
         'token-1',
+        'token-1', // as it stands URL-encoded in a presigned URL (the same text here)
         'oidc-token',
         'ASIA2',
         'secret-2',
+        'token-2',
         'token-2',
       ]);
       clients.destroy();
