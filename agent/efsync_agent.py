@@ -854,7 +854,10 @@ def download(url, name, sink, size, progress=None):
         elif e.kind == 'invalid-url':
             why = ': invalid URL (%s)' % e.why
         else:
-            hint = ' (the presigned URL expired, or the object changed)' if e.status in (403, 404) else ''
+            # 403 is also S3's InvalidObjectState for an archived object (GetObject API reference); the plan refuses
+            # those, but one can be archived after the plan.
+            hint = {403: ' (the presigned URL expired, the object changed, or it is archived and not restored)',
+                    404: ' (the object changed or was deleted since the plan)'}.get(e.status, '')
             why = ': %s%s' % (e.why, hint)
         raise Failure('cannot download %s%s' % (name, why), EXIT['downloadFailed'])
 
