@@ -19,6 +19,15 @@ export interface PublishedState {
   tree: Tree;
 }
 
+/**
+ * How the agent verifies an S3-source object once downloaded, by what S3 offers for it (src/plan/s3-objects.ts): an
+ * ETag that is an MD5 (single-part objects, unencrypted or SSE-S3), else a full-object checksum S3 stores with the
+ * object, else its size alone. `digest` is lowercase hex (S3's base64 checksums are converted).
+ */
+export const VERIFY_ALGORITHMS = ['md5', 'sha256', 'sha512', 'sha1', 'crc32', 'crc32c', 'crc64nvme'] as const;
+export type VerifyAlgorithm = (typeof VERIFY_ALGORITHMS)[number];
+export type ObjectCheck = { verify: VerifyAlgorithm; digest: string } | { verify: 'size' };
+
 /** Where the agent gets a file of the new release. */
 export type FileSource =
   /** Hard link of the same path in the base release (unchanged content and mode). */
@@ -26,7 +35,7 @@ export type FileSource =
   /** A member of a staged tar part. */
   | { from: 'part'; part: string; member: string }
   /** A presigned GET of an S3 object (s3-source). */
-  | { from: 'url'; url: string };
+  | ({ from: 'url'; url: string } & ObjectCheck);
 
 export type ReleaseFile = FileEntry & { source: FileSource };
 

@@ -73,14 +73,17 @@ export function scratchBytes(plans: TargetPlan[], action: JobAction): number {
   return largest.reduce((sum, size) => sum + size, 0);
 }
 
+/** The S3-source objects of one plan that the agent downloads: path, key and the listed ETag. */
+export function objectsToFetch(plan: TargetPlan): { path: string; key: string; etag: string }[] {
+  return plan.files
+    .filter((f) => f.changed && fromS3(plan, f))
+    .map((f) => ({ path: f.path, key: `${plan.s3Source?.prefix ?? ''}${f.path}`, etag: f.etag ?? '' }));
+}
+
 /** The S3-source objects the agent downloads itself, each needing a presigned GET. */
 export function sourceObjects(plans: TargetPlan[], action: JobAction): { bucket: string; key: string }[] {
   if (action !== 'sync') return [];
-  return plans.flatMap((plan) =>
-    plan.files
-      .filter((f) => f.changed && fromS3(plan, f))
-      .map((f) => ({ bucket: plan.s3Source?.bucket ?? '', key: `${plan.s3Source?.prefix ?? ''}${f.path}` })),
-  );
+  return plans.flatMap((plan) => objectsToFetch(plan).map(({ key }) => ({ bucket: plan.s3Source?.bucket ?? '', key })));
 }
 
 function releaseFiles(input: JobInput, plan: TargetPlan): ReleaseFile[] {
@@ -90,7 +93,9 @@ function releaseFiles(input: JobInput, plan: TargetPlan): ReleaseFile[] {
     if (!changed) return { ...file, source: { from: 'base' } };
     if (fromS3(plan, file)) {
       const url = input.objectUrl(plan.s3Source?.bucket ?? '', `${plan.s3Source?.prefix ?? ''}${file.path}`);
-      return { ...file, source: { from: 'url', url } };
+      const check = plan.objectChecks?.get(file.path);
+      if (!check) throw new Error(`${file.path} of ${plan.target} was not inspected`);
+      return { ...file, source: { from: 'url', url, ...check } };
     }
     const member = members?.get(file.path);
     if (!member) throw new Error(`${file.path} of ${plan.target} was not staged`);

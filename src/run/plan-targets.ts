@@ -7,10 +7,12 @@ import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
 import { configuredTargets, localInsideS3 } from '../config/targets.js';
 import type { Config } from '../config/types.js';
+import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import { depsReleaseKey } from '../plan/deps.js';
 import { installDependencies, readRequirements, resolveInstaller } from '../plan/deps-install.js';
 import { walkLocal } from '../plan/local.js';
+import { inspectObjects } from '../plan/s3-objects.js';
 import { listS3Tree } from '../plan/s3-source.js';
 import { readPublishedState, stateKey } from '../plan/state.js';
 import {
@@ -21,6 +23,7 @@ import {
   type TargetPlan,
   unchangedPlan,
 } from '../plan/target-plan.js';
+import { objectsToFetch } from './job-manifest.js';
 
 export interface PlanOptions {
   /** Ignore the published state's tree: every file is fetched (after a base mismatch). */
@@ -86,9 +89,15 @@ export async function planTargets(
       fs.symlinkSync(dir, path.join(root, nested));
     }
     const previous = await publishedStateOf(config, clients, config.s3.target);
-    plans.push(
-      diffPlan('s3', config.s3.target, tree, previous, diff, { s3Source: config.s3.source, ...(root && { root }) }),
-    );
+    const plan = diffPlan('s3', config.s3.target, tree, previous, diff, {
+      s3Source: config.s3.source,
+      ...(root && { root }),
+    });
+    // Only the objects to fetch are inspected: one HeadObject each, before any instance (s3-objects.ts).
+    plan.objectChecks = await inspectObjects(clients.s3, config.s3.source, objectsToFetch(plan));
+    const line = describeChecks(plan.objectChecks);
+    if (line) reporter.info(`${plan.target}: ${line}`);
+    plans.push(plan);
   }
   return plans;
 }
@@ -99,4 +108,16 @@ export async function rollbackPlans(config: Config, clients: AwsClients): Promis
   for (const { kind, target } of configuredTargets(config))
     plans.push(rollbackPlan(kind, target, await publishedStateOf(config, clients, target)));
   return plans;
+}
+
+/** How the S3 objects to fetch will be verified, e.g. "3 S3 objects to fetch, verified by md5 (2), size only (1)". */
+export function describeChecks(checks: Map<string, ObjectCheck>): string | undefined {
+  if (checks.size === 0) return undefined;
+  const counts = new Map<string, number>();
+  for (const { verify } of checks.values()) {
+    const name = verify === 'size' ? 'size only' : verify;
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const by = [...counts].map(([name, n]) => `${name} (${n})`).join(', ');
+  return `${checks.size} S3 object${checks.size === 1 ? '' : 's'} to fetch, verified by ${by}`;
 }

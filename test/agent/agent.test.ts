@@ -228,7 +228,18 @@ describe('url sources (s3-source objects)', () => {
   });
 
   const failures: [string, Spec, RegExp][] = [
-    ['an object whose MD5 differs from its ETag', { data: 'good', served: 'evil', from: 'url' }, /MD5 .* ETag/],
+    ['an object whose MD5 differs from its ETag', { data: 'good', served: 'evil', from: 'url' }, /MD5 .* the ETag/],
+    [
+      "an object whose SHA256 differs from S3's checksum (an SSE-KMS ETag is no MD5)",
+      {
+        data: 'good',
+        served: 'evil',
+        from: 'url',
+        etag: md5('other'),
+        check: { verify: 'sha256', digest: sha256('good') },
+      },
+      /SHA256 [0-9a-f]{64}, expected S3's checksum/,
+    ],
     [
       'an object of the wrong size',
       { data: 'twelve bytes', served: 'short', from: 'url' },
@@ -605,7 +616,7 @@ describe('paths from the job', () => {
     [
       'a file url that is not http(s)',
       (p) => {
-        firstFile(p).source = { from: 'url', url: 'file:///etc/passwd' };
+        firstFile(p).source = { from: 'url', url: 'file:///etc/passwd', verify: 'size' };
       },
       /has no http\(s\) URL/,
     ],
@@ -698,7 +709,8 @@ describe('output', () => {
     it(`keeps the URL out of the error of ${what}`, async () => {
       const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'a', from: 'url' } } });
       const file = planned.target.files[0];
-      if (file) file.source = { from: 'url', url: `${url}?${bucket.secret}&X-Amz-Credential=AKIAEXAMPLE` };
+      if (file)
+        file.source = { from: 'url', url: `${url}?${bucket.secret}&X-Amz-Credential=AKIAEXAMPLE`, verify: 'size' };
       const run = await runAgent(job(bucket, [planned]), efs);
       expect(run.code).toBe(AGENT_EXIT.downloadFailed);
       expect(run.result?.error).toMatch(message);

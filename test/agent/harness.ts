@@ -9,7 +9,14 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { create as createTar } from 'tar';
-import type { AgentResult, JobManifest, ReleaseFile, StagedPart, TargetJob } from '../../src/core/protocol.ts';
+import type {
+  AgentResult,
+  JobManifest,
+  ObjectCheck,
+  ReleaseFile,
+  StagedPart,
+  TargetJob,
+} from '../../src/core/protocol.ts';
 import type { DirEntry, FileEntry, Tree } from '../../src/core/tree.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 
@@ -152,6 +159,8 @@ export interface Spec {
   from?: 'part' | 'url' | 'base';
   /** For url files: the ETag to announce (default: the MD5 of data). */
   etag?: string;
+  /** For url files: how the agent verifies it (default: by the ETag when it is an MD5, else by size). */
+  check?: ObjectCheck;
   /** For url files: serve this instead of data (a changed or corrupt object). */
   served?: Buffer | string;
   serveOptions?: ServeOptions;
@@ -189,7 +198,9 @@ export function plan(bucket: Bucket, options: PlanOptions): { target: TargetJob;
       const etag = spec.etag ?? md5(data);
       const url = bucket.serve(`objects/${options.releaseId}/${file}`, spec.served ?? data, spec.serveOptions);
       const { sha256: _, ...noHash } = entry;
-      files.push({ ...noHash, etag, source: { from: 'url', url } });
+      const check: ObjectCheck =
+        spec.check ?? (/^[0-9a-f]{32}$/.test(etag) ? { verify: 'md5', digest: etag } : { verify: 'size' });
+      files.push({ ...noHash, etag, source: { from: 'url', url, ...check } });
     } else if (from === 'base') {
       files.push({ ...entry, source: { from: 'base' } });
     } else {

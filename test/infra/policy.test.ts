@@ -125,6 +125,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   ListObjectsV2: ['s3:ListBucket'],
   paginateListObjectsV2: ['s3:ListBucket'],
   GetObject: ['s3:GetObject'], // also the presigned GETs the instance uses
+  HeadObject: ['s3:GetObject'], // the S3-source objects to fetch, at plan time (src/plan/s3-objects.ts)
   PutObject: ['s3:PutObject'], // also the presigned PUTs of the agent's log and result
   DeleteObjects: ['s3:DeleteObject'],
   AbortMultipartUpload: ['s3:AbortMultipartUpload'],

@@ -184,3 +184,28 @@ describe('published state', () => {
     );
   });
 });
+
+describe('inspectObjects on the test bed', () => {
+  it('verifies an SSE-KMS object by its full-object checksum, never its ETag; refuses a GLACIER object', async () => {
+    const { inspectObjects } = await import('../../src/plan/s3-objects.js');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'kms/a.bin',
+        Body: Buffer.from('kms'),
+        ServerSideEncryption: 'aws:kms',
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'cold/a.bin', Body: Buffer.from('cold'), StorageClass: 'GLACIER' }),
+    );
+    const checks = await inspectObjects(s3, { bucket, prefix: 'kms/' }, [
+      { path: 'a.bin', key: 'kms/a.bin', etag: md5('kms') },
+    ]);
+    expect(checks.get('a.bin')?.verify).not.toBe('md5');
+    const error = await inspectObjects(s3, { bucket, prefix: 'cold/' }, [
+      { path: 'a.bin', key: 'cold/a.bin', etag: md5('cold') },
+    ]).catch((e: unknown) => e);
+    expect(String(error)).toContain('S3 source objects are archived and not restored: "cold/a.bin"');
+  });
+});

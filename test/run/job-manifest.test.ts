@@ -60,6 +60,7 @@ const ml = diffPlan(
   { delete: true },
   { s3Source: { bucket: 'ml-models', prefix: 'bert/' } },
 );
+ml.objectChecks = new Map([['v.bin', { verify: 'crc64nvme', digest: '0123456789abcdef' }]]);
 // lib (dependencies), first publish: every file changes.
 const lib = diffPlan(
   'pip',
@@ -80,6 +81,7 @@ const mixed = diffPlan(
   { delete: true },
   { root: '/ws/x', s3Source: { bucket: 'src', prefix: '' } },
 );
+mixed.objectChecks = new Map([['from-s3.bin', { verify: 'size' }]]);
 
 const PART: StagedPart = { name: 'part-0001.tar', url: 'https://s3/part-0001', size: 100, sha256: 'f'.repeat(64) };
 
@@ -228,7 +230,15 @@ describe('buildJob', () => {
     });
     expect(mlJob?.baseReleaseId).toBe('base-ml');
     expect(mlJob?.files).toEqual([
-      { ...object('v.bin'), source: { from: 'url', url: 'https://presigned/ml-models/bert/v.bin' } },
+      {
+        ...object('v.bin'),
+        source: {
+          from: 'url',
+          url: 'https://presigned/ml-models/bert/v.bin',
+          verify: 'crc64nvme',
+          digest: '0123456789abcdef',
+        },
+      },
       { ...object('w.bin'), source: { from: 'base' } },
     ]);
   });
