@@ -151,9 +151,9 @@ export async function launchInstance(
       if (!CAPACITY.test(name)) break;
       tried.push(`${type} in ${availabilityZone}: ${name}`);
       skipType = ZONAL.test(name) ? undefined : type;
-      log(
-        `${name} for ${type} in ${availabilityZone}; trying ${ZONAL.test(name) ? 'the next zone, then the next instance type' : 'the next instance type'}`,
-      );
+      const what = name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`;
+      const next = ZONAL.test(name) ? 'the next zone, then the next instance type' : 'the next instance type';
+      log(`${what} in ${availabilityZone} (${name}); trying ${next}`);
     }
   }
   const summary = tried.length > 1 ? ` (tried ${tried.join('; ')})` : '';

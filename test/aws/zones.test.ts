@@ -100,7 +100,7 @@ describe('launchInstance across zones', () => {
       'Launching t3.small in eu-west-1a (subnet-a)',
     ]);
     expect(lines).toContain(
-      'Unsupported for t4g.small in eu-west-1a; trying the next zone, then the next instance type',
+      't4g.small is not supported in eu-west-1a (Unsupported); trying the next zone, then the next instance type',
     );
   });
 
