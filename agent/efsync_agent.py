@@ -202,6 +202,7 @@ class MountSpec:
     reason: str
     mount_target_ip: Optional[str] = None
     access_point_id: Optional[str] = None
+    mount_target_ips: Dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, raw) -> MountSpec:
@@ -213,7 +214,41 @@ class MountSpec:
         for key in ('iam', 'plainNfsAllowed'):
             need(isinstance(raw.get(key), bool), 'invalid mount %s %s' % (key, q(raw.get(key))))
         need(isinstance(raw.get('reason'), str), 'invalid mount reason')
-        return cls(fs_id, dns, raw['iam'], raw['plainNfsAllowed'], raw['reason'], ip, ap)
+        ips = raw.get('mountTargetIps') or {}
+        need(isinstance(ips, dict) and all(isinstance(z, str) and AZ_NAME.match(z) and isinstance(a, str) and is_ip(a)
+                                           for z, a in ips.items()), 'invalid mount mountTargetIps %s' % q(ips))
+        return cls(fs_id, dns, raw['iam'], raw['plainNfsAllowed'], raw['reason'], ip, ap, dict(ips))
+
+
+AZ_NAME = re.compile(r'^[a-z]{2}(-[a-z0-9]+)+-[0-9]+[a-z]$')
+IMDS = 'http://169.254.169.254/latest/'
+
+
+def own_zone():
+    """The instance's availability zone from IMDSv2 (a session token, then placement/availability-zone; EC2 User
+    Guide, "Use the Instance Metadata Service to access instance metadata"); None when it cannot be read."""
+    try:
+        put = urllib.request.Request(IMDS + 'api/token', method='PUT',
+                                     headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'})
+        with urllib.request.urlopen(put, timeout=2) as answer:
+            token = answer.read().decode()
+        get = urllib.request.Request(IMDS + 'meta-data/placement/availability-zone',
+                                     headers={'X-aws-ec2-metadata-token': token})
+        with urllib.request.urlopen(get, timeout=2) as answer:
+            return answer.read().decode().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def mount_target_ip(spec):
+    """The mount target's IP in the instance's own zone: the launch may have moved to another zone than the first."""
+    if not spec.mount_target_ips:
+        return spec.mount_target_ip
+    zone = own_zone()
+    if zone in spec.mount_target_ips:
+        return spec.mount_target_ips[zone]
+    log('the instance\'s availability zone is %s: using the mount target IP of the first zone' % (zone or 'unknown'))
+    return spec.mount_target_ip
 
 
 def is_ip(text):
@@ -465,7 +500,7 @@ def mount(spec):
     if os.path.ismount(MOUNTPOINT):
         log('%s is mounted already (an earlier run?): unmounting it first' % MOUNTPOINT)
         umount()
-    by_ip = spec.mount_target_ip if spec.mount_target_ip and not resolves(spec.dns_name) else None
+    by_ip = mount_target_ip(spec) if not resolves(spec.dns_name) else None
     if by_ip:
         # "Mounting with an IP address works in environments where DNS is disabled, such as VPCs with DNS hostnames
         # disabled" (EFS User Guide, mounting-fs-mount-cmd-ip-addr).

@@ -65,6 +65,7 @@ export function planMount(input: {
   fileSystemId: string;
   region: string;
   mountTargetIp?: string | undefined;
+  mountTargetIps?: Record<string, string> | undefined;
   accessPointId?: string | undefined;
   policy: PolicyFacts;
 }): MountSpec {
@@ -79,6 +80,8 @@ export function planMount(input: {
     fileSystemId: input.fileSystemId,
     dnsName: fileSystemDnsName(input.fileSystemId, input.region),
     ...(input.mountTargetIp && { mountTargetIp: input.mountTargetIp }),
+    ...(input.mountTargetIps &&
+      Object.keys(input.mountTargetIps).length > 0 && { mountTargetIps: input.mountTargetIps }),
     iam: policy.exists || accessPointId !== undefined,
     ...(accessPointId && { accessPointId }),
     plainNfsAllowed,

@@ -20,6 +20,7 @@ import { explainAwsError, isNotFound } from './errors.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
+import type { Placement } from './zones.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
 
@@ -36,6 +37,8 @@ export interface LaunchRequest {
 }
 
 const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported/;
+/** Answers that are about the zone: another zone may have the type, or capacity for it (EC2 API reference, Error codes). */
+const ZONAL = /InsufficientInstanceCapacity|Unsupported/;
 
 /**
  * RunInstances just after the instance profile (or its role) was created refuses it until IAM's change has
@@ -65,6 +68,7 @@ export function launchInput(
   type: string,
   now: Date,
   root: RootDevice = AL2023_ROOT,
+  subnetId: string = request.preflight.subnetId,
 ): RunInstancesCommandInput {
   const profile = request.instanceProfile;
   const tags = instanceTags(request, now);
@@ -73,13 +77,14 @@ export function launchInput(
     InstanceType: type as _InstanceType,
     MinCount: 1,
     MaxCount: 1,
-    SubnetId: request.preflight.subnetId,
+    SubnetId: subnetId,
     SecurityGroupIds: request.preflight.securityGroupIds,
     IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
     InstanceInitiatedShutdownBehavior: 'terminate',
     // The same token on a retried call returns the same instance instead of a second one.
-    ClientToken: `efsync-${request.runId}-${type}`.slice(0, 64),
+    ClientToken:
+      `efsync-${request.runId}-${type}${subnetId === request.preflight.subnetId ? '' : `-${subnetId}`}`.slice(0, 64),
     // The dead-man switch: whatever happens to the runner, the instance powers off (and so terminates) in time.
     UserData: Buffer.from(`#!/bin/bash\nshutdown -P +${request.timeoutMinutes}\n`).toString('base64'),
     BlockDeviceMappings: [rootVolume(root, request.scratchBytes ?? 0)],
@@ -90,7 +95,23 @@ export function launchInput(
   };
 }
 
-/** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
+/** The places to try, in order: preflight's placements, or each instance type in preflight's subnet. */
+export function placementsOf(preflight: PreflightResult): Placement[] {
+  return (
+    preflight.placements ??
+    preflight.instanceTypes.map((t) => ({
+      ...t,
+      availabilityZone: preflight.availabilityZone,
+      subnetId: preflight.subnetId,
+    }))
+  );
+}
+
+/**
+ * Launches one instance, reporting the id at once. When EC2 does not offer the type in the zone (`Unsupported`) or
+ * has no capacity for it there (`InsufficientInstanceCapacity`), the next zone is tried (its mount target's subnet,
+ * the same security groups), then the next instance type; InstanceLimitExceeded moves to the next type.
+ */
 export async function launchInstance(
   clients: AwsClients,
   request: LaunchRequest,
@@ -100,14 +121,23 @@ export async function launchInstance(
 ): Promise<string> {
   const { ec2, ssm } = clients;
   let lastError: unknown;
-  for (const { type, architecture } of request.preflight.instanceTypes) {
-    const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
-    const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
-    const root = await imageRoot(ec2, image, log);
-    log(`Launching ${type} (${architecture}, ${image}) in ${request.preflight.subnetId}`);
+  const tried: string[] = [];
+  const images = new Map<string, { image: string; root: RootDevice }>();
+  let skipType: string | undefined;
+  for (const { type, architecture, availabilityZone, subnetId } of placementsOf(request.preflight)) {
+    if (type === skipType) continue;
+    let found = images.get(architecture);
+    if (!found) {
+      const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
+      const image = (await ssm.send(new GetParameterCommand({ Name: parameter }))).Parameter?.Value ?? '';
+      found = { image, root: await imageRoot(ec2, image, log) };
+      images.set(architecture, found);
+    }
+    const { image, root } = found;
+    log(`Launching ${type} (${architecture}, ${image}) in ${availabilityZone} (${subnetId})`);
     try {
       const run = await runWhenProfileUsable(
-        () => ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date(), root))),
+        () => ec2.send(new RunInstancesCommand(launchInput(request, image, type, new Date(), root, subnetId))),
         log,
         sleep,
       );
@@ -117,11 +147,17 @@ export async function launchInstance(
       return id;
     } catch (error) {
       lastError = error;
-      if (!CAPACITY.test((error as Error).name)) break;
-      log(`No capacity for ${type} (${(error as Error).name}); trying the next instance type`);
+      const name = (error as Error).name;
+      if (!CAPACITY.test(name)) break;
+      tried.push(`${type} in ${availabilityZone}: ${name}`);
+      skipType = ZONAL.test(name) ? undefined : type;
+      const what = name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`;
+      const next = ZONAL.test(name) ? 'the next zone, then the next instance type' : 'the next instance type';
+      log(`${what} in ${availabilityZone} (${name}); trying ${next}`);
     }
   }
-  throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}`);
+  const summary = tried.length > 1 ? ` (tried ${tried.join('; ')})` : '';
+  throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}${summary}`);
 }
 
 /** RunInstances, tried again while IAM has not propagated the instance profile yet. */

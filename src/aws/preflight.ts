@@ -29,6 +29,7 @@ import { explainAwsError, isNotFound } from './errors.js';
 import { PreflightError } from './preflight-error.js';
 import { checkS3Route } from './s3-route.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
+import { describePlacements, orderPlacements, type Placement, readOfferings } from './zones.js';
 
 export { PreflightError };
 
@@ -42,6 +43,8 @@ export interface PreflightResult {
   accessPointArn?: string;
   /** Architecture of each instance type, in the order they are tried. */
   instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
+  /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
+  placements?: Placement[];
 }
 
 export async function preflight(
@@ -74,30 +77,34 @@ export async function preflight(
     const byAz = [...targets].sort((a, b) =>
       String(a.AvailabilityZoneName).localeCompare(String(b.AvailabilityZoneName)),
     );
-    let subnetId = config.fileSystem.subnetId;
-    let availabilityZone: string;
+    let zones = byAz.map((t) => ({ availabilityZone: t.AvailabilityZoneName ?? '', subnetId: t.SubnetId ?? '' }));
     let subnetCidr: string | undefined;
-    if (subnetId) {
-      const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).catch(absentIfNotFound))
+    const chosenSubnet = config.fileSystem.subnetId;
+    if (chosenSubnet) {
+      const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [chosenSubnet] })).catch(absentIfNotFound))
         ?.Subnets?.[0];
       if (!subnet)
         throw new PreflightError(
-          `Subnet ${subnetId} does not exist ${where}. Check subnet-id, or leave it empty to use a mount target's subnet.`,
+          `Subnet ${chosenSubnet} does not exist ${where}. Check subnet-id, or leave it empty to use a mount target's subnet.`,
         );
-      availabilityZone = subnet.AvailabilityZone ?? '';
+      const zone = subnet.AvailabilityZone ?? '';
       subnetCidr = subnet.CidrBlock;
-      if (!targets.some((t) => t.AvailabilityZoneName === availabilityZone)) {
-        const zones = byAz.map((t) => `${t.AvailabilityZoneName} (${t.SubnetId})`).join(', ');
+      if (!targets.some((t) => t.AvailabilityZoneName === zone)) {
+        const list = byAz.map((t) => `${t.AvailabilityZoneName} (${t.SubnetId})`).join(', ');
         throw new PreflightError(
-          `Subnet ${subnetId} is in ${availabilityZone}, where ${fsId} has no mount target, so the file system's DNS name ` +
-            `would not resolve there. Use a subnet in an AZ with a mount target: ${zones}, or leave subnet-id empty.`,
+          `Subnet ${chosenSubnet} is in ${zone}, where ${fsId} has no mount target, so the file system's DNS name ` +
+            `would not resolve there. Use a subnet in an AZ with a mount target: ${list}, or leave subnet-id empty.`,
         );
       }
-    } else {
-      subnetId = byAz[0]?.SubnetId ?? '';
-      availabilityZone = byAz[0]?.AvailabilityZoneName ?? '';
-      subnetCidr = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
+      zones = [{ availabilityZone: zone, subnetId: chosenSubnet }];
     }
+    const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
+    const offerings = await readOfferings(ec2, config.fileSystem.instanceTypes, log);
+    const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
+    log(describePlacements(zones, placements, config.fileSystem.instanceTypes));
+    const subnetId = placements[0]?.subnetId ?? '';
+    const availabilityZone = placements[0]?.availabilityZone ?? '';
+    subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
     await checkS3Route(clients, subnetId, log);
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
     const mountGroups =
@@ -108,7 +115,6 @@ export async function preflight(
     await checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr);
 
     const accessPoint = await checkAccessPoint(efs, config);
-    const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
     await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
     await checkBucket(clients, config.staging.bucket ?? '');
     const policy = policyFacts(await readFileSystemPolicy(efs, fsId));
@@ -116,6 +122,11 @@ export async function preflight(
       fileSystemId: fsId,
       region: clients.region,
       mountTargetIp: mountTarget?.IpAddress,
+      mountTargetIps: Object.fromEntries(
+        targets
+          .filter((t) => placements.some((p) => p.availabilityZone === t.AvailabilityZoneName) && t.IpAddress)
+          .map((t) => [t.AvailabilityZoneName ?? '', t.IpAddress ?? '']),
+      ),
       accessPointId: accessPoint?.id,
       policy,
     });
@@ -127,6 +138,7 @@ export async function preflight(
       accessPointRoot: accessPoint?.root ?? '/',
       ...(accessPoint?.arn && { accessPointArn: accessPoint.arn }),
       instanceTypes,
+      placements,
     };
   } catch (error) {
     if (error instanceof PreflightError) throw error;

@@ -71,6 +71,11 @@ export interface MountSpec {
   dnsName: string;
   /** The mount target's IP address in the instance's AZ: mounted by IP when the DNS name does not resolve. */
   mountTargetIp?: string;
+  /**
+   * The mount target's IP address in each AZ the instance may be launched in (the launch moves to another zone when
+   * one has no capacity): the agent takes its own AZ's, read from the instance metadata, before `mountTargetIp`.
+   */
+  mountTargetIps?: Record<string, string>;
   /** Mount with the EFS mount helper's `iam` option (needs `tls`, which is always on). */
   iam: boolean;
   accessPointId?: string;

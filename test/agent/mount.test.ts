@@ -165,6 +165,23 @@ describe('mounting the file system', () => {
     expect(run.stdout).toContain(`with the EFS mount helper (tls,mounttargetip=${IP})`);
   });
 
+  it("takes the mount target IP of its own zone, or the first zone's when it cannot read its zone", async () => {
+    // The sandbox has no instance metadata service, so the agent cannot learn its zone and uses mountTargetIp.
+    const ips = { 'eu-central-1a': IP, 'eu-central-1b': '10.20.2.25' };
+    const run = await onInstance(publishJob(spec({ mountTargetIps: ips })), { dns: false });
+    expect(run.code).toBe(AGENT_EXIT.ok);
+    expect(run.stdout).toContain(
+      "the instance's availability zone is unknown: using the mount target IP of the first zone",
+    );
+    expect(run.stdout).toContain(`with the EFS mount helper (tls,mounttargetip=${IP})`);
+  });
+
+  it('refuses a mountTargetIps entry that is not a zone and an IP address', async () => {
+    const run = await onInstance(publishJob(spec({ mountTargetIps: { 'eu-central-1a': 'x; reboot' } })));
+    expect(run.code).not.toBe(AGENT_EXIT.ok);
+    expect(run.stdout + run.stderr).toContain('invalid mount mountTargetIps');
+  });
+
   it('falls back to plain NFSv4.1 by IP where the policy allows it and the mount helper cannot be installed', async () => {
     const run = await onInstance(publishJob(spec()), { dns: false, dnfFails: true, nfsClient: true });
     expect(run.code).toBe(AGENT_EXIT.ok);

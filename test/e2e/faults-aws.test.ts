@@ -59,6 +59,7 @@ const RETRYABLE: [string, string, { code?: string; status?: number; reset?: bool
   ['ec2', 'DescribeVpcEndpoints', { status: 503 }],
   ['ec2', 'DescribeSecurityGroups', { code: 'RequestLimitExceeded' }],
   ['ec2', 'DescribeInstanceTypes', { status: 500 }],
+  ['ec2', 'DescribeInstanceTypeOfferings', { code: 'RequestLimitExceeded' }],
   ['iam', 'GetInstanceProfile', { code: 'Throttling' }],
   ['s3', 'HeadBucket', { status: 503 }],
   ['s3', 'GetObject', { reset: true }],

@@ -101,6 +101,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   DescribeInstances: ['ec2:DescribeInstances'],
   waitUntilInstanceRunning: ['ec2:DescribeInstances'],
   TerminateInstances: ['ec2:TerminateInstances'],
+  paginateDescribeInstanceTypeOfferings: ['ec2:DescribeInstanceTypeOfferings'],
   DescribeInstanceTypes: ['ec2:DescribeInstanceTypes'],
   DescribeSubnets: ['ec2:DescribeSubnets'],
   DescribeSecurityGroups: ['ec2:DescribeSecurityGroups'],

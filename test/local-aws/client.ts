@@ -26,6 +26,10 @@ export interface LocalAws {
    * gives when the volume's KMS key cannot be used: launch-faults.ts).
    */
   launchFault(fault?: Partial<LaunchFault>): Promise<LaunchFault>;
+  /** EC2 does not offer this type in this zone (zones.ts): DescribeInstanceTypeOfferings and RunInstances agree. */
+  withholdType(zone: string, type: string): Promise<void>;
+  /** RunInstances in this zone answers InsufficientInstanceCapacity (zones.ts). */
+  noCapacity(zone: string): Promise<void>;
   settings(settings: Partial<Settings>): Promise<Settings>;
   log(since?: number): Promise<LogEntry[]>;
   reset(): Promise<void>;
@@ -89,6 +93,8 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     fault: (rule) => control<FaultRule>('POST', '/faults', rule),
     commandFault: (fault) => control<void>('POST', '/commands', fault),
     launchFault: (fault = {}) => control<LaunchFault>('POST', '/launches', fault),
+    withholdType: (zone, type) => control<void>('POST', '/zones/withheld', { zone, type }),
+    noCapacity: (zone) => control<void>('POST', '/zones/no-capacity', { zone }),
     settings: (settings) => control<Settings>('PUT', '/settings', settings),
     log: async (since = 0) => (await control<{ entries: LogEntry[] }>('GET', `/log?since=${since}`)).entries,
     reset: async () => {

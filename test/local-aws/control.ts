@@ -93,6 +93,18 @@ export function createControl(deps: ControlDeps) {
         return [200, fault];
       },
     ],
+    // Instance types and capacity per zone (zones.ts); cleared with the faults.
+    [
+      'POST',
+      /^\/zones\/(withheld|no-capacity)$/,
+      (m, body) => {
+        if (typeof body.zone !== 'string') return [400, { message: 'zone is required' }];
+        if (m[1] === 'no-capacity') faults.zones.noCapacity.add(body.zone);
+        else if (typeof body.type === 'string') faults.zones.withheld.add(`${body.zone}/${body.type}`);
+        else return [400, { message: 'type is required' }];
+        return [200, {}];
+      },
+    ],
     [
       'POST',
       /^\/instances\/(i-[0-9a-f]+)\/never-online$/,

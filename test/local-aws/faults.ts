@@ -3,6 +3,7 @@
 
 import type { LatencyModel } from './latency.ts';
 import type { LaunchFault } from './launch-faults.ts';
+import type { ZoneRules } from './zones.ts';
 
 export interface FaultRule {
   id: number;
@@ -103,6 +104,8 @@ export class Faults {
    * is what EC2 keeps saying about that instance.
    */
   readonly stateReasons = new Map<string, LaunchFault>();
+  /** Instance types withheld per zone, and zones without capacity (zones.ts). */
+  readonly zones: ZoneRules = { withheld: new Set(), noCapacity: new Set() };
   settings: Settings;
 
   constructor(settings: Settings) {
@@ -121,6 +124,8 @@ export class Faults {
     this.launchFaults = [];
     this.neverOnline.clear();
     this.unreachableFileSystems.clear();
+    this.zones.withheld.clear();
+    this.zones.noCapacity.clear();
   }
 
   list(): FaultRule[] {

@@ -12,6 +12,7 @@ import type { OidcIssuer } from './oidc.ts';
 import type { RequestLog } from './request-log.ts';
 import { accessKeyOf, type Sessions } from './sessions.ts';
 import { type RunCommand, SsmError } from './ssm.ts';
+import { withoutWithheld } from './zones.ts';
 
 const SSM_OPERATIONS = new Set([
   'SendCommand',
@@ -28,7 +29,9 @@ export interface FrontHooks {
   /** Control and OIDC requests under /__testbed/. */
   control(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer): Promise<void>;
   /** Before RunInstances reaches moto: EC2's refusal of the request, or the disk its instances get (disk.ts). */
-  launching(form: URLSearchParams): Promise<{ refusal?: { code: string; message: string }; disk?: Disk }>;
+  launching(
+    form: URLSearchParams,
+  ): Promise<{ refusal?: { code: string; message: string; status?: number }; disk?: Disk }>;
   /** After moto launched instances, before RunInstances answers: their ids, the user data they were given, their disk. */
   launched(ids: string[], userData: string | undefined, disk: Disk | undefined): Promise<void>;
   /** After moto terminated or stopped instances. */
@@ -125,8 +128,9 @@ export function createFront(deps: FrontDeps): http.Server {
     if (request.service === 'ec2' && request.operation === 'RunInstances') {
       const launch = await hooks.launching(new URLSearchParams(buffered?.toString('utf8') ?? ''));
       if (launch.refusal) {
-        const reply = errorReply('ec2', launch.refusal.code, launch.refusal.message, 400);
-        done(400, 'testbed');
+        const status = launch.refusal.status ?? 400;
+        const reply = errorReply('ec2', launch.refusal.code, launch.refusal.message, status);
+        done(status, 'testbed');
         send(res, reply.status, reply.headers, reply.body);
         return;
       }
@@ -168,7 +172,10 @@ export function createFront(deps: FrontDeps): http.Server {
     const describing = request.service === 'ec2' && request.operation === 'DescribeInstances';
     // DescribeInstances is rewritten for a latency model (instances still booting) and for instances a launch fault
     // ended (their StateReason); otherwise it passes through as moto wrote it.
-    const rewrite = describing && (latency !== undefined || faults.stateReasons.size > 0);
+    const offerings = request.service === 'ec2' && request.operation === 'DescribeInstanceTypeOfferings';
+    const rewrite =
+      (describing && (latency !== undefined || faults.stateReasons.size > 0)) ||
+      (offerings && faults.zones.withheld.size > 0);
     const assuming = request.service === 'sts' && request.operation.startsWith('AssumeRole');
     const s3 = latency && request.service === 's3' ? pipes(latency.s3TotalMiBps) : undefined;
     await new Promise<void>((resolve) => {
@@ -180,8 +187,11 @@ export function createFront(deps: FrontDeps): http.Server {
             void readBody(up).then((answer) => {
               let text = answer.toString('utf8');
               if (assuming) text = sessions.issued(text, faults.settings.sessionSeconds);
-              if (rewrite && latency) text = pendingUntilBooted(text, latency);
-              if (rewrite) text = withStateReasons(text, faults.stateReasons);
+              else if (offerings) text = withoutWithheld(text, faults.zones.withheld);
+              else if (rewrite) {
+                if (latency) text = pendingUntilBooted(text, latency);
+                text = withStateReasons(text, faults.stateReasons);
+              }
               res.writeHead(up.statusCode ?? 502, { ...up.headers, 'content-length': String(Buffer.byteLength(text)) });
               res.end(text);
               resolve();

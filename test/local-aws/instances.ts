@@ -8,6 +8,7 @@ import {
 import type { ImageRoot } from './disk.ts';
 import type { Faults } from './faults.ts';
 import { reachesS3 } from './routes.ts';
+import { type Refusal, zoneRefusal } from './zones.ts';
 
 export interface InstanceView {
   id: string;
@@ -74,6 +75,11 @@ export class Instances {
     const root = image?.BlockDeviceMappings?.find((m) => m.DeviceName === image.RootDeviceName)?.Ebs;
     if (!image?.RootDeviceName || !root?.VolumeSize) return undefined;
     return { deviceName: image.RootDeviceName, sizeGiB: root.VolumeSize, snapshotId: root.SnapshotId ?? '' };
+  }
+
+  /** EC2's refusal of a launch in the subnet's zone: a type not offered there, or no capacity (zones.ts). */
+  async zoneRefusal(form: URLSearchParams): Promise<Refusal | undefined> {
+    return zoneRefusal(this.ec2, form, this.faults.zones);
   }
 
   async terminate(id: string): Promise<void> {

@@ -75,6 +75,8 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
         async launching(form) {
           const image = await instances.imageRoot(form.get('ImageId') ?? '');
           if (!image) return {}; // moto answers an unknown image itself
+          const inZone = await instances.zoneRefusal(form);
+          if (inZone) return { refusal: inZone };
           const refusal = launchRefusal(form, image);
           return refusal ? { refusal } : { disk: diskOf(form, image, faults.settings.rootFreeBytes) };
         },

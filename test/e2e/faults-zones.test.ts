@@ -1,0 +1,94 @@
+// Zones: an instance type (the default t4g.small among them) is not offered in every zone, and a zone can run out of capacity. The test bed
+// reproduces both as EC2 answers them (test/local-aws/zones.ts has the sources); the file system gets a second mount
+// target, in the second subnet's zone, so that the action has somewhere else to go.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  CreateMountTargetCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+} from '@aws-sdk/client-efs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { expectClean, printTable, record, served } from './fault-harness.ts';
+import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
+
+let aws: LocalAws;
+let workspace: string;
+let edits = 0;
+const INPUTS = { 'local-dir': 'models', 'timeout-minutes': '5', 'instance-type': 't3.small' };
+
+beforeAll(async () => {
+  aws = await startLocalAws(['--online-delay-ms', '0']);
+  workspace = makeWorkspace({ 'models/a.txt': 'first\n' });
+  // Straight to moto, as an administrator would: the request log stays the action's own.
+  const efs = new EFSClient({
+    endpoint: aws.info.motoEndpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const FileSystemId = aws.info.fileSystemId;
+  const first = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId }))).MountTargets?.[0];
+  const groups = await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: first?.MountTargetId }));
+  await efs.send(
+    new CreateMountTargetCommand({
+      FileSystemId,
+      SubnetId: aws.info.subnetIds[1],
+      SecurityGroups: groups.SecurityGroups,
+    }),
+  );
+}, 60_000);
+afterAll(async () => {
+  printTable();
+  if (aws) await saveRequestLog(aws, 'faults-zones');
+  await aws?.stop();
+});
+
+async function run() {
+  fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+  return await runAction(aws, workspace, INPUTS, { debug: true });
+}
+
+async function launches(since: number): Promise<string[]> {
+  return (await aws.log(since))
+    .filter((e) => e.operation === 'RunInstances')
+    .map((e) => `${e.params.InstanceType}@${e.params.SubnetId} ${e.status}`);
+}
+
+describe('zones', { timeout: 180_000 }, () => {
+  it('launches in a zone that offers the instance type, when the first zone does not', async () => {
+    await aws.reset();
+    const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];
+    await aws.withholdType(a, 't3.small');
+    const step = await run();
+    expect(record('zones', 'type not offered in the first zone', 'published', step), step.stdout.slice(-3000)).toBe(
+      'published',
+    );
+    expect(step.stdout).toContain(
+      `Launch order: t3.small in ${b} (${aws.info.subnetIds[1]}); not offered: t3.small in ${a}`,
+    );
+    expect(await launches(0)).toEqual([`t3.small@${aws.info.subnetIds[1]} 200`]);
+    await expectClean(aws, [step, step.post], 'models');
+  });
+
+  it('moves to the next zone when the first has no capacity, and says what it tried', async () => {
+    await aws.reset();
+    const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];
+    await aws.noCapacity(a);
+    const step = await run();
+    expect(record('zones', 'no capacity in the first zone', 'published', step), step.stdout.slice(-3000)).toBe(
+      'published',
+    );
+    expect(step.stdout).toContain(
+      `No capacity for t3.small in ${a} (InsufficientInstanceCapacity); trying the next zone`,
+    );
+    expect(step.stdout).toContain(`Launching t3.small`);
+    const tried = await launches(0);
+    expect(tried.at(-1)).toBe(`t3.small@${aws.info.subnetIds[1]} 200`);
+    expect(tried.slice(0, -1).every((t) => t === `t3.small@${aws.info.subnetIds[0]} 500`)).toBe(true);
+    expect(step.stdout).toContain(`in ${b} (${aws.info.subnetIds[1]})`);
+    expect(served(aws, 'models')).toBeDefined();
+    await expectClean(aws, [step, step.post], 'models');
+  });
+});
