@@ -41,6 +41,7 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
@@ -59,7 +60,7 @@ MOUNT_BUDGET = 30.0
 # EFS User Guide, "Mounting on Amazon EC2 with a DNS name": the options AWS recommends for NFSv4.1.
 NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport'
 RELEASE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
-MD5_HEX = re.compile(r'^[0-9a-f]{32}$')
+HEX = re.compile(r'^[0-9a-f]+$')
 # Presigned URLs are secrets. Whatever a line holds (an exception text quoting a URL, say), these never get out.
 URL = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*://\S+')
 SIGNED = re.compile(r'((?:X-Amz-)?(?:Signature|Credential|Security-Token)|AWSAccessKeyId)=[^&\s\'"]+', re.I)
@@ -201,6 +202,7 @@ class MountSpec:
     reason: str
     mount_target_ip: Optional[str] = None
     access_point_id: Optional[str] = None
+    mount_target_ips: Dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, raw) -> MountSpec:
@@ -212,7 +214,41 @@ class MountSpec:
         for key in ('iam', 'plainNfsAllowed'):
             need(isinstance(raw.get(key), bool), 'invalid mount %s %s' % (key, q(raw.get(key))))
         need(isinstance(raw.get('reason'), str), 'invalid mount reason')
-        return cls(fs_id, dns, raw['iam'], raw['plainNfsAllowed'], raw['reason'], ip, ap)
+        ips = raw.get('mountTargetIps') or {}
+        need(isinstance(ips, dict) and all(isinstance(z, str) and AZ_NAME.match(z) and isinstance(a, str) and is_ip(a)
+                                           for z, a in ips.items()), 'invalid mount mountTargetIps %s' % q(ips))
+        return cls(fs_id, dns, raw['iam'], raw['plainNfsAllowed'], raw['reason'], ip, ap, dict(ips))
+
+
+AZ_NAME = re.compile(r'^[a-z]{2}(-[a-z0-9]+)+-[0-9]+[a-z]$')
+IMDS = 'http://169.254.169.254/latest/'
+
+
+def own_zone():
+    """The instance's availability zone from IMDSv2 (a session token, then placement/availability-zone; EC2 User
+    Guide, "Use the Instance Metadata Service to access instance metadata"); None when it cannot be read."""
+    try:
+        put = urllib.request.Request(IMDS + 'api/token', method='PUT',
+                                     headers={'X-aws-ec2-metadata-token-ttl-seconds': '60'})
+        with urllib.request.urlopen(put, timeout=2) as answer:
+            token = answer.read().decode()
+        get = urllib.request.Request(IMDS + 'meta-data/placement/availability-zone',
+                                     headers={'X-aws-ec2-metadata-token': token})
+        with urllib.request.urlopen(get, timeout=2) as answer:
+            return answer.read().decode().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def mount_target_ip(spec):
+    """The mount target's IP in the instance's own zone: the launch may have moved to another zone than the first."""
+    if not spec.mount_target_ips:
+        return spec.mount_target_ip
+    zone = own_zone()
+    if zone in spec.mount_target_ips:
+        return spec.mount_target_ips[zone]
+    log('the instance\'s availability zone is %s: using the mount target IP of the first zone' % (zone or 'unknown'))
+    return spec.mount_target_ip
 
 
 def is_ip(text):
@@ -261,6 +297,8 @@ class FileSource:
     part: Optional[str] = None
     member: Optional[str] = None
     url: Optional[str] = None
+    verify: Optional[str] = None  # url files: an algorithm of DIGEST_BYTES, or 'size' (src/plan/s3-objects.ts)
+    digest: Optional[str] = None  # lowercase hex, for every verify but 'size'
 
     @classmethod
     def from_json(cls, raw, what, has_base, parts) -> FileSource:
@@ -270,7 +308,14 @@ class FileSource:
         need(kind != 'part' or (raw.get('part') in parts and isinstance(raw.get('member'), str)),
              '%s: unknown part %s' % (what, q(raw.get('part'))))
         need(kind != 'url' or is_url(raw.get('url')), '%s has no http(s) URL' % what)
-        return cls(kind, raw.get('part'), raw.get('member'), raw.get('url'))
+        verify, digest = raw.get('verify'), raw.get('digest')
+        if kind == 'url':
+            need(verify == 'size' or verify in DIGEST_BYTES, '%s: unknown verify %s' % (what, q(verify)))
+            need(verify == 'size' or (isinstance(digest, str) and HEX.match(digest) is not None
+                                      and len(digest) == 2 * DIGEST_BYTES[verify]),
+                 '%s: verify %s needs a hex digest of %d bytes' % (what, verify, DIGEST_BYTES.get(verify, 0)))
+        return cls(kind, raw.get('part'), raw.get('member'), raw.get('url'), verify,
+                   digest if verify != 'size' else None)
 
 
 @dataclass
@@ -280,7 +325,7 @@ class ReleaseFile:
     mode: int
     source: FileSource
     sha256: Optional[str] = None  # always for files from parts; checked when given
-    etag: Optional[str] = None  # for url files: checked when it is an MD5 (not a multipart ETag)
+    etag: Optional[str] = None  # for url files: kept in the tree; the source's verify says how they are checked
 
     @classmethod
     def from_json(cls, raw, *, target, taken, has_base, parts) -> ReleaseFile:
@@ -363,12 +408,17 @@ class JobManifest:
                    job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'))
 
 
-def load_job(path):
+def load_job(path, result=None):
+    """Reads the job; `result` gets its runId and the sha256 of the bytes read, which the action checks the result by."""
     try:
-        with open(path, encoding='utf-8') as f:
-            raw = json.load(f)
+        with open(path, 'rb') as f:
+            data = f.read()
+        raw = json.loads(data.decode('utf-8'))
     except (OSError, ValueError) as e:
         raise Failure('cannot read the job manifest %s: %s' % (q(path), e))
+    if result is not None:
+        result.job_sha256 = hashlib.sha256(data).hexdigest()
+        result.run_id = raw.get('runId') if isinstance(raw, dict) and isinstance(raw.get('runId'), str) else None
     return JobManifest.from_json(raw)
 
 
@@ -411,6 +461,8 @@ class TargetResult:
 @dataclass
 class AgentResult:
     version: int = 1
+    run_id: Optional[str] = None  # the job's runId: the action refuses a result of another run
+    job_sha256: Optional[str] = None  # sha256 of the job file read: the action refuses a result of another job
     status: str = 'ok'  # 'ok' | 'base-mismatch' | 'error'
     targets: List[TargetResult] = field(default_factory=list)
     seconds: float = 0
@@ -448,7 +500,7 @@ def mount(spec):
     if os.path.ismount(MOUNTPOINT):
         log('%s is mounted already (an earlier run?): unmounting it first' % MOUNTPOINT)
         umount()
-    by_ip = spec.mount_target_ip if spec.mount_target_ip and not resolves(spec.dns_name) else None
+    by_ip = mount_target_ip(spec) if not resolves(spec.dns_name) else None
     if by_ip:
         # "Mounting with an IP address works in environments where DNS is disabled, such as VPCs with DNS hostnames
         # disabled" (EFS User Guide, mounting-fs-mount-cmd-ip-addr).
@@ -606,14 +658,16 @@ class Sink:
     """A file being written: counts and hashes what goes in; reset() starts over for a retry. With `full`, a disk that
     fills up raises Failure(full()) at once: no retry of a download makes room."""
 
-    def __init__(self, f, full=None):
-        self.f, self.full = f, full
+    def __init__(self, f, full=None, verify=None):
+        self.f, self.full, self.verify = f, full, verify
         self.reset()
 
     def reset(self):
         self.f.seek(0)
         self.f.truncate()
         self.size, self.sha256, self.md5 = 0, hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        # A third digest only when the file is verified by one that is neither of these.
+        self.check = HASHERS[self.verify]() if self.verify in HASHERS else None
 
     def write(self, chunk):
         if STOP.is_set():
@@ -627,6 +681,11 @@ class Sink:
         self.size += len(chunk)
         self.sha256.update(chunk)
         self.md5.update(chunk)
+        if self.check:
+            self.check.update(chunk)
+
+    def hexdigest(self, verify):
+        return {'sha256': self.sha256, 'md5': self.md5}.get(verify, self.check).hexdigest()
 
 
 def copy(read, sink, length=-1, progress=None):
@@ -667,7 +726,7 @@ def write_file(release, entry, fill, origin, code):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, 'wb') as f:
-            sink = Sink(f)
+            sink = Sink(f, verify=entry.source.verify)
             fill(sink)
         problem = mismatch(entry, sink)
         if problem:
@@ -682,15 +741,74 @@ def write_file(release, entry, fill, origin, code):
 
 
 def mismatch(entry, sink):
-    """How what was written differs from what the plan says (size, sha256, an MD5 ETag); None if it does not."""
-    sha, md5, etag = sink.sha256.hexdigest(), sink.md5.hexdigest(), (entry.etag or '').lower()
+    """How what was written differs from what the plan says (size, sha256, the url source's digest); None if it does
+    not. A url file's ETag is not checked as such: the source's verify says whether it is an MD5."""
+    sha = sink.sha256.hexdigest()
     if sink.size != entry.size:
         return 'size %d, expected %d' % (sink.size, entry.size)
     if entry.sha256 is not None and entry.sha256.lower() != sha:
         return 'sha256 %s, expected %s' % (sha, entry.sha256)
-    if MD5_HEX.match(etag) and etag != md5:
-        return 'MD5 %s, expected the ETag %s' % (md5, etag)
+    verify = entry.source.verify
+    if verify not in (None, 'size'):
+        got = sink.hexdigest(verify)
+        if got != entry.source.digest:
+            what = 'the ETag' if verify == 'md5' and entry.etag == entry.source.digest else "S3's checksum"
+            return '%s %s, expected %s %s' % (verify.upper(), got, what, entry.source.digest)
     return None
+
+
+class Crc:
+    """A reflected CRC (the RevEng catalogue's parameters), table-driven in pure Python: S3's CRC32C and CRC64NVME,
+    which the standard library lacks. Slow (about 10 MB/s): the plan prefers any other digest S3 offers."""
+
+    def __init__(self, table, width):
+        self.table, self.mask, self.width, self.crc = table, (1 << width) - 1, width, (1 << width) - 1
+
+    @staticmethod
+    def table(poly, width):
+        out = []
+        for n in range(256):
+            c = n
+            for _ in range(8):
+                c = (c >> 1) ^ poly if c & 1 else c >> 1
+            out.append(c)
+        return out
+
+    def update(self, data):
+        crc, table = self.crc, self.table
+        for b in data:
+            crc = table[(crc ^ b) & 0xff] ^ (crc >> 8)
+        self.crc = crc
+
+    def hexdigest(self):
+        return '%0*x' % (self.width // 4, self.crc ^ self.mask)
+
+
+class Crc32:
+    """CRC-32 (ISO-HDLC), as S3's ChecksumCRC32: zlib's."""
+
+    def __init__(self):
+        self.crc = 0
+
+    def update(self, data):
+        self.crc = zlib.crc32(data, self.crc)
+
+    def hexdigest(self):
+        return '%08x' % self.crc
+
+
+# CRC-32C (Castagnoli, reflected poly 0x82f63b78, check 0xe3069283) and CRC-64/NVME (reflected poly
+# 0x9a6c9329ac4bc9b5, check 0xae8b14860a799888), as https://reveng.sourceforge.io/crc-catalogue/ lists them.
+CRC32C_TABLE = Crc.table(0x82F63B78, 32)
+CRC64NVME_TABLE = Crc.table(0x9A6C9329AC4BC9B5, 64)
+HASHERS = {
+    'sha512': hashlib.sha512,
+    'sha1': lambda: hashlib.sha1(usedforsecurity=False),
+    'crc32': Crc32,
+    'crc32c': lambda: Crc(CRC32C_TABLE, 32),
+    'crc64nvme': lambda: Crc(CRC64NVME_TABLE, 64),
+}
+DIGEST_BYTES = {'md5': 16, 'sha256': 32, 'sha512': 64, 'sha1': 20, 'crc32': 4, 'crc32c': 4, 'crc64nvme': 8}
 
 
 # --- HTTP: presigned GETs and PUTs, retried. Messages name what is transferred, never the URL (it is a secret). ---
@@ -778,7 +896,10 @@ def download(url, name, sink, size, progress=None):
         elif e.kind == 'invalid-url':
             why = ': invalid URL (%s)' % e.why
         else:
-            hint = ' (the presigned URL expired, or the object changed)' if e.status in (403, 404) else ''
+            # 403 is also S3's InvalidObjectState for an archived object (GetObject API reference); the plan refuses
+            # those, but one can be archived after the plan.
+            hint = {403: ' (the presigned URL expired, the object changed, or it is archived and not restored)',
+                    404: ' (the object changed or was deleted since the plan)'}.get(e.status, '')
             why = ': %s%s' % (e.why, hint)
         raise Failure('cannot download %s%s' % (name, why), EXIT['downloadFailed'])
 
@@ -1350,7 +1471,7 @@ def main(argv):
         signal.signal(s, on_signal)
     result, job, shipper = AgentResult(), None, None
     try:
-        job = load_job(args.job)
+        job = load_job(args.job, result)
         shipper = LogShipper(job.log_url).start() if job.log_url else None
         code = carry_out(job, args.mounted, result)
     except Interrupted as e:

@@ -11,11 +11,14 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
 export interface AwsContext {
     region: string;
-    /** Absent: the SDK default chain (environment, profile, SSO, instance role). */
-    credentials?: AwsCredentialIdentity;
+    /**
+     * Absent: the SDK default chain (environment, profile, SSO, instance role). A provider is called again by the SDK
+     * when the identity it gave is within five minutes of its expiration (@smithy/core memoizeIdentityProvider).
+     */
+    credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
     /** Attempts per call, the first included (SDK standard retry mode, with backoff and jitter). */
     maxAttempts?: number;
     /** A named profile of the shared AWS config (efsync.yaml's aws_profile, for the CLI and the API). */
@@ -26,7 +29,7 @@ export declare function clientConfig(context: AwsContext): {
     maxAttempts: number;
     customUserAgent: [string, string][];
     profile?: string;
-    credentials?: AwsCredentialIdentity;
+    credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
     region: string;
 };
 type Config = ReturnType<typeof clientConfig>;
@@ -69,10 +72,14 @@ export declare class AwsClients {
     private readonly made;
     constructor(context: AwsContext);
     get region(): string;
-    /** When the credentials in use expire, if they were issued for this run. */
+    /** When the credentials in use expire, if they were issued for this run (a renewing provider: the current ones). */
     get expiration(): Date | undefined;
-    /** From now on every client signs with these credentials (the ones made before are closed). */
-    useCredentials(credentials: AwsCredentialIdentity): void;
+    private renewedExpiration;
+    /**
+     * From now on every client signs with these credentials (the ones made before are closed). A provider renews
+     * them; `expiration` then tells when the ones it gave last expire.
+     */
+    useCredentials(credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider, expiration?: () => Date | undefined): void;
     /** Closes every client made so far; a later use makes a new one. Idempotent. */
     destroy(): void;
     private client;

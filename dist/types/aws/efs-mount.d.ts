@@ -27,6 +27,7 @@ export declare function planMount(input: {
     fileSystemId: string;
     region: string;
     mountTargetIp?: string | undefined;
+    mountTargetIps?: Record<string, string> | undefined;
     accessPointId?: string | undefined;
     policy: PolicyFacts;
 }): MountSpec;

@@ -9,6 +9,7 @@ import { EfsyncError } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import type { PreflightResult } from './preflight.js';
 import { type RootDevice } from './root-volume.js';
+import type { Placement } from './zones.js';
 export declare const MANAGED_BY: {
     readonly Key: "managed-by";
     readonly Value: "efsync";
@@ -29,8 +30,14 @@ export declare function instanceTags(request: LaunchRequest, now: Date): {
     Key: string;
     Value: string;
 }[];
-export declare function launchInput(request: LaunchRequest, imageId: string, type: string, now: Date, root?: RootDevice): RunInstancesCommandInput;
-/** Launches one instance, falling back to the next instance type when EC2 has no capacity; reports the id at once. */
+export declare function launchInput(request: LaunchRequest, imageId: string, type: string, now: Date, root?: RootDevice, subnetId?: string): RunInstancesCommandInput;
+/** The places to try, in order: preflight's placements, or each instance type in preflight's subnet. */
+export declare function placementsOf(preflight: PreflightResult): Placement[];
+/**
+ * Launches one instance, reporting the id at once. When EC2 does not offer the type in the zone (`Unsupported`) or
+ * has no capacity for it there (`InsufficientInstanceCapacity`), the next zone is tried (its mount target's subnet,
+ * the same security groups), then the next instance type; InstanceLimitExceeded moves to the next type.
+ */
 export declare function launchInstance(clients: AwsClients, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void, sleep?: typeof delay): Promise<string>;
 /**
  * Waits until the instance runs. One that ends first (EC2 takes it from pending straight to terminated, e.g. for a

@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
 import type { AwsClients } from './clients.js';
 import { PreflightError } from './preflight-error.js';
+import { type Placement } from './zones.js';
 export { PreflightError };
 export interface PreflightResult {
     subnetId: string;
@@ -16,5 +17,7 @@ export interface PreflightResult {
         type: string;
         architecture: 'x86_64' | 'arm64';
     }[];
+    /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
+    placements?: Placement[];
 }
 export declare function preflight(config: Config, clients: AwsClients, log?: (line: string) => void): Promise<PreflightResult>;

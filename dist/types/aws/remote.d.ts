@@ -13,12 +13,27 @@ export interface RemoteOutcome {
 export interface RemoteRequest {
     instanceId: string;
     runId: string;
-    jobUrl: string;
+    /**
+     * Presigns the job URL the command carries, called right before each SendCommand (also before each retry), so the
+     * URL need only live as long as the command takes to start (JOB_URL_SECONDS).
+     */
+    jobUrl: () => Promise<string>;
     jobSha256: string;
     executionTimeoutSeconds: number;
     onCommandId: (id: string) => void;
     log?: (line: string) => void;
     sleep?: (ms: number) => Promise<void>;
 }
+/**
+ * How long the job URL in the command text is valid. SendCommand's parameters stay in the account's command history,
+ * readable to anyone allowed ssm:ListCommands, which returns each command's Parameters
+ * (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_ListCommands.html, API_Command.html); "Run
+ * Command stores the command history for 30 days" (Amazon EC2 User Guide, "Manage Amazon EC2 Instances Remotely",
+ * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/execute-remote-commands.html). The URL there must die long
+ * before that. The bootstrap fetches the job as soon as the command is delivered (within its 60 s download deadline),
+ * and a command not delivered within TimeoutSeconds never runs (Delivery Timed Out, "Understanding command statuses",
+ * SSM User Guide), so 10 minutes covers every start; the URL is presigned again before each SendCommand attempt.
+ */
+export declare const JOB_URL_SECONDS = 600;
 export declare function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome>;
 export declare function cancelCommand(clients: AwsClients, commandId: string): Promise<void>;

@@ -17,6 +17,19 @@ export interface PublishedState {
     key?: string;
     tree: Tree;
 }
+/**
+ * How the agent verifies an S3-source object once downloaded, by what S3 offers for it (src/plan/s3-objects.ts): an
+ * ETag that is an MD5 (single-part objects, unencrypted or SSE-S3), else a full-object checksum S3 stores with the
+ * object, else its size alone. `digest` is lowercase hex (S3's base64 checksums are converted).
+ */
+export declare const VERIFY_ALGORITHMS: readonly ["md5", "sha256", "sha512", "sha1", "crc32", "crc32c", "crc64nvme"];
+export type VerifyAlgorithm = (typeof VERIFY_ALGORITHMS)[number];
+export type ObjectCheck = {
+    verify: VerifyAlgorithm;
+    digest: string;
+} | {
+    verify: 'size';
+};
 /** Where the agent gets a file of the new release. */
 export type FileSource = 
 /** Hard link of the same path in the base release (unchanged content and mode). */
@@ -30,10 +43,10 @@ export type FileSource =
     member: string;
 }
 /** A presigned GET of an S3 object (s3-source). */
- | {
+ | ({
     from: 'url';
     url: string;
-};
+} & ObjectCheck);
 export type ReleaseFile = FileEntry & {
     source: FileSource;
 };
@@ -67,6 +80,11 @@ export interface MountSpec {
     dnsName: string;
     /** The mount target's IP address in the instance's AZ: mounted by IP when the DNS name does not resolve. */
     mountTargetIp?: string;
+    /**
+     * The mount target's IP address in each AZ the instance may be launched in (the launch moves to another zone when
+     * one has no capacity): the agent takes its own AZ's, read from the instance metadata, before `mountTargetIp`.
+     */
+    mountTargetIps?: Record<string, string>;
     /** Mount with the EFS mount helper's `iam` option (needs `tls`, which is always on). */
     iam: boolean;
     accessPointId?: string;
@@ -108,6 +126,9 @@ export interface TargetResult {
 }
 export interface AgentResult {
     version: 1;
+    /** The job's runId, and the sha256 of the job file the agent read: the action checks both against its own run. */
+    runId: string | null;
+    jobSha256: string | null;
     status: 'ok' | 'base-mismatch' | 'error';
     targets: TargetResult[];
     /** One line, for the step's error message. */
@@ -126,5 +147,11 @@ export declare const AGENT_EXIT: {
 export declare class AgentResultError extends EfsyncError {
 }
 export declare function isRecord(value: unknown): value is Record<string, unknown>;
-/** The agent's result.json, checked before the run believes it: a result it cannot read is a failed run. */
-export declare function parseAgentResult(text: string): AgentResult;
+/**
+ * The agent's result.json, checked before the run believes it: a result it cannot read is a failed run, and so is one
+ * that does not name this run's id and the sha256 of the job this run staged (a result written by anything else).
+ */
+export declare function parseAgentResult(text: string, expected: {
+    runId: string;
+    jobSha256: string;
+}): AgentResult;

@@ -4,7 +4,7 @@
  */
 import type { S3Location } from '../config/types.js';
 import { EfsyncError } from '../core/errors.js';
-import type { PublishedState } from '../core/protocol.js';
+import type { ObjectCheck, PublishedState } from '../core/protocol.js';
 import type { TargetKind } from '../core/targets.js';
 import type { Changes, DirEntry, FileEntry, Tree } from '../core/tree.js';
 export interface TargetPlan {
@@ -13,6 +13,8 @@ export interface TargetPlan {
     /** The runner directory that holds the content of changed files (local and dependency targets). */
     root?: string;
     s3Source?: S3Location;
+    /** How each S3-source object to fetch is verified, by path (src/plan/s3-objects.ts). */
+    objectChecks?: Map<string, ObjectCheck>;
     previous?: PublishedState;
     /** The release key of a dependency set. */
     key?: string;

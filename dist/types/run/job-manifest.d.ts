@@ -60,6 +60,12 @@ export declare function filesToStage(plans: TargetPlan[], action: JobAction): {
  * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
  */
 export declare function scratchBytes(plans: TargetPlan[], action: JobAction): number;
+/** The S3-source objects of one plan that the agent downloads: path, key and the listed ETag. */
+export declare function objectsToFetch(plan: TargetPlan): {
+    path: string;
+    key: string;
+    etag: string;
+}[];
 /** The S3-source objects the agent downloads itself, each needing a presigned GET. */
 export declare function sourceObjects(plans: TargetPlan[], action: JobAction): {
     bucket: string;

@@ -1,5 +1,6 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/types.js';
+import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import { type TargetPlan } from '../plan/target-plan.js';
 export interface PlanOptions {
@@ -11,3 +12,5 @@ export interface PlanOptions {
 export declare function planTargets(config: Config, clients: AwsClients, reporter: Reporter, options: PlanOptions): Promise<TargetPlan[]>;
 /** Rollback needs no tree: each configured target, with the state that says what it serves now. */
 export declare function rollbackPlans(config: Config, clients: AwsClients): Promise<TargetPlan[]>;
+/** How the S3 objects to fetch will be verified, e.g. "3 S3 objects to fetch, verified by md5 (2), size only (1)". */
+export declare function describeChecks(checks: Map<string, ObjectCheck>): string | undefined;

@@ -4,8 +4,10 @@ import type { TargetPlan } from '../plan/target-plan.js';
 import { type JobAction } from './job-manifest.js';
 import { type RunContext } from './run-context.js';
 export interface StagedRun {
+    /** The job's bucket and key: its URL is presigned only when the command that carries it is sent. */
     job: {
-        url: string;
+        bucket: string;
+        key: string;
         sha256: string;
     };
     /** Release id given to each target's job. */
