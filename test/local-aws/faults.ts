@@ -64,6 +64,8 @@ export interface Settings {
    * scratch space is this, plus every GiB its RunInstances asked beyond the image's snapshot size. Read at launch.
    */
   rootFreeBytes: number;
+  /** Check every AWS request against its botocore service model (conformance.ts); on by default, as AWS does. */
+  conformance?: boolean;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.
