@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, expect } from 'vitest';
 import { iamAction } from '../../src/aws/errors.js';
 import type { RunHooks } from '../../src/index.js';
 import type { LocalAws } from '../local-aws/client.ts';
@@ -180,10 +181,21 @@ export function iamActions(service: string, operation: string): string[] {
 
 const LOG_DIR = path.join(os.tmpdir(), 'efsync-e2e-request-logs');
 
+// Every AWS call of a file whose request log is saved was checked against its service model by the test bed
+// (test/local-aws/conformance.ts) and passed: none refused, none the check could not decode. Asserted once the file's
+// own afterAll has saved its logs and stopped its test beds (after hooks run in reverse order of registration).
+const notConforming = new Set<string>();
+afterAll(() => {
+  expect([...notConforming], 'AWS calls the service-model check refused or could not decode').toEqual([]);
+});
+
 /** Keeps a test file's request log for the least-privilege check, which compares every e2e file's calls with the policy. */
 export async function saveRequestLog(aws: LocalAws, name: string): Promise<void> {
   fs.mkdirSync(LOG_DIR, { recursive: true });
-  const calls = (await aws.log()).filter((e) => e.answeredBy !== 'fault').map((e) => `${e.service} ${e.operation}`);
+  const log = await aws.log();
+  for (const e of log)
+    if (e.check !== 'checked' && e.check !== 'off') notConforming.add(`${e.service} ${e.operation}: ${e.check}`);
+  const calls = log.filter((e) => e.answeredBy !== 'fault').map((e) => `${e.service} ${e.operation}`);
   fs.writeFileSync(path.join(LOG_DIR, `${name}.json`), JSON.stringify([...new Set(calls)]));
 }
 

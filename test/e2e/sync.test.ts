@@ -316,7 +316,9 @@ describe('efsync.yaml', { timeout: 180_000, concurrent: true }, () => {
     expect(fromYaml.status).toBe(0);
     expect(fromYaml.stdout).toContain('ec2_key_name is ignored');
     const planOf = (step: typeof fromYaml) => step.stdout.split('\n').filter((line) => /^(python|ml): /.test(line));
-    expect(planOf(fromYaml)).toHaveLength(2);
+    // The plan of each target, and how ml's S3 objects will be verified.
+    expect(planOf(fromYaml)).toHaveLength(3);
+    expect(planOf(fromYaml).join('\n')).toMatch(/^ml: \d+ S3 objects? to fetch, verified by /m);
     expect(planOf(fromYaml)).toEqual(planOf(fromInputs));
     // The same outputs, but for the seconds each took.
     const outputsOf = (step: typeof fromYaml) => {

@@ -9,6 +9,8 @@ export interface AwsRequest {
   protocol: Protocol;
   /** Small, non-secret parameters for the request log. */
   params: Record<string, string>;
+  /** The service-model check (conformance.ts): checked, refused, unchecked (not decodable) or off. */
+  check?: 'checked' | 'refused' | 'unchecked' | 'off';
 }
 
 const PROTOCOLS: Record<string, Protocol> = {

@@ -74,6 +74,8 @@ export interface Settings {
    * so that a test outlives a session; AWS's shortest is 900 s. Absent: as asked, as on AWS.
    */
   sessionSeconds?: number;
+  /** Check every AWS request against its botocore service model (conformance.ts); on by default, as AWS does. */
+  conformance?: boolean;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.

@@ -136,7 +136,11 @@ describe('OIDC → STS', () => {
     const sts = new STSClient({ endpoint: aws.info.endpoint, region: aws.info.region, maxAttempts: 1 });
     const assume = (WebIdentityToken: string) =>
       sts.send(
-        new AssumeRoleWithWebIdentityCommand({ RoleArn: aws.info.roleArn, RoleSessionName: 'x', WebIdentityToken }),
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: aws.info.roleArn,
+          RoleSessionName: 'efsync',
+          WebIdentityToken,
+        }),
       );
     const other = ((await (await token('api://other')).json()) as { value: string }).value;
     await expect(assume(other)).rejects.toMatchObject({

@@ -4,6 +4,7 @@
 // that start or stop.
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
+import { checkRequest } from './conformance.ts';
 import type { Disk } from './disk.ts';
 import type { Faults } from './faults.ts';
 import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
@@ -81,6 +82,19 @@ export function createFront(deps: FrontDeps): http.Server {
       !req.headers.authorization && String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded');
     const buffered = BUFFERED.has(service ?? '') || unsignedForm ? await readBody(req) : undefined;
     const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
+    const verdict =
+      faults.settings.conformance === false
+        ? undefined
+        : checkRequest(
+            request.service,
+            request.protocol,
+            req.method ?? 'GET',
+            url,
+            req.headers,
+            buffered,
+            request.operation,
+          );
+    request.check = verdict?.status ?? 'off';
     const done = log.start(request);
     // Credentials are checked as the request arrives, before any latency or fault the test bed adds.
     const expired = sessions.expired(accessKeyOf(req.headers, url), request.protocol, request.service);
@@ -106,6 +120,13 @@ export function createFront(deps: FrontDeps): http.Server {
       const code = rule.code ?? (status === 503 ? 'ServiceUnavailable' : 'InternalError');
       const reply = errorReply(request.protocol, code, rule.message ?? `Injected by the test bed: ${code}`, status);
       done(status, 'fault');
+      send(res, reply.status, reply.headers, reply.body);
+      return;
+    }
+    // After injected faults (a throttle answers before AWS reads the request), before anything answers it.
+    if (verdict?.status === 'refused') {
+      const reply = errorReply(request.protocol, verdict.code, verdict.message, verdict.httpStatus);
+      done(reply.status, 'testbed');
       send(res, reply.status, reply.headers, reply.body);
       return;
     }

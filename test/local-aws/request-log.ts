@@ -11,6 +11,8 @@ export interface LogEntry {
   /** moto, the test bed's own SSM, or an injected fault. */
   answeredBy: 'moto' | 'testbed' | 'fault';
   ms: number;
+  /** The service-model check (conformance.ts). */
+  check?: 'checked' | 'refused' | 'unchecked' | 'off';
 }
 
 export class RequestLog {
@@ -28,6 +30,7 @@ export class RequestLog {
       status: 0,
       answeredBy: 'moto',
       ms: 0,
+      ...(request.check ? { check: request.check } : {}),
     };
     this.entries.push(entry);
     return (status, answeredBy) => {

@@ -46,6 +46,8 @@ export const DEFAULT_SETTINGS: Settings = {
   cancellingMs: 1000,
   // A deliberate scaling (disk.ts): the image's headroom is 32 MiB, each GiB asked beyond the image a real GiB.
   rootFreeBytes: ROOT_FREE_BYTES,
+  // AWS checks every request against its service model (conformance.ts); off only for a test that wants moto's answer.
+  conformance: true,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {
