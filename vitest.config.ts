@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     // Both cores: the test files mostly wait on test beds and child processes, so two run well side by side.
     maxWorkers: 2,
+    globalSetup: ['./test/support/request-logs.ts'],
     testTimeout: 30_000,
     // Tests that run whole actions against the test bed take longer.
     hookTimeout: 60_000,

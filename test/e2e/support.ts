@@ -11,6 +11,7 @@ import { iamAction } from '../../src/aws/errors.js';
 import type { RunHooks } from '../../src/index.js';
 import type { LocalAws } from '../local-aws/client.ts';
 import { ROOT } from '../support/repo.ts';
+import { REQUEST_LOG_DIR } from '../support/request-logs.ts';
 import { parseCommandFile, type StepResult, startBundle, startScript } from '../support/run-action.ts';
 
 export interface Step extends StepResult {
@@ -179,7 +180,7 @@ export function iamActions(service: string, operation: string): string[] {
   return [iamAction(service, operation)];
 }
 
-const LOG_DIR = path.join(os.tmpdir(), 'efsync-e2e-request-logs');
+const LOG_DIR = REQUEST_LOG_DIR;
 
 // Every AWS call of a file whose request log is saved was checked against its service model by the test bed
 // (test/local-aws/conformance.ts) and passed: none refused, none the check could not decode. Asserted once the file's
