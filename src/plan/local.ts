@@ -10,6 +10,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { EfsyncError, errorMessage } from '../core/errors.js';
+import { mapLimit } from '../core/map-limit.js';
 import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
 import { HashCache } from './hash-cache.js';
 import { inside } from './inside.js';
@@ -212,18 +213,4 @@ async function hashFile(file: PendingFile): Promise<FileEntry> {
     throw new LocalTreeError(`Cannot read ${file.path}: ${errorMessage(error)}`);
   }
   return { path: file.path, size, mode: file.mode, sha256: hash.digest('hex') };
-}
-
-/** Runs `task` over `items` with at most `limit` at a time; results keep the items' order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let nextIndex = 0;
-  const worker = async () => {
-    while (nextIndex < items.length) {
-      const index = nextIndex++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

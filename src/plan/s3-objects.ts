@@ -18,6 +18,7 @@
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
+import { mapLimit } from '../core/map-limit.js';
 import type { ObjectCheck, VerifyAlgorithm } from '../core/protocol.js';
 import { S3SourceError } from './s3-source.js';
 
@@ -111,18 +112,4 @@ export async function inspectObjects(
     );
   }
   return new Map(objects.map((o, i) => [o.path, chooseCheck(o.etag, heads[i] as HeadObjectCommandOutput)]));
-}
-
-/** Runs `task` over `items` with at most `limit` at a time; results keep the items' order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let nextIndex = 0;
-  const worker = async () => {
-    while (nextIndex < items.length) {
-      const index = nextIndex++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
