@@ -16,6 +16,9 @@ export function cancelOnSignals(controller: AbortController, reporter: Reporter)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return () => {
+    // A cancelled run keeps them until the process exits: a second signal arriving between the end of the teardown
+    // and the exit must not kill the process before it exits 130 or 143.
+    if (controller.signal.aborted) return;
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
