@@ -52,6 +52,10 @@ describe('zones', () => {
       ),
       status: 400,
     });
+    // Like EC2, the refusal names the zones that do offer the type, and not this one.
+    const choices = /or choosing (.*)\.$/.exec((await failure(launch(aws)))?.message ?? '')?.[1]?.split(', ');
+    expect(choices).toContain(`${aws.info.region}b`);
+    expect(choices).not.toContain(zone);
     // The other zone launches it.
     expect(await launch(aws, undefined, { SubnetId: aws.info.subnetIds[1] })).toMatch(/^i-/);
   });

@@ -35,29 +35,37 @@ export async function zoneRefusal(
   const zone = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })).catch(() => undefined))
     ?.Subnets?.[0]?.AvailabilityZone;
   if (!zone) return undefined; // moto answers an unknown subnet itself
-  const offered = (
-    await ec2.send(
-      new DescribeInstanceTypeOfferingsCommand({
-        LocationType: 'availability-zone',
-        Filters: [
-          { Name: 'location', Values: [zone] },
-          { Name: 'instance-type', Values: [type] },
-        ],
-      }),
-    )
-  ).InstanceTypeOfferings?.length;
-  if (!offered || rules.withheld.has(`${zone}/${type}`)) {
-    // The message EC2 gives, naming the type and the zone.
+  // Where EC2 offers the type in this region: its refusals name those zones as the ones to choose instead.
+  const offeredIn = (
+    (
+      await ec2.send(
+        new DescribeInstanceTypeOfferingsCommand({
+          LocationType: 'availability-zone',
+          Filters: [{ Name: 'instance-type', Values: [type] }],
+        }),
+      )
+    ).InstanceTypeOfferings ?? []
+  )
+    .map((o) => o.Location ?? '')
+    .filter((z) => z !== '' && !rules.withheld.has(`${z}/${type}`))
+    .sort();
+  const offered = offeredIn.includes(zone);
+  const others = offeredIn.filter((z) => z !== zone).join(', ') || 'another Availability Zone';
+  if (!offered) {
+    // The message EC2 gives, naming the type, the zone and the zones that offer the type, as quoted from RunInstances
+    // answers in public issue reports (e.g. "Your requested instance type (t3.micro) is not supported in your requested
+    // Availability Zone (us-east-1e). Please retry your request by not specifying an Availability Zone or choosing
+    // us-east-1a, us-east-1b, …"); the error code's documentation is the page cited above.
     return {
       code: 'Unsupported',
-      message: `Your requested instance type (${type}) is not supported in your requested Availability Zone (${zone}). Please retry your request by not specifying an Availability Zone or choosing another Availability Zone.`,
+      message: `Your requested instance type (${type}) is not supported in your requested Availability Zone (${zone}). Please retry your request by not specifying an Availability Zone or choosing ${others}.`,
       status: 400,
     };
   }
   if (rules.noCapacity.has(zone)) {
     return {
       code: 'InsufficientInstanceCapacity',
-      message: `We currently do not have sufficient ${type} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${type} capacity by not specifying an Availability Zone in your request or choosing another Availability Zone.`,
+      message: `We currently do not have sufficient ${type} capacity in the Availability Zone you requested (${zone}). Our system will be working on provisioning additional capacity. You can currently get ${type} capacity by not specifying an Availability Zone in your request or choosing ${others}.`,
       status: 500,
     };
   }
