@@ -44,6 +44,42 @@ describe('docs/iam-policy.json', () => {
     expect(deployedPolicy({ SourceBucket: '' })).toEqual(substituteAll(withoutSource, values({ SourceBucket: '' })));
   });
 
+  it('is the template’s policy plus kms:Decrypt through S3 on the source’s key when SourceKmsKeyArn is set', () => {
+    const key = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(deployedPolicy({ SourceKmsKeyArn: key })).toEqual({
+      ...substituteAll(docsPolicy, values()),
+      Statement: [
+        ...substituteAll(docsPolicy, values()).Statement,
+        {
+          Sid: 'SourceKmsDecryptThroughS3',
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: key,
+          Condition: { StringEquals: { 'kms:ViaService': 's3.eu-central-1.amazonaws.com' } },
+        },
+      ],
+    });
+    // Without a source there is nothing to decrypt (and a rule refuses the key alone).
+    expect(JSON.stringify(deployedPolicy({ SourceBucket: '', SourceKmsKeyArn: key }))).not.toContain('kms:');
+  });
+
+  it('takes a KMS key ARN, never an alias or a wildcard, for SourceKmsKeyArn', () => {
+    const pattern = new RegExp(template.Parameters?.SourceKmsKeyArn?.AllowedPattern as string);
+    for (const good of [
+      '',
+      'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+    ])
+      expect(pattern.test(good), good).toBe(true);
+    for (const bad of [
+      '*',
+      'arn:aws:kms:eu-central-1:123456789012:key/*',
+      'arn:aws:kms:eu-central-1:123456789012:alias/models',
+      '1234abcd-12ab-34cd-56ef-1234567890ab',
+    ])
+      expect(pattern.test(bad), bad).toBe(false);
+  });
+
   it('differs when one action differs (so the checks above can fail)', () => {
     const changed = structuredClone(docsPolicy);
     (changed.Statement[0] as Statement).Action = 'ec2:*';

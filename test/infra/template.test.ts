@@ -180,6 +180,21 @@ describe('what it deploys', () => {
     expect(holds('', '2')).toBe(false);
   });
 
+  it('refuses a source KMS key without a source bucket (a rule)', () => {
+    const rule = (template.Rules as Record<string, { RuleCondition: unknown; Assertions: { Assert: unknown }[] }>)
+      .KmsKeyOnlyWithSource;
+    const key = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const values = (bucket: string, kmsKey: string) =>
+      parameterValues(template, { ...SAMPLE, SourceBucket: bucket, SourceKmsKeyArn: kmsKey });
+    const applies = (bucket: string, kmsKey: string) => evaluate(rule?.RuleCondition, values(bucket, kmsKey), template);
+    const holds = (bucket: string, kmsKey: string) =>
+      evaluate(rule?.Assertions[0]?.Assert, values(bucket, kmsKey), template);
+    expect(applies('ml-models', '')).toBe(false);
+    expect(applies('', key)).toBe(true);
+    expect(holds('', key)).toBe(false);
+    expect(holds('ml-models', key)).toBe(true);
+  });
+
   it('gives the instance role AmazonSSMManagedInstanceCore and the EFS client actions on the file system only', () => {
     const role = props('InstanceRole');
     expect(role.ManagedPolicyArns).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore']);
