@@ -46,10 +46,11 @@ describe('docs/iam-policy.json', () => {
 
   it('is the template’s policy plus kms:Decrypt through S3 on the source’s key when SourceKmsKeyArn is set', () => {
     const key = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const docs = substituteAll(docsPolicy, values()) as Policy;
     expect(deployedPolicy({ SourceKmsKeyArn: key })).toEqual({
-      ...substituteAll(docsPolicy, values()),
+      ...docs,
       Statement: [
-        ...substituteAll(docsPolicy, values()).Statement,
+        ...docs.Statement,
         {
           Sid: 'SourceKmsDecryptThroughS3',
           Effect: 'Allow',
