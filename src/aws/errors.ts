@@ -2,6 +2,7 @@
  * AWS errors in words a user can act on: which operation failed, and for a refusal, the IAM action to allow. Every
  * client gets a middleware that tags its errors with the operation, so the message can name it wherever it is caught.
  */
+import { describeRefusal, readRefusal } from './refusal.js';
 
 interface MiddlewareClient {
   middlewareStack: { add: (middleware: never, options: { step: 'initialize'; name: string }) => void };
@@ -55,17 +56,26 @@ const NOT_FOUND = /NotFound|^NoSuch/;
 
 /** Whether AWS answered that the resource does not exist (and not, say, that access to it was denied). */
 export function isNotFound(error: unknown): boolean {
-  return error instanceof Error && NOT_FOUND.test(error.name);
+  return error instanceof Error && NOT_FOUND.test(error.name) && !DENIED.test(error.name);
 }
 
-/** One line: the operation, what AWS said, and for a refusal the permission to add. */
+/** Whether AWS refused the call (as opposed to: the resource is missing, the input is wrong, AWS failed). */
+export function isDenied(error: unknown): boolean {
+  return error instanceof Error && (DENIED.test(error.name) || DENIED.test(error.message));
+}
+
+/**
+ * One line: the operation, what AWS said, and for a refusal the action refused (which AWS's message may name: not
+ * always the operation's own), who was refused, the fix, and how to decode AWS's encoded details (refusal.ts).
+ */
 export function explainAwsError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const { $efsyncAction: action } = error as TaggedError;
   const message = error.message || error.name;
-  if (!action) return message;
-  if (DENIED.test(error.name) || DENIED.test(message)) {
-    return `${action} was denied (${error.name}: ${message}). Allow ${action} in the role's policy (docs/iam-policy.json has them all).`;
+  if (!action) {
+    const named = isDenied(error) ? readRefusal(message).action : undefined;
+    return named ? describeRefusal(named, error.name, message) : message;
   }
+  if (isDenied(error)) return describeRefusal(action, error.name, error.message);
   return `${action} failed (${error.name}): ${message}`;
 }
