@@ -43,9 +43,10 @@ export async function describeBorrowed(clients: AwsClients, instanceId: string):
     new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
   );
   const ping = info.InstanceInformationList?.[0]?.PingStatus;
+  const why = ping ? `PingStatus ${ping}` : 'not registered';
   if (ping !== 'Online')
     throw new PreflightError(
-      `Instance ${instanceId} is not Online in SSM (${ping ? `PingStatus ${ping}` : 'not registered'}). It needs the ` +
+      `Instance ${instanceId} is not Online in SSM (${why}). It needs the ` +
         'SSM agent running, an instance profile with AmazonSSMManagedInstanceCore, and a route to SSM.',
     );
   return {
