@@ -53,7 +53,7 @@ describe('warmMismatch', () => {
       { imageId: 'ami-0old', launchTime: NOW - IMAGE_GRACE_MS },
     ],
     ['SSM does not have it Online', { online: false }],
-  ] as const)('refuses one with %s', (why, over) => {
+  ] as [string, Partial<WarmCandidate>][])('refuses one with %s', (why, over) => {
     expect(warmMismatch(warm(over), want, NOW)).toBe(why);
   });
 
