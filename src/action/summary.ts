@@ -30,6 +30,7 @@ export async function writeSummary(result: SyncResult): Promise<void> {
     }
     const facts = [
       timeLine(result),
+      instanceLine(result),
       result.stats.bytes.uploaded ? `<b>Uploaded</b>: ${formatBytes(result.stats.bytes.uploaded)}` : '',
     ]
       .filter(Boolean)
@@ -54,6 +55,15 @@ export async function writeSummary(result: SyncResult): Promise<void> {
   } catch (error) {
     core.warning(`The job summary could not be written: ${errorMessage(error)}`);
   }
+}
+
+const SOURCE_WORDS = { launched: 'launched', reused: 'a warm one reused', borrowed: 'your own (instance-id)' } as const;
+
+/** Whether the run launched, reused or borrowed its instance, and until when it stays warm. */
+function instanceLine(result: SyncResult): string {
+  if (!result.instanceId || !result.instanceSource) return '';
+  const warm = result.warmUntil ? `, warm until ${escapeHtml(result.warmUntil)}` : '';
+  return `<b>Instance</b>: ${SOURCE_WORDS[result.instanceSource]}${warm}`;
 }
 
 function headline(result: SyncResult): string {

@@ -266,9 +266,10 @@ export async function terminateInstance(clients: AwsClients, instanceId: string)
 
 /**
  * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose
- * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run.
+ * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run; but `keep`, the
+ * instance the run left warm.
  */
-export async function terminateRunInstances(clients: AwsClients, runId: string): Promise<string[]> {
+export async function terminateRunInstances(clients: AwsClients, runId: string, keep?: string): Promise<string[]> {
   const { ec2 } = clients;
   const found = await ec2.send(
     new DescribeInstancesCommand({
@@ -280,7 +281,7 @@ export async function terminateRunInstances(clients: AwsClients, runId: string):
   );
   const ids = (found.Reservations ?? [])
     .flatMap((r) => r.Instances ?? [])
-    .flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+    .flatMap((i) => (i.InstanceId && i.InstanceId !== keep ? [i.InstanceId] : []));
   if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
   return ids;
 }

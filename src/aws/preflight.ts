@@ -19,13 +19,13 @@ import {
   DescribeMountTargetsCommand,
   type EFSClient,
 } from '@aws-sdk/client-efs';
-import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
-import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
+import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isNotFound } from './errors.js';
+import { checkBucket, checkInstanceProfile } from './preflight-checks.js';
 import { PreflightError } from './preflight-error.js';
 import { checkS3Route } from './s3-route.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
@@ -45,6 +45,8 @@ export interface PreflightResult {
   instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
   /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
   placements?: Placement[];
+  /** instance-id: the user's own instance, where it is; nothing is launched. */
+  borrowed?: Borrowed;
 }
 
 export async function preflight(
@@ -79,6 +81,12 @@ export async function preflight(
     );
     let zones = byAz.map((t) => ({ availabilityZone: t.AvailabilityZoneName ?? '', subnetId: t.SubnetId ?? '' }));
     let subnetCidr: string | undefined;
+    const borrowed = config.instanceId ? await describeBorrowed(clients, config.instanceId) : undefined;
+    if (borrowed) {
+      const problem = zoneProblem(borrowed, fsId, byAz);
+      if (problem) throw new PreflightError(problem);
+      zones = [{ availabilityZone: borrowed.availabilityZone, subnetId: borrowed.subnetId }];
+    }
     const chosenSubnet = config.fileSystem.subnetId;
     if (chosenSubnet) {
       const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [chosenSubnet] })).catch(absentIfNotFound))
@@ -98,12 +106,11 @@ export async function preflight(
       }
       zones = [{ availabilityZone: zone, subnetId: chosenSubnet }];
     }
-    const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
-    const offerings = await readOfferings(ec2, config.fileSystem.instanceTypes, log);
-    const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
-    log(describePlacements(zones, placements, config.fileSystem.instanceTypes));
-    const subnetId = placements[0]?.subnetId ?? '';
-    const availabilityZone = placements[0]?.availabilityZone ?? '';
+    const { instanceTypes, placements } = borrowed
+      ? { instanceTypes: [], placements: [] }
+      : await planPlacements(ec2, config.fileSystem.instanceTypes, zones, fsId, log);
+    const subnetId = borrowed?.subnetId ?? placements[0]?.subnetId ?? '';
+    const availabilityZone = borrowed?.availabilityZone ?? placements[0]?.availabilityZone ?? '';
     subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
     await checkS3Route(clients, subnetId, log);
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
@@ -111,20 +118,23 @@ export async function preflight(
       (await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId })))
         .SecurityGroups ?? [];
     const instanceGroups =
-      config.fileSystem.securityGroupIds.length > 0 ? config.fileSystem.securityGroupIds : mountGroups;
+      borrowed?.securityGroupIds ??
+      (config.fileSystem.securityGroupIds.length > 0 ? config.fileSystem.securityGroupIds : mountGroups);
     await checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr);
 
     const accessPoint = await checkAccessPoint(efs, config);
-    await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
+    if (!borrowed) await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
     await checkBucket(clients, config.staging.bucket ?? '');
     const policy = policyFacts(await readFileSystemPolicy(efs, fsId));
+    const zoneUsed = (zone: string | undefined) =>
+      zone === availabilityZone || placements.some((p) => p.availabilityZone === zone);
     const mount = planMount({
       fileSystemId: fsId,
       region: clients.region,
       mountTargetIp: mountTarget?.IpAddress,
       mountTargetIps: Object.fromEntries(
         targets
-          .filter((t) => placements.some((p) => p.availabilityZone === t.AvailabilityZoneName) && t.IpAddress)
+          .filter((t) => zoneUsed(t.AvailabilityZoneName) && t.IpAddress)
           .map((t) => [t.AvailabilityZoneName ?? '', t.IpAddress ?? '']),
       ),
       accessPointId: accessPoint?.id,
@@ -139,11 +149,27 @@ export async function preflight(
       ...(accessPoint?.arn && { accessPointArn: accessPoint.arn }),
       instanceTypes,
       placements,
+      ...(borrowed && { borrowed }),
     };
   } catch (error) {
     if (error instanceof PreflightError) throw error;
     throw new PreflightError(`Preflight check failed: ${explainAwsError(error)}`);
   }
+}
+
+/** Each instance type in each zone with a mount target that offers it, in the order to try (zones.ts). */
+async function planPlacements(
+  ec2: EC2Client,
+  types: string[],
+  zones: { availabilityZone: string; subnetId: string }[],
+  fsId: string,
+  log: (line: string) => void,
+): Promise<{ instanceTypes: PreflightResult['instanceTypes']; placements: Placement[] }> {
+  const instanceTypes = await checkInstanceTypes(ec2, types);
+  const offerings = await readOfferings(ec2, types, log);
+  const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
+  log(describePlacements(zones, placements, types));
+  return { instanceTypes, placements };
 }
 
 /** Only a "not found" answer means absent; a refusal or an outage must reach the user as what it is. */
@@ -233,41 +259,4 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
           : 'x86_64';
     return { type, architecture };
   });
-}
-
-async function checkInstanceProfile(clients: AwsClients, profile: string): Promise<void> {
-  const name = profile.startsWith('arn:') ? (profile.split('/').pop() ?? profile) : profile;
-  try {
-    const found = await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
-    if (!found.InstanceProfile?.Roles?.length) {
-      throw new PreflightError(
-        `Instance profile ${name} has no role. Add a role with AmazonSSMManagedInstanceCore to it.`,
-      );
-    }
-  } catch (error) {
-    if (error instanceof PreflightError) throw error;
-    if (isNotFound(error)) {
-      throw new PreflightError(
-        `Instance profile ${name} does not exist. Create it with a role that has AmazonSSMManagedInstanceCore (infra/ does), or set instance-profile.`,
-      );
-    }
-    throw error;
-  }
-}
-
-async function checkBucket(clients: AwsClients, bucket: string): Promise<void> {
-  try {
-    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404)
-      throw new PreflightError(
-        `Staging bucket ${bucket} does not exist. Create it (infra/ does) or fix staging-bucket.`,
-      );
-    if (status === 403)
-      throw new PreflightError(
-        `Access to staging bucket ${bucket} is denied. Give the role s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it.`,
-      );
-    throw error;
-  }
 }

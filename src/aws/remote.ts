@@ -16,6 +16,8 @@ import type { AwsClients } from './clients.js';
 import { instanceState } from './instance.js';
 
 export class RemoteError extends EfsyncError {}
+/** A warm instance that went away between finding it and sending to it: the run launches one instead. */
+export class InstanceVanished extends EfsyncError {}
 
 // Runs under python3 on the instance: downloads the job (argv 1), checks its sha256 (argv 2), then the agent named in
 // it, checks that too, and writes both beside each other. Both come from S3: an instance whose subnet has no route to
@@ -53,20 +55,68 @@ const FETCH = [
   'open("job.json", "wb").write(job); open("efsync_agent.py", "wb").write(code)',
 ];
 
-/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes, and is single-quoted. */
-export function bootstrap(jobUrl: string, jobSha256: string): string[] {
+/**
+ * How the command treats an instance that outlives the run (a warm one, or the user's own): the work directory is
+ * removed when the command ends, runs on the instance take turns (a lock on the instance, then the lock on EFS),
+ * and on an efsync instance the dead-man switch is re-armed, never earlier than it was: `armSeconds` from the start
+ * (the run's own budget, on a reused instance) and `warmSeconds` once the agent has succeeded (keep-warm).
+ */
+export interface Staying {
+  armSeconds?: number;
+  warmSeconds?: number;
+}
+
+/** Where the switch's time is kept, so that a re-arm never brings it forward: epoch seconds. */
+const SWITCH_FILE = '/var/lib/efsync/shutdown-at';
+const AGENT_LOCK = '/var/lib/efsync/agent.lock';
+
+// shutdown(8) replaces a pending shutdown with the new one; the later of the two times is kept in SWITCH_FILE.
+const ARM = [
+  'efsync_arm() {',
+  `  local now due f=${SWITCH_FILE}`,
+  '  now=$(date +%s); due=$((now + $1))',
+  '  mkdir -p "$(dirname "$f")"',
+  '  if [ -s "$f" ] && [ "$(cat "$f")" -gt "$due" ]; then due=$(cat "$f"); fi',
+  '  echo "$due" > "$f"',
+  '  shutdown -P "+$(( (due - now + 59) / 60 ))" >/dev/null 2>&1',
+  '}',
+];
+
+const whole = (n: number | undefined) => n !== undefined && Number.isSafeInteger(n) && n >= 0;
+
+/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes and whole numbers, and is single-quoted. */
+export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying): string[] {
   if (!/^https?:\/\/[^'\s]+$/.test(jobUrl) || !/^[0-9a-f]{64}$/.test(jobSha256))
     throw new RemoteError('bad job location');
+  const fetch = [`python3 - '${jobUrl}' ${jobSha256} <<'EFSYNC_FETCH'`, ...FETCH, 'EFSYNC_FETCH'];
+  if (!staying) {
+    return [
+      '#!/bin/bash',
+      'set -euo pipefail',
+      'umask 022',
+      'work=$(mktemp -d)',
+      'cd "$work"',
+      ...fetch,
+      'exec python3 efsync_agent.py job.json',
+    ];
+  }
+  const { armSeconds, warmSeconds } = staying;
+  if ((armSeconds !== undefined && !whole(armSeconds)) || (warmSeconds !== undefined && !whole(warmSeconds)))
+    throw new RemoteError('bad dead-man switch time');
+  const arming = armSeconds !== undefined || warmSeconds !== undefined;
   return [
     '#!/bin/bash',
     'set -euo pipefail',
     'umask 022',
     'work=$(mktemp -d)',
+    `trap 'cd / && rm -rf "$work"' EXIT`,
     'cd "$work"',
-    `python3 - '${jobUrl}' ${jobSha256} <<'EFSYNC_FETCH'`,
-    ...FETCH,
-    'EFSYNC_FETCH',
-    'exec python3 efsync_agent.py job.json',
+    ...(arming ? ARM : []),
+    ...(armSeconds !== undefined ? [`efsync_arm ${armSeconds}`] : []),
+    ...fetch,
+    `mkdir -p ${AGENT_LOCK.replace(/\/[^/]+$/, '')}`,
+    `flock ${AGENT_LOCK} python3 efsync_agent.py job.json`,
+    ...(warmSeconds !== undefined ? [`efsync_arm ${warmSeconds}`] : []),
   ];
 }
 
@@ -86,6 +136,13 @@ export interface RemoteRequest {
    */
   jobUrl: () => Promise<string>;
   jobSha256: string;
+  /** For an instance that outlives the run (see Staying). */
+  staying?: Staying;
+  /**
+   * For a warm instance found a moment ago: InvalidInstanceId for this long, or the instance no longer running,
+   * means it vanished (InstanceVanished), instead of SSM not having a new instance yet.
+   */
+  vanishAfterMs?: number;
   executionTimeoutSeconds: number;
   onCommandId: (id: string) => void;
   log?: (line: string) => void;
@@ -126,17 +183,27 @@ export async function runRemote(clients: AwsClients, request: RemoteRequest): Pr
       Comment: `efsync ${request.runId}`.slice(0, 100),
       TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
       Parameters: {
-        commands: bootstrap(await request.jobUrl(), request.jobSha256),
+        commands: bootstrap(await request.jobUrl(), request.jobSha256, request.staying),
         executionTimeout: [String(request.executionTimeoutSeconds)],
       },
     });
-  const givingUp = Date.now() + NOT_YET_ONLINE_MS;
+  const vanishing = request.vanishAfterMs !== undefined;
+  const givingUp = Date.now() + (request.vanishAfterMs ?? NOT_YET_ONLINE_MS);
   let sent: SendCommandCommandOutput | undefined;
   while (!sent) {
     try {
       sent = await ssm.send(await command());
     } catch (error) {
-      if ((error as Error).name !== 'InvalidInstanceId' || Date.now() > givingUp) throw error;
+      if ((error as Error).name !== 'InvalidInstanceId') throw error;
+      if (vanishing) {
+        const state = await instanceState(ec2, request.instanceId);
+        if (state !== 'running' || Date.now() > givingUp)
+          throw new InstanceVanished(
+            state === 'running'
+              ? `SSM no longer takes commands for ${request.instanceId} (InvalidInstanceId)`
+              : `${request.instanceId} is ${state}`,
+          );
+      } else if (Date.now() > givingUp) throw error;
       request.log?.(`SSM does not take commands for ${request.instanceId} yet (InvalidInstanceId); trying again`);
       await sleep(3000);
     }

@@ -33,6 +33,8 @@ export const INPUT_DEFAULTS = {
   force: 'false',
   'dry-run': 'false',
   'timeout-minutes': '60',
+  'keep-warm': '0',
+  'instance-id': '',
   config: '',
   mode: 'sync',
 } as const;

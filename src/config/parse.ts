@@ -61,6 +61,8 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
     force: bool('force'),
     dryRun: bool('dry-run'),
     timeoutMinutes: int('timeout-minutes'),
+    ...(get('keep-warm') !== '0' && { keepWarmMinutes: int('keep-warm') }),
+    ...when('instanceId', get('instance-id')),
     ...when('configFile', context.configFile),
   };
 

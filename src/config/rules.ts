@@ -23,6 +23,7 @@ export const ID_RULES = {
     pattern: /^([\w+=,.@-]{1,128}|arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]{1,128})$/,
     example: 'efsync-instance',
   },
+  instance: { pattern: /^i-[0-9a-f]{8,17}$/, example: 'i-0123456789abcdef0' },
   instanceType: { pattern: /^[a-z][a-z0-9-]*\.[a-z0-9]+$/, example: 't3.small' },
 } satisfies Record<string, IdRule>;
 

@@ -152,6 +152,7 @@ export function validateConfig(
   normalizePrefix(problems, label('staging-prefix'), config.staging.prefix);
   checkRange(problems, label('keep-releases'), config.keepReleases, 1, 100);
   checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
+  checkInstanceChoice(problems, label, config);
   if (config.configFile !== undefined)
     workspacePath(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
 
@@ -159,6 +160,34 @@ export function validateConfig(
   validated.set(config, JSON.stringify(config));
   return warnings;
 }
+
+/** keep-warm (0 to 720 minutes) and instance-id, and what cannot go with instance-id. */
+function checkInstanceChoice(problems: Problems, label: Labels, config: Config): void {
+  const keepWarm = config.keepWarmMinutes ?? 0;
+  if (!Number.isInteger(keepWarm)) problems.add(label('keep-warm'), `${keepWarm} is not a whole number of minutes.`);
+  else checkRange(problems, label('keep-warm'), keepWarm, 0, MAX_KEEP_WARM_MINUTES);
+  if (config.instanceId === undefined) return;
+  checkId(problems, label('instance-id'), config.instanceId, ID_RULES.instance, 'an EC2 instance id');
+  if (keepWarm > 0)
+    problems.add(
+      label('keep-warm'),
+      `cannot go with ${label('instance-id')}: keep-warm keeps an instance efsync launched, and your own instance ` +
+        'stays up anyway. Remove one of the two.',
+    );
+  if (config.fileSystem.subnetId !== undefined)
+    problems.add(
+      label('subnet-id'),
+      `cannot go with ${label('instance-id')}: the run uses that instance where it is. Remove subnet-id.`,
+    );
+  if (config.mode === 'sweep')
+    problems.add(
+      label('instance-id'),
+      'cannot go with mode sweep: sweep removes what efsync launched and never touches your instance. Remove it.',
+    );
+}
+
+/** keep-warm's upper bound: 12 hours. */
+export const MAX_KEEP_WARM_MINUTES = 720;
 
 function checkTargets(
   problems: Problems,

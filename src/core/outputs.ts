@@ -6,6 +6,8 @@ import type { TargetKind } from './targets.js';
 export const OUTPUT_NAMES = [
   'changed',
   'instance-id',
+  'instance-source',
+  'warm-until',
   'pip-path',
   'local-path',
   's3-path',
@@ -22,6 +24,8 @@ export function outputsOf(result: SyncResult): Record<OutputName, string> {
   return {
     changed: String(result.changed),
     'instance-id': result.instanceId ?? '',
+    'instance-source': result.instanceSource ?? '',
+    'warm-until': result.warmUntil ?? '',
     'pip-path': pathOf('pip')?.lambdaPath ?? '',
     'local-path': pathOf('local')?.lambdaPath ?? '',
     's3-path': pathOf('s3')?.lambdaPath ?? '',

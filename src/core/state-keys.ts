@@ -9,6 +9,8 @@ export const STATE_KEYS = [
   'roleDurationSeconds',
   'audience',
   'instanceId',
+  /** A warm instance the run leaves running: the teardown never terminates it. */
+  'warmInstanceId',
   'commandId',
   'stagingBucket',
   'runPrefix',

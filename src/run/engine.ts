@@ -144,7 +144,8 @@ async function publishRun(ctx: RunContext): Promise<SyncResult> {
     return { changed: false, releaseIds: releaseIdsOf(targets), targets, ...base };
   }
 
-  const { outcome, published: publishedPlans, instanceId } = await publishPlans(ctx, checked, plans, plan);
+  const { outcome, published: publishedPlans, instance } = await publishPlans(ctx, checked, plans, plan);
+  if (outcome.commandOk) await instance.keepWarm();
   await writeStates(ctx, publishedPlans.toPublish, outcome.result, outcome.releaseIds);
   stats.bytes.uploaded = outcome.bytesUploaded;
   const byTarget = new Map(outcome.result.targets.map((t) => [t.target, t]));
@@ -160,7 +161,8 @@ async function publishRun(ctx: RunContext): Promise<SyncResult> {
   );
   return {
     changed: true,
-    ...(instanceId && { instanceId }),
+    ...(instance.id && { instanceId: instance.id, instanceSource: instance.source }),
+    ...(instance.warmUntil && { warmUntil: instance.warmUntil }),
     releaseIds: releaseIdsOf(targets),
     targets,
     ...base,
@@ -176,7 +178,7 @@ async function publishPlans(
 ): Promise<{
   outcome: PublishOutcome;
   published: { all: TargetPlan[]; toPublish: TargetPlan[] };
-  instanceId?: string;
+  instance: InstanceSession;
 }> {
   const { config, reporter, stats } = ctx;
   remember(ctx, 'runId', ctx.runId);
@@ -200,7 +202,7 @@ async function publishPlans(
   return {
     outcome,
     published: { all: plans, toPublish: toPublish(plans) },
-    ...(instance.id && { instanceId: instance.id }),
+    instance,
   };
 }
 

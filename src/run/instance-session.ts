@@ -1,10 +1,23 @@
-/** The run's one instance: launched at most once (while staging runs), recorded for teardown the moment it exists. */
+/**
+ * The run's one instance: the user's own (instance-id), a warm one reused (keep-warm), or launched at most once
+ * (while staging runs), recorded for teardown the moment the run may leave it suspect. A launched or reused instance
+ * stays warm only after the agent succeeded; any other end terminates it (teardown.ts).
+ */
 import { launchInstance, terminateInstance, waitOnline, waitRunning } from '../aws/instance.js';
 import type { PreflightResult } from '../aws/preflight.js';
-import { type RunContext, remember, throwIfCancelled, waitsFor } from './run-context.js';
+import type { Staying } from '../aws/remote.js';
+import { findWarm, tagWarm } from '../aws/warm.js';
+import { errorMessage } from '../core/errors.js';
+import type { InstanceSource } from '../core/result.js';
+import { forget, type RunContext, remember, throwIfCancelled, waitsFor } from './run-context.js';
+
+/** How long a reused instance may answer InvalidInstanceId before it counts as vanished. */
+const VANISH_AFTER_MS = 20_000;
 
 export class InstanceSession {
   id: string | undefined;
+  source: InstanceSource = 'launched';
+  warmUntil: string | undefined;
   private ready: Promise<string> | undefined;
   private readonly ctx: RunContext;
   private readonly preflight: PreflightResult;
@@ -17,20 +30,75 @@ export class InstanceSession {
     this.scratchBytes = scratchBytes;
   }
 
-  /** Starts the launch if it has not started; resolves once SSM has the instance Online. */
+  private get keepWarmMs(): number {
+    return (this.ctx.config.keepWarmMinutes ?? 0) * 60_000;
+  }
+
+  private log(line: string): void {
+    this.ctx.reporter.info(`[instance] ${line}`);
+  }
+
+  /** Starts finding or launching an instance if not started; resolves once SSM has it Online. */
   start(): Promise<string> {
     if (!this.ready) {
-      this.ready = this.launch();
+      this.ready = this.choose();
       // Awaited later; until then a failure must not surface as an unhandled rejection.
       this.ready.catch(() => {});
     }
     return this.ready;
   }
 
+  private async choose(): Promise<string> {
+    const { borrowed } = this.preflight;
+    if (borrowed) {
+      this.source = 'borrowed';
+      this.id = borrowed.instanceId;
+      this.log(`Using your instance ${borrowed.instanceId} (instance-id): it is never stopped or terminated`);
+      return borrowed.instanceId;
+    }
+    if (this.keepWarmMs > 0) {
+      const reused = await this.reuse().catch((error: unknown) => {
+        this.log(`Looking for a warm instance failed (${errorMessage(error)}); launching one`);
+        return undefined;
+      });
+      if (reused) return reused;
+    }
+    return this.launch();
+  }
+
+  private async reuse(): Promise<string | undefined> {
+    const { ctx, preflight } = this;
+    const placements = preflight.placements ?? [];
+    const found = await findWarm(
+      ctx.clients,
+      {
+        fileSystemId: ctx.config.fileSystem.id,
+        subnetIds: [...new Set([preflight.subnetId, ...placements.map((p) => p.subnetId)])],
+        securityGroupIds: preflight.securityGroupIds,
+        instanceProfile: ctx.config.fileSystem.instanceProfile,
+        architectures: [...new Set(preflight.instanceTypes.map((t) => t.architecture))],
+      },
+      (line) => this.log(line),
+    );
+    if (!found) return undefined;
+    throwIfCancelled(ctx.hooks);
+    const now = Date.now();
+    const until = await tagWarm(
+      ctx.clients,
+      found.id,
+      { warmUntil: now + this.keepWarmMs, expiresAt: ctx.deadline },
+      ctx.runId,
+    );
+    this.source = 'reused';
+    this.id = found.id;
+    this.log(`Reusing warm instance ${found.id} (warm until ${until.toISOString()}): no launch, no boot wait`);
+    return found.id;
+  }
+
   private async launch(): Promise<string> {
     const { ctx } = this;
-    const log = (line: string) => ctx.reporter.info(`[instance] ${line}`);
     throwIfCancelled(ctx.hooks);
+    const log = (line: string) => this.log(line);
     const id = await launchInstance(
       ctx.clients,
       {
@@ -43,6 +111,7 @@ export class InstanceSession {
       },
       (launched) => {
         this.id = launched;
+        this.source = 'launched';
         remember(ctx, 'instanceId', launched);
         // Launched while the run's teardown was already under way: it must not outlive the run.
         if (ctx.cleanup.started) void terminateInstance(ctx.clients, launched).catch(() => undefined);
@@ -55,5 +124,59 @@ export class InstanceSession {
     await waitOnline(ctx.clients, id, waitsFor(ctx.budgetSeconds, ctx.hooks).onlineSeconds);
     log(`${id} is Online`);
     return id;
+  }
+
+  /**
+   * Right before the command is sent: from now on a reused instance may be left suspect, so the teardown
+   * terminates it unless the run puts it back warm.
+   */
+  beforeSend(): void {
+    if (this.source === 'reused' && this.id) remember(this.ctx, 'instanceId', this.id);
+  }
+
+  /** What the command does about the dead-man switch and what it leaves behind (remote.ts, Staying). */
+  staying(): Staying | undefined {
+    if (this.source === 'borrowed') return {};
+    const warmSeconds = this.keepWarmMs > 0 ? Math.ceil(this.keepWarmMs / 1000) + 60 : undefined;
+    if (this.source === 'reused') {
+      const armSeconds = Math.max(60, Math.ceil((this.ctx.deadline - Date.now()) / 1000) + 60);
+      return { armSeconds, ...(warmSeconds !== undefined && { warmSeconds }) };
+    }
+    return warmSeconds !== undefined ? { warmSeconds } : undefined;
+  }
+
+  /** For a reused instance only: InvalidInstanceId this long means it vanished. */
+  vanishAfterMs(): number | undefined {
+    return this.source === 'reused' ? VANISH_AFTER_MS : undefined;
+  }
+
+  /** The reused instance vanished before the command reached it: launch one instead (it is terminated if it runs). */
+  relaunch(why: string): Promise<string> {
+    const gone = this.id;
+    this.log(`Warm instance ${gone} vanished before the command reached it (${why}); launching an instance instead`);
+    if (gone) void terminateInstance(this.ctx.clients, gone).catch(() => undefined);
+    forget(this.ctx, 'instanceId');
+    this.ready = this.launch();
+    this.ready.catch(() => {});
+    return this.ready;
+  }
+
+  /**
+   * After the agent succeeded with keep-warm: the instance stays running until warm-until (its switch was re-armed
+   * by the command), and the teardown leaves it. Tagging failing leaves it recorded, so it is terminated.
+   */
+  async keepWarm(): Promise<void> {
+    const { ctx } = this;
+    if (this.keepWarmMs <= 0 || this.source === 'borrowed' || !this.id) return;
+    try {
+      const end = Date.now() + this.keepWarmMs;
+      const until = await tagWarm(ctx.clients, this.id, { warmUntil: end, expiresAt: end });
+      this.warmUntil = until.toISOString();
+      remember(ctx, 'warmInstanceId', this.id);
+      forget(ctx, 'instanceId');
+      ctx.reporter.info(`${this.id} stays warm until ${this.warmUntil} for the next run (keep-warm).`);
+    } catch (error) {
+      ctx.reporter.warning(`Could not keep ${this.id} warm (${errorMessage(error)}); it is terminated.`);
+    }
   }
 }

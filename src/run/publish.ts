@@ -3,7 +3,7 @@
  * result back from staging (so the 24,000-character SSM output cap never hides it).
  */
 import type { PreflightResult } from '../aws/preflight.js';
-import { JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
+import { InstanceVanished, JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
 import { EfsyncError } from '../core/errors.js';
 import { type AgentResult, parseAgentResult } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
@@ -23,6 +23,8 @@ export interface PublishOutcome {
   /** Release id given to each target's job. */
   releaseIds: Record<string, string>;
   bytesUploaded: number;
+  /** The command ended Success (exit 0): on an instance that stays, its dead-man switch was re-armed. */
+  commandOk: boolean;
 }
 
 export async function publish(
@@ -33,13 +35,27 @@ export async function publish(
   action: JobAction,
 ): Promise<PublishOutcome> {
   const staged = await timed(ctx.stats, 'stage', () => stageRun(ctx, preflight, plans, action));
-  const instanceId = await timed(ctx.stats, 'instance', () => instance.start());
+  let instanceId = await timed(ctx.stats, 'instance', () => instance.start());
   throwIfCancelled(ctx.hooks);
-  const result = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged));
-  return { result, releaseIds: staged.releaseIds, bytesUploaded: staged.bytesUploaded };
+  let ran: { result: AgentResult; commandOk: boolean };
+  try {
+    instance.beforeSend();
+    ran = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged, instance));
+  } catch (error) {
+    if (!(error instanceof InstanceVanished)) throw error;
+    instanceId = await timed(ctx.stats, 'instance', () => instance.relaunch(error.message));
+    throwIfCancelled(ctx.hooks);
+    ran = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged, instance));
+  }
+  return { ...ran, releaseIds: staged.releaseIds, bytesUploaded: staged.bytesUploaded };
 }
 
-async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun): Promise<AgentResult> {
+async function runAgent(
+  ctx: RunContext,
+  instanceId: string,
+  staged: StagedRun,
+  instance: InstanceSession,
+): Promise<{ result: AgentResult; commandOk: boolean }> {
   const { s3 } = ctx.clients;
   const { bucket, runPrefix } = ctx;
   const readLog = () => readRunObject(s3, bucket, `${runPrefix}agent.log`);
@@ -56,6 +72,8 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
         return url;
       },
       jobSha256: staged.job.sha256,
+      ...optional('staying', instance.staying()),
+      ...optional('vanishAfterMs', instance.vanishAfterMs()),
       executionTimeoutSeconds: Math.max(60, Math.floor((ctx.deadline - Date.now()) / 1000)),
       log: (line) => ctx.reporter.info(line),
       onCommandId: (id) => {
@@ -88,7 +106,11 @@ async function runAgent(ctx: RunContext, instanceId: string, staged: StagedRun):
       `The agent failed (exit ${outcome.responseCode}): ${result.error ?? outcome.status}\n${tail(log)}`,
     );
   }
-  return result;
+  return { result, commandOk: outcome.status === 'Success' && outcome.responseCode === 0 };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
 }
 
 function describeMismatch(result: AgentResult): string {

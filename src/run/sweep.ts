@@ -1,10 +1,12 @@
 /**
- * mode: sweep — removes what runs left behind: instances tagged managed-by=efsync whose expires-at has passed, and
- * staged runs older than a day in the staging bucket.
+ * mode: sweep — removes what runs left behind: instances tagged managed-by=efsync whose expires-at has passed (a
+ * warm instance's expires-at is its warm-until, or a later deadline of a run using it), and staged runs older than a
+ * day in the staging bucket.
  */
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
 import { MANAGED_BY } from '../aws/instance.js';
+import { WARM_UNTIL } from '../aws/warm.js';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../core/reporter.js';
 import type { Stats, SyncResult } from '../core/result.js';
@@ -28,22 +30,27 @@ export async function sweep(
       ...(config.fileSystem.id ? [{ Name: 'tag:efsync:file-system-id', Values: [config.fileSystem.id] }] : []),
     ];
     const expired: string[] = [];
+    const warm: string[] = [];
     let token: string | undefined;
     do {
       const page = await ec2.send(new DescribeInstancesCommand({ Filters: filters, NextToken: token }));
       for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
         const expiresAt = instance.Tags?.find((t) => t.Key === 'expires-at')?.Value;
+        const warmUntil = instance.Tags?.find((t) => t.Key === WARM_UNTIL)?.Value;
         if (instance.InstanceId && expiresAt && Date.parse(expiresAt) < now.getTime())
-          expired.push(instance.InstanceId);
+          (warmUntil ? warm : expired).push(instance.InstanceId);
       }
       token = page.NextToken;
     } while (token);
-    if (expired.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: expired }));
+    if (expired.length + warm.length > 0)
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [...expired, ...warm] }));
     lines.push(
       expired.length
         ? `Terminated ${expired.length} expired instance(s): ${expired.join(', ')}.`
         : 'No expired efsync instance.',
     );
+    if (warm.length)
+      lines.push(`Terminated ${warm.length} warm instance(s) whose warm-until has passed: ${warm.join(', ')}.`);
     if (config.staging.bucket) {
       const runs = await listRunPrefixes(s3, config.staging.bucket, config.staging.prefix);
       const stale = runs.filter((run) => now.getTime() - run.lastModified.getTime() > STALE_RUN_MS);

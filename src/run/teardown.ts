@@ -20,7 +20,7 @@ export async function teardown(clients: AwsClients, record: RunRecord, reporter:
       reporter.warning(`${title} failed: ${explainAwsError(error)}`);
     }
   };
-  const { commandId, instanceId, runId, stagingBucket, runPrefix } = record;
+  const { commandId, instanceId, runId, stagingBucket, runPrefix, warmInstanceId } = record;
   if (commandId) {
     // Terminating the instance ends the command too; this only spares SSM a command left InProgress.
     await step('Cancel the command', () => cancelCommand(clients, commandId).catch(() => undefined));
@@ -35,7 +35,7 @@ export async function teardown(clients: AwsClients, record: RunRecord, reporter:
   // known one if terminating it by id failed: its own step, so that such a failure does not skip it.
   if (runId) {
     await step("Terminate the run's instances", async () => {
-      const others = await terminateRunInstances(clients, runId);
+      const others = await terminateRunInstances(clients, runId, warmInstanceId);
       if (others.length > 0) reporter.info(`Terminated ${others.join(', ')}.`);
     });
   }

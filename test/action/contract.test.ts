@@ -88,6 +88,8 @@ describe('every input is read by the config parser', () => {
     force: 'true',
     'dry-run': 'true',
     'timeout-minutes': '30',
+    'keep-warm': '15',
+    'instance-id': 'i-0123456789abcdef0',
     config: 'efsync.yaml',
     mode: 'rollback',
   };

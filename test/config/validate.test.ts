@@ -197,6 +197,7 @@ describe('numbers must be whole and in range', () => {
     ['timeout-minutes', '361', 5, 360],
     ['role-duration-seconds', '899', 900, 43200],
     ['role-duration-seconds', '43201', 900, 43200],
+    ['keep-warm', '721', 0, 720],
   ] as const)('%s %s', (name, value, min, max) => {
     expect(loadError({ ...DEPS, [name]: value })).toBe(
       `Input '${name}': ${value} is out of range. Write a number from ${min} to ${max}.`,
@@ -206,6 +207,39 @@ describe('numbers must be whole and in range', () => {
   it.each(['3.5', '-1', '1e3', 'three', '0x10'])('refuses %s', (value) => {
     expect(loadError({ ...DEPS, 'keep-releases': value })).toBe(
       `Input 'keep-releases': '${value}' is not a whole number. Write digits only, e.g. 60.`,
+    );
+  });
+});
+
+describe('keep-warm and instance-id', () => {
+  it('reads keep-warm in minutes, absent at 0', () => {
+    expect(load({ ...DEPS, 'keep-warm': '15' }).config.keepWarmMinutes).toBe(15);
+    expect(load({ ...DEPS, 'keep-warm': '0' }).config.keepWarmMinutes).toBeUndefined();
+    expect(loadError({ ...DEPS, 'keep-warm': '1.5' })).toBe(
+      "Input 'keep-warm': '1.5' is not a whole number. Write digits only, e.g. 60.",
+    );
+  });
+
+  it.each(['i-123', 'i-0123456789ABCDEF0', 'i-0123456789abcdef01234', 'mi-0123456789abcdef0', "i-01234567'; reboot"])(
+    'refuses instance-id %s',
+    (value) => {
+      expect(loadError({ ...DEPS, 'instance-id': value })).toContain(
+        `Input 'instance-id': '${value}' is not an EC2 instance id. Write one like i-0123456789abcdef0.`,
+      );
+    },
+  );
+
+  it('takes instance-id alone: not with keep-warm, subnet-id or mode sweep', () => {
+    expect(load({ ...DEPS, 'instance-id': 'i-0123456789abcdef0' }).config.instanceId).toBe('i-0123456789abcdef0');
+    expect(loadError({ ...DEPS, 'instance-id': 'i-0123456789abcdef0', 'keep-warm': '10' })).toBe(
+      "Input 'keep-warm': cannot go with input 'instance-id': keep-warm keeps an instance efsync launched, and your " +
+        'own instance stays up anyway. Remove one of the two.',
+    );
+    expect(loadError({ ...DEPS, 'instance-id': 'i-0123456789abcdef0', 'subnet-id': 'subnet-0123456789abcdef0' })).toBe(
+      "Input 'subnet-id': cannot go with input 'instance-id': the run uses that instance where it is. Remove subnet-id.",
+    );
+    expect(loadError({ ...INPUTS.SWEEP, 'instance-id': 'i-0123456789abcdef0' })).toContain(
+      "Input 'instance-id': cannot go with mode sweep",
     );
   });
 });

@@ -24,6 +24,8 @@ describe('outputsOf', () => {
       result({
         changed: true,
         instanceId: 'i-0abc',
+        instanceSource: 'launched',
+        warmUntil: '2026-12-01T12:15:00.000Z',
         paths: [
           { kind: 'pip', target: 'lib', lambdaPath: '/mnt/efs/lib', efsPath: '/lambda/lib' },
           { kind: 'local', target: 'models', lambdaPath: '/mnt/efs/models', efsPath: '/lambda/models' },
@@ -36,6 +38,8 @@ describe('outputsOf', () => {
     expect(outputs).toEqual({
       changed: 'true',
       'instance-id': 'i-0abc',
+      'instance-source': 'launched',
+      'warm-until': '2026-12-01T12:15:00.000Z',
       'pip-path': '/mnt/efs/lib',
       'local-path': '/mnt/efs/models',
       's3-path': '/mnt/efs/ml',

@@ -105,6 +105,10 @@ describe('docs/iam-policy.json', () => {
       'ec2:MetadataHttpTokens': 'required',
     });
     expect(bySid('TagOnLaunchOnly').Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
+    expect(bySid('TagOwnInstancesWarm').Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/managed-by': 'efsync' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['efsync:warm-until', 'efsync:last-run', 'expires-at'] },
+    });
     expect(bySid('TerminateOwnInstances').Condition).toEqual({
       StringEquals: { 'aws:ResourceTag/managed-by': 'efsync' },
     });
@@ -134,6 +138,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   AssumeRoleWithWebIdentity: [],
   GetCallerIdentity: [],
   RunInstances: ['ec2:RunInstances', 'ec2:CreateTags'], // TagSpecifications tag on create
+  CreateTags: ['ec2:CreateTags'], // warm-until and the run on a managed-by=efsync instance (src/aws/warm.ts)
   DescribeImages: ['ec2:DescribeImages'],
   DescribeInstances: ['ec2:DescribeInstances'],
   waitUntilInstanceRunning: ['ec2:DescribeInstances'],

@@ -95,6 +95,8 @@ describe('README', () => {
     ...errorMessages('src/aws/credentials.ts', ['CredentialsError']),
     ...errorMessages('src/aws/preflight.ts', ['PreflightError']),
     ...errorMessages('src/aws/s3-route.ts', ['PreflightError']),
+    ...errorMessages('src/aws/preflight-checks.ts', ['PreflightError']),
+    ...errorMessages('src/aws/borrowed.ts', ['PreflightError']),
     ...errorMessages('src/plan/s3-objects.ts', ['S3SourceError']),
     ...errorMessages('src/aws/instance.ts', ['InstanceError']).filter((m) => m !== 'RunInstances returned no instance'),
   ];

@@ -1,0 +1,43 @@
+/** Preflight's checks of the instance profile and the staging bucket, each failure one message with the fix. */
+import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
+import { HeadBucketCommand } from '@aws-sdk/client-s3';
+import type { AwsClients } from './clients.js';
+import { isNotFound } from './errors.js';
+import { PreflightError } from './preflight-error.js';
+
+export async function checkInstanceProfile(clients: AwsClients, profile: string): Promise<void> {
+  const name = profile.startsWith('arn:') ? (profile.split('/').pop() ?? profile) : profile;
+  try {
+    const found = await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
+    if (!found.InstanceProfile?.Roles?.length) {
+      throw new PreflightError(
+        `Instance profile ${name} has no role. Add a role with AmazonSSMManagedInstanceCore to it.`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof PreflightError) throw error;
+    if (isNotFound(error)) {
+      throw new PreflightError(
+        `Instance profile ${name} does not exist. Create it with a role that has AmazonSSMManagedInstanceCore (infra/ does), or set instance-profile.`,
+      );
+    }
+    throw error;
+  }
+}
+
+export async function checkBucket(clients: AwsClients, bucket: string): Promise<void> {
+  try {
+    await clients.s3.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404)
+      throw new PreflightError(
+        `Staging bucket ${bucket} does not exist. Create it (infra/ does) or fix staging-bucket.`,
+      );
+    if (status === 403)
+      throw new PreflightError(
+        `Access to staging bucket ${bucket} is denied. Give the role s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on it.`,
+      );
+    throw error;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * Warm instances (keep-warm): an instance efsync launched stays running after a successful publish, tagged
+ * `efsync:warm-until`, its dead-man switch re-armed to fire just after that time. A later run for the same file system
+ * finds one by its tags and reuses it when it matches what the run would launch. The choice is a pure function
+ * (chooseWarm); the rest reads and writes tags.
+ */
+import { CreateTagsCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { AwsClients } from './clients.js';
+import { MANAGED_BY } from './instance.js';
+
+export const WARM_UNTIL = 'efsync:warm-until';
+/** The last run that used a warm instance (efsync:run-id stays the run that launched it). */
+export const LAST_RUN = 'efsync:last-run';
+/** An instance whose image is no longer the current one is still reused while it is younger than this. */
+export const IMAGE_GRACE_MS = 24 * 3600 * 1000;
+
+/** What a warm instance must match: where and how the run would launch one. */
+export interface WarmWant {
+  fileSystemId: string;
+  /** The subnets the run may launch in (preflight's placements). */
+  subnetIds: string[];
+  securityGroupIds: string[];
+  /** Name or ARN, as the input gives it. */
+  instanceProfile: string;
+  /** The architectures of the run's instance types. */
+  architectures: string[];
+  /** The current Amazon Linux image of each architecture. */
+  currentImages: Record<string, string>;
+}
+
+export interface WarmCandidate {
+  id: string;
+  fileSystemId: string;
+  subnetId: string;
+  securityGroupIds: string[];
+  instanceProfileArn: string;
+  architecture: string;
+  imageId: string;
+  launchTime: number;
+  warmUntil: number;
+  online: boolean;
+}
+
+/** Why a candidate is not taken, or undefined when it is. */
+export function warmMismatch(c: WarmCandidate, want: WarmWant, now: number): string | undefined {
+  const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+  if (c.fileSystemId !== want.fileSystemId) return 'another file system';
+  if (!(c.warmUntil > now)) return 'warm-until has passed';
+  if (!want.subnetIds.includes(c.subnetId)) return `subnet ${c.subnetId} is not one the run launches in`;
+  if (!same(c.securityGroupIds, want.securityGroupIds)) return 'other security groups';
+  if (!profileMatches(c.instanceProfileArn, want.instanceProfile)) return 'another instance profile';
+  if (!want.architectures.includes(c.architecture)) return `architecture ${c.architecture}`;
+  if (c.imageId !== want.currentImages[c.architecture] && now - c.launchTime >= IMAGE_GRACE_MS)
+    return 'its image is no longer the current one and it is over a day old';
+  if (!c.online) return 'SSM does not have it Online';
+  return undefined;
+}
+
+/** The warm instance to reuse: of those that match, the one warm the longest. */
+export function chooseWarm(candidates: WarmCandidate[], want: WarmWant, now: number): WarmCandidate | undefined {
+  return candidates
+    .filter((c) => warmMismatch(c, want, now) === undefined)
+    .sort((a, b) => b.warmUntil - a.warmUntil || a.id.localeCompare(b.id))[0];
+}
+
+function profileMatches(arn: string, wanted: string): boolean {
+  if (wanted.startsWith('arn:')) return arn === wanted;
+  return arn.split('/').pop() === wanted;
+}
+
+const tag = (instance: Instance, key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
+
+/** Running efsync instances of the file system that carry warm-until, as candidates (SSM's view included). */
+export async function warmCandidates(clients: AwsClients, fileSystemId: string): Promise<WarmCandidate[]> {
+  const { ec2, ssm } = clients;
+  const instances: Instance[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: `tag:${MANAGED_BY.Key}`, Values: [MANAGED_BY.Value] },
+          { Name: 'tag:efsync:file-system-id', Values: [fileSystemId] },
+          { Name: 'tag-key', Values: [WARM_UNTIL] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+        NextToken: token,
+      }),
+    );
+    instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
+    token = page.NextToken;
+  } while (token);
+  const ids = instances.flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
+  if (ids.length === 0) return [];
+  const online = new Set<string>();
+  const info = await ssm.send(
+    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: ids.slice(0, 50) }] }),
+  );
+  for (const i of info.InstanceInformationList ?? [])
+    if (i.InstanceId && i.PingStatus === 'Online') online.add(i.InstanceId);
+  return instances.map((i) => ({
+    id: i.InstanceId ?? '',
+    fileSystemId: tag(i, 'efsync:file-system-id') ?? '',
+    subnetId: i.SubnetId ?? '',
+    securityGroupIds: (i.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+    instanceProfileArn: i.IamInstanceProfile?.Arn ?? '',
+    architecture: i.Architecture ?? '',
+    imageId: i.ImageId ?? '',
+    launchTime: i.LaunchTime?.getTime() ?? 0,
+    warmUntil: Date.parse(tag(i, WARM_UNTIL) ?? '') || 0,
+    online: online.has(i.InstanceId ?? ''),
+  }));
+}
+
+/** The current Amazon Linux 2023 image of each architecture (the parameters a launch reads). */
+export async function currentImages(clients: AwsClients, architectures: string[]): Promise<Record<string, string>> {
+  const images: Record<string, string> = {};
+  for (const architecture of new Set(architectures)) {
+    const name = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
+    images[architecture] = (await clients.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? '';
+  }
+  return images;
+}
+
+/** Finds a warm instance to reuse, logging why each other one is not taken. */
+export async function findWarm(
+  clients: AwsClients,
+  want: Omit<WarmWant, 'currentImages'>,
+  log: (line: string) => void,
+  now = Date.now(),
+): Promise<WarmCandidate | undefined> {
+  const candidates = await warmCandidates(clients, want.fileSystemId);
+  if (candidates.length === 0) {
+    log(`No warm instance for ${want.fileSystemId}`);
+    return undefined;
+  }
+  const full = { ...want, currentImages: await currentImages(clients, want.architectures) };
+  for (const c of candidates) {
+    const why = warmMismatch(c, full, now);
+    if (why) log(`Warm instance ${c.id} is not reused: ${why}`);
+  }
+  return chooseWarm(candidates, full, now);
+}
+
+/** The later of an ISO time and `ms` (so that two runs sharing an instance never shorten each other's time). */
+export function laterOf(iso: string | undefined, ms: number): Date {
+  const other = Date.parse(iso ?? '');
+  return new Date(Number.isFinite(other) && other > ms ? other : ms);
+}
+
+/**
+ * Marks the instance warm until `times.warmUntil`, and sets when no run needs it any more (`expires-at`, what the
+ * sweep reads); with `runId`, names the run that uses it now. Neither time ever moves earlier than it already was,
+ * so that two runs sharing an instance never shorten each other's. Returns the warm-until written.
+ */
+export async function tagWarm(
+  clients: AwsClients,
+  instanceId: string,
+  times: { warmUntil: number; expiresAt: number },
+  runId?: string,
+): Promise<Date> {
+  const found = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+  const instance = found.Reservations?.[0]?.Instances?.[0];
+  const warm = laterOf(instance ? tag(instance, WARM_UNTIL) : undefined, times.warmUntil);
+  const expires = laterOf(instance ? tag(instance, 'expires-at') : undefined, Math.max(times.expiresAt, +warm));
+  await clients.ec2.send(
+    new CreateTagsCommand({
+      Resources: [instanceId],
+      Tags: [
+        { Key: WARM_UNTIL, Value: warm.toISOString() },
+        { Key: 'expires-at', Value: expires.toISOString() },
+        ...(runId ? [{ Key: LAST_RUN, Value: runId }] : []),
+      ],
+    }),
+  );
+  return warm;
+}

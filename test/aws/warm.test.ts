@@ -1,0 +1,107 @@
+// Which warm instance a run takes (src/aws/warm.ts): the same file system, subnet, groups, profile and architecture,
+// warm-until ahead, Online, and a current image or a young instance; and the bootstrap for instances that stay.
+import { describe, expect, it } from 'vitest';
+import { bootstrap, RemoteError } from '../../src/aws/remote.js';
+import {
+  chooseWarm,
+  IMAGE_GRACE_MS,
+  laterOf,
+  type WarmCandidate,
+  type WarmWant,
+  warmMismatch,
+} from '../../src/aws/warm.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const want: WarmWant = {
+  fileSystemId: 'fs-0123456789abcdef0',
+  subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
+  securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb'],
+  instanceProfile: 'efsync-instance',
+  architectures: ['arm64'],
+  currentImages: { arm64: 'ami-0new' },
+};
+const warm = (over: Partial<WarmCandidate> = {}): WarmCandidate => ({
+  id: 'i-0aaaaaaaaaaaaaaaa',
+  fileSystemId: 'fs-0123456789abcdef0',
+  subnetId: 'subnet-0bbbbbbbbbbbbbbbb',
+  securityGroupIds: ['sg-0bbbbbbbbbbbbbbbb', 'sg-0aaaaaaaaaaaaaaaa'],
+  instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/efsync-instance',
+  architecture: 'arm64',
+  imageId: 'ami-0new',
+  launchTime: NOW - 3600_000,
+  warmUntil: NOW + 600_000,
+  online: true,
+  ...over,
+});
+
+describe('warmMismatch', () => {
+  it('takes a matching instance (groups in any order, the profile by name or ARN)', () => {
+    expect(warmMismatch(warm(), want, NOW)).toBeUndefined();
+    const byArn = { ...want, instanceProfile: 'arn:aws:iam::123456789012:instance-profile/efsync-instance' };
+    expect(warmMismatch(warm(), byArn, NOW)).toBeUndefined();
+  });
+
+  it.each([
+    ['another file system', { fileSystemId: 'fs-0fedcba9876543210' }],
+    ['warm-until has passed', { warmUntil: NOW - 1 }],
+    ['subnet subnet-0ccccccccccccccc0 is not one the run launches in', { subnetId: 'subnet-0ccccccccccccccc0' }],
+    ['other security groups', { securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa'] }],
+    ['another instance profile', { instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/other' }],
+    ['architecture x86_64', { architecture: 'x86_64' }],
+    [
+      'its image is no longer the current one and it is over a day old',
+      { imageId: 'ami-0old', launchTime: NOW - IMAGE_GRACE_MS },
+    ],
+    ['SSM does not have it Online', { online: false }],
+  ] as [string, Partial<WarmCandidate>][])('refuses one with %s', (why, over) => {
+    expect(warmMismatch(warm(over), want, NOW)).toBe(why);
+  });
+
+  it('takes an instance on an older image while it is less than a day old', () => {
+    expect(
+      warmMismatch(warm({ imageId: 'ami-0old', launchTime: NOW - IMAGE_GRACE_MS + 1 }), want, NOW),
+    ).toBeUndefined();
+  });
+});
+
+describe('chooseWarm', () => {
+  it('takes the matching instance warm the longest, and none when none matches', () => {
+    const a = warm({ id: 'i-0aaaaaaaaaaaaaaaa', warmUntil: NOW + 60_000 });
+    const b = warm({ id: 'i-0bbbbbbbbbbbbbbbb', warmUntil: NOW + 900_000 });
+    const c = warm({ id: 'i-0cccccccccccccccc', warmUntil: NOW + 1800_000, online: false });
+    expect(chooseWarm([a, b, c], want, NOW)?.id).toBe('i-0bbbbbbbbbbbbbbbb');
+    expect(chooseWarm([c], want, NOW)).toBeUndefined();
+    expect(chooseWarm([], want, NOW)).toBeUndefined();
+  });
+
+  it('never moves a time earlier', () => {
+    expect(laterOf('2026-12-01T13:00:00.000Z', NOW).toISOString()).toBe('2026-12-01T13:00:00.000Z');
+    expect(laterOf('2026-12-01T11:00:00.000Z', NOW).getTime()).toBe(NOW);
+    expect(laterOf(undefined, NOW).getTime()).toBe(NOW);
+  });
+});
+
+describe('bootstrap for an instance that stays', () => {
+  const URL = 'https://bucket.s3.amazonaws.com/efsync/runs/r/job.json?X=1';
+  const SHA = 'a'.repeat(64);
+
+  it('removes its work directory, takes turns on the instance, and re-arms the switch only later', () => {
+    const lines = bootstrap(URL, SHA, { armSeconds: 3660, warmSeconds: 960 });
+    expect(lines).toContain(`trap 'cd / && rm -rf "$work"' EXIT`);
+    expect(lines).toContain('efsync_arm 3660');
+    expect(lines.at(-2)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.py job.json');
+    expect(lines.at(-1)).toBe('efsync_arm 960');
+    expect(lines.join('\n')).toContain('if [ -s "$f" ] && [ "$(cat "$f")" -gt "$due" ]; then due=$(cat "$f"); fi');
+  });
+
+  it('never arms a shutdown on a borrowed instance', () => {
+    const lines = bootstrap(URL, SHA, {});
+    expect(lines.join('\n')).not.toMatch(/shutdown|efsync_arm/);
+    expect(lines.at(-1)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.py job.json');
+  });
+
+  it('refuses a time that is not a whole number of seconds', () => {
+    expect(() => bootstrap(URL, SHA, { warmSeconds: 1.5 })).toThrow(RemoteError);
+    expect(() => bootstrap(URL, SHA, { armSeconds: -1 })).toThrow('bad dead-man switch time');
+  });
+});
