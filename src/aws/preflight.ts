@@ -23,6 +23,7 @@ import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
+import { autoTypes } from '../plan/instance-size.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isNotFound } from './errors.js';
@@ -45,6 +46,13 @@ export interface PreflightResult {
   instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
   /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
   placements?: Placement[];
+  /**
+   * `instance-type: auto`: the types above are every one the run may launch (plan/instance-size.ts), narrowed to the
+   * one chosen from the run's bytes once it is planned (run/size-instance.ts).
+   */
+  autoSize?: boolean;
+  /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
+  concurrency?: number;
 }
 
 export async function preflight(
@@ -98,10 +106,16 @@ export async function preflight(
       }
       zones = [{ availabilityZone: zone, subnetId: chosenSubnet }];
     }
-    const instanceTypes = await checkInstanceTypes(ec2, config.fileSystem.instanceTypes);
-    const offerings = await readOfferings(ec2, config.fileSystem.instanceTypes, log);
+    // auto: every type of the table is an arm64 Graviton; DescribeInstanceTypes would refuse the whole list in a
+    // region that lacks one of them, while the offerings simply leave it out.
+    const autoSize = config.fileSystem.instanceTypes.length === 0;
+    const types = autoSize ? autoTypes() : config.fileSystem.instanceTypes;
+    const instanceTypes = autoSize
+      ? types.map((type) => ({ type, architecture: 'arm64' as const }))
+      : await checkInstanceTypes(ec2, types);
+    const offerings = await readOfferings(ec2, types, log);
     const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
-    log(describePlacements(zones, placements, config.fileSystem.instanceTypes));
+    if (!autoSize) log(describePlacements(zones, placements, types));
     const subnetId = placements[0]?.subnetId ?? '';
     const availabilityZone = placements[0]?.availabilityZone ?? '';
     subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
@@ -139,6 +153,7 @@ export async function preflight(
       ...(accessPoint?.arn && { accessPointArn: accessPoint.arn }),
       instanceTypes,
       placements,
+      ...(autoSize && { autoSize }),
     };
   } catch (error) {
     if (error instanceof PreflightError) throw error;
