@@ -118,3 +118,24 @@ describe('instance-type: auto', () => {
     );
   });
 });
+
+describe('the README', () => {
+  it('shows the table of sizes the code chooses from', async () => {
+    const fs = await import('node:fs');
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const size of SIZES) {
+      const moved = (bytesPerSecond(size.baselineGbps) * TARGET_SECONDS) / GB;
+      const row = [
+        size.type,
+        size.others.join(', ') || '–',
+        size.vcpus,
+        size.baselineGbps,
+        size.burstGbps,
+        `${moved.toFixed(1)} GB`,
+        agentConcurrency(size.type),
+      ].join(' | ');
+      expect(readme).toContain(`| ${row} |`);
+    }
+    expect(readme).toContain(`moves them within ${TARGET_SECONDS / 60} minutes`);
+  });
+});
