@@ -14,6 +14,7 @@ import { type LocalAws, startLocalAws } from '../../test/local-aws/client.ts';
 import { AWS_MODEL, efsSeconds, type LatencyModel } from '../../test/local-aws/latency.ts';
 import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
 import { changeOneFile, ensureDataset, FULL, listFiles, QUICK, writeRequirements } from './dataset.ts';
+import { modelLarge } from './large.ts';
 import {
   agentCounts,
   countCalls,
@@ -298,6 +299,7 @@ try {
     log('modeled run on the test bed with --latency aws');
     bed = await startBed(['--latency', 'aws']);
     report.modeled = await scenarioSet(bed, 'model', AWS_MODEL);
+    report.large = modelLarge(report.modeled.first, AWS_MODEL);
     await bed.aws.stop();
     bed = undefined;
   }

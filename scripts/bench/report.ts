@@ -1,6 +1,7 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
 import type { LatencyModel } from '../../test/local-aws/latency.ts';
 import type { DatasetSpec } from './dataset.ts';
+import type { LargeRow } from './large.ts';
 
 export type ScenarioKey = 'noop' | 'first' | 'oneFile' | 'deps';
 export const SCENARIOS: [ScenarioKey, string][] = [
@@ -66,6 +67,8 @@ export interface Report {
     files: number;
   };
   modeled?: Record<ScenarioKey, ScenarioFigures>;
+  /** e. large first publish, modeled from b. (large.ts). */
+  large?: LargeRow[];
   latencyModel: LatencyModel;
   goals: { goal: string; met: boolean | null; figures: string }[];
 }
@@ -132,6 +135,12 @@ export function evaluateGoals(r: Report): Report['goals'] {
       figures: `${s(m.oneFile.modeledSeconds)} s`,
     });
   }
+  for (const row of r.large ?? [])
+    goals.push({
+      goal: `modeled large first publish of ${mb(row.bytes)} within 1.5× its floor`,
+      met: row.modeledSeconds <= 1.5 * row.floorSeconds,
+      figures: `${s(row.modeledSeconds)} s vs ${s(row.floorSeconds)} s on ${row.type}: ${x(row.modeledSeconds / row.floorSeconds)}`,
+    });
   return goals;
 }
 
@@ -266,6 +275,26 @@ export function renderReport(r: Report): string {
             EFSYNC[key],
           ];
         }),
+      ]),
+    );
+  }
+  if (r.large?.length) {
+    out.push('');
+    out.push(
+      'e. large first publish, modeled: type from instance-type auto, transfer at its baseline (EFS cap 1,500 MiB/s)',
+    );
+    out.push(
+      table([
+        ['bytes', 'type', 'baseline', 'bytes / bandwidth', 'floor', 'modeled', 'modeled / floor'],
+        ...r.large.map((row) => [
+          mb(row.bytes),
+          row.type,
+          `${row.baselineGbps} Gbps`,
+          `${s(row.transferSeconds)} s`,
+          `${s(row.floorSeconds)} s`,
+          `${s(row.modeledSeconds)} s`,
+          x(row.modeledSeconds / row.floorSeconds),
+        ]),
       ]),
     );
   }

@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-efs';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
+import { autoTypes } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
@@ -47,6 +48,13 @@ export interface PreflightResult {
   placements?: Placement[];
   /** instance-id: the user's own instance, where it is; nothing is launched. */
   borrowed?: Borrowed;
+  /**
+   * `instance-type: auto`: the types above are every one the run may launch (plan/instance-size.ts), narrowed to the
+   * one chosen from the run's bytes once it is planned (run/size-instance.ts).
+   */
+  autoSize?: boolean;
+  /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
+  concurrency?: number;
 }
 
 export async function preflight(
@@ -106,8 +114,8 @@ export async function preflight(
       }
       zones = [{ availabilityZone: zone, subnetId: chosenSubnet }];
     }
-    const { instanceTypes, placements } = borrowed
-      ? { instanceTypes: [], placements: [] }
+    const { instanceTypes, placements, autoSize } = borrowed
+      ? { instanceTypes: [], placements: [], autoSize: false }
       : await planPlacements(ec2, config.fileSystem.instanceTypes, zones, fsId, log);
     const subnetId = borrowed?.subnetId ?? placements[0]?.subnetId ?? '';
     const availabilityZone = borrowed?.availabilityZone ?? placements[0]?.availabilityZone ?? '';
@@ -150,6 +158,7 @@ export async function preflight(
       instanceTypes,
       placements,
       ...(borrowed && { borrowed }),
+      ...(autoSize && { autoSize }),
     };
   } catch (error) {
     if (error instanceof PreflightError) throw error;
@@ -160,16 +169,22 @@ export async function preflight(
 /** Each instance type in each zone with a mount target that offers it, in the order to try (zones.ts). */
 async function planPlacements(
   ec2: EC2Client,
-  types: string[],
+  chosen: string[],
   zones: { availabilityZone: string; subnetId: string }[],
   fsId: string,
   log: (line: string) => void,
-): Promise<{ instanceTypes: PreflightResult['instanceTypes']; placements: Placement[] }> {
-  const instanceTypes = await checkInstanceTypes(ec2, types);
+): Promise<{ instanceTypes: PreflightResult['instanceTypes']; placements: Placement[]; autoSize: boolean }> {
+  // auto: every type of the table is an arm64 Graviton; DescribeInstanceTypes would refuse the whole list in a
+  // region that lacks one of them, while the offerings simply leave it out.
+  const autoSize = chosen.length === 0;
+  const types = autoSize ? autoTypes() : chosen;
+  const instanceTypes = autoSize
+    ? types.map((type) => ({ type, architecture: 'arm64' as const }))
+    : await checkInstanceTypes(ec2, types);
   const offerings = await readOfferings(ec2, types, log);
   const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
-  log(describePlacements(zones, placements, types));
-  return { instanceTypes, placements };
+  if (!autoSize) log(describePlacements(zones, placements, types));
+  return { instanceTypes, placements, autoSize };
 }
 
 /** Only a "not found" answer means absent; a refusal or an outage must reach the user as what it is. */

@@ -14,7 +14,7 @@ export const INPUT_DEFAULTS = {
   'subnet-id': '',
   'security-group-ids': '',
   'instance-profile': 'efsync-instance',
-  'instance-type': 't4g.small',
+  'instance-type': 'auto',
   'lambda-mount-path': '/mnt/efs',
   requirements: '',
   'python-version': '3.13',

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgsStringToArgv } from 'string-argv';
+import { AUTO } from '../plan/instance-size.js';
 import { INPUT_DEFAULTS, type InputName, type InputValue } from './inputs.js';
 import { type Problems, quote } from './problems.js';
 import { parseS3Uri } from './rules.js';
@@ -47,7 +48,7 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
       id: get('file-system-id'),
       securityGroupIds: readList(get('security-group-ids')),
       instanceProfile: get('instance-profile'),
-      instanceTypes: readList(get('instance-type')),
+      instanceTypes: readInstanceTypes(problems, label('instance-type'), get('instance-type')),
       lambdaMountPath: get('lambda-mount-path').replace(/(.)\/+$/, '$1'),
       ...when('accessPointId', get('access-point-id')),
       ...when('subnetId', get('subnet-id')),
@@ -89,6 +90,16 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
     }
   }
   return config;
+}
+
+/** `auto` alone is the empty list: the type is chosen from the run's bytes (plan/instance-size.ts). */
+function readInstanceTypes(problems: Problems, label: string, value: string): string[] {
+  const types = readList(value);
+  const auto = types.filter((type) => type.toLowerCase() === AUTO);
+  if (auto.length === 0) return types;
+  if (types.length > 1)
+    problems.add(label, `${quote(value)} mixes auto with instance types. Write auto alone, or only instance types.`);
+  return [];
 }
 
 /** An optional property, present only when it has a value (exactOptionalPropertyTypes forbids undefined). */

@@ -28,7 +28,10 @@ export interface FileSystemConfig {
   subnetId?: string;
   securityGroupIds: string[];
   instanceProfile: string;
-  /** Tried in order: the next one is used when EC2 has no capacity for the previous. */
+  /**
+   * Tried in order: the next one is used when EC2 has no capacity for the previous. Empty (`instance-type: auto`):
+   * chosen from the bytes the run moves (plan/instance-size.ts).
+   */
   instanceTypes: string[];
   lambdaMountPath: string;
 }

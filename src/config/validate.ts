@@ -76,8 +76,6 @@ export function validateConfig(
   if (fs.subnetId !== undefined) id('subnet-id', fs.subnetId, 'subnet', 'a subnet id');
   for (const group of fs.securityGroupIds) id('security-group-ids', group, 'securityGroup', 'a security group id');
   id('instance-profile', fs.instanceProfile, 'instanceProfile', 'an instance profile name or ARN');
-  if (fs.instanceTypes.length === 0)
-    problems.add(label('instance-type'), 'is empty. Write an instance type, e.g. t3.small.');
   for (const type of fs.instanceTypes) id('instance-type', type, 'instanceType', 'an EC2 instance type');
   if (!/^\/mnt\/[\w.-]+(\/[\w.-]+)*$/.test(fs.lambdaMountPath) || fs.lambdaMountPath.split('/').includes('..')) {
     problems.add(

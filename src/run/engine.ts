@@ -19,7 +19,7 @@ import { emptyStats, type Stats, type SyncResult } from '../core/result.js';
 import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
 import { reportTargets, writeStates } from './finalize.js';
 import { InstanceSession } from './instance-session.js';
-import { scratchBytes } from './job-manifest.js';
+import { bytesToMove, scratchBytes } from './job-manifest.js';
 import { describePlan } from './plan-lines.js';
 import { planTargets, rollbackPlans } from './plan-targets.js';
 import { BaseMismatchError, type PublishOutcome, publish } from './publish.js';
@@ -33,6 +33,7 @@ import {
   throwIfCancelled,
   timed,
 } from './run-context.js';
+import { sizeInstance } from './size-instance.js';
 import { sweep } from './sweep.js';
 import { teardown } from './teardown.js';
 
@@ -185,19 +186,22 @@ async function publishPlans(
   remember(ctx, 'stagingBucket', ctx.bucket);
   remember(ctx, 'runPrefix', ctx.runPrefix);
   const action = config.mode === 'rollback' ? 'rollback' : 'sync';
-  const instance = new InstanceSession(ctx, checked, scratchBytes(planned, action));
-  void instance.start();
   const toPublish = (all: TargetPlan[]) => (action === 'sync' && !config.force ? all.filter((p) => !p.unchanged) : all);
+  const sized = sizeInstance(checked, bytesToMove(toPublish(planned), action));
+  for (const line of sized.lines) reporter.info(line);
+  const launch = sized.preflight;
+  const instance = new InstanceSession(ctx, launch, scratchBytes(planned, action, launch.concurrency));
+  void instance.start();
   let plans = planned;
   let outcome: PublishOutcome;
   try {
-    outcome = await reporter.group('Publish', () => publish(ctx, checked, toPublish(plans), instance, action));
+    outcome = await reporter.group('Publish', () => publish(ctx, launch, toPublish(plans), instance, action));
   } catch (error) {
     if (!(error instanceof BaseMismatchError)) throw error;
     // Someone else published in between: plan again against nothing, so every file is sent, and publish once more.
     reporter.warning(`${error.message}; planning again with a full upload.`);
     plans = await reporter.group('Plan again', () => timed(stats, 'plan', () => plan(true)));
-    outcome = await reporter.group('Publish', () => publish(ctx, checked, toPublish(plans), instance, action));
+    outcome = await reporter.group('Publish', () => publish(ctx, launch, toPublish(plans), instance, action));
   }
   return {
     outcome,

@@ -4,6 +4,7 @@
  * S3-source object), and what to delete. The I/O (staging, presigning, uploading) is the caller's.
  */
 import type { JobManifest, MountSpec, ReleaseFile, StagedPart, TargetJob } from '../core/protocol.js';
+import { DEFAULT_CONCURRENCY } from '../plan/instance-size.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { newReleaseId } from '../plan/tree.js';
 import { partSizes } from '../stage/parts.js';
@@ -34,10 +35,12 @@ export interface JobInput {
   logUrl: string;
   resultUrl: string;
   agent: { url: string; sha256: string };
+  /** Parallel downloads and writes on the instance (plan/instance-size.ts, agentConcurrency); AGENT_CONCURRENCY if unset. */
+  concurrency?: number;
 }
 
-/** Parallel downloads and writes on the instance. */
-export const AGENT_CONCURRENCY = 16;
+/** Parallel downloads and writes on the instance, unless the instance's size says more. */
+export const AGENT_CONCURRENCY = DEFAULT_CONCURRENCY;
 
 /** The release each target gets: a new id from its tree and the time for a sync, none for a rollback. */
 export function newReleaseIds(plans: TargetPlan[], action: JobAction, now: Date): Record<string, string> {
@@ -59,18 +62,27 @@ export function filesToStage(plans: TargetPlan[], action: JobAction) {
 
 /**
  * The most bytes of staged parts the agent keeps on the instance's disk at once. It deletes a part as soon as the
- * files taken from it are written, and starts a download only while fewer than AGENT_CONCURRENCY parts are on disk
- * (agent/efsync_agent.py, PartStore): so the AGENT_CONCURRENCY largest parts, not the sum of all. Reckoned over every
+ * files taken from it are written, and starts a download only while fewer than `concurrency` parts are on disk
+ * (agent/efsync_agent.py, PartStore): so the `concurrency` largest parts, not the sum of all. Reckoned over every
  * file of the targets that staging would pack, changed or not, so that the one re-plan after a base mismatch, which
  * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
  */
-export function scratchBytes(plans: TargetPlan[], action: JobAction): number {
+export function scratchBytes(plans: TargetPlan[], action: JobAction, concurrency = AGENT_CONCURRENCY): number {
   if (action !== 'sync') return 0;
   const inputs = plans.map((p) => ({ target: p.target, files: p.files.filter((f) => !fromS3(p, f)) }));
   const largest = partSizes(inputs)
     .sort((a, b) => b - a)
-    .slice(0, AGENT_CONCURRENCY);
+    .slice(0, concurrency);
   return largest.reduce((sum, size) => sum + size, 0);
+}
+
+/**
+ * The bytes the instance takes in for a run: every changed file, from a staged part or straight from the S3 source.
+ * What sizes the instance (plan/instance-size.ts).
+ */
+export function bytesToMove(plans: TargetPlan[], action: JobAction): number {
+  if (action !== 'sync') return 0;
+  return plans.reduce((sum, p) => sum + p.files.reduce((n, f) => n + (f.changed ? f.size : 0), 0), 0);
 }
 
 /** The S3-source objects of one plan that the agent downloads: path, key and the listed ETag. */
@@ -124,7 +136,7 @@ export function buildJob(input: JobInput): StagedJob {
     mount: input.mount,
     lockTimeoutSeconds: input.lockTimeoutSeconds,
     keepReleases: input.keepReleases,
-    concurrency: AGENT_CONCURRENCY,
+    concurrency: input.concurrency ?? AGENT_CONCURRENCY,
     parts: input.parts,
     targets: input.plans.map((plan) => targetJob(input, plan)),
     logUrl: input.logUrl,

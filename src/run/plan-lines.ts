@@ -23,10 +23,13 @@ export function describePlan(config: Config): string[] {
     lines.push(`${verb} ${path.target} (Lambda: ${path.lambdaPath}).`);
   }
   if (config.mode === 'sync') {
+    const launched = fs.instanceTypes.length
+      ? fs.instanceTypes.join(' or ')
+      : 'an instance sized to the bytes to move (instance-type: auto)';
     lines.push(
       `Compare with the last published state in s3://${staging.bucket}/${staging.prefix}state/${fs.id}/; ` +
         `${config.force ? 'publish even if nothing changed' : 'stop here if nothing changed'}.`,
-      `Stage changed files under s3://${staging.bucket}/${staging.prefix}runs/, launch ${fs.instanceTypes.join(' or ')} ` +
+      `Stage changed files under s3://${staging.bucket}/${staging.prefix}runs/, launch ${launched} ` +
         `in ${fs.subnetId ?? "a mount target's subnet"} with instance profile ${fs.instanceProfile}, apply over SSM.`,
       `Switch each target atomically to its new release, ${config.delete ? 'deleting' : 'keeping'} files gone from ` +
         `the source, keeping ${config.keepReleases} release(s); stop the instance within ${config.timeoutMinutes} min.`,

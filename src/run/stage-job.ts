@@ -68,6 +68,7 @@ export async function stageRun(
     logUrl: masked(await presignPut(s3, bucket, `${runPrefix}agent.log`, ttl)),
     resultUrl: masked(await presignPut(s3, bucket, `${runPrefix}result.json`, ttl)),
     agent: { url: masked(await get(bucket, `${runPrefix}${AGENT_NAME}`)), sha256: agent.sha256 },
+    ...(preflight.concurrency && { concurrency: preflight.concurrency }),
   });
   const uploaded = await uploadJob(s3, { bucket, key: `${runPrefix}job.json`, job });
   ctx.reporter.info(

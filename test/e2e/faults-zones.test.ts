@@ -57,6 +57,34 @@ async function launches(since: number): Promise<string[]> {
 }
 
 describe('zones', { timeout: 180_000 }, () => {
+  it('instance-type auto launches t4g.small for a small run, and says why', async () => {
+    await aws.reset();
+    fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+    const step = await runAction(aws, workspace, { ...INPUTS, 'instance-type': 'auto' }, { debug: true });
+    expect(record('zones', 'auto, a small run', 'published', step), step.stdout.slice(-3000)).toBe('published');
+    expect(step.stdout).toMatch(/Instance type t4g.small \(instance-type: auto\): this run moves 0.000 GB/);
+    expect(step.stdout).toContain('The agent runs 16 downloads and writes at once on t4g.small');
+    expect(await launches(0)).toEqual([`t4g.small@${aws.info.subnetIds[0]} 200`]);
+    await expectClean(aws, [step, step.post], 'models');
+  });
+
+  it('instance-type auto launches the next size up when no zone offers t4g.small', async () => {
+    await aws.reset();
+    const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];
+    await aws.withholdType(a, 't4g.small');
+    await aws.withholdType(b, 't4g.small');
+    fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+    const step = await runAction(aws, workspace, { ...INPUTS, 'instance-type': 'auto' }, { debug: true });
+    expect(record('zones', 'auto, t4g.small not offered', 'published', step), step.stdout.slice(-3000)).toBe(
+      'published',
+    );
+    expect(step.stdout).toContain(
+      't4g.small is not offered in any zone with a mount target; launching c7g.large instead',
+    );
+    expect(await launches(0)).toEqual([`c7g.large@${aws.info.subnetIds[0]} 200`]);
+    await expectClean(aws, [step, step.post], 'models');
+  });
+
   it('launches in a zone that offers the instance type, when the first zone does not', async () => {
     await aws.reset();
     const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];

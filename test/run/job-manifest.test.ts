@@ -6,6 +6,7 @@ import { newReleaseId } from '../../src/plan/tree.js';
 import {
   AGENT_CONCURRENCY,
   buildJob,
+  bytesToMove,
   filesToStage,
   type JobInput,
   newReleaseIds,
@@ -141,6 +142,14 @@ describe('filesToStage', () => {
   });
 });
 
+describe('bytesToMove', () => {
+  it('counts the changed files, staged or from the S3 source, for a sync only', () => {
+    // models: edit.txt (11) and new.txt (10) changed; ml: v.bin (10) new.
+    expect(bytesToMove([models, ml], 'sync')).toBe(31);
+    expect(bytesToMove([models, ml], 'rollback')).toBe(0);
+  });
+});
+
 describe('scratchBytes', () => {
   const MiB = 1024 * 1024;
   const big = (n: number, size: number) => Array.from({ length: n }, (_, i) => local(`f${i}.bin`, size));
@@ -154,6 +163,8 @@ describe('scratchBytes', () => {
     expect(sizes).toEqual(Array(40).fill(part));
     expect(scratchBytes([target(big(40, 20 * MiB))], 'sync')).toBe(AGENT_CONCURRENCY * part);
     expect(AGENT_CONCURRENCY).toBeLessThan(40);
+    // A larger instance runs more downloads at once, and so keeps more parts.
+    expect(scratchBytes([target(big(40, 20 * MiB))], 'sync', 38)).toBe(38 * part);
   });
 
   it('packs small files into parts of PART_SIZE, as staging does', () => {
@@ -209,6 +220,8 @@ describe('buildJob', () => {
       agent: { url: 'https://s3/agent', sha256: 'a'.repeat(64) },
     });
     expect(AGENT_CONCURRENCY).toBe(16);
+    // The instance's size sets it (plan/instance-size.ts, agentConcurrency).
+    expect(buildJob({ ...input([models]), concurrency: 45 }).concurrency).toBe(45);
   });
 
   it('takes an unchanged file from the base, a changed one from its part, an S3 object from its URL', () => {
