@@ -4,6 +4,7 @@ import { explainAwsError } from '../aws/errors.js';
 import type { AwsConfig } from '../config/types.js';
 import { outputsOf } from '../core/outputs.js';
 import type { SyncResult } from '../core/result.js';
+import { secretsIn } from '../core/url-credentials.js';
 import { sync } from '../run/engine.js';
 import { RunCancelled } from '../run/run-context.js';
 import { cancelOnSignals, SIGNAL_EXIT_CODES } from '../run/signals.js';
@@ -20,6 +21,7 @@ export async function run(): Promise<void> {
   const stopListening = cancelOnSignals(cancellation, actionReporter);
   try {
     markStarted();
+    maskIndexCredentials();
     const { config, warnings, notices } = loadActionConfig();
     for (const notice of notices) core.info(notice);
     for (const warning of warnings) core.warning(warning);
@@ -42,6 +44,16 @@ export async function run(): Promise<void> {
   }
   if (failure !== undefined) core.setFailed(messageOf(failure));
   if (failure instanceof RunCancelled) process.exitCode = SIGNAL_EXIT_CODES[failure.reason] ?? 1;
+}
+
+/**
+ * Masks the credentials of package index URLs in `pip-args` and in pip's and uv's environment variables before
+ * anything is printed, a refused input's message included. Planning masks those of configuration files and netrc.
+ */
+function maskIndexCredentials(): void {
+  const values = [core.getInput('pip-args')];
+  for (const [name, value] of Object.entries(process.env)) if (/^(PIP|UV)_/.test(name) && value) values.push(value);
+  for (const secret of values.flatMap(secretsIn)) core.setSecret(secret);
 }
 
 /** What the post step needs to get credentials again; never the credentials themselves. */

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { parseArgsStringToArgv } from 'string-argv';
+import { stripUrlCredentials } from '../core/url-credentials.js';
 import { AUTO } from '../plan/instance-size.js';
 import { INPUT_DEFAULTS, type InputName, type InputValue } from './inputs.js';
 import { type Problems, quote } from './problems.js';
@@ -114,7 +115,10 @@ function stripSlashes(target: string): string {
 /** pip-args are split like a shell would split words, but nothing is expanded and no shell ever runs them. */
 function splitArgs(problems: Problems, label: string, value: string): string[] {
   if ((value.match(/(?<!\\)"/g)?.length ?? 0) % 2 === 1 || (value.match(/'/g)?.length ?? 0) % 2 === 1) {
-    problems.add(label, `${quote(value)} has an unclosed quote. Close it, or write the arguments without quotes.`);
+    problems.add(
+      label,
+      `${quote(stripUrlCredentials(value))} has an unclosed quote. Close it, or write the arguments without quotes.`,
+    );
     return [];
   }
   return parseArgsStringToArgv(value);

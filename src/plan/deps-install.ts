@@ -9,6 +9,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { DepsSource, Installer } from '../config/types.js';
 import type { Tree } from '../core/tree.js';
+import { redact } from '../core/url-credentials.js';
 import {
   DependencyError,
   explainInstallFailure,
@@ -98,9 +99,18 @@ export async function resolveInstaller(choice: Installer): Promise<ResolvedInsta
 /** Lines kept for the error message; the whole output goes to the log as it arrives. */
 const TAIL_LINES = 200;
 
+/** What the install knows of its package indexes' credentials (index-discovery.ts). */
+export interface IndexAccess {
+  /** Every printable form of a credential: redacted from each line of the installer's output. */
+  secrets: readonly string[];
+  /** The indexes that carry credentials, without them, for the message of a failed install. */
+  authenticated: readonly string[];
+}
+
 /**
  * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
- * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand.
+ * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand. Every line of
+ * the installer's output is relayed with the index credentials redacted, the error's lines too.
  */
 export async function installDependencies(
   deps: DepsSource,
@@ -108,6 +118,7 @@ export async function installDependencies(
   buildDir: string,
   log: (line: string) => void,
   resolved?: ResolvedInstaller,
+  access: IndexAccess = { secrets: [], authenticated: [] },
 ): Promise<Tree> {
   const requirements = path.resolve(workspace, deps.requirements);
   await fs.access(requirements).catch(() => {
@@ -131,8 +142,11 @@ export async function installDependencies(
     pipArgs: deps.pipArgs,
     compile,
   });
-  const { exitCode, tail } = await runStreaming(command, args, workspace, log);
-  if (exitCode !== 0) throw new DependencyError(explainInstallFailure(deps, installer.installer, exitCode, tail));
+  const { exitCode, tail } = await runStreaming(command, args, workspace, log, access.secrets);
+  if (exitCode !== 0) {
+    const message = explainInstallFailure(deps, installer.installer, exitCode, tail, access.authenticated);
+    throw new DependencyError(redact(message, access.secrets));
+  }
   return walkLocal(buildDir);
 }
 
@@ -141,6 +155,7 @@ async function runStreaming(
   args: string[],
   cwd: string,
   log: (line: string) => void,
+  secrets: readonly string[],
 ): Promise<{ exitCode: number | null; tail: string[] }> {
   const child = spawn(command, args, {
     cwd,
@@ -148,7 +163,8 @@ async function runStreaming(
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
   const tail: string[] = [];
-  const onLine = (line: string) => {
+  const onLine = (raw: string) => {
+    const line = redact(raw, secrets);
     log(line);
     // A "no matching distribution" line is kept even when a long output would push it out of the tail.
     if (tail.length >= TAIL_LINES) {

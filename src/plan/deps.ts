@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Architecture, DepsSource } from '../config/types.js';
 import { EfsyncError } from '../core/errors.js';
 import { findRuntime, PYTHON_RUNTIMES } from '../core/runtimes.js';
+import { stripUrlCredentials } from '../core/url-credentials.js';
 
 export type InstallerName = 'pip' | 'uv';
 
@@ -58,18 +59,25 @@ export interface DepsKeyInput {
   /** The installer that runs, not the choice: 'auto' may pick either. */
   installer: InstallerName;
   pipArgs: string[];
+  /** The index URLs, credentials stripped, that the installer reads from its environment and configuration files. */
+  indexes?: string[];
 }
 
-/** Hex sha256 of everything that decides the installed tree; the tags are in it so a new tag table re-publishes. */
+/**
+ * Hex sha256 of everything that decides the installed tree; the tags are in it so a new tag table re-publishes.
+ * Index URLs count without their credentials, wherever they are named: a rotated token is the same index.
+ */
 export function depsReleaseKey(input: DepsKeyInput): string {
   const material = JSON.stringify([
     'efsync-deps-1',
-    input.requirementsText,
+    stripUrlCredentials(input.requirementsText),
     input.pythonVersion,
     input.architecture,
     platformTags(input.pythonVersion, input.architecture),
     input.installer,
-    input.pipArgs,
+    input.pipArgs.map(stripUrlCredentials),
+    // Only when there are any, so that the key of an install without them is what it always was.
+    ...(input.indexes?.length ? [input.indexes] : []),
   ]);
   return createHash('sha256').update(material).digest('hex');
 }
@@ -140,19 +148,52 @@ export function missingRequirement(output: string): string | undefined {
   return undefined;
 }
 
-/** One message for a failed install: a named missing wheel, else the tail of the installer's output. */
+/** pip's and uv's ways of saying an index refused the request's credentials (pip says so only with -v). */
+const REFUSED = [
+  /\b(401|403) Client Error: (?:Unauthorized|Forbidden) for url: (\S+)/,
+  /HTTP status client error \((401|403) [A-Za-z ]+\) for url \(([^)\s]+)\)/,
+  /\b(401) Error, Credentials not correct for (\S+)/,
+];
+
+/** The status and URL of an index's refusal of the credentials, if the installer's output has one. */
+export function refusedCredentials(output: string): { status: string; url: string } | undefined {
+  for (const pattern of REFUSED) {
+    const match = pattern.exec(output);
+    if (match) return { status: match[1] ?? '', url: match[2] ?? '' };
+  }
+  return undefined;
+}
+
+/**
+ * One message for a failed install: an index that refused its credentials, a named missing wheel, else the tail of
+ * the installer's output. `authenticated` are the indexes that carry credentials (without them): pip reports a
+ * refused login only as "no version found", so the missing-wheel message then names them too.
+ */
 export function explainInstallFailure(
   deps: Pick<DepsSource, 'pythonVersion' | 'architecture'>,
   installer: InstallerName,
   exitCode: number | null,
   output: readonly string[],
+  authenticated: readonly string[] = [],
 ): string {
+  const refused = refusedCredentials(output.join('\n'));
+  if (refused !== undefined) {
+    return (
+      `A package index refused the credentials (HTTP ${refused.status} for ${refused.url}). Check the token: it may ` +
+      'have expired (a CodeArtifact token lasts 12 hours at most) or not grant read access to the repository.'
+    );
+  }
   const missing = missingRequirement(output.join('\n'));
   if (missing !== undefined) {
+    const login =
+      authenticated.length === 0
+        ? ''
+        : ` If it is on ${authenticated.join(' or ')}, that index may have refused the credentials, which ${installer} ` +
+          'reports the same way: check the token (add -v to pip-args to see the refusal).';
     return (
       `${missing} has no wheel for python${deps.pythonVersion} on manylinux ${wheelArch(deps.architecture)} (it may ` +
       'publish only a source distribution, or not exist): pin a version that has wheels, or build it on Amazon ' +
-      'Linux and publish it with local-dir.'
+      `Linux and publish it with local-dir.${login}`
     );
   }
   const tail = output.filter((line) => line.trim() !== '').slice(-15);

@@ -11,6 +11,7 @@ import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import { depsReleaseKey } from '../plan/deps.js';
 import { installDependencies, readRequirements, resolveInstaller } from '../plan/deps-install.js';
+import { describeIndexes, discoverIndexes } from '../plan/index-discovery.js';
 import { walkLocal } from '../plan/local.js';
 import { inspectObjects } from '../plan/s3-objects.js';
 import { listS3Tree } from '../plan/s3-source.js';
@@ -49,12 +50,26 @@ export async function planTargets(
   if (config.deps) {
     const deps = config.deps;
     const installer = await resolveInstaller(deps.installer);
+    const requirementsText = await readRequirements(path.resolve(config.workspace, deps.requirements));
+    const found = await discoverIndexes({
+      installer: installer.installer,
+      workspace: config.workspace,
+      pipArgs: deps.pipArgs,
+      requirementsText,
+      env: process.env,
+      ...(installer.python !== undefined && { python: installer.python }),
+    });
+    // Masked before any line of the installer (or of this run) can print them.
+    for (const secret of found.secrets) reporter.secret(secret);
+    const indexLine = describeIndexes(installer.installer, found.indexes);
+    if (indexLine) reporter.info(indexLine);
     const key = depsReleaseKey({
-      requirementsText: await readRequirements(path.resolve(config.workspace, deps.requirements)),
+      requirementsText,
       pythonVersion: deps.pythonVersion,
       architecture: deps.architecture,
       installer: installer.installer,
       pipArgs: deps.pipArgs,
+      indexes: found.keyed,
     });
     const previous = await publishedStateOf(config, clients, deps.target);
     if (previous?.key === key && !config.force && !options.full) {
@@ -64,7 +79,12 @@ export async function planTargets(
       plans.push(unchangedPlan('pip', deps.target, previous, key));
     } else {
       const root = path.join(options.buildDir, 'deps');
-      const tree = await installDependencies(deps, config.workspace, root, (line) => reporter.info(line), installer);
+      const access = {
+        secrets: found.secrets,
+        authenticated: found.indexes.filter((index) => index.credentials).map((index) => index.url),
+      };
+      const log = (line: string) => reporter.info(line);
+      const tree = await installDependencies(deps, config.workspace, root, log, installer, access);
       plans.push(diffPlan('pip', deps.target, tree, previous, diff, { root, key }));
     }
   }
