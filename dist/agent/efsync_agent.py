@@ -665,7 +665,9 @@ class Sink:
     def reset(self):
         self.f.seek(0)
         self.f.truncate()
-        self.size, self.sha256, self.md5 = 0, hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+        # MD5 only for a file it verifies: every byte hashed costs CPU that a fast network needs for the transfer.
+        self.size, self.sha256 = 0, hashlib.sha256()
+        self.md5 = hashlib.md5(usedforsecurity=False) if self.verify == 'md5' else None
         # A third digest only when the file is verified by one that is neither of these.
         self.check = HASHERS[self.verify]() if self.verify in HASHERS else None
 
@@ -680,7 +682,8 @@ class Sink:
             raise
         self.size += len(chunk)
         self.sha256.update(chunk)
-        self.md5.update(chunk)
+        if self.md5:
+            self.md5.update(chunk)
         if self.check:
             self.check.update(chunk)
 

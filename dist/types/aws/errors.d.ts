@@ -1,7 +1,3 @@
-/**
- * AWS errors in words a user can act on: which operation failed, and for a refusal, the IAM action to allow. Every
- * client gets a middleware that tags its errors with the operation, so the message can name it wherever it is caught.
- */
 interface MiddlewareClient {
     middlewareStack: {
         add: (middleware: never, options: {
@@ -22,6 +18,11 @@ export interface TaggedError extends Error {
 export declare function tagErrors<C extends MiddlewareClient>(client: C, service: string): C;
 /** Whether AWS answered that the resource does not exist (and not, say, that access to it was denied). */
 export declare function isNotFound(error: unknown): boolean;
-/** One line: the operation, what AWS said, and for a refusal the permission to add. */
+/** Whether AWS refused the call (as opposed to: the resource is missing, the input is wrong, AWS failed). */
+export declare function isDenied(error: unknown): boolean;
+/**
+ * One line: the operation, what AWS said, and for a refusal the action refused (which AWS's message may name: not
+ * always the operation's own), who was refused, the fix, and how to decode AWS's encoded details (refusal.ts).
+ */
 export declare function explainAwsError(error: unknown): string;
 export {};

@@ -55,6 +55,7 @@ export declare function instanceState(ec2: EC2Client, instanceId: string): Promi
 export declare function terminateInstance(clients: AwsClients, instanceId: string): Promise<boolean>;
 /**
  * Terminates every instance tagged with this run's id that is not already gone: it also catches one whose
- * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run.
+ * RunInstances answer never arrived (a cancellation in flight), so no instance outlives its run; but `keep`, the
+ * instance the run left warm.
  */
-export declare function terminateRunInstances(clients: AwsClients, runId: string): Promise<string[]>;
+export declare function terminateRunInstances(clients: AwsClients, runId: string, keep?: string): Promise<string[]>;

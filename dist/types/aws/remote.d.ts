@@ -2,8 +2,21 @@ import { EfsyncError } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 export declare class RemoteError extends EfsyncError {
 }
-/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes, and is single-quoted. */
-export declare function bootstrap(jobUrl: string, jobSha256: string): string[];
+/** A warm instance that went away between finding it and sending to it: the run launches one instead. */
+export declare class InstanceVanished extends EfsyncError {
+}
+/**
+ * How the command treats an instance that outlives the run (a warm one, or the user's own): the work directory is
+ * removed when the command ends, runs on the instance take turns (a lock on the instance, then the lock on EFS),
+ * and on an efsync instance the dead-man switch is re-armed, never earlier than it was: `armSeconds` from the start
+ * (the run's own budget, on a reused instance) and `warmSeconds` once the agent has succeeded (keep-warm).
+ */
+export interface Staying {
+    armSeconds?: number;
+    warmSeconds?: number;
+}
+/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes and whole numbers, and is single-quoted. */
+export declare function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying): string[];
 export interface RemoteOutcome {
     status: string;
     responseCode: number;
@@ -19,6 +32,13 @@ export interface RemoteRequest {
      */
     jobUrl: () => Promise<string>;
     jobSha256: string;
+    /** For an instance that outlives the run (see Staying). */
+    staying?: Staying;
+    /**
+     * For a warm instance found a moment ago: InvalidInstanceId for this long, or the instance no longer running,
+     * means it vanished (InstanceVanished), instead of SSM not having a new instance yet.
+     */
+    vanishAfterMs?: number;
     executionTimeoutSeconds: number;
     onCommandId: (id: string) => void;
     log?: (line: string) => void;

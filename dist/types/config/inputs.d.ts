@@ -13,7 +13,7 @@ export declare const INPUT_DEFAULTS: {
     readonly 'subnet-id': "";
     readonly 'security-group-ids': "";
     readonly 'instance-profile': "efsync-instance";
-    readonly 'instance-type': "t4g.small";
+    readonly 'instance-type': "auto";
     readonly 'lambda-mount-path': "/mnt/efs";
     readonly requirements: "";
     readonly 'python-version': "3.13";
@@ -32,6 +32,8 @@ export declare const INPUT_DEFAULTS: {
     readonly force: "false";
     readonly 'dry-run': "false";
     readonly 'timeout-minutes': "60";
+    readonly 'keep-warm': "0";
+    readonly 'instance-id': "";
     readonly config: "";
     readonly mode: "sync";
 };

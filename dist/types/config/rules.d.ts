@@ -37,6 +37,10 @@ export declare const ID_RULES: {
         pattern: RegExp;
         example: string;
     };
+    instance: {
+        pattern: RegExp;
+        example: string;
+    };
     instanceType: {
         pattern: RegExp;
         example: string;

@@ -22,7 +22,10 @@ export interface FileSystemConfig {
     subnetId?: string;
     securityGroupIds: string[];
     instanceProfile: string;
-    /** Tried in order: the next one is used when EC2 has no capacity for the previous. */
+    /**
+     * Tried in order: the next one is used when EC2 has no capacity for the previous. Empty (`instance-type: auto`):
+     * chosen from the bytes the run moves (plan/instance-size.ts).
+     */
     instanceTypes: string[];
     lambdaMountPath: string;
 }
@@ -69,6 +72,13 @@ export interface Config {
     force: boolean;
     dryRun: boolean;
     timeoutMinutes: number;
+    /**
+     * Minutes the instance stays running after a successful publish, for the next run to reuse (0 or absent: off).
+     * A run with it set looks for such a warm instance first (src/aws/warm.ts).
+     */
+    keepWarmMinutes?: number;
+    /** An SSM-managed instance of the user's own to run on, instead of launching one; never stopped or terminated. */
+    instanceId?: string;
     /** Workspace-relative path of the efsync.yaml the configuration came from, if any. */
     configFile?: string;
 }

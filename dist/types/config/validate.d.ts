@@ -10,3 +10,5 @@ export type Labels = (name: InputName) => string;
 export declare function isValidated(config: Config): boolean;
 /** Returns the warnings a valid Config deserves; throws a ConfigError that lists every problem. */
 export declare function validateConfig(config: Config, label: Labels, today?: Date, problems?: Problems): string[];
+/** keep-warm's upper bound: 12 hours. */
+export declare const MAX_KEEP_WARM_MINUTES = 720;

@@ -22,10 +22,16 @@ export interface TargetReport {
     files: Counts;
     bytes: Counts;
 }
+export declare const INSTANCE_SOURCES: readonly ["launched", "reused", "borrowed"];
+export type InstanceSource = (typeof INSTANCE_SOURCES)[number];
 export interface SyncResult {
     /** True when a new release was published (or a rollback switched one). */
     changed: boolean;
     instanceId?: string;
+    /** Where the instance came from: launched by this run, a warm one reused, or the user's own (instance-id). */
+    instanceSource?: InstanceSource;
+    /** ISO time until which the instance stays warm for the next run (keep-warm), when it does. */
+    warmUntil?: string;
     paths: TargetPath[];
     /** Release id serving each target, by target. */
     releaseIds: Record<string, string>;

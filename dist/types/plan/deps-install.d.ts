@@ -17,8 +17,16 @@ export interface ResolvedInstaller {
 }
 /** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
 export declare function resolveInstaller(choice: Installer): Promise<ResolvedInstaller>;
+/** What the install knows of its package indexes' credentials (index-discovery.ts). */
+export interface IndexAccess {
+    /** Every printable form of a credential: redacted from each line of the installer's output. */
+    secrets: readonly string[];
+    /** The indexes that carry credentials, without them, for the message of a failed install. */
+    authenticated: readonly string[];
+}
 /**
  * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
- * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand.
+ * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand. Every line of
+ * the installer's output is relayed with the index credentials redacted, the error's lines too.
  */
-export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller): Promise<Tree>;
+export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller, access?: IndexAccess): Promise<Tree>;

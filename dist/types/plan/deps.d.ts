@@ -20,8 +20,13 @@ export interface DepsKeyInput {
     /** The installer that runs, not the choice: 'auto' may pick either. */
     installer: InstallerName;
     pipArgs: string[];
+    /** The index URLs, credentials stripped, that the installer reads from its environment and configuration files. */
+    indexes?: string[];
 }
-/** Hex sha256 of everything that decides the installed tree; the tags are in it so a new tag table re-publishes. */
+/**
+ * Hex sha256 of everything that decides the installed tree; the tags are in it so a new tag table re-publishes.
+ * Index URLs count without their credentials, wherever they are named: a rotated token is the same index.
+ */
 export declare function depsReleaseKey(input: DepsKeyInput): string;
 /** The file a `-r`/`-c` line includes (pip's forms: `-r f`, `-rf`, `--requirement f`, `--requirement=f`). */
 export declare function includedFile(line: string): string | undefined;
@@ -44,5 +49,14 @@ export declare function installCommand(input: InstallCommandInput): {
 };
 /** The requirement the installer could not find a wheel for, if its output says so. */
 export declare function missingRequirement(output: string): string | undefined;
-/** One message for a failed install: a named missing wheel, else the tail of the installer's output. */
-export declare function explainInstallFailure(deps: Pick<DepsSource, 'pythonVersion' | 'architecture'>, installer: InstallerName, exitCode: number | null, output: readonly string[]): string;
+/** The status and URL of an index's refusal of the credentials, if the installer's output has one. */
+export declare function refusedCredentials(output: string): {
+    status: string;
+    url: string;
+} | undefined;
+/**
+ * One message for a failed install: an index that refused its credentials, a named missing wheel, else the tail of
+ * the installer's output. `authenticated` are the indexes that carry credentials (without them): pip reports a
+ * refused login only as "no version found", so the missing-wheel message then names them too.
+ */
+export declare function explainInstallFailure(deps: Pick<DepsSource, 'pythonVersion' | 'architecture'>, installer: InstallerName, exitCode: number | null, output: readonly string[], authenticated?: readonly string[]): string;

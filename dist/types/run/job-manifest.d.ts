@@ -39,8 +39,10 @@ export interface JobInput {
         url: string;
         sha256: string;
     };
+    /** Parallel downloads and writes on the instance (plan/instance-size.ts, agentConcurrency); AGENT_CONCURRENCY if unset. */
+    concurrency?: number;
 }
-/** Parallel downloads and writes on the instance. */
+/** Parallel downloads and writes on the instance, unless the instance's size says more. */
 export declare const AGENT_CONCURRENCY = 16;
 /** The release each target gets: a new id from its tree and the time for a sync, none for a rollback. */
 export declare function newReleaseIds(plans: TargetPlan[], action: JobAction, now: Date): Record<string, string>;
@@ -54,12 +56,17 @@ export declare function filesToStage(plans: TargetPlan[], action: JobAction): {
 }[];
 /**
  * The most bytes of staged parts the agent keeps on the instance's disk at once. It deletes a part as soon as the
- * files taken from it are written, and starts a download only while fewer than AGENT_CONCURRENCY parts are on disk
- * (agent/efsync_agent.py, PartStore): so the AGENT_CONCURRENCY largest parts, not the sum of all. Reckoned over every
+ * files taken from it are written, and starts a download only while fewer than `concurrency` parts are on disk
+ * (agent/efsync_agent.py, PartStore): so the `concurrency` largest parts, not the sum of all. Reckoned over every
  * file of the targets that staging would pack, changed or not, so that the one re-plan after a base mismatch, which
  * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
  */
-export declare function scratchBytes(plans: TargetPlan[], action: JobAction): number;
+export declare function scratchBytes(plans: TargetPlan[], action: JobAction, concurrency?: number): number;
+/**
+ * The bytes the instance takes in for a run: every changed file, from a staged part or straight from the S3 source.
+ * What sizes the instance (plan/instance-size.ts).
+ */
+export declare function bytesToMove(plans: TargetPlan[], action: JobAction): number;
 /** The S3-source objects of one plan that the agent downloads: path, key and the listed ETag. */
 export declare function objectsToFetch(plan: TargetPlan): {
     path: string;

@@ -17,5 +17,7 @@ export interface PublishOutcome {
     /** Release id given to each target's job. */
     releaseIds: Record<string, string>;
     bytesUploaded: number;
+    /** The command ended Success (exit 0): on an instance that stays, its dead-man switch was re-armed. */
+    commandOk: boolean;
 }
 export declare function publish(ctx: RunContext, preflight: PreflightResult, plans: TargetPlan[], instance: InstanceSession, action: JobAction): Promise<PublishOutcome>;
