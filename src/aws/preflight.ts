@@ -25,7 +25,7 @@ import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
-import { explainAwsError, isNotFound } from './errors.js';
+import { explainAwsError, isDenied, isNotFound } from './errors.js';
 import { PreflightError } from './preflight-error.js';
 import { checkS3Route } from './s3-route.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
@@ -219,6 +219,8 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
           `Instance type ${types.join(', ')} is not offered in this region. Check instance-type, e.g. t4g.small.`,
         );
       }
+      // A refusal is a missing permission to report, not an answer to guess around (the architecture, hence the AMI).
+      if (isDenied(error)) throw error;
       return undefined;
     });
   return types.map((type) => {
