@@ -69,8 +69,19 @@ describe('loadConfig and sync', () => {
     const { config } = loadConfig({ ...options, 'subnet-id': aws.info.subnetIds[0] ?? '', 'dry-run': true });
     await aws.fault({ operation: 'DescribeSubnets', code: 'UnauthorizedOperation', status: 403, nth: 1, times: 1 });
     await expect(sync(config)).rejects.toThrow(
-      /^Preflight check failed: ec2:DescribeSubnets was denied \(UnauthorizedOperation: .*\)\. Allow ec2:DescribeSubnets in the role's policy/,
+      /^Preflight check failed: ec2:DescribeSubnets was denied \(UnauthorizedOperation\): arn:aws:sts::\d+:user\/moto is not authorized to perform ec2:DescribeSubnets, because no identity-based policy allows it\. Allow ec2:DescribeSubnets in the policy of /,
     );
+    await aws.reset();
+  });
+
+  it('reports a refused DescribeFileSystems as denied, never as a missing file system', async () => {
+    const { config } = loadConfig({ ...options, 'dry-run': true });
+    await aws.fault({ service: 'elasticfilesystem', operation: 'DescribeFileSystems', code: 'AccessDeniedException' });
+    const error = await sync(config).catch((e: Error) => e);
+    expect(String((error as Error).message)).toMatch(
+      /^Preflight check failed: elasticfilesystem:DescribeFileSystems was denied \(AccessDeniedException\): arn:aws:sts::\d+:user\/moto is not authorized to perform elasticfilesystem:DescribeFileSystems\. Allow elasticfilesystem:DescribeFileSystems in the policy of /,
+    );
+    expect((error as Error).message).not.toContain('does not exist');
     await aws.reset();
   });
 });

@@ -25,7 +25,7 @@ import { autoTypes } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
-import { explainAwsError, isNotFound } from './errors.js';
+import { explainAwsError, isDenied, isNotFound } from './errors.js';
 import { checkBucket, checkInstanceProfile } from './preflight-checks.js';
 import { PreflightError } from './preflight-error.js';
 import { checkS3Route } from './s3-route.js';
@@ -260,6 +260,8 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
           `Instance type ${types.join(', ')} is not offered in this region. Check instance-type, e.g. t4g.small.`,
         );
       }
+      // A refusal is a missing permission to report, not an answer to guess around (the architecture, hence the AMI).
+      if (isDenied(error)) throw error;
       return undefined;
     });
   return types.map((type) => {

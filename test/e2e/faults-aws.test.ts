@@ -106,31 +106,34 @@ describe('terminal AWS errors', { timeout: 120_000, concurrent: true }, () => {
       },
       'ec2:RunInstances was denied',
     ],
+    // Without a message, the test bed words each refusal as its service does (test/local-aws/refusals.ts).
     [
-      'DescribeFileSystems AccessDenied',
-      {
-        service: 'elasticfilesystem',
-        operation: 'DescribeFileSystems',
-        code: 'AccessDeniedException',
-        status: 403,
-        message: 'not authorized',
-      },
-      'elasticfilesystem:DescribeFileSystems was denied',
+      'DescribeFileSystems AccessDenied (in preflight: denied, not missing)',
+      { service: 'elasticfilesystem', operation: 'DescribeFileSystems', code: 'AccessDeniedException' },
+      'Preflight check failed: elasticfilesystem:DescribeFileSystems was denied (AccessDeniedException): arn:aws:sts::123456789012:user/moto is not authorized to perform elasticfilesystem:DescribeFileSystems',
     ],
     [
       'SendCommand AccessDenied',
-      {
-        service: 'ssm',
-        operation: 'SendCommand',
-        code: 'AccessDeniedException',
-        message: 'User is not authorized to perform: ssm:SendCommand',
-      },
+      { service: 'ssm', operation: 'SendCommand', code: 'AccessDeniedException' },
       'ssm:SendCommand was denied',
     ],
     [
       'PutObject AccessDenied',
       { service: 's3', operation: 'PutObject', code: 'AccessDenied', message: 'Access Denied', times: 99 },
       's3:PutObject was denied',
+    ],
+    [
+      'RunInstances refused for iam:PassRole, with an encoded message',
+      {
+        service: 'ec2',
+        operation: 'RunInstances',
+        code: 'UnauthorizedOperation',
+        action: 'iam:PassRole',
+        resource: 'arn:aws:iam::123456789012:role/efsync-instance',
+      },
+      'is not authorized to perform iam:PassRole on arn:aws:iam::123456789012:role/efsync-instance, because no ' +
+        'identity-based policy allows it. Allow iam:PassRole on arn:aws:iam::123456789012:role/efsync-instance in ' +
+        'the policy of arn:aws:sts::123456789012:user/moto',
     ],
     [
       'RunInstances InvalidParameterValue',
@@ -161,6 +164,14 @@ describe('terminal AWS errors', { timeout: 120_000, concurrent: true }, () => {
       const observed = record('1', name, `failed: ${message}`, step);
       expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
       expect(observed).toContain(message);
+      if (name.includes('iam:PassRole')) {
+        const error = step.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
+        expect(error).not.toContain('Allow ec2:RunInstances');
+        const blob = /--encoded-message ([\w-]+) --query DecodedMessage --output text/.exec(error)?.[1] ?? '';
+        expect(blob.length).toBeGreaterThan(1000);
+        expect(error.split(blob)).toHaveLength(2); // given once, in the decode command
+        expect(error).toContain('(this needs sts:DecodeAuthorizationMessage)');
+      }
       await expectClean(lane.aws, [step, step.post], 'models', lane.baseline);
     }),
   );

