@@ -1,4 +1,5 @@
 // npm run bench [-- --quick] [--runs N] [--cache-dir DIR] [--out FILE] [--no-model] [--no-baselines]
+// npm run bench -- --only agent-memory [--files N]: the agent's peak RSS on a job of N (100,000) S3 objects alone.
 //
 // Runs the committed dist/ bundles against the local AWS test bed, as a runner would, for four scenarios (no-op,
 // first publish, one-file change, dependency bump), measures baselines on the same data in the same run (aws s3
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
+import { measureAgentMemory } from '../../test/agent/memory.ts';
 import { type LocalAws, startLocalAws } from '../../test/local-aws/client.ts';
 import { AWS_MODEL, efsSeconds, type LatencyModel } from '../../test/local-aws/latency.ts';
 import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
@@ -37,8 +39,29 @@ const { values: args } = parseArgs({
     out: { type: 'string' },
     'no-model': { type: 'boolean', default: false },
     'no-baselines': { type: 'boolean', default: false },
+    only: { type: 'string' },
+    files: { type: 'string' },
   },
 });
+/** The agent's peak memory on a job of many S3 objects in chunks (test/agent/memory.ts), as one line. */
+async function agentMemory(): Promise<void> {
+  const files = Number(args.files ?? 100_000);
+  log(`agent memory: a job of ${files} S3 objects`);
+  const run = await measureAgentMemory(files);
+  if (run.code !== 0) throw new Error(`the agent failed (exit ${run.code}):\n${run.stdoutTail}`);
+  const mb = (run.peakRssBytes / 1e6).toFixed(1);
+  console.log(
+    `agent-memory: peak RSS ${mb} MB for ${run.files} S3 objects in ${run.chunks} chunk(s), ${run.seconds.toFixed(0)} s` +
+      ` (goal: under 256 MB) ${run.peakRssBytes < 256e6 ? 'met' : 'NOT MET'}`,
+  );
+}
+if (args.only !== undefined && args.only !== 'agent-memory')
+  throw new Error(`--only takes agent-memory, not ${args.only}`);
+if (args.only === 'agent-memory') {
+  await agentMemory();
+  process.exit(0);
+}
+
 const spec = args.quick ? QUICK : FULL;
 const runs = Number(args.runs ?? (args.quick ? 1 : 3));
 const cacheDir = path.resolve(args['cache-dir'] ?? path.join(os.homedir(), '.cache', 'efsync-bench'));
@@ -308,6 +331,7 @@ try {
   );
   report.goals = evaluateGoals(report);
   printReport(report);
+  await agentMemory();
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${path.relative(process.cwd(), outFile)}`);

@@ -70,9 +70,16 @@ export async function stageRun(
     agent: { url: masked(await get(bucket, `${runPrefix}${AGENT_NAME}`)), sha256: agent.sha256 },
     ...(preflight.concurrency && { concurrency: preflight.concurrency }),
   });
-  const uploaded = await uploadJob(s3, { bucket, key: `${runPrefix}job.json`, job });
+  // The files go into chunks beside the job, each presigned like the parts: the job itself stays small.
+  const uploaded = await uploadJob(s3, {
+    bucket,
+    key: `${runPrefix}job.json`,
+    job,
+    chunks: { prefix: `${runPrefix}job/`, url: (key) => get(bucket, key) },
+  });
   ctx.reporter.info(
-    `Staged ${staged.filesPacked} file(s) in ${staged.parts.length} part(s), ${staged.bytesUploaded} bytes, and the job.`,
+    `Staged ${staged.filesPacked} file(s) in ${staged.parts.length} part(s), ${staged.bytesUploaded} bytes, and the ` +
+      `job (${uploaded.chunks} chunk(s) of files).`,
   );
   return {
     job: { bucket, key: `${runPrefix}job.json`, sha256: uploaded.sha256 },

@@ -108,9 +108,81 @@ describe('uploadJob', () => {
     const key = 'efsync/runs/job/job.json';
     const uploaded = await uploadJob(bed.s3, { bucket: bed.bucket, key, job });
     const stored = await getBytes(bed.s3, bed.bucket, key);
-    expect(uploaded).toEqual({ sha256: sha256(stored), size: stored.length });
+    expect(uploaded).toEqual({ sha256: sha256(stored), size: stored.length, chunks: 0 });
     expect(JSON.parse(stored.toString('utf8'))).toEqual(job);
     const head = await bed.s3.send(new HeadObjectCommand({ Bucket: bed.bucket, Key: key }));
     expect(head.ContentType).toBe('application/json');
+  });
+  it('with chunks, moves every file into JSON Lines chunks the job names by URL, size, sha256 and count', async () => {
+    const files = Array.from({ length: 2500 }, (_, i) => ({
+      path: `f${i}.bin`,
+      size: 1,
+      mode: 0o644,
+      etag: 'e'.repeat(32),
+      source: {
+        from: 'url' as const,
+        url: `https://example.invalid/o/${i}?X-Amz-Signature=x`,
+        verify: 'size' as const,
+      },
+    }));
+    const job = {
+      version: 1 as const,
+      runId: 'run-2',
+      fileSystemId: 'fs-0123',
+      mount: {
+        fileSystemId: 'fs-0123',
+        dnsName: 'fs-0123.efs.us-east-1.amazonaws.com',
+        iam: false,
+        plainNfsAllowed: true,
+        reason: 'x',
+      },
+      lockTimeoutSeconds: 600,
+      keepReleases: 3,
+      concurrency: 8,
+      parts: [],
+      targets: [
+        {
+          target: 'o',
+          kind: 's3' as const,
+          action: 'sync' as const,
+          releaseId: 'r',
+          baseReleaseId: null,
+          dirs: [],
+          files,
+          deleted: [],
+        },
+      ],
+      logUrl: 'https://example.invalid/log',
+      resultUrl: 'https://example.invalid/result',
+    };
+    const key = 'efsync/runs/job2/job.json';
+    const uploaded = await uploadJob(bed.s3, {
+      bucket: bed.bucket,
+      key,
+      job,
+      chunks: { prefix: 'efsync/runs/job2/job/', url: async (k) => `https://signed/${k}` },
+    });
+    expect(uploaded.chunks).toBe(3);
+    const head = JSON.parse((await getBytes(bed.s3, bed.bucket, key)).toString('utf8')) as JobManifest;
+    expect(head.targets[0]?.files).toEqual([]);
+    const chunks = head.targets[0]?.chunks ?? [];
+    expect(chunks.map((c) => [c.url, c.files])).toEqual([
+      ['https://signed/efsync/runs/job2/job/1-1.jsonl', 1000],
+      ['https://signed/efsync/runs/job2/job/1-2.jsonl', 1000],
+      ['https://signed/efsync/runs/job2/job/1-3.jsonl', 500],
+    ]);
+    const lines: unknown[] = [];
+    for (const [n, chunk] of chunks.entries()) {
+      const body = await getBytes(bed.s3, bed.bucket, `efsync/runs/job2/job/1-${n + 1}.jsonl`);
+      expect({ size: body.length, sha256: sha256(body) }).toEqual({ size: chunk.size, sha256: chunk.sha256 });
+      lines.push(
+        ...body
+          .toString('utf8')
+          .trimEnd()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+      );
+    }
+    expect(lines).toEqual(files);
   });
 });
