@@ -121,6 +121,15 @@ export function createControl(deps: ControlDeps) {
         return [200, {}];
       },
     ],
+    // The instance is terminated when the next SendCommand names it (ssm.ts): it vanishes before the send.
+    [
+      'POST',
+      /^\/instances\/(i-[0-9a-f]+)\/vanish-on-send$/,
+      (m) => {
+        faults.vanishOnSend.add(m[1] ?? '');
+        return [200, {}];
+      },
+    ],
     // What RunInstances gave the instance: its root volume and the scratch space its scripts see (disk.ts).
     ['GET', /^\/instances\/(i-[0-9a-f]+)\/disk$/, (m) => [200, sandboxes.disk(m[1] ?? '') ?? {}]],
     [

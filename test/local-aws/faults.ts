@@ -104,6 +104,8 @@ export class Faults {
   private rules: FaultRule[] = [];
   private nextId = 1;
   readonly neverOnline = new Set<string>();
+  /** Instances terminated the moment a SendCommand names them: gone between a run finding them and sending. */
+  readonly vanishOnSend = new Set<string>();
   readonly unreachableFileSystems = new Set<string>();
   commandFaults: CommandFault[] = [];
   /** Each ends the next launched instance at once, pending → terminated with its StateReason (launch-faults.ts). */
@@ -132,6 +134,7 @@ export class Faults {
     this.commandFaults = [];
     this.launchFaults = [];
     this.neverOnline.clear();
+    this.vanishOnSend.clear();
     this.unreachableFileSystems.clear();
     this.zones.withheld.clear();
     this.zones.noCapacity.clear();

@@ -1,6 +1,7 @@
 // SSM Run Command on the test bed, with real SDK v3 clients: scripts really run in the instance's sandbox.
 import fs from 'node:fs';
 import path from 'node:path';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import {
   CancelCommandCommand,
   DescribeInstanceInformationCommand,
@@ -33,6 +34,15 @@ const isAlive = (pid: number) => {
 };
 
 describe('an instance', () => {
+  it('vanishes on the next SendCommand naming it, when told: terminated, InvalidInstanceId', async () => {
+    const id = await launchOnline(aws);
+    await aws.control('POST', `/instances/${id}/vanish-on-send`);
+    await expect(sendScript(aws, id, ['true'])).rejects.toMatchObject({ name: 'InvalidInstanceId' });
+    const { ec2 } = clients(aws);
+    const found = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    expect(found.Reservations?.[0]?.Instances?.[0]?.State?.Name).toMatch(/terminated|shutting-down/);
+  });
+
   it('comes Online after the delay, and not before', async () => {
     const { ssm } = clients(aws);
     const id = await launch(aws);

@@ -133,6 +133,14 @@ export class RunCommand {
     if (instanceIds.length === 0 || instanceIds.length > 50) {
       throw new SsmError('InvalidInstanceId', 'Specify 1 to 50 instance ids.');
     }
+    // An instance terminated just before the command arrives: SSM answers InvalidInstanceId, "The instance is not
+    // in a valid state ... the instance isn't running" (SendCommand, Errors, SSM API reference,
+    // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html).
+    for (const id of instanceIds.filter((i) => this.faults.vanishOnSend.has(i))) {
+      this.faults.vanishOnSend.delete(id);
+      await this.instances.terminate(id);
+      this.instanceGone(id);
+    }
     const known = await this.instances.byId(instanceIds);
     const notOnline = instanceIds.filter((id) => !known.get(id)?.online);
     if (notOnline.length > 0) {

@@ -189,6 +189,14 @@ describe('teardown', () => {
     expect(nothing.sent).toEqual([]);
   });
 
+  it('leaves the instance the run put back warm, though it carries the run id', async () => {
+    const { clients, sent } = fakeClients({ DescribeInstances: instances('running', ['i-0warm']) });
+    const { lines, reporter } = recorder();
+    await teardown(clients, { runId: 'run-1', warmInstanceId: 'i-0warm' }, reporter);
+    expect(names(sent)).toEqual(['ec2:DescribeInstances']);
+    expect(lines).toEqual([]);
+  });
+
   it('ignores a command that cannot be cancelled any more', async () => {
     const { clients, sent } = fakeClients({
       CancelCommand: () => {

@@ -7,6 +7,10 @@ sandbox=$1 workdir=$2 script=$3
 mkdir -p "$sandbox/mnt" "$sandbox/tmp" "$sandbox/root"
 mount --make-rprivate / 2>/dev/null || true
 /usr/bin/mount --bind "$sandbox/mnt" /mnt
+# /var/lib/efsync is the instance's own and lasts from command to command, as its root volume does: the time of its
+# dead-man switch and the lock runs on one instance take turns with (src/aws/remote.ts, Staying).
+mkdir -p "$sandbox/var/lib/efsync" /var/lib/efsync
+/usr/bin/mount --bind "$sandbox/var/lib/efsync" /var/lib/efsync
 # The instance's own name resolution (Sandboxes.prepareInstance), when the test bed prepared it.
 for file in hosts resolv.conf; do
   if [ -f "$sandbox/etc/$file" ]; then /usr/bin/mount --bind "$sandbox/etc/$file" "/etc/$file"; fi

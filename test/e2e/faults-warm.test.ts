@@ -1,0 +1,173 @@
+// Warm and borrowed instances (keep-warm, instance-id): a second run reuses the warm instance with no RunInstances; a
+// warm instance terminated just before the send makes the run launch one; an instance of the user's own is used and
+// left as it was; sweep ends a warm instance whose warm-until has passed; SIGINT on a warm instance terminates it.
+import fs from 'node:fs';
+import path from 'node:path';
+import { CreateTagsCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { startBundle } from '../support/run-action.ts';
+import { printTable, record } from './fault-harness.ts';
+import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
+
+let aws: LocalAws;
+let workspace: string;
+let edits = 0;
+const WARM = { 'local-dir': 'models', 'timeout-minutes': '5', 'keep-warm': '10' };
+
+beforeAll(async () => {
+  aws = await startLocalAws(['--online-delay-ms', '0']);
+  workspace = makeWorkspace({ 'models/a.txt': 'first\n' });
+}, 60_000);
+afterAll(async () => {
+  printTable();
+  if (aws) await saveRequestLog(aws, 'faults-warm');
+  await aws?.stop();
+});
+
+function edit(): void {
+  fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+}
+
+async function calls(since: number, operation: string): Promise<Record<string, unknown>[]> {
+  return (await aws.log(since)).filter((e) => e.operation === operation).map((e) => e.params);
+}
+
+async function stateOf(id: string): Promise<{ state: string; tags: Record<string, string> }> {
+  const found = await motoClients(aws).ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  const i = found.Reservations?.[0]?.Instances?.[0];
+  return {
+    state: i?.State?.Name ?? 'absent',
+    tags: Object.fromEntries((i?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+  };
+}
+
+const shutdownArmed = (id: string) => fs.existsSync(path.join(aws.info.stateDir, 'instances', id, 'shutdown'));
+
+describe('warm and borrowed instances', { timeout: 300_000 }, () => {
+  let warmId = '';
+
+  it('a second run with keep-warm reuses the warm instance: no RunInstances, published', async () => {
+    await aws.reset();
+    edit();
+    const first = await runAction(aws, workspace, WARM);
+    expect(record('warm', 'first run with keep-warm', 'published', first), first.stdout.slice(-3000)).toBe('published');
+    expect(first.outputs['instance-source']).toBe('launched');
+    expect(Date.parse(first.outputs['warm-until'] ?? '')).toBeGreaterThan(Date.now());
+    warmId = first.outputs['instance-id'] ?? '';
+    const warm = await stateOf(warmId);
+    expect(warm.state).toBe('running');
+    expect(warm.tags['efsync:warm-until']).toBe(first.outputs['warm-until']);
+    // The switch re-armed to fire just after warm-until (the bed records shutdown's time in epoch seconds).
+    const due = Number(fs.readFileSync(path.join(aws.info.stateDir, 'instances', warmId, 'shutdown'), 'utf8')) * 1000;
+    expect(due).toBeGreaterThan(Date.parse(first.outputs['warm-until'] ?? ''));
+
+    const since = (await aws.log()).length;
+    edit();
+    const second = await runAction(aws, workspace, WARM);
+    expect(record('warm', 'second run with keep-warm', 'published, no RunInstances', second)).toBe('published');
+    expect(await calls(since, 'RunInstances')).toEqual([]);
+    expect(second.outputs['instance-source']).toBe('reused');
+    expect(second.outputs['instance-id']).toBe(warmId);
+    expect(second.stdout).toContain(`Reusing warm instance ${warmId}`);
+    expect((await stateOf(warmId)).state).toBe('running');
+    expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+
+  it('a warm instance that vanishes before the send: the run launches one and publishes', async () => {
+    await aws.reset();
+    await aws.control('POST', `/instances/${warmId}/vanish-on-send`);
+    edit();
+    const step = await runAction(aws, workspace, WARM);
+    expect(record('warm', 'warm instance vanishes before the send', 'launches one, published', step)).toBe('published');
+    expect(step.stdout).toContain(`Warm instance ${warmId} vanished before the command reached it`);
+    expect(await calls(0, 'RunInstances')).toHaveLength(1);
+    expect(step.outputs['instance-source']).toBe('launched');
+    expect((await stateOf(warmId)).state).toBe('terminated');
+    warmId = step.outputs['instance-id'] ?? '';
+  });
+
+  it('SIGINT during a run on a warm instance terminates it: never left half-used', async () => {
+    await aws.reset();
+    edit();
+    fs.writeFileSync(path.join(workspace, 'models/large.bin'), Buffer.alloc(40 * 1024 * 1024, edits));
+    const setup = actionSetup(aws, workspace, WARM);
+    const main = startBundle('main', setup.inputs, setup.env);
+    await main.waitFor(/Sent command [0-9a-f-]+ to i-/, 90_000);
+    main.child.kill('SIGINT');
+    const result = await main.done;
+    const post = await runPost(setup.env, result);
+    record('warm', 'SIGINT during a run on a warm instance', 'cancelled (exit 130), instance terminated', result);
+    expect(result.status).toBe(130);
+    expect(result.stdout).toContain(`Reusing warm instance ${warmId}`);
+    expect(post.status).toBe(0);
+    expect(['terminated', 'shutting-down']).toContain((await stateOf(warmId)).state);
+    expect(await leftovers(aws)).toEqual({ instances: [], runObjects: [] });
+    fs.rmSync(path.join(workspace, 'models/large.bin'));
+  });
+
+  it('sweep terminates a warm instance whose warm-until has passed', async () => {
+    await aws.reset();
+    edit();
+    const step = await runAction(aws, workspace, WARM);
+    expect(step.outputs['instance-source']).toBe('launched');
+    const id = step.outputs['instance-id'] ?? '';
+    const past = new Date(Date.now() - 60_000).toISOString();
+    // Straight to moto, as time passing would: warm-until and expires-at behind us.
+    await motoClients(aws).ec2.send(
+      new CreateTagsCommand({
+        Resources: [id],
+        Tags: [
+          { Key: 'efsync:warm-until', Value: past },
+          { Key: 'expires-at', Value: past },
+        ],
+      }),
+    );
+    const sweep = await runAction(aws, workspace, { mode: 'sweep' });
+    expect(record('warm', 'sweep after warm-until', 'the warm instance terminated', sweep)).toBe('no change');
+    expect(sweep.stdout).toContain(`Terminated 1 warm instance(s) whose warm-until has passed: ${id}.`);
+    expect(['terminated', 'shutting-down']).toContain((await stateOf(id)).state);
+  });
+
+  it('instance-id publishes and leaves that instance running and untouched', async () => {
+    await aws.reset();
+    // An instance of the user's own, launched by an administrator straight at moto: no efsync tags.
+    const config = {
+      endpoint: aws.info.motoEndpoint,
+      region: aws.info.region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    };
+    const image = await new SSMClient(config).send(
+      new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
+    );
+    const launched = await motoClients(aws).ec2.send(
+      new RunInstancesCommand({
+        ImageId: image.Parameter?.Value ?? '',
+        InstanceType: 't3.small',
+        MinCount: 1,
+        MaxCount: 1,
+        SubnetId: aws.info.subnetIds[0],
+        SecurityGroupIds: [aws.info.instanceSecurityGroupId],
+        IamInstanceProfile: { Name: aws.info.instanceProfile },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'bastion' }] }],
+      }),
+    );
+    const mine = launched.Instances?.[0]?.InstanceId ?? '';
+    const before = await stateOf(mine);
+    edit();
+    const step = await runAction(aws, workspace, { 'local-dir': 'models', 'instance-id': mine });
+    expect(
+      record('borrowed', 'instance-id of your own', 'published, instance untouched', step),
+      step.stdout.slice(-3000),
+    ).toBe('published');
+    expect(step.outputs['instance-source']).toBe('borrowed');
+    expect(await calls(0, 'RunInstances')).toEqual([]);
+    const touched = [...(await calls(0, 'TerminateInstances')), ...(await calls(0, 'StopInstances'))];
+    expect(JSON.stringify(touched)).not.toContain(mine);
+    expect(await calls(0, 'CreateTags')).toEqual([]);
+    expect(await stateOf(mine)).toEqual(before);
+    expect(shutdownArmed(mine)).toBe(false);
+    expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+});
