@@ -93,7 +93,7 @@ beforeAll(async () => {
     const wheels = buildWheels(workspace, ['efsync-private==1.0:efsync-private-dep>=1', 'efsync-private-dep==1.0']);
     return { aws, workspace, index: await startIndex(wheels, newToken()) };
   });
-}, 60_000);
+}, 240_000);
 afterAll(async () => {
   printTable();
   for (const [i, lane] of (lanes?.all ?? []).entries()) {
