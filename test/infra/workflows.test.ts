@@ -117,16 +117,22 @@ describe("the project's workflows", () => {
 describe('the example workflows', () => {
   const parsed = examples.map(({ file, text }) => ({ file, text, workflow: parse(text) as Workflow }));
 
-  it('cover release tags, a requirements paths filter, both at once, and a Python matrix', () => {
+  it('cover release tags, a requirements paths filter, both at once, a Python matrix and a private index', () => {
     expect(examples.map((e) => path.basename(e.file)).sort()).toEqual([
       'deps-and-models.yml',
       'matrix-python.yml',
+      'private-index-codeartifact.yml',
       'refresh-dependencies.yml',
       'sync-models-on-release.yml',
     ]);
     const on = (name: string) => parsed.find((p) => p.file.endsWith(name))?.workflow.on as Record<string, never>;
     expect(on('sync-models-on-release.yml')).toMatchObject({ push: { tags: ['v*.*.*'] } });
     expect(on('refresh-dependencies.yml')).toMatchObject({ push: { paths: ['requirements.txt'] } });
+    // The CodeArtifact token is fetched in the job, masked, and handed to pip as PIP_INDEX_URL.
+    const codeartifact = examples.find((e) => e.file.endsWith('private-index-codeartifact.yml'))?.text ?? '';
+    expect(codeartifact).toContain('aws codeartifact get-authorization-token');
+    expect(codeartifact).toContain('::add-mask::');
+    expect(codeartifact).toContain('PIP_INDEX_URL=');
   });
 
   it.each(parsed)('$file: OIDC permissions, the published action, a concurrency group', ({ file, text, workflow }) => {
