@@ -5,25 +5,14 @@
 import { parseArgs } from 'node:util';
 import packageJson from '../../package.json' with { type: 'json' };
 import { explainAwsError } from '../aws/errors.js';
-import { collectInputs, INPUT_DEFAULTS, INPUT_NAMES, type InputName } from '../config/inputs.js';
+import { collectInputs, INPUT_NAMES } from '../config/inputs.js';
 import { loadConfig } from '../config/load.js';
 import { outputsOf } from '../core/outputs.js';
 import { consoleReporter } from '../core/reporter.js';
 import { sync } from '../run/engine.js';
 import { RunCancelled } from '../run/run-context.js';
 import { cancelOnSignals, SIGNAL_EXIT_CODES } from '../run/signals.js';
-
-const BOOLEAN_INPUTS: InputName[] = ['delete', 'force', 'dry-run'];
-
-const USAGE = `Usage: efsync [--config efsync.yaml] [--<input> <value> ...]
-
-Publishes Python dependencies, workspace files and S3 objects onto AWS EFS, as the efsync GitHub Action does.
-Every action input is a flag of the same name; flags win over the keys of --config.
-Switches: --dry-run, --force, --delete and --no-delete, --no-force.
-
-Inputs:
-${INPUT_NAMES.map((name) => `  --${name}${INPUT_DEFAULTS[name] ? ` (default ${INPUT_DEFAULTS[name]})` : ''}`).join('\n')}
-`;
+import { BOOLEAN_INPUTS, closestFlag, helpText, readActionYml } from './help.js';
 
 /** `--dry-run` alone means true, `--no-delete` means --delete false, as a person types them. */
 export function normalizeSwitches(argv: string[]): string[] {
@@ -55,15 +44,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       allowPositionals: false,
     }));
   } catch (error) {
-    console.error(`efsync: ${(error as Error).message}\n\n${USAGE}`);
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    const guess = unknown === undefined ? undefined : closestFlag(unknown);
+    console.error(`efsync: ${message}${guess ? ` (did you mean ${guess}?)` : ''}. Run efsync --help for the flags.`);
     return 2;
   }
   if (values.help) {
-    console.log(USAGE);
+    console.log(helpText(readActionYml()).trimEnd());
     return 0;
   }
   if (values.version) {
-    console.log(packageJson.version);
+    console.log(`efsync ${packageJson.version}`);
     return 0;
   }
   const cancellation = new AbortController();

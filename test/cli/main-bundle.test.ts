@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { ROOT } from '../support/repo.ts';
+import { actionYml, ROOT } from '../support/repo.ts';
 
 let aws: LocalAws;
 beforeAll(async () => {
@@ -33,5 +33,19 @@ describe('the bundled command', () => {
     );
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
+  });
+
+  it('explains every flag with the description of action.yml, which it reads from beside the bundle', () => {
+    const result = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/index.js'), '--help'], {
+      cwd: '/',
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(0);
+    const text = result.stdout.replace(/\s+/g, ' ');
+    for (const [name, input] of Object.entries(actionYml().inputs)) {
+      expect(text, name).toContain(`--${name} `);
+      expect(text, name).toContain(input.description.replace(/\s+/g, ' ').trim());
+    }
+    expect(text).not.toContain('which is missing');
   });
 });

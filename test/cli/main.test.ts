@@ -1,5 +1,6 @@
 // The efsync command's flags, before any AWS call: switches, bad input, unknown flags, --help.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import packageJson from '../../package.json' with { type: 'json' };
 import { main, normalizeSwitches } from '../../src/cli/main.js';
 import { tempWorkspace } from '../support/config.ts';
 import { capture } from '../support/console.ts';
@@ -43,17 +44,34 @@ describe('efsync', () => {
     expect(err).toEqual(['efsync: --keep-releases: 0 is out of range. Write a number from 1 to 100.']);
   });
 
-  it('refuses an unknown flag with the usage, exit 2', async () => {
+  it('refuses an unknown flag in one line that guesses the flag meant and points at --help, exit 2', async () => {
     const { err } = capture();
     expect(await main(['--file-system', 'fs-12345678'])).toBe(2);
-    expect(err[0]).toContain("efsync: Unknown option '--file-system'");
-    expect(err[0]).toContain('Usage: efsync');
+    expect(err).toEqual([
+      "efsync: Unknown option '--file-system' (did you mean --file-system-id?). Run efsync --help for the flags.",
+    ]);
   });
 
-  it('lists every input in --help', async () => {
+  it('refuses a stray argument and a flag without its value, exit 2', async () => {
+    const { err } = capture();
+    expect(await main(['models'])).toBe(2);
+    expect(await main(['--mode'])).toBe(2);
+    expect(err[0]).toContain("Unexpected argument 'models'");
+    expect(err[1]).toContain("Option '--mode <value>' argument missing");
+  });
+
+  it('lists every input in --help, with its default', async () => {
     const { out } = capture();
     expect(await main(['--help'])).toBe(0);
-    expect(out[0]).toContain('--file-system-id');
-    expect(out[0]).toContain('--pip-target (default lib)');
+    const help = out.join('\n');
+    expect(help).toContain('--file-system-id <value>');
+    expect(help).toContain('--pip-target <value>  (default: lib)');
+    expect(help).toContain('--dry-run [true|false], --no-dry-run  (default: false)');
+  });
+
+  it('prints the version of the package with --version', async () => {
+    const { out } = capture();
+    expect(await main(['--version'])).toBe(0);
+    expect(out).toEqual([`efsync ${packageJson.version}`]);
   });
 });
