@@ -6,7 +6,7 @@ import { measureAgentMemory } from './memory.ts';
 const MiB = 1024 * 1024;
 
 describe('agent memory', () => {
-  it('publishes a 100,000-object job in chunks with a peak RSS under 256 MB', { timeout: 900_000 }, async () => {
+  it('publishes a 100,000-object job in chunks with a peak RSS under 256 MB', { timeout: 1_500_000 }, async () => {
     const run = await measureAgentMemory(100_000);
     console.log(
       `agent peak RSS for ${run.files} files in ${run.chunks} chunks: ${(run.peakRssBytes / MiB).toFixed(1)} MiB, ${run.seconds.toFixed(0)} s`,
