@@ -17,6 +17,7 @@ import {
   includedFile,
   installCommand,
   missingRequirement,
+  refusedCredentials,
 } from './deps.js';
 import { walkLocal } from './local.js';
 
@@ -166,9 +167,11 @@ async function runStreaming(
   const onLine = (raw: string) => {
     const line = redact(raw, secrets);
     log(line);
-    // A "no matching distribution" line is kept even when a long output would push it out of the tail.
+    // A "no matching distribution" line, or an index's refusal of the credentials, is kept even when a long output would push it out of the tail.
     if (tail.length >= TAIL_LINES) {
-      const plain = tail.findIndex((kept) => missingRequirement(kept) === undefined);
+      const plain = tail.findIndex(
+        (kept) => missingRequirement(kept) === undefined && refusedCredentials(kept) === undefined,
+      );
       tail.splice(Math.max(plain, 0), 1);
     }
     tail.push(line);
