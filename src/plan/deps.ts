@@ -148,7 +148,7 @@ export function missingRequirement(output: string): string | undefined {
   return undefined;
 }
 
-/** pip's and uv's ways of saying an index refused the request's credentials (pip says so only with -v). */
+/** pip's and uv's ways of saying an index refused the request's credentials (pip says so only with -vv). */
 const REFUSED = [
   /\b(401|403) Client Error: (?:Unauthorized|Forbidden) for url: (\S+)/,
   /HTTP status client error \((401|403) [A-Za-z ]+\) for url \(([^)\s]+)\)/,
@@ -189,7 +189,7 @@ export function explainInstallFailure(
       authenticated.length === 0
         ? ''
         : ` If it is on ${authenticated.join(' or ')}, that index may have refused the credentials, which ${installer} ` +
-          'reports the same way: check the token (add -v to pip-args to see the refusal).';
+          'reports the same way: check the token (add -vv to pip-args to see the refusal).';
     return (
       `${missing} has no wheel for python${deps.pythonVersion} on manylinux ${wheelArch(deps.architecture)} (it may ` +
       'publish only a source distribution, or not exist): pin a version that has wheels, or build it on Amazon ' +

@@ -334,11 +334,11 @@ describe('a rotated token, a failed install', { timeout: 300_000, concurrent: tr
       await expectTokenNowhere(lane, step, index.password);
     }));
 
-  it('a wrong token fails, naming the index that refused it with pip -v, the token nowhere', () =>
+  it('a wrong token fails, naming the index that refused it with pip -vv, the token nowhere', () =>
     lanes.use(async (lane) => {
       const { index } = lane;
       const wrong = newToken();
-      const step = await runAction(lane.aws, lane.workspace, inputs('lib-refused', { 'pip-args': '-v' }), {
+      const step = await runAction(lane.aws, lane.workspace, inputs('lib-refused', { 'pip-args': '-vv' }), {
         debug: true,
         env: { PIP_INDEX_URL: index.withToken(wrong) },
       });
