@@ -23,11 +23,13 @@ import fcntl
 import functools
 import hashlib
 import http.client
+import io
 import ipaddress
 import json
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -52,6 +54,10 @@ MOUNTPOINT = '/mnt/efsync'
 SHIP_EVERY = 1.0
 PROGRESS_EVERY = 3.0
 CHUNK = 1 << 20
+# The most a job chunk may hold (JobChunk, src/core/protocol.ts): the action makes them far smaller (JOB_CHUNK_FILES,
+# JOB_CHUNK_BYTES in src/stage/job.ts), and the agent's memory stays bounded whatever a job says.
+CHUNK_MAX_FILES = 10000
+CHUNK_MAX_BYTES = 32 << 20
 ATTEMPTS = 5
 # Connection failures (no route to S3 drops packets: each attempt waits out its timeout) end the retries once this
 # many seconds have passed since the first attempt, whatever ATTEMPTS says.
@@ -345,14 +351,40 @@ class ReleaseFile:
 
 
 @dataclass
+class JobChunk:
+    """A bounded run of a target's files, kept out of the job (JobChunk, src/core/protocol.ts): one ReleaseFile JSON a
+    line, fetched by presigned GET and checked by its sha256, which the job holds, so the job's own sha256 covers
+    every chunk. Fetched twice, one at a time: when the job is checked, and again when its files are written."""
+    url: str
+    size: int
+    sha256: str
+    files: int
+    # From the check: the staged parts its files come from, and the bytes of its url files.
+    parts: frozenset = frozenset()
+    url_bytes: int = 0
+
+    @classmethod
+    def from_json(cls, raw, what) -> JobChunk:
+        need(isinstance(raw, dict) and is_url(raw.get('url')) and is_int(raw.get('size'))
+             and raw['size'] <= CHUNK_MAX_BYTES and isinstance(raw.get('sha256'), str)
+             and HEX.match(raw['sha256']) is not None and len(raw['sha256']) == 64
+             and is_int(raw.get('files'), 1) and raw['files'] <= CHUNK_MAX_FILES,
+             '%s needs an http(s) URL, a size of at most %d bytes, a sha256 and 1 to %d files'
+             % (what, CHUNK_MAX_BYTES, CHUNK_MAX_FILES))
+        return cls(raw['url'], raw['size'], raw['sha256'], raw['files'])
+
+
+@dataclass
 class TargetJob:
     target: str
     action: str  # 'sync' | 'rollback'
     release_id: str
     base_release_id: Optional[str] = None
     dirs: List[DirEntry] = field(default_factory=list)
-    files: List[ReleaseFile] = field(default_factory=list)
+    files: List[ReleaseFile] = field(default_factory=list)  # in the job itself; the chunks hold the rest
     deleted: Sequence[str] = ()  # only counted, for the log and the result
+    chunks: List[JobChunk] = field(default_factory=list)
+    parts: Dict[str, StagedPart] = field(default_factory=dict)  # the job's, which the files may name
 
     @classmethod
     def from_json(cls, raw, parts, seen) -> TargetJob:
@@ -373,7 +405,63 @@ class TargetJob:
         taken = {d.path for d in dirs}
         files = [ReleaseFile.from_json(f, target=name, taken=taken, has_base=base is not None, parts=parts)
                  for f in raw.get('files') or []]
-        return cls(name, 'sync', raw['releaseId'], base, dirs, files, raw.get('deleted') or [])
+        need(isinstance(raw.get('chunks') or [], list), 'target %s: invalid chunks' % q(name))
+        chunks = [JobChunk.from_json(c, 'target %s: chunk %d' % (q(name), i + 1))
+                  for i, c in enumerate(raw.get('chunks') or [])]
+        return cls(name, 'sync', raw['releaseId'], base, dirs, files, raw.get('deleted') or [], chunks, parts)
+
+    def entries(self, chunk, number, taken):
+        """The files of one chunk, fetched now (into memory: a chunk is bounded) and checked line by line."""
+        what = 'chunk %d of the job for target %s' % (number, q(self.target))
+        buffer = io.BytesIO()
+        sink = Sink(buffer)
+        download(chunk.url, what, sink, chunk.size)
+        need(sink.sha256.hexdigest() == chunk.sha256, '%s does not match its sha256 in the job' % what)
+        buffer.seek(0)
+        files = []
+        for line in buffer:
+            try:
+                raw = json.loads(line)
+            except ValueError as e:
+                raise Failure('%s: line %d is not JSON: %s' % (what, len(files) + 1, e))
+            need(isinstance(raw, dict), '%s: line %d is not a file entry' % (what, len(files) + 1))
+            files.append(ReleaseFile.from_json(raw, target=self.target, taken=taken,
+                                               has_base=self.base_release_id is not None, parts=self.parts))
+        need(len(files) == chunk.files, '%s holds %d files, the job says %d' % (what, len(files), chunk.files))
+        return files
+
+    def check_chunks(self):
+        """Fetches and checks every chunk before anything is written, as the job itself is: each file once, in the
+        target, with a valid source. Keeps only what the build needs to know beforehand: each chunk's parts and url
+        bytes. Memory holds the target's paths and one chunk at a time."""
+        if not self.chunks:
+            return
+        taken = {d.path for d in self.dirs} | {f.path for f in self.files}
+        for number, chunk in enumerate(self.chunks, 1):
+            files = self.entries(chunk, number, taken)
+            chunk.parts = frozenset(f.source.part for f in files if f.source.kind == 'part')
+            chunk.url_bytes = sum(f.size for f in files if f.source.kind == 'url')
+        log('checked the %d chunk(s) of the job for target %s: %d files'
+            % (len(self.chunks), q(self.target), self.file_count()))
+
+    def file_count(self):
+        return len(self.files) + sum(c.files for c in self.chunks)
+
+    def batches(self):
+        """The files in the order they are written: the job's own, then each chunk's, fetched again as its turn
+        comes; with the staged parts each batch takes files from."""
+        if self.files:
+            yield self.files, frozenset(f.source.part for f in self.files if f.source.kind == 'part')
+        for number, chunk in enumerate(self.chunks, 1):
+            yield self.entries(chunk, number, set()), chunk.parts
+
+    def batch_parts(self):
+        """The staged parts of each batch, in batches() order, without fetching anything."""
+        head = [frozenset(f.source.part for f in self.files if f.source.kind == 'part')] if self.files else []
+        return head + [c.parts for c in self.chunks]
+
+    def url_bytes(self):
+        return sum(f.size for f in self.files if f.source.kind == 'url') + sum(c.url_bytes for c in self.chunks)
 
 
 @dataclass
@@ -1177,8 +1265,9 @@ class TargetRun:
     prunes old releases; a rollback switches back to the release before. What is done goes into `result` as it
     happens, so that a failure still reports it."""
 
-    def __init__(self, job, root, spec, parts, result):
-        self.job, self.spec, self.parts, self.result = job, spec, parts, result
+    def __init__(self, job, root, spec, parts, result, later=frozenset()):
+        """`later`: the staged parts that later targets take files from, kept on disk for them."""
+        self.job, self.spec, self.parts, self.result, self.later = job, spec, parts, result, later
         self.target = Target(root, spec.target)
         # Set by build(): the release being built, the served one (the base of a plan against it), its id, and the
         # progress of the downloads.
@@ -1271,39 +1360,55 @@ class TargetRun:
         result.status, result.releases_pruned, result.files_deleted = 'published', pruned, len(self.spec.deleted)
 
     def build(self, current, building):
-        """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel."""
-        spec, result = self.spec, self.result
+        """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel, one
+        batch of files at a time (the job's own, then each chunk's), so memory holds one batch, never every file."""
+        spec, result, target = self.spec, self.result, self.target
         dirs = sorted(spec.dirs, key=lambda d: d.path)
         log('building release %s of %s: %d files, %d deleted'
-            % (spec.release_id, q(self.target.link), len(spec.files), len(spec.deleted)))
+            % (spec.release_id, q(target.link), spec.file_count(), len(spec.deleted)))
         os.mkdir(building, 0o755)
         self.release = Release(building)
         for d in dirs:
             os.makedirs(self.release.path(d.path, 'directory'), exist_ok=True)
-        self.base = Release(os.path.join(self.target.releases, current)) if current else None
+        self.base = Release(os.path.join(target.releases, current)) if current else None
         self.current = current
-        self.run_tasks(*self.plan_tasks())
-        for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
-            os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
-        tree = {'files': [f.to_json() for f in spec.files], 'dirs': [d.to_json() for d in dirs]}
-        write_json(os.path.join(self.target.releases, spec.release_id + '.json'), tree)
+        batch_parts = spec.batch_parts()
+        fetch = {p for p in set().union(*batch_parts) if p not in self.parts}
+        self.progress = Progress(spec.url_bytes() + sum(self.job.parts[p].size for p in fetch))
+        # The release's tree is written as the batches go: a FileEntry a line, then the directories.
+        tree = os.path.join(target.releases, '.tmp-%s.json' % spec.release_id)
+        try:
+            with open(tree, 'w', encoding='utf-8') as out:
+                out.write('{"files": [')
+                first = True
+                for i, (files, _) in enumerate(spec.batches()):
+                    self.parts.later = self.later.union(*batch_parts[i + 1:])
+                    self.run_tasks(*self.plan_tasks(files))
+                    for f in files:
+                        out.write(('\n' if first else ',\n') + json.dumps(f.to_json()))
+                        first = False
+                out.write('\n], "dirs": %s}\n' % json.dumps([d.to_json() for d in dirs]))
+            for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
+                os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
+            os.replace(tree, os.path.join(target.releases, spec.release_id + '.json'))
+        finally:
+            if os.path.lexists(tree):
+                os.unlink(tree)
         log('release %s built: %d files written (%s), %d linked'
             % (spec.release_id, result.files_written, human(result.bytes_written), result.files_linked))
 
-    def plan_tasks(self):
-        """The build's work: callables to run at once, the files to take from each part by part name, and the parts
+    def plan_tasks(self, files):
+        """One batch's work: callables to run at once, the files to take from each part by part name, and the parts
         to download (their files are written once each is here)."""
-        by_part, urls, tasks = {}, [], []
-        for f in self.spec.files:
+        by_part, tasks = {}, []
+        for f in files:
             if f.source.kind == 'part':
                 by_part.setdefault(f.source.part, []).append(f)
             elif f.source.kind == 'url':
-                urls.append(f)
+                tasks.append(functools.partial(self.fetch_object, f))
             else:  # links too run in parallel: each is a few round trips to the file system
                 tasks.append(functools.partial(self.keep, f))
         fetch = [p for p in self.job.parts.values() if p.name in by_part and p.name not in self.parts]
-        self.progress = Progress(sum(f.size for f in urls) + sum(p.size for p in fetch))
-        tasks += [functools.partial(self.fetch_object, f) for f in urls]
         return tasks, by_part, fetch
 
     def run_tasks(self, tasks, by_part, fetch):
@@ -1400,12 +1505,13 @@ def run_targets(job, root, result):
         for i, spec in enumerate(job.targets):
             tr = TargetResult(spec.target, 'failed', spec.release_id)
             result.targets.append(tr)
-            parts.later = {f.source.part for later in job.targets[i + 1:] for f in later.files}
-            TargetRun(job, root, spec, parts, tr).run()
+            later = frozenset().union(*(p for t in job.targets[i + 1:] for p in t.batch_parts()))
+            parts.later = later
+            TargetRun(job, root, spec, parts, tr, later).run()
             if tr.status == 'base-mismatch':  # the runner plans again: nothing more is written
                 result.status = 'base-mismatch'
                 return EXIT['baseMismatch']
-            parts.keep_only(parts.later)
+            parts.keep_only(later)
         return EXIT['ok']
     finally:
         if parts is not None:
@@ -1444,6 +1550,8 @@ def parse_args(argv):
 def carry_out(job, mounted, result):
     """Mounts the file system (unless it is `mounted` already), runs the targets, unmounts; returns the exit code."""
     log('efsync agent: run %s, %d target(s), file system %s' % (job.run_id, len(job.targets), job.file_system_id))
+    for spec in job.targets:  # before the mount: a bad chunk fails the job before anything is written
+        spec.check_chunks()
     if mounted is not None:
         need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
         return run_targets(job, mounted, result)
@@ -1460,6 +1568,8 @@ def report(result, job, started):
         result.error = redact(' '.join(result.error.split()))
         log('error: ' + result.error)
     result.seconds = round(time.monotonic() - started, 1)
+    # ru_maxrss is in KiB on Linux (getrusage(2)): the agent's peak memory, which a job in chunks keeps bounded.
+    log('peak memory of the agent: %s' % human(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
     log.raw('EFSYNC_RESULT ' + json.dumps(result.to_json(), separators=(',', ':')))
     if job and job.result_url:
         put(job.result_url, json.dumps(result.to_json()).encode(), 'application/json', 'result')

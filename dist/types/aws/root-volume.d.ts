@@ -11,7 +11,7 @@
  *
  * The rule: the image's size, for the OS, dnf's cache (amazon-efs-utils) and the headroom the AMI leaves, plus the
  * scratch the agent needs rounded up to whole GiB. With its parts deleted as soon as they are written, that scratch
- * is the largest AGENT_CONCURRENCY parts at once (src/run/job-manifest.ts, scratchBytes), never the sum of the
+ * is the largest parts the agent downloads at once (src/run/job-manifest.ts, scratchBytes), never the sum of the
  * parts: a run of small parts adds 1 GiB, a 20 GiB model file about 20 GiB.
  */
 import { type BlockDeviceMapping, type EC2Client } from '@aws-sdk/client-ec2';

@@ -58,11 +58,27 @@ export interface TargetJob {
     releaseId: string;
     /** The release the plan was made against; null when the target has no release yet. */
     baseReleaseId: string | null;
-    /** Every directory and every file of the new release; anything not listed is not in it. */
+    /** Every directory and every file of the new release (files here, then in `chunks`); anything not listed is not in it. */
     dirs: DirEntry[];
     files: ReleaseFile[];
     /** For the log and the result only: what the plan counts as deleted. */
     deleted: string[];
+    /** The rest of the target's files, in bounded chunks outside the job (the action puts every file there). */
+    chunks?: JobChunk[];
+}
+/**
+ * A run of a target's files kept outside the job, so that the job stays small and the agent holds one chunk at a
+ * time, not 100,000 presigned URLs: the object is JSON Lines, one ReleaseFile a line, of at most JOB_CHUNK_FILES files
+ * and about JOB_CHUNK_BYTES bytes (src/stage/job.ts). Its sha256 is in the job, so the job's sha256, which the agent's
+ * result names, covers every chunk.
+ */
+export interface JobChunk {
+    /** Presigned GET, valid as long as the job's other URLs. */
+    url: string;
+    size: number;
+    sha256: string;
+    /** Its lines: the agent refuses a chunk that holds another number. */
+    files: number;
 }
 export interface StagedPart {
     name: string;
