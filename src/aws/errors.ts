@@ -2,6 +2,7 @@
  * AWS errors in words a user can act on: which operation failed, and for a refusal, the IAM action to allow. Every
  * client gets a middleware that tags its errors with the operation, so the message can name it wherever it is caught.
  */
+import { EfsyncError } from '../core/errors.js';
 import { describeRefusal, readRefusal } from './refusal.js';
 
 interface MiddlewareClient {
@@ -70,6 +71,8 @@ export function isDenied(error: unknown): boolean {
  */
 export function explainAwsError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // efsync's own errors are written for the user already (a refusal among them explained where it was caught).
+  if (error instanceof EfsyncError) return error.message;
   const { $efsyncAction: action } = error as TaggedError;
   const message = error.message || error.name;
   if (!action) {

@@ -58,7 +58,7 @@ describe('imageRoot', () => {
     expect(await imageRoot(ec2(denied).client, 'ami-0feed', (l) => lines.push(l))).toEqual(AL2023_ROOT);
     expect(await imageRoot(ec2({ Images: [] }).client, 'ami-0feed', (l) => lines.push(l))).toEqual(AL2023_ROOT);
     expect(lines[0]).toMatch(
-      /^Could not read the root volume of ami-0feed \(not authorized.*\); assuming Amazon Linux 2023's 8 GiB at \/dev\/xvda$/,
+      /^Could not read the root volume of ami-0feed \(ec2:DescribeImages was denied .*not authorized.*\); assuming Amazon Linux 2023's 8 GiB at \/dev\/xvda$/,
     );
     expect(lines[1]).toContain('(it names no EBS root volume)');
     expect(AL2023_ROOT).toEqual({ deviceName: '/dev/xvda', sizeGiB: 8 });
