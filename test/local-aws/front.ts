@@ -1,12 +1,13 @@
 // The front every AWS client reaches through AWS_ENDPOINT_URL. It routes by the service in the SigV4 credential
 // scope: SSM Run Command is answered here, everything else goes to moto unchanged. On the way it logs each call,
-// injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts), and notices instances
-// that start or stop.
+// injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts), gives KMS-encrypted
+// objects ETags that are not the MD5 of their data (kms-etags.ts), and notices instances that start or stop.
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
 import { checkRequest } from './conformance.ts';
 import type { Disk } from './disk.ts';
 import type { Faults } from './faults.ts';
+import { etagAnswer, KmsEtags, keyOfPath } from './kms-etags.ts';
 import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
 import { withStateReasons } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
@@ -64,6 +65,7 @@ function send(res: http.ServerResponse, status: number, headers: Record<string, 
 export function createFront(deps: FrontDeps): http.Server {
   const { faults, log, ssm, oidc, sessions, hooks } = deps;
   const moto = new URL(deps.motoEndpoint);
+  const kmsEtags = new KmsEtags(deps.motoEndpoint, 'us-east-1');
   // With a latency model: S3 bytes share one pipe each way, as on one network interface.
   const s3Pipes = { up: new Bandwidth(1), down: new Bandwidth(1), mibps: 0 };
   const pipes = (mibps: number) => {
@@ -207,6 +209,11 @@ export function createFront(deps: FrontDeps): http.Server {
       (offerings && faults.zones.withheld.size > 0);
     const assuming = request.service === 'sts' && request.operation.startsWith('AssumeRole');
     const s3 = latency && request.service === 's3' ? pipes(latency.s3TotalMiBps) : undefined;
+    const etags =
+      request.service === 's3'
+        ? etagAnswer(request.operation, req.headers['x-amz-copy-source'] !== undefined)
+        : undefined;
+    const { bucket, key } = keyOfPath(new URL(req.url ?? '/', 'http://front').pathname);
     await new Promise<void>((resolve) => {
       const upstream = http.request(
         { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: req.headers },
@@ -227,6 +234,28 @@ export function createFront(deps: FrontDeps): http.Server {
             });
             return;
           }
+          const encryption = up.headers['x-amz-server-side-encryption'] as string | undefined;
+          if (etags === 'result' || etags === 'listing') {
+            void readBody(up).then(async (answer) => {
+              const xml = answer.toString('utf8');
+              const text =
+                etags === 'listing'
+                  ? await kmsEtags.listing(
+                      xml,
+                      bucket,
+                      new URL(req.url ?? '/', 'http://front').searchParams.get('encoding-type') === 'url',
+                    )
+                  : await kmsEtags.result(xml, encryption, bucket, key);
+              const headers = { ...up.headers, 'content-length': String(Buffer.byteLength(text)) };
+              delete headers['transfer-encoding'];
+              res.writeHead(up.statusCode ?? 502, headers);
+              res.end(text);
+              resolve();
+            });
+            return;
+          }
+          if (etags === 'header' && up.headers.etag !== undefined)
+            up.headers.etag = kmsEtags.header(up.headers.etag, encryption, bucket, key);
           if (!watchInstances) {
             res.writeHead(up.statusCode ?? 502, up.headers);
             (s3 && latency ? up.pipe(throttle(latency, s3.down)) : up).pipe(res);

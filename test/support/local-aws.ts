@@ -101,3 +101,25 @@ export async function waitDone(
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * A KMS key in the test bed's account, created straight at moto as an administrator would (the request log stays the
+ * caller's own). KMS's JSON protocol, target TrentService.CreateKey (botocore's kms service-2.json); moto routes by the
+ * service in the credential scope. Returns the key's ARN.
+ */
+export async function createKmsKey(aws: LocalAws, description = 'efsync test key'): Promise<string> {
+  const date = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+  const answer = await fetch(aws.info.motoEndpoint, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'TrentService.CreateKey',
+      authorization: `AWS4-HMAC-SHA256 Credential=testing/${date}/${aws.info.region}/kms/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: JSON.stringify({ Description: description, KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT' }),
+  });
+  const json = (await answer.json()) as { KeyMetadata?: { Arn?: string } };
+  const arn = json.KeyMetadata?.Arn;
+  if (!answer.ok || !arn) throw new Error(`CreateKey: ${answer.status} ${JSON.stringify(json)}`);
+  return arn;
+}
