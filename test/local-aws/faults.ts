@@ -156,7 +156,9 @@ export class Faults {
     return hit;
   }
 
-  statusOf(rule: FaultRule): number {
+  statusOf(rule: FaultRule, service?: string): number {
+    // SSM answers AccessDeniedException with 400, not the 403 of other services (sources in refusals.ts).
+    if (rule.status === undefined && rule.code === 'AccessDeniedException' && service === 'ssm') return 400;
     return rule.status ?? (rule.code ? (STATUS[rule.code] ?? 400) : 500);
   }
 

@@ -119,7 +119,7 @@ export function createFront(deps: FrontDeps): http.Server {
       return;
     }
     if (rule && (rule.code || rule.status)) {
-      const status = faults.statusOf(rule);
+      const status = faults.statusOf(rule, request.service);
       const code = rule.code ?? (status === 503 ? 'ServiceUnavailable' : 'InternalError');
       // A refusal without a message of its own is worded as the service words it (refusals.ts).
       const refusal =

@@ -63,6 +63,9 @@ describe('refusalReply', () => {
       'eu-central-1',
       url,
     );
+    expect(ssm.code).toBe('AccessDeniedException');
+    // SSM's documented status (refusals.ts has the sources), not the 403 of other services.
+    expect(ssm.status).toBe(400);
     expect(ssm.message).toBe(
       `User: ${ROLE} is not authorized to perform: ssm:SendCommand on resource: arn:aws:ec2:eu-central-1:123456789012:instance/i-0abc because no identity-based policy allows the ssm:SendCommand action`,
     );

@@ -9,7 +9,8 @@
 // - S3: AccessDenied, 403, the resource ARN in quotes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html,
 //   "Access denied message examples"; quoted in aws-ia/terraform-aws-bedrock#41).
 // - EFS: AccessDeniedException, 403, "... on the specified resource" (quoted in rebuy-de/aws-nuke#264).
-// - SSM: AccessDeniedException, "... on resource: arn:aws:ec2:...:instance/i-..." (quoted in peterkimzz/aws-ssm-send-command#13).
+// - SSM: AccessDeniedException, 400 (sources where it is answered, below), "... on resource:
+//   arn:aws:ec2:...:instance/i-..." (quoted in peterkimzz/aws-ssm-send-command#13).
 // - IAM: AccessDenied, 403.
 // A fault can name another action than the operation's own (RunInstances refused for iam:PassRole), and a resource.
 import type { AwsRequest } from './aws-protocol.ts';
@@ -89,7 +90,12 @@ export function refusalReply(
         : params.Name
           ? `arn:aws:ssm:${region}::parameter${params.Name}`
           : `arn:aws:ssm:${region}:${ACCOUNT}:*`);
-    // HTTP 400 (Common Errors, AccessDeniedException, https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html).
+    // HTTP 400. botocore's ssm service-2.json has the AccessDeniedException shape without an "error" trait, so no
+    // httpStatusCode of its own: a client error of the awsJson1_1 protocol, 400. The SSM API Reference says 400 where
+    // it lists the error under an action ("AccessDeniedException ... HTTP Status Code: 400", e.g. GetAccessToken,
+    // https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetAccessToken.html) and in its Common Errors
+    // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html). The 403 of the newer
+    // service-wide Common Errors pages (EC2's, the console's) is not SSM's.
     return { code: 'AccessDeniedException', status: 400, message: `${user} on resource: ${resource} ${because}` };
   }
   const resource = rule.resource ?? `arn:aws:${service}::${ACCOUNT}:*`;
