@@ -1,5 +1,6 @@
 // The real agent, run with Python 3.9 on a directory that stands for the mounted file system (--mounted).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -215,6 +216,52 @@ describe('url sources (s3-source objects)', () => {
     expect(fs.readFileSync(path.join(efs, 'models/current/flaky.txt'), 'utf8')).toBe('retried');
     expect(run.result?.targets[0]).toMatchObject({ filesWritten: 3, bytesWritten: 7 + 2_500_000 + 7 });
     expect(run.stdout).toMatch(/download of object "flaky.txt" failed \(HTTP 500/);
+  });
+
+  it("records in the release's tree how each file was verified, and keeps it for the files the next release links", async () => {
+    const objects = {
+      'local.txt': { data: 'from a part\n' },
+      'plain.bin': { data: 'an MD5 ETag\n', from: 'url' },
+      'kms.bin': {
+        data: 'S3 keeps a SHA-1\n',
+        from: 'url',
+        etag: 'a'.repeat(32),
+        check: { verify: 'sha1', digest: createHash('sha1').update('S3 keeps a SHA-1\n').digest('hex') },
+      },
+      'multipart.bin': { data: 'nothing but its size\n', from: 'url', etag: `${md5('x')}-2` },
+    } satisfies Record<string, Spec>;
+    const { planned } = await publish('models', 'r1', objects);
+    const first = readJson<Tree>(path.join(efs, '.models.efsync/r1.json'));
+    expect(Object.fromEntries(first.files.map((f) => [f.path, f.verified]))).toEqual({
+      'kms.bin': 'sha1',
+      'local.txt': 'sha256',
+      'multipart.bin': 'size',
+      'plain.bin': 'md5',
+    });
+    expect(first).toEqual(treeOf(planned.target));
+
+    // r2 links three of them and writes one anew: the links say what r1's tree says.
+    const next: Record<string, Spec> = {
+      ...Object.fromEntries(Object.entries(objects).map(([name, spec]) => [name, { ...spec, from: 'base' as const }])),
+      'plain.bin': { data: 'changed\n', from: 'url' },
+    };
+    const second = await publish('models', 'r2', next, { baseReleaseId: 'r1' });
+    const tree = readJson<Tree>(path.join(efs, '.models.efsync/r2.json'));
+    expect(tree).toEqual(treeOf(second.planned.target, first));
+    expect(Object.fromEntries(tree.files.map((f) => [f.path, f.verified]))).toEqual({
+      'kms.bin': 'sha1',
+      'local.txt': 'sha256',
+      'multipart.bin': 'size',
+      'plain.bin': 'md5',
+    });
+
+    // A base release whose tree says nothing (made before the field): its linked files say nothing either.
+    const r2 = path.join(efs, '.models.efsync/r2.json');
+    fs.writeFileSync(r2, fs.readFileSync(r2, 'utf8').replace(/, "verified": "[a-z0-9]+"/g, ''));
+    await publish('models', 'r3', { 'local.txt': { data: 'from a part\n', from: 'base' } }, { baseReleaseId: 'r2' });
+    expect(readJson<Tree>(path.join(efs, '.models.efsync/r3.json')).files).toEqual([
+      { path: 'local.txt', size: 12, mode: 0o644, sha256: sha256('from a part\n') },
+    ]);
   });
 
   it('reports progress of a long transfer: done, total, rate and time left', async () => {

@@ -372,9 +372,25 @@ export function readJson<T>(file: string): T {
 }
 
 /** The tree a release's .json should hold for a plan. */
-export function treeOf(target: TargetJob): Tree {
+/**
+ * The tree the agent writes beside a release: the plan's files without their source, each with how its content was
+ * verified (`verified`): sha256 when the plan gives one, else a url file's verify; a file kept from the base release
+ * says what the base release's tree says.
+ */
+export function treeOf(target: TargetJob, base?: Tree): Tree {
+  const before = new Map((base?.files ?? []).map((f) => [f.path, f.verified]));
   return {
-    files: target.files.map(({ source: _, ...entry }) => entry),
+    files: target.files.map(({ source, ...entry }): FileEntry => {
+      const verified =
+        source.from === 'base'
+          ? before.get(entry.path)
+          : entry.sha256
+            ? 'sha256'
+            : source.from === 'url'
+              ? source.verify
+              : 'size';
+      return verified ? { ...entry, verified } : entry;
+    }),
     dirs: target.dirs,
   };
 }
