@@ -1,5 +1,6 @@
-// The README has the sections a user needs, and its troubleshooting table has a row for every error the credential,
-// preflight and instance checks can raise, written as the message starts.
+// The README has the sections a user needs, its troubleshooting table has a row for every error the credential,
+// preflight and instance checks can raise, written as the message starts, and its fault table a row for every file of
+// the e2e fault suite.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -122,5 +123,19 @@ describe('README', () => {
     expect(pattern.test('Access point fsap-… does not exist')).toBe(true);
     expect(pattern.test('Access point fsap-… is missing')).toBe(false);
     expect(pattern.test('Access point does not exist')).toBe(false);
+  });
+
+  it('names every file of the e2e fault suite in a row of the fault table, and no file that is not there', () => {
+    const files = fs
+      .readdirSync(path.join(ROOT, 'test/e2e'))
+      .filter((f) => /^faults-.*\.test\.ts$/.test(f))
+      .map((f) => f.replace(/\.test\.ts$/, ''))
+      .sort();
+    const rows = section('What can go wrong, and what then')
+      .split('\n')
+      .filter((line) => line.startsWith('| '));
+    const named = new Set(rows.flatMap((row) => [...(/^\| [^|]*\(`(faults-[\w-]+)`\)/.exec(row)?.slice(1) ?? [])]));
+    expect(files.length).toBeGreaterThan(0);
+    expect([...named].sort()).toEqual(files);
   });
 });
