@@ -6,6 +6,7 @@
 // same way). An encrypted source publishes byte for byte; an archived object fails the run in planning, naming its key,
 // before any instance is launched.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   DeleteObjectCommand,
@@ -16,6 +17,7 @@ import {
   type StorageClass,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tree } from '../../src/core/tree.ts';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { createKmsKey } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
@@ -102,8 +104,20 @@ describe('S3 sources', { timeout: 180_000 }, () => {
     await aws.reset();
     const step = await runAction(aws, workspace, INPUTS());
     expect(record('s3', 'SSE-KMS and DSSE-KMS objects', 'published', step), step.stdout.slice(-3000)).toBe('published');
-    const tree = readTree(path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, TARGET));
+    const root = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId);
+    const tree = readTree(path.join(root, TARGET));
     expect(tree).toEqual(Object.fromEntries(Object.entries(OBJECTS).map(([key, o]) => [key, o.body])));
+    // The release's manifest says how each object was verified: never a KMS ETag as an MD5; S3's checksum (the SDK
+    // adds a CRC32 to every PutObject), else the size.
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(root, `${fs.readlinkSync(path.join(root, TARGET)).replace(/\/$/, '')}.json`), 'utf8'),
+    ) as Tree;
+    expect(Object.fromEntries(manifest.files.map((f) => [f.path, f.verified]))).toEqual({
+      'dsse/model.bin': 'crc32',
+      'kms-no-checksum.bin': 'size',
+      'kms.bin': 'crc32',
+      'plain.txt': 'md5',
+    });
     await expectClean(aws, [step, step.post], TARGET);
   });
 
