@@ -144,3 +144,23 @@ describe('ETags of encrypted objects', { timeout: 60_000 }, () => {
     expect(bare((await s3.send(new HeadObjectCommand({ Bucket, Key: 'kms/copy.txt' }))).ETag)).toBe(copied);
   });
 });
+
+describe('archived objects', { timeout: 60_000 }, () => {
+  it.each(['GLACIER', 'DEEP_ARCHIVE'] as const)(
+    '%s: HeadObject shows the storage class, GetObject is refused with InvalidObjectState (403), as on S3',
+    async (StorageClass) => {
+      // GetObject: "If the object you are retrieving is stored in the S3 Glacier Flexible Retrieval storage class, the
+      // S3 Glacier Deep Archive storage class ... you must first restore a copy ... Otherwise, this operation returns
+      // an InvalidObjectState error" (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html); moto does so.
+      const Bucket = aws.info.sourceBucket;
+      const Key = `archive/${StorageClass}.bin`;
+      await s3.send(new PutObjectCommand({ Bucket, Key, Body: 'cold\n', StorageClass }));
+      expect((await s3.send(new HeadObjectCommand({ Bucket, Key }))).StorageClass).toBe(StorageClass);
+      const refused = await s3.send(new GetObjectCommand({ Bucket, Key })).then(
+        () => undefined,
+        (error: Error & { $metadata?: { httpStatusCode?: number } }) => [error.name, error.$metadata?.httpStatusCode],
+      );
+      expect(refused).toEqual(['InvalidObjectState', 403]);
+    },
+  );
+});
