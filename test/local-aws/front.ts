@@ -213,7 +213,9 @@ export function createFront(deps: FrontDeps): http.Server {
       request.service === 's3'
         ? etagAnswer(request.operation, req.headers['x-amz-copy-source'] !== undefined)
         : undefined;
-    const { bucket, key } = keyOfPath(new URL(req.url ?? '/', 'http://front').pathname);
+    const { bucket, key } = etags
+      ? keyOfPath(new URL(req.url ?? '/', 'http://front').pathname)
+      : { bucket: '', key: '' };
     await new Promise<void>((resolve) => {
       const upstream = http.request(
         { host: moto.hostname, port: moto.port, method: req.method, path: req.url, headers: req.headers },

@@ -46,7 +46,11 @@ function unescapeXml(text: string): string {
 /** The object key of a path-style S3 request path. */
 export function keyOfPath(pathname: string): { bucket: string; key: string } {
   const [bucket = '', ...rest] = pathname.slice(1).split('/');
-  return { bucket, key: decodeURIComponent(rest.join('/')) };
+  try {
+    return { bucket, key: decodeURIComponent(rest.join('/')) };
+  } catch {
+    return { bucket, key: rest.join('/') }; // not percent-encoding S3 would accept: S3's own answer follows
+  }
 }
 
 /** How the front rewrites an S3 answer: its ETag header, the <ETag> of its XML result, or a listing's. */
