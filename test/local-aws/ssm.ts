@@ -184,6 +184,9 @@ export class RunCommand {
     await this.beforeRun(inv.instanceId);
     // Without a route to S3 (routes.ts), the script runs without a network.
     const network = await this.instances.reachesS3(inv.instanceId);
+    // A command cancelled (or its instance gone) while the agent was picking it up never runs: CancelCommand on a
+    // Pending invocation ends it without executing (SSM API reference, CancelCommand; CommandInvocationStatus).
+    if ((inv.status as Status) !== 'Pending') return;
     const script = `${(command.parameters.commands ?? []).join('\n')}\n`;
     const fault = this.faults.takeCommandFault(script);
     const body =
