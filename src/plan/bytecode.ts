@@ -148,9 +148,13 @@ export function describeCompiler(compile: Compile, version: string, interpreter:
   );
 }
 
-/** argv for compileall over a directory: hash-based unchecked .pyc, quiet but for errors, one worker per CPU. */
+/**
+ * argv for compileall over a directory: hash-based unchecked .pyc, quiet but for errors, one worker per CPU. `-s dir`
+ * records each module's path relative to it, not the scratch directory's: the same sources give the same bytes in
+ * every run, so a reinstall re-uploads no .pyc (Python sets the path it loaded a module from when it imports it).
+ */
 export function compileallArgs(dir: string): string[] {
-  return ['-m', 'compileall', '-q', '--invalidation-mode', 'unchecked-hash', '-j', '0', dir];
+  return ['-m', 'compileall', '-q', '--invalidation-mode', 'unchecked-hash', '-j', '0', '-s', dir, dir];
 }
 
 /**

@@ -1,6 +1,7 @@
 // End to end: `compile` ships the dependencies' .pyc files, written by an interpreter of the target version in
 // hash-based unchecked mode (PEP 552), onto the test bed's EFS directory; turning it on or off republishes once, an
-// unchanged setting is a no-op, and `compile: true` without an interpreter fails before any AWS call.
+// unchanged setting is a no-op, a reinstall writes the same bytes, and `compile: true` without an interpreter fails
+// before any AWS call.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -116,7 +117,21 @@ describe('compile', { timeout: 240_000 }, () => {
 
       const on = await runAction(aws, workspace, inputs);
       expect(on.outputs.changed).toBe('true');
-      expectCompiled(readTree(efs('lib')), 'cpython-311', magic);
+      const compiled = readTree(efs('lib'));
+      expectCompiled(compiled, 'cpython-311', magic);
+
+      // A new release key (a comment in the requirements) installs and compiles again, in a new build directory:
+      // the same sources give the same .pyc bytes, so nothing is published.
+      fs.appendFileSync(path.join(workspace, 'requirements.txt'), '# pinned\n');
+      try {
+        const reinstall = await runAction(aws, workspace, inputs);
+        expect(reinstall.status).toBe(0);
+        expect(reinstall.stdout).toContain('Compiling .pyc (unchecked-hash) with Python 3.11.');
+        expect(reinstall.outputs.changed).toBe('false');
+        expect(readTree(efs('lib'))).toEqual(compiled);
+      } finally {
+        fs.writeFileSync(path.join(workspace, 'requirements.txt'), 'alpha==1.0\n');
+      }
     },
   );
 

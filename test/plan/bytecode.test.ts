@@ -171,6 +171,8 @@ describe('describeCompiler and compileallArgs', () => {
       'unchecked-hash',
       '-j',
       '0',
+      '-s',
+      '/tmp/build $(x)',
       '/tmp/build $(x)',
     ]);
   });
@@ -209,5 +211,24 @@ describe('compileTree with the real python3', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('writes the same bytes for the same sources in another directory', async () => {
+    const interpreter = await findInterpreter(version, systemFinder());
+    if (!interpreter) throw new Error(`no python${version}`);
+    const pycs: Buffer[] = [];
+    for (const name of ['one', 'two']) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `efsync-pyc-${name}-`));
+      try {
+        fs.mkdirSync(path.join(dir, 'pkg'));
+        fs.writeFileSync(path.join(dir, 'pkg', 'mod.py'), 'def f(x):\n    return [x, "text", 1.5]\n');
+        await compileTree(interpreter, dir, () => {});
+        const tag = version.replace('.', '');
+        pycs.push(fs.readFileSync(path.join(dir, 'pkg', '__pycache__', `mod.cpython-${tag}.pyc`)));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(pycs[0]?.equals(pycs[1] as Buffer)).toBe(true);
   });
 });
