@@ -27,6 +27,11 @@ function magicOf(python: string): string {
   return execFileSync(python, ['-c', code], { encoding: 'utf8' }).trim();
 }
 
+function pythonMinor(command: string): string {
+  const code = 'import sys; print("%d.%d" % sys.version_info[:2])';
+  return execFileSync(command, ['-c', code], { encoding: 'utf8' }).trim();
+}
+
 /** PATH without any directory that holds uv, so `compile: true` cannot install an interpreter. */
 function pathWithoutUv(): string {
   return (process.env.PATH ?? '')
@@ -60,6 +65,15 @@ function expectCompiled(tree: Record<string, Buffer>, tag: string, magic: string
 
 const python311 = pyenvPython('3.11');
 const python312 = pyenvPython('3.12');
+/** Whether a command runs: a python3.12 on PATH would be found before the tool cache. */
+function runs(command: string): boolean {
+  try {
+    execFileSync(command, ['-c', ''], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 let aws: LocalAws;
 let workspace: string;
@@ -135,7 +149,7 @@ describe('compile', { timeout: 240_000 }, () => {
     },
   );
 
-  it.skipIf(python312 === undefined)(
+  it.skipIf(python312 === undefined || runs('python3.12') || pythonMinor('python3') === '3.12')(
     "auto finds actions/setup-python's interpreter in the runner's tool cache",
     async () => {
       // The layout setup-python leaves: $RUNNER_TOOL_CACHE/Python/<X.Y.Z>/x64/bin/python3.
