@@ -1,14 +1,10 @@
-// Finding an interpreter of the target version for the .pyc files, with a fake machine; and compiling with a real one.
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
+// Finding an interpreter of the target version for the .pyc files, with a fake machine (bytecode.bed.test.ts compiles).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BytecodeError,
   candidates,
   compileallArgs,
-  compileTree,
   describeCompiler,
   type Finder,
   findInterpreter,
@@ -16,7 +12,6 @@ import {
   PROBE_CODE,
   probed,
   resolveCompiler,
-  systemFinder,
 } from '../../src/plan/bytecode.js';
 
 /** A machine whose interpreters are `pythons` (command -> X.Y.Z), with optional uv behaviour. */
@@ -175,60 +170,5 @@ describe('describeCompiler and compileallArgs', () => {
       '/tmp/build $(x)',
       '/tmp/build $(x)',
     ]);
-  });
-});
-
-describe('compileTree with the real python3', () => {
-  const version = execFileSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
-    encoding: 'utf8',
-  }).trim();
-
-  it('writes hash-based unchecked .pyc for every module, and publishes one that does not compile as source', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-pyc-'));
-    try {
-      fs.mkdirSync(path.join(dir, 'pkg'));
-      fs.writeFileSync(path.join(dir, 'pkg', '__init__.py'), 'X = 1\n');
-      fs.writeFileSync(path.join(dir, 'pkg', 'broken.py'), 'print "python 2"\n');
-      const interpreter = await findInterpreter(version, systemFinder());
-      if (!interpreter) throw new Error(`no python${version}`);
-      const lines: string[] = [];
-      expect(await compileTree(interpreter, dir, (line) => lines.push(line))).toEqual({ failed: true });
-      const cache = fs.readdirSync(path.join(dir, 'pkg', '__pycache__'));
-      const tag = version.replace('.', '');
-      expect(cache).toEqual([`__init__.cpython-${tag}.pyc`]);
-      const magic = execFileSync(
-        interpreter.executable,
-        ['-c', 'import importlib.util as u; print(u.MAGIC_NUMBER.hex())'],
-        {
-          encoding: 'utf8',
-        },
-      ).trim();
-      const pyc = fs.readFileSync(path.join(dir, 'pkg', '__pycache__', cache[0] ?? ''));
-      expect(pyc.subarray(0, 4).toString('hex')).toBe(magic);
-      expect(pyc.readUInt32LE(4)).toBe(0b01);
-      expect(lines.some((line) => line.includes('broken.py'))).toBe(true);
-      expect(lines.at(-1)).toMatch(/^Some modules do not compile with Python /);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('writes the same bytes for the same sources in another directory', async () => {
-    const interpreter = await findInterpreter(version, systemFinder());
-    if (!interpreter) throw new Error(`no python${version}`);
-    const pycs: Buffer[] = [];
-    for (const name of ['one', 'two']) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `efsync-pyc-${name}-`));
-      try {
-        fs.mkdirSync(path.join(dir, 'pkg'));
-        fs.writeFileSync(path.join(dir, 'pkg', 'mod.py'), 'def f(x):\n    return [x, "text", 1.5]\n');
-        await compileTree(interpreter, dir, () => {});
-        const tag = version.replace('.', '');
-        pycs.push(fs.readFileSync(path.join(dir, 'pkg', '__pycache__', `mod.cpython-${tag}.pyc`)));
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    expect(pycs[0]?.equals(pycs[1] as Buffer)).toBe(true);
   });
 });
