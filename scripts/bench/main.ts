@@ -1,5 +1,6 @@
 // npm run bench [-- --quick] [--runs N] [--cache-dir DIR] [--out FILE] [--no-model] [--no-baselines]
 // npm run bench -- --only agent-memory [--files N]: the agent's peak RSS on a job of N (100,000) S3 objects alone.
+// npm run bench -- --only import-time [--python P] [--runs N]: the import of 2,040 modules with and without .pyc.
 //
 // Runs the committed dist/ bundles against the local AWS test bed, as a runner would, for four scenarios (no-op,
 // first publish, one-file change, dependency bump), measures baselines on the same data in the same run (aws s3
@@ -16,6 +17,7 @@ import { type LocalAws, startLocalAws } from '../../test/local-aws/client.ts';
 import { AWS_MODEL, efsSeconds, type LatencyModel } from '../../test/local-aws/latency.ts';
 import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
 import { changeOneFile, ensureDataset, FULL, listFiles, QUICK, writeRequirements } from './dataset.ts';
+import { formatImportTime, importTimeOnly, measureImportTime } from './import-time.ts';
 import { modelLarge } from './large.ts';
 import {
   agentCounts,
@@ -41,6 +43,7 @@ const { values: args } = parseArgs({
     'no-baselines': { type: 'boolean', default: false },
     only: { type: 'string' },
     files: { type: 'string' },
+    python: { type: 'string' },
   },
 });
 /** The agent's peak memory on a job of many S3 objects in chunks (test/agent/memory.ts), as one line. */
@@ -55,8 +58,12 @@ async function agentMemory(): Promise<void> {
       ` (goal: under 256 MB) ${run.peakRssBytes < 256e6 ? 'met' : 'NOT MET'}`,
   );
 }
-if (args.only !== undefined && args.only !== 'agent-memory')
-  throw new Error(`--only takes agent-memory, not ${args.only}`);
+if (args.only !== undefined && args.only !== 'agent-memory' && args.only !== 'import-time')
+  throw new Error(`--only takes agent-memory or import-time, not ${args.only}`);
+if (args.only === 'import-time') {
+  importTimeOnly(args, ROOT);
+  process.exit(0);
+}
 if (args.only === 'agent-memory') {
   await agentMemory();
   process.exit(0);
@@ -329,8 +336,10 @@ try {
   const outFile = path.resolve(
     args.out ?? path.join(ROOT, 'bench-results', `${spec.name}-${report.date.replace(/[:.]/g, '-')}.json`),
   );
+  report.importTime = measureImportTime(args.python);
   report.goals = evaluateGoals(report);
   printReport(report);
+  console.log(formatImportTime(report.importTime));
   await agentMemory();
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);

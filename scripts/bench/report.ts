@@ -1,6 +1,7 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
 import type { LatencyModel } from '../../test/local-aws/latency.ts';
 import type { DatasetSpec } from './dataset.ts';
+import type { ImportTime } from './import-time.ts';
 import type { LargeRow } from './large.ts';
 
 export type ScenarioKey = 'noop' | 'first' | 'oneFile' | 'deps';
@@ -71,6 +72,8 @@ export interface Report {
   large?: LargeRow[];
   latencyModel: LatencyModel;
   goals: { goal: string; met: boolean | null; figures: string }[];
+  /** The import-time scenario (import-time.ts): 2,040 modules imported with and without unchecked-hash .pyc. */
+  importTime?: ImportTime;
 }
 
 /** efsync's published figures (research/efsync.md, "Figures"). */

@@ -22,6 +22,7 @@ export const INPUT_DEFAULTS = {
   'pip-target': 'lib',
   'pip-args': '',
   installer: 'auto',
+  compile: 'auto',
   'local-dir': '',
   'local-target': '',
   's3-source': '',

@@ -9,7 +9,7 @@ import { AUTO } from '../plan/instance-size.js';
 import { INPUT_DEFAULTS, type InputName, type InputValue } from './inputs.js';
 import { type Problems, quote } from './problems.js';
 import { parseS3Uri } from './rules.js';
-import { readBoolean, readChoice, readInteger, readList } from './scalars.js';
+import { readAutoBoolean, readBoolean, readChoice, readInteger, readList } from './scalars.js';
 import { ARCHITECTURES, type Config, INSTALLERS, MODES } from './types.js';
 
 export interface ParseContext {
@@ -76,6 +76,7 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
       target: stripSlashes(get('pip-target')),
       pipArgs: splitArgs(problems, label('pip-args'), get('pip-args')),
       installer: choice('installer', INSTALLERS),
+      compile: readAutoBoolean(problems, label('compile'), get('compile')) ?? 'auto',
     };
   }
   if (get('local-dir')) {

@@ -22,6 +22,15 @@ export function readBoolean(problems: Problems, label: string, value: string): b
   return undefined;
 }
 
+/** `auto`, or a boolean in a YAML 1.2 spelling. */
+export function readAutoBoolean(problems: Problems, label: string, value: string): 'auto' | boolean | undefined {
+  if (value === 'auto') return 'auto';
+  const parsed = booleanValue(value);
+  if (parsed !== undefined) return parsed;
+  problems.add(label, `${quote(value)} is not auto, true or false. Write one of them.`);
+  return undefined;
+}
+
 export function readInteger(problems: Problems, label: string, value: string): number | undefined {
   if (/^\d+$/.test(value)) {
     const n = Number(value);

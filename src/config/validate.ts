@@ -99,6 +99,10 @@ export function validateConfig(
       const warning = deprecationWarning(runtime, today);
       if (warning) warnings.push(warning);
     }
+    // A Config built by hand (the API) may leave it out: that is auto.
+    const compile: unknown = deps.compile;
+    if (compile !== undefined && compile !== 'auto' && typeof compile !== 'boolean')
+      problems.add(label('compile'), `${quote(String(compile))} is not auto, true or false. Write one of them.`);
     for (const arg of deps.pipArgs) {
       const name = arg.split('=')[0] ?? arg;
       const short = RESERVED_SHORT_PIP_ARGS.find(

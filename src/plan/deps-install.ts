@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { DepsSource, Installer } from '../config/types.js';
 import type { Tree } from '../core/tree.js';
 import { redact } from '../core/url-credentials.js';
+import { compileTree, type Interpreter } from './bytecode.js';
 import {
   DependencyError,
   explainInstallFailure,
@@ -58,7 +59,7 @@ export interface ResolvedInstaller {
   version: string;
   /** The runner's python3, when it runs: pip runs with it, uv compiles with it. */
   python?: string;
-  /** Its X.Y: .pyc files are compiled only when it is the target's version. */
+  /** Its X.Y, for the log. */
   runnerPythonVersion?: string;
 }
 
@@ -111,7 +112,8 @@ export interface IndexAccess {
 /**
  * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
  * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand. Every line of
- * the installer's output is relayed with the index credentials redacted, the error's lines too.
+ * the installer's output is relayed with the index credentials redacted, the error's lines too. The installer
+ * writes no .pyc; with a `compiler` (an interpreter of the target version), compileall writes them afterwards.
  */
 export async function installDependencies(
   deps: DepsSource,
@@ -120,16 +122,15 @@ export async function installDependencies(
   log: (line: string) => void,
   resolved?: ResolvedInstaller,
   access: IndexAccess = { secrets: [], authenticated: [] },
+  compiler?: Interpreter,
 ): Promise<Tree> {
   const requirements = path.resolve(workspace, deps.requirements);
   await fs.access(requirements).catch(() => {
     throw new DependencyError(`The requirements file ${deps.requirements} does not exist in the workspace.`);
   });
   const installer = resolved ?? (await resolveInstaller(deps.installer));
-  const compile = installer.runnerPythonVersion === deps.pythonVersion;
   log(
-    `Installing ${deps.requirements} for python${deps.pythonVersion} on ${deps.architecture} with ${installer.version}` +
-      (compile ? '' : ` (no .pyc: the runner's Python is ${installer.runnerPythonVersion ?? 'unknown'})`),
+    `Installing ${deps.requirements} for python${deps.pythonVersion} on ${deps.architecture} with ${installer.version}`,
   );
   await fs.rm(buildDir, { recursive: true, force: true });
   await fs.mkdir(buildDir, { recursive: true });
@@ -141,12 +142,15 @@ export async function installDependencies(
     pythonVersion: deps.pythonVersion,
     architecture: deps.architecture,
     pipArgs: deps.pipArgs,
-    compile,
   });
   const { exitCode, tail } = await runStreaming(command, args, workspace, log, access.secrets);
   if (exitCode !== 0) {
     const message = explainInstallFailure(deps, installer.installer, exitCode, tail, access.authenticated);
     throw new DependencyError(redact(message, access.secrets));
+  }
+  if (compiler) {
+    log(`Compiling .pyc (unchecked-hash) with Python ${compiler.version}`);
+    await compileTree(compiler, buildDir, log);
   }
   return walkLocal(buildDir);
 }

@@ -61,6 +61,8 @@ export interface DepsKeyInput {
   pipArgs: string[];
   /** The index URLs, credentials stripped, that the installer reads from its environment and configuration files. */
   indexes?: string[];
+  /** Whether .pyc files are written (compile, with `auto` resolved): turning it on republishes once. */
+  compiled?: boolean;
 }
 
 /**
@@ -78,6 +80,8 @@ export function depsReleaseKey(input: DepsKeyInput): string {
     input.pipArgs.map(stripUrlCredentials),
     // Only when there are any, so that the key of an install without them is what it always was.
     ...(input.indexes?.length ? [input.indexes] : []),
+    // Likewise only when on: the .pyc mode is part of the tree.
+    ...(input.compiled ? ['pyc-unchecked-hash'] : []),
   ]);
   return createHash('sha256').update(material).digest('hex');
 }
@@ -91,18 +95,19 @@ export function includedFile(line: string): string | undefined {
 
 export interface InstallCommandInput {
   installer: InstallerName;
-  /** The interpreter that runs pip; for uv the one it compiles with (uv finds one itself when absent). */
+  /** The interpreter that runs pip; for uv the environment it reads (uv finds one itself when absent). */
   python?: string;
   requirements: string;
   target: string;
   pythonVersion: string;
   architecture: Architecture;
   pipArgs: string[];
-  /** Compile .pyc: only right when the interpreter is the target's version, or Lambda recompiles them anyway. */
-  compile: boolean;
 }
 
-/** argv for the installer; never a shell string, so no path or argument is ever interpreted by a shell. */
+/**
+ * argv for the installer; never a shell string, so no path or argument is ever interpreted by a shell. It writes no
+ * .pyc: the installer's interpreter need not be the target's version, and bytecode.ts compiles with one that is.
+ */
 export function installCommand(input: InstallCommandInput): { command: string; args: string[] } {
   if (input.installer === 'uv') {
     const args = ['pip', 'install', '--target', input.target];
@@ -116,7 +121,7 @@ export function installCommand(input: InstallCommandInput): { command: string; a
       ':all:',
       '--requirement',
       input.requirements,
-      input.compile ? '--compile-bytecode' : '--no-compile-bytecode',
+      '--no-compile-bytecode',
       ...input.pipArgs,
     );
     return { command: 'uv', args };
@@ -125,8 +130,7 @@ export function installCommand(input: InstallCommandInput): { command: string; a
   const args = ['-m', 'pip', 'install', '--target', input.target, '--implementation', 'cp'];
   args.push('--python-version', input.pythonVersion, '--only-binary=:all:');
   for (const tag of platformTags(input.pythonVersion, input.architecture)) args.push('--platform', tag);
-  args.push('--requirement', input.requirements, '--no-input', '--disable-pip-version-check');
-  if (!input.compile) args.push('--no-compile');
+  args.push('--requirement', input.requirements, '--no-input', '--disable-pip-version-check', '--no-compile');
   args.push(...input.pipArgs);
   return { command: input.python, args };
 }

@@ -16,6 +16,7 @@ import type { Config } from '../config/types.js';
 import { isValidated, validateConfig } from '../config/validate.js';
 import { type Reporter, silentReporter } from '../core/reporter.js';
 import { emptyStats, type Stats, type SyncResult } from '../core/result.js';
+import { describeCompiler, type Interpreter, resolveCompiler } from '../plan/bytecode.js';
 import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
 import { reportTargets, writeStates } from './finalize.js';
 import { InstanceSession } from './instance-session.js';
@@ -50,14 +51,24 @@ export async function sync(
   const cleanup = new Cleanup();
   return untilCancelled(hooks, cleanup, reporter, async () => {
     try {
+      const compiler = await bytecodeCompiler(config, reporter);
       const clients = await reporter.group('Credentials', () => signIn(config, reporter, hooks));
       cleanup.add('close the AWS clients', async () => clients.destroy());
       if (config.mode === 'sweep') return await sweep(config, clients, reporter, stats);
-      return await publishRun(newRun(config, reporter, hooks, clients, cleanup, stats));
+      return await publishRun(newRun(config, reporter, hooks, clients, cleanup, stats), compiler);
     } finally {
       await timed(stats, 'cleanup', () => cleanup.run((message) => reporter.warning(message)));
     }
   });
+}
+
+/** The interpreter that writes the dependencies' .pyc, found (or refused, for compile: true) before any AWS call. */
+async function bytecodeCompiler(config: Config, reporter: Reporter): Promise<Interpreter | undefined> {
+  if (config.mode !== 'sync' || !config.deps) return undefined;
+  const { compile = 'auto', pythonVersion } = config.deps;
+  const compiler = await resolveCompiler(compile, pythonVersion, undefined, (line) => reporter.info(line));
+  reporter.info(describeCompiler(compile, pythonVersion, compiler));
+  return compiler;
 }
 
 async function signIn(config: Config, reporter: Reporter, hooks: RunHooks): Promise<AwsClients> {
@@ -108,7 +119,7 @@ function newRun(
 }
 
 /** Preflight, plan, and (when something changed) publish. */
-async function publishRun(ctx: RunContext): Promise<SyncResult> {
+async function publishRun(ctx: RunContext, compiler: Interpreter | undefined): Promise<SyncResult> {
   const { config, reporter, stats } = ctx;
   const buildDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'efsync-'));
   ctx.cleanup.add('remove the build directory', async () => fs.rmSync(buildDir, { recursive: true, force: true }));
@@ -118,7 +129,7 @@ async function publishRun(ctx: RunContext): Promise<SyncResult> {
   const plan = (full: boolean) =>
     config.mode === 'rollback'
       ? rollbackPlans(config, ctx.clients)
-      : planTargets(config, ctx.clients, reporter, { buildDir, ...(full && { full }) });
+      : planTargets(config, ctx.clients, reporter, { buildDir, ...(full && { full }), ...(compiler && { compiler }) });
   const plans = await reporter.group('Plan', () =>
     timed(stats, 'plan', async () => {
       const planned = await plan(false);

@@ -9,6 +9,7 @@ import { configuredTargets, localInsideS3 } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
+import type { Interpreter } from '../plan/bytecode.js';
 import { depsReleaseKey } from '../plan/deps.js';
 import { installDependencies, readRequirements, resolveInstaller } from '../plan/deps-install.js';
 import { describeIndexes, discoverIndexes } from '../plan/index-discovery.js';
@@ -31,6 +32,8 @@ export interface PlanOptions {
   full?: boolean;
   /** Where dependencies are installed on the runner. */
   buildDir: string;
+  /** The interpreter that writes the dependencies' .pyc files (engine.ts resolves it before any AWS call). */
+  compiler?: Interpreter;
 }
 
 /** What the target serves now, by its last published state. */
@@ -70,11 +73,12 @@ export async function planTargets(
       installer: installer.installer,
       pipArgs: deps.pipArgs,
       indexes: found.keyed,
+      compiled: options.compiler !== undefined,
     });
     const previous = await publishedStateOf(config, clients, deps.target);
     if (previous?.key === key && !config.force && !options.full) {
       reporter.info(
-        `${deps.target}: requirements, runtime and installer are unchanged (release key ${key.slice(0, 12)}); not installing.`,
+        `${deps.target}: requirements, runtime, installer and compile are unchanged (release key ${key.slice(0, 12)}); not installing.`,
       );
       plans.push(unchangedPlan('pip', deps.target, previous, key));
     } else {
@@ -84,7 +88,7 @@ export async function planTargets(
         authenticated: found.indexes.filter((index) => index.credentials).map((index) => index.url),
       };
       const log = (line: string) => reporter.info(line);
-      const tree = await installDependencies(deps, config.workspace, root, log, installer, access);
+      const tree = await installDependencies(deps, config.workspace, root, log, installer, access, options.compiler);
       plans.push(diffPlan('pip', deps.target, tree, previous, diff, { root, key }));
     }
   }

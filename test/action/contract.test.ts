@@ -77,6 +77,7 @@ describe('every input is read by the config parser', () => {
     'pip-target': 'python',
     'pip-args': '--pre',
     installer: 'uv',
+    compile: 'false',
     'local-dir': 'weights',
     'local-target': 'model-files',
     's3-source': 's3://ml-models/gpt/',

@@ -1,7 +1,8 @@
 // Every validation rule, each with the message a user sees: it names the input and says what to write instead.
 import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../src/config/validate.js';
 import { INPUTS } from '../fixtures/inputs.ts';
-import { load, loadError } from '../support/config.ts';
+import { load, loadError, TODAY } from '../support/config.ts';
 
 const { DEPS, LOCAL, S3, ALL } = INPUTS;
 
@@ -252,6 +253,37 @@ describe('choices', () => {
   ] as const)('%s refuses %s', (name, value, choices) => {
     expect(loadError({ ...DEPS, [name]: value })).toBe(
       `Input '${name}': '${value}' is not one of ${choices}. Write one of them.`,
+    );
+  });
+});
+
+describe('compile', () => {
+  it.each([
+    ['auto', 'auto'],
+    ['true', true],
+    ['True', true],
+    ['FALSE', false],
+  ] as const)('reads %s', (value, compile) => {
+    expect(load({ ...DEPS, compile: value }).config.deps?.compile).toBe(compile);
+  });
+
+  it('is auto by default', () => {
+    expect(load(DEPS).config.deps?.compile).toBe('auto');
+  });
+
+  it('is checked in a Config built by hand (the API), where leaving it out means auto', () => {
+    const { config } = load(DEPS);
+    const label = (name: string) => `option '${name}'`;
+    const deps = config.deps as NonNullable<typeof config.deps>;
+    const bad = { ...config, deps: { ...deps, compile: 'yes' as unknown as boolean } };
+    expect(() => validateConfig(bad, label, TODAY)).toThrow("Option 'compile': 'yes' is not auto, true or false.");
+    const { compile: _, ...withoutCompile } = deps;
+    expect(() => validateConfig({ ...config, deps: withoutCompile as typeof deps }, label, TODAY)).not.toThrow();
+  });
+
+  it.each(['yes', 'Auto', '1', 'unchecked-hash'])('refuses %s', (value) => {
+    expect(loadError({ ...DEPS, compile: value })).toBe(
+      `Input 'compile': '${value}' is not auto, true or false. Write one of them.`,
     );
   });
 });

@@ -99,6 +99,7 @@ describe('README', () => {
     ...errorMessages('src/aws/preflight-checks.ts', ['PreflightError']),
     ...errorMessages('src/aws/borrowed.ts', ['PreflightError']),
     ...errorMessages('src/plan/s3-objects.ts', ['S3SourceError']),
+    ...errorMessages('src/plan/bytecode.ts', ['BytecodeError']),
     ...errorMessages('src/aws/instance.ts', ['InstanceError']).filter((m) => m !== 'RunInstances returned no instance'),
   ];
 

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DepsSource } from '../../src/config/types.js';
+import { findInterpreter, systemFinder } from '../../src/plan/bytecode.js';
 import { DependencyError } from '../../src/plan/deps.js';
 import { installDependencies, resolveInstaller } from '../../src/plan/deps-install.js';
 
@@ -41,6 +42,7 @@ function deps(requirements: string, extra: Partial<DepsSource> = {}): DepsSource
     target: 'lib',
     pipArgs: ['--no-index', '--find-links', wheels],
     installer: 'pip',
+    compile: 'auto',
     ...extra,
   };
 }
@@ -72,11 +74,27 @@ describe('installDependencies with pip', () => {
     expect(lines.some((line) => line.includes('Successfully installed efsync-alpha-1.0 efsync-beta-2.0'))).toBe(true);
   });
 
-  it("compiles .pyc files when the runner's Python is the target version", async () => {
-    const build = path.join(workspace, 'build-compiled');
+  it("writes no .pyc without a compiler, even when the runner's Python is the target version", async () => {
+    const build = path.join(workspace, 'build-plain');
     const source = deps('efsync-beta==2.0\n', { pythonVersion: RUNNER_PYTHON });
     const tree = await installDependencies(source, workspace, build, () => {});
-    expect(tree.files.some((f) => /^efsync_beta\/__pycache__\/__init__\.cpython-\d+\.pyc$/.test(f.path))).toBe(true);
+    expect(tree.files.some((f) => f.path.endsWith('.pyc'))).toBe(false);
+  });
+
+  it('writes unchecked-hash .pyc files with the compiler, and lists them in the tree', async () => {
+    const build = path.join(workspace, 'build-compiled');
+    const source = deps('efsync-beta==2.0\n', { pythonVersion: RUNNER_PYTHON });
+    const compiler = await findInterpreter(RUNNER_PYTHON, systemFinder());
+    expect(compiler).toBeDefined();
+    const lines: string[] = [];
+    const access = { secrets: [], authenticated: [] };
+    const tree = await installDependencies(source, workspace, build, (l) => lines.push(l), undefined, access, compiler);
+    const tag = RUNNER_PYTHON.replace('.', '');
+    const pyc = `efsync_beta/__pycache__/__init__.cpython-${tag}.pyc`;
+    expect(tree.files.map((f) => f.path)).toContain(pyc);
+    // PEP 552: the flags word after the magic number is 0b01, hash-based and unchecked.
+    expect(fs.readFileSync(path.join(build, pyc)).readUInt32LE(4)).toBe(0b01);
+    expect(lines).toContain(`Compiling .pyc (unchecked-hash) with Python ${compiler?.version}`);
   });
 
   it('names a package that does not exist', async () => {

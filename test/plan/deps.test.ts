@@ -110,8 +110,14 @@ describe('depsReleaseKey', () => {
     ['installer', { installer: 'uv' }],
     ['pip args', { pipArgs: ['--index-url', 'https://other.test/simple'] }],
     ['pip args split differently', { pipArgs: ['--index-url https://example.test/simple'] }],
+    ['compile setting', { compiled: true }],
   ])('changes with the %s', (_, change) => {
     expect(depsReleaseKey({ ...input, ...change })).not.toBe(depsReleaseKey(input));
+  });
+
+  it('is what it was without .pyc, so compile: false (or auto without an interpreter) republishes nothing', () => {
+    expect(depsReleaseKey({ ...input, compiled: false })).toBe(depsReleaseKey(input));
+    expect(depsReleaseKey({ ...input, compiled: true })).toBe(depsReleaseKey({ ...input, compiled: true }));
   });
 });
 
@@ -126,7 +132,7 @@ describe('installCommand', () => {
   };
 
   it('pip: target, cp, version, binaries only, every platform tag, no compile, pip args last', () => {
-    expect(installCommand({ ...base, installer: 'pip', compile: false })).toEqual({
+    expect(installCommand({ ...base, installer: 'pip' })).toEqual({
       command: '/usr/bin/python3',
       args: [
         '-m',
@@ -152,14 +158,8 @@ describe('installCommand', () => {
     });
   });
 
-  it('pip compiles only when asked', () => {
-    const { args } = installCommand({ ...base, installer: 'pip', compile: true });
-    expect(args).not.toContain('--no-compile');
-    expect(args.at(-1)).toBe('/ws/wheels');
-  });
-
-  it('uv: one python platform, version, binaries only, bytecode flag, pip args last', () => {
-    expect(installCommand({ ...base, installer: 'uv', pythonVersion: '3.13', compile: false })).toEqual({
+  it('uv: one python platform, version, binaries only, no bytecode, pip args last', () => {
+    expect(installCommand({ ...base, installer: 'uv', pythonVersion: '3.13' })).toEqual({
       command: 'uv',
       args: [
         'pip',
@@ -183,9 +183,9 @@ describe('installCommand', () => {
       ],
     });
     const { python: _, ...withoutPython } = base;
-    const compiled = installCommand({ ...withoutPython, installer: 'uv', compile: true }).args;
-    expect(compiled).toContain('--compile-bytecode');
-    expect(compiled).not.toContain('--python');
+    const args = installCommand({ ...withoutPython, installer: 'uv' }).args;
+    expect(args).toContain('--no-compile-bytecode');
+    expect(args).not.toContain('--python');
   });
 });
 
