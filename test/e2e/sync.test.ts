@@ -65,6 +65,8 @@ const inputs = () => ({
   'access-point-id': sources.aws.info.accessPointId,
   requirements: 'requirements.txt',
   'python-version': '3.12',
+  // No .pyc whatever Python the machine has (auto would compile with a python3.12 on PATH); bytecode.test.ts covers it.
+  compile: 'false',
   'pip-args': `--no-index --find-links ${sources.wheels}`,
   'local-dir': 'models',
   's3-source': `s3://${sources.aws.info.sourceBucket}/${sources.aws.info.sourcePrefix}`,
