@@ -207,7 +207,9 @@ const report: Report = {
 
 let bed: Bed | undefined;
 try {
-  log(`data set ${spec.name}: ${(dataset.bytes.total / 1e9).toFixed(2)} GB in ${dataset.workspace}; ${report.runs} run(s)`);
+  log(
+    `data set ${spec.name}: ${(dataset.bytes.total / 1e9).toFixed(2)} GB in ${dataset.workspace}; ${report.runs} run(s)`,
+  );
   bed = await startBed([]);
   const baseRuns: Awaited<ReturnType<typeof baselines>>[] = [];
   for (let rep = 0; rep < (onlyWarm ? 0 : runs); rep++) {

@@ -149,6 +149,7 @@ describe("c'. and d'. on a warm or borrowed instance", () => {
     const modeled = modeledRows(set(), MODEL);
     expect(modeled[0]?.slice(-3)).toEqual(['launched', 'floor', 'modeled / floor']);
     const floor = warmFloor(set().oneFileWarm, MODEL);
+    expect(modeled[1]?.slice(-2)).toEqual(['–', '–']);
     expect(modeled[2]?.slice(-2)).toEqual([`${floor.floorSeconds.toFixed(2)} s`, `${floor.ratio.toFixed(2)}×`]);
   });
 
