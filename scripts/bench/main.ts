@@ -52,6 +52,7 @@ if (args.help) {
   process.stdout.write(`${text.slice(0, text.indexOf('\n//\n')).replaceAll('// ', '')}\n`);
   process.exit(0);
 }
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 /** The agent's peak memory on a job of many S3 objects in chunks (test/agent/memory.ts), as one line. */
 async function agentMemory(): Promise<void> {
   const files = Number(args.files ?? 100_000);
@@ -77,7 +78,6 @@ if (args.only === 'agent-memory') {
 const spec = args.quick ? QUICK : FULL;
 const runs = Number(args.runs ?? (args.quick ? 1 : 3));
 const cacheDir = path.resolve(args['cache-dir'] ?? path.join(os.homedir(), '.cache', 'efsync-bench'));
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 const dataset = ensureDataset(cacheDir, spec, log);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-bench-'));
@@ -242,10 +242,10 @@ try {
   );
   report.goals = evaluateGoals(report);
   printReport(report);
-  if (!onlyWarm) await agentMemory();
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${path.relative(process.cwd(), outFile)}`);
+  if (!onlyWarm) await agentMemory();
 } finally {
   await bed?.aws.stop();
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -58,10 +58,14 @@ export class Bucket {
   /** Resolved listeners waiting for a GET of a key. */
   private readonly waiters = new Map<string, () => void>();
 
-  private constructor(
-    private readonly server: http.Server,
-    readonly port: number,
-  ) {}
+  private readonly server: http.Server;
+  readonly port: number;
+
+  // Plain fields, no parameter properties: the bench imports this under Node's type stripping.
+  private constructor(server: http.Server, port: number) {
+    this.server = server;
+    this.port = port;
+  }
 
   static async start(): Promise<Bucket> {
     const server = http.createServer();
