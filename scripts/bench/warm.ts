@@ -78,7 +78,15 @@ export async function warmSet(
   const targets = { lib: `lib-${tag}`, data: `data-${tag}` };
   const hashCache = path.join(scratch, `hash-cache-${tag}`);
   const run = (key: WarmKey | 'prior', inputs: Record<string, string>) =>
-    runScenario(bed, { dataset, key, targets, hashCache, model, inputs, source: WARM_SOURCE[key as WarmKey] });
+    runScenario(bed, {
+      dataset,
+      key,
+      targets,
+      hashCache,
+      model,
+      inputs,
+      source: key === 'prior' ? 'launched' : WARM_SOURCE[key],
+    });
   const warm = { 'keep-warm': KEEP_WARM_MINUTES };
   const own = await launchOwn(bed);
   log(`${tag}: first publish with keep-warm (leaves its instance warm; ${own} boots meanwhile)`);
