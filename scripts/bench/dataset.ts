@@ -121,6 +121,14 @@ export function writeRequirements(dataset: Dataset, version: string): void {
   fs.writeFileSync(path.join(dataset.workspace, dataset.requirements), `${lines.join('\n')}\n`);
 }
 
+/** The dependency bump: switches the first package's pin between 1.0 and 1.1, from what the file pins now. */
+export function bumpRequirements(dataset: Dataset): string {
+  const text = fs.readFileSync(path.join(dataset.workspace, dataset.requirements), 'utf8');
+  const version = text.includes(`${packageName(1)}==1.0\n`) ? '1.1' : '1.0';
+  writeRequirements(dataset, version);
+  return version;
+}
+
 /** Rewrites the one small file with new bytes of the same size. */
 export function changeOneFile(dataset: Dataset): number {
   const file = path.join(dataset.workspace, dataset.changeFile);

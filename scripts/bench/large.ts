@@ -28,25 +28,44 @@ export interface LargeRow {
   modeledSeconds: number;
 }
 
+/** SSM delivery and the agent's own overhead in a run measured on the modeled test bed: its remote phase less its
+ * transfer at the model's S3 rate (the rate the test bed let its bytes through). */
+export function deliverySeconds(figures: ScenarioFigures, model: LatencyModel): number {
+  return Math.max(0, figures.phases.remote - figures.bytesUploaded / (model.s3TotalMiBps * 1048576));
+}
+
+/** The instance `instance-type: auto` chooses for `bytes`, and the rate its transfer runs at: the type's baseline
+ * bandwidth, capped by EFS's per-client throughput. */
+export function transferOf(bytes: number): Pick<LargeRow, 'type' | 'baselineGbps' | 'rate' | 'transferSeconds'> {
+  const choice = chooseSize(bytes);
+  const rate = Math.min(bytesPerSecond(choice.size.baselineGbps), EFS_CLIENT_MIBPS * 1048576);
+  return { type: choice.size.type, baselineGbps: choice.size.baselineGbps, rate, transferSeconds: bytes / rate };
+}
+
+/** The issue's floor: what a run cannot do without, wherever its instance comes from. */
+export function floorSeconds(parts: {
+  plan: number;
+  stage: number;
+  delivery: number;
+  transferSeconds: number;
+}): number {
+  return parts.plan + parts.stage + parts.delivery + parts.transferSeconds;
+}
+
 export function modelLarge(first: ScenarioFigures, model: LatencyModel, sizesGb = LARGE_SIZES_GB): LargeRow[] {
   const s3 = model.s3TotalMiBps * 1048576;
-  const measuredTransfer = first.bytesUploaded / s3;
-  const delivery = Math.max(0, first.phases.remote - measuredTransfer);
+  const delivery = deliverySeconds(first, model);
   const boot = (model.runningAfterMs + model.onlineAfterRunningMs) / 1000;
+  const plan = first.phases.plan;
   return sizesGb.map((gb) => {
     const bytes = gb * 1e9;
-    const choice = chooseSize(bytes);
-    const rate = Math.min(bytesPerSecond(choice.size.baselineGbps), EFS_CLIENT_MIBPS * 1048576);
-    const transferSeconds = bytes / rate;
+    const transfer = transferOf(bytes);
     const stage = bytes / s3;
     return {
       bytes,
-      type: choice.size.type,
-      baselineGbps: choice.size.baselineGbps,
-      rate,
-      transferSeconds,
-      floorSeconds: first.phases.plan + stage + delivery + transferSeconds,
-      modeledSeconds: first.phases.plan + Math.max(stage, boot) + delivery + transferSeconds,
+      ...transfer,
+      floorSeconds: floorSeconds({ plan, stage, delivery, transferSeconds: transfer.transferSeconds }),
+      modeledSeconds: plan + Math.max(stage, boot) + delivery + transfer.transferSeconds,
     };
   });
 }

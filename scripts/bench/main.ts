@@ -1,35 +1,37 @@
-// npm run bench [-- --quick] [--runs N] [--cache-dir DIR] [--out FILE] [--no-model] [--no-baselines]
+// npm run bench [-- --quick] [--runs N] [--cache-dir DIR] [--out FILE] [--no-model] [--no-baselines] [--help]
 // npm run bench -- --only agent-memory [--files N]: the agent's peak RSS on a job of N (100,000) S3 objects alone.
 // npm run bench -- --only import-time [--python P] [--runs N]: the import of 2,040 modules with and without .pyc.
+// npm run bench -- --only warm [--quick] [--no-model]: c'. and d'. on a warm and on a borrowed instance alone (warm.ts).
 //
 // Runs the committed dist/ bundles against the local AWS test bed, as a runner would, for four scenarios (no-op,
 // first publish, one-file change, dependency bump), measures baselines on the same data in the same run (aws s3
 // sync up and down, sha256sum, cp -r), then runs the scenarios once more against a test bed with the AWS latency
-// model for a modeled time on real AWS. Prints one table and writes the same figures as JSON (docs/bench.md).
+// model for a modeled time on real AWS. c'. and d'. on a warm instance and on an instance of the user's own run on
+// each test bed after the others (warm.ts). Prints one table and writes the same figures as JSON (docs/bench.md).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { measureAgentMemory } from '../../test/agent/memory.ts';
-import { type LocalAws, startLocalAws } from '../../test/local-aws/client.ts';
-import { AWS_MODEL, efsSeconds, type LatencyModel } from '../../test/local-aws/latency.ts';
-import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
-import { changeOneFile, ensureDataset, FULL, listFiles, QUICK, writeRequirements } from './dataset.ts';
+import { AWS_MODEL, type LatencyModel } from '../../test/local-aws/latency.ts';
+import {
+  bumpRequirements,
+  changeOneFile,
+  ensureDataset,
+  FULL,
+  listFiles,
+  QUICK,
+  writeRequirements,
+} from './dataset.ts';
+import { evaluateGoals } from './goals.ts';
 import { formatImportTime, importTimeOnly, measureImportTime } from './import-time.ts';
 import { modelLarge } from './large.ts';
-import {
-  agentCounts,
-  countCalls,
-  efsDelta,
-  hashedDelta,
-  medianOf,
-  snapshotEfs,
-  snapshotHashCache,
-  timeIt,
-} from './measure.ts';
-import { evaluateGoals, printReport, type Report, type ScenarioFigures, type ScenarioKey } from './report.ts';
+import { medianOf, timeIt } from './measure.ts';
+import { printReport, type Report, type ScenarioFigures, type ScenarioKey } from './report.ts';
+import { type Bed, runScenario, startBed } from './run.ts';
+import { warmSet } from './warm.ts';
+import { warmFloors } from './warm-figures.ts';
 import './src-hooks.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -44,12 +46,22 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     files: { type: 'string' },
     python: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   },
 });
+if (args.help) {
+  // The usage is this file's first comment lines.
+  const text = fs.readFileSync(import.meta.filename, 'utf8');
+  process.stdout.write(`${text.slice(0, text.indexOf('\n//\n')).replaceAll('// ', '')}\n`);
+  process.exit(0);
+}
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 /** The agent's peak memory on a job of many S3 objects in chunks (test/agent/memory.ts), as one line. */
 async function agentMemory(): Promise<void> {
   const files = Number(args.files ?? 100_000);
   log(`agent memory: a job of ${files} S3 objects`);
+  // Imported once src-hooks.ts is registered: it imports src/ files that import their siblings as `./x.js`.
+  const { measureAgentMemory } = await import('../../test/agent/memory.ts');
   const run = await measureAgentMemory(files);
   if (run.code !== 0) throw new Error(`the agent failed (exit ${run.code}):\n${run.stdoutTail}`);
   const mb = (run.peakRssBytes / 1e6).toFixed(1);
@@ -58,12 +70,13 @@ async function agentMemory(): Promise<void> {
       ` (goal: under 256 MB) ${run.peakRssBytes < 256e6 ? 'met' : 'NOT MET'}`,
   );
 }
-if (args.only !== undefined && args.only !== 'agent-memory' && args.only !== 'import-time')
-  throw new Error(`--only takes agent-memory or import-time, not ${args.only}`);
+if (args.only !== undefined && !['agent-memory', 'import-time', 'warm'].includes(args.only))
+  throw new Error(`--only takes agent-memory, import-time or warm, not ${args.only}`);
 if (args.only === 'import-time') {
   importTimeOnly(args, ROOT);
   process.exit(0);
 }
+const onlyWarm = args.only === 'warm';
 if (args.only === 'agent-memory') {
   await agentMemory();
   process.exit(0);
@@ -72,118 +85,10 @@ if (args.only === 'agent-memory') {
 const spec = args.quick ? QUICK : FULL;
 const runs = Number(args.runs ?? (args.quick ? 1 : 3));
 const cacheDir = path.resolve(args['cache-dir'] ?? path.join(os.homedir(), '.cache', 'efsync-bench'));
-const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
 const dataset = ensureDataset(cacheDir, spec, log);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-bench-'));
-let requirementsVersion = '1.0';
-writeRequirements(dataset, requirementsVersion);
-
-interface Bed {
-  aws: LocalAws;
-  seq: number;
-  efsDir: string;
-  env: Record<string, string>;
-}
-
-async function startBed(extra: string[]): Promise<Bed> {
-  const aws = await startLocalAws(extra);
-  const entries = await aws.log();
-  return {
-    aws,
-    seq: entries.at(-1)?.seq ?? 0,
-    efsDir: path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId),
-    env: aws.env,
-  };
-}
-
-async function drainLog(bed: Bed) {
-  // The bench blocks while a step runs, so a kept-alive connection to the control endpoint may be stale: retry.
-  const entries = await bed.aws.log(bed.seq).catch(() => bed.aws.log(bed.seq));
-  bed.seq = entries.at(-1)?.seq ?? bed.seq;
-  return entries;
-}
-
-/** One run of the action (main, then post), with everything the bench reads around it. */
-async function runScenario(
-  bed: Bed,
-  key: ScenarioKey,
-  targets: { lib: string; data: string },
-  hashCache: string,
-  model?: LatencyModel,
-): Promise<ScenarioFigures> {
-  const { info } = bed.aws;
-  await drainLog(bed);
-  const efsBefore = snapshotEfs(bed.efsDir);
-  const cacheBefore = snapshotHashCache(hashCache);
-  const env = {
-    ...bed.env,
-    GITHUB_WORKSPACE: dataset.workspace,
-    GITHUB_REPOSITORY: 'efsync-test/efsync-bench',
-    EFSYNC_HASH_CACHE: hashCache,
-  };
-  const inputs = {
-    'aws-region': info.region,
-    'file-system-id': info.fileSystemId,
-    'staging-bucket': info.stagingBucket,
-    'instance-type': 't3.small',
-    'security-group-ids': info.instanceSecurityGroupId,
-    requirements: dataset.requirements,
-    'python-version': '3.12',
-    'pip-args': `--no-index --find-links ${dataset.wheelsDir}`,
-    'pip-target': targets.lib,
-    'local-dir': dataset.localDir,
-    'local-target': targets.data,
-  };
-  const main = await timeIt(() => runBundle('main', inputs, env));
-  const state = Object.fromEntries(
-    Object.entries(parseCommandFile(main.value.state)).map(([k, v]) => [`STATE_${k}`, v]),
-  );
-  const post = await timeIt(() => runBundle('post', {}, { ...env, ...state }));
-  for (const step of [main.value, post.value]) fs.rmSync(step.dir, { recursive: true, force: true });
-  if (main.value.status !== 0) {
-    throw new Error(
-      `${key}: the action failed (exit ${main.value.status}):\n${main.value.stdout.slice(-3000)}\n${main.value.stderr.slice(-2000)}`,
-    );
-  }
-  const outputs = parseCommandFile(main.value.output);
-  const stats = JSON.parse(outputs.stats ?? '{}') as {
-    seconds: Record<string, number>;
-    bytes: { uploaded: number; added: number; changed: number };
-    files: { added: number; changed: number };
-  };
-  const calls = countCalls(await drainLog(bed));
-  const efs = efsDelta(efsBefore, snapshotEfs(bed.efsDir));
-  const hashed = hashedDelta(cacheBefore, snapshotHashCache(hashCache));
-  const agent = agentCounts(main.value.stdout);
-  const efsModel = model ? efsSeconds(model, { ...efs, filesLinked: efs.linksMade }) : 0;
-  return {
-    wallSeconds: main.seconds,
-    postSeconds: post.seconds,
-    phases: {
-      plan: stats.seconds.plan ?? 0,
-      stage: stats.seconds.stage ?? 0,
-      instance: stats.seconds.instance ?? 0,
-      remote: stats.seconds.remote ?? 0,
-      cleanup: stats.seconds.cleanup ?? 0,
-    },
-    awsCalls: calls.calls,
-    callsByService: calls.byService,
-    instancesLaunched: calls.instancesLaunched,
-    bytesHashed: hashed.bytes,
-    filesHashed: hashed.files,
-    bytesUploaded: stats.bytes.uploaded,
-    bytesChanged: stats.bytes.added + stats.bytes.changed,
-    filesChanged: stats.files.added + stats.files.changed,
-    efsBytesWritten: efs.bytesWritten,
-    efsFilesWritten: efs.filesWritten,
-    efsLinksMade: efs.linksMade,
-    agentFilesWritten: agent.filesWritten,
-    agentFilesLinked: agent.filesLinked,
-    efsModelSeconds: efsModel,
-    ...(model && { modeledSeconds: main.seconds + efsModel }),
-  };
-}
+writeRequirements(dataset, '1.0');
 
 /** b, a, c, d in that order on fresh targets: a first publish, then nothing, one file, one dependency. */
 async function scenarioSet(bed: Bed, tag: string, model?: LatencyModel) {
@@ -191,16 +96,16 @@ async function scenarioSet(bed: Bed, tag: string, model?: LatencyModel) {
   const cold = path.join(scratch, `hash-cache-${tag}`);
   const out = {} as Record<ScenarioKey, ScenarioFigures>;
   log(`${tag}: b. first publish`);
-  out.first = await runScenario(bed, 'first', targets, cold, model);
+  const run = (key: ScenarioKey) => runScenario(bed, { dataset, key, targets, hashCache: cold, model });
+  out.first = await run('first');
   log(`${tag}: a. no-op`);
-  out.noop = await runScenario(bed, 'noop', targets, cold, model);
+  out.noop = await run('noop');
   log(`${tag}: c. one-file change`);
   const changedBytes = changeOneFile(dataset);
-  out.oneFile = { ...(await runScenario(bed, 'oneFile', targets, cold, model)), changedFileBytes: changedBytes };
+  out.oneFile = { ...(await run('oneFile')), changedFileBytes: changedBytes };
   log(`${tag}: d. dependency bump`);
-  requirementsVersion = requirementsVersion === '1.0' ? '1.1' : '1.0';
-  writeRequirements(dataset, requirementsVersion);
-  out.deps = await runScenario(bed, 'deps', targets, cold, model);
+  bumpRequirements(dataset);
+  out.deps = await run('deps');
   return out;
 }
 
@@ -301,8 +206,7 @@ const report: Report = {
     wheels: spec.wheels,
     workspace: dataset.workspace,
   },
-  runs,
-  scenarios: {} as Report['scenarios'],
+  runs: onlyWarm ? 1 : runs,
   perRun: [],
   latencyModel: AWS_MODEL,
   goals: [],
@@ -310,40 +214,47 @@ const report: Report = {
 
 let bed: Bed | undefined;
 try {
-  log(`data set ${spec.name}: ${(dataset.bytes.total / 1e9).toFixed(2)} GB in ${dataset.workspace}; ${runs} run(s)`);
+  log(
+    `data set ${spec.name}: ${(dataset.bytes.total / 1e9).toFixed(2)} GB in ${dataset.workspace}; ${report.runs} run(s)`,
+  );
   bed = await startBed([]);
   const baseRuns: Awaited<ReturnType<typeof baselines>>[] = [];
-  for (let rep = 0; rep < runs; rep++) {
+  for (let rep = 0; rep < (onlyWarm ? 0 : runs); rep++) {
     report.perRun.push(await scenarioSet(bed, `r${rep}`));
     if (!args['no-baselines']) {
       log(`r${rep}: baselines`);
       baseRuns.push(await baselines(bed, rep));
     }
   }
-  report.scenarios = medianOf(report.perRun);
+  if (report.perRun.length) report.scenarios = medianOf(report.perRun);
   if (baseRuns.length) report.baselines = medianOf(baseRuns);
+  report.warm = { local: await warmSet(bed, dataset, scratch, 'warm', log) };
   await bed.aws.stop();
   bed = undefined;
 
   if (!args['no-model']) {
     log('modeled run on the test bed with --latency aws');
     bed = await startBed(['--latency', 'aws']);
-    report.modeled = await scenarioSet(bed, 'model', AWS_MODEL);
-    report.large = modelLarge(report.modeled.first, AWS_MODEL);
+    if (!onlyWarm) {
+      report.modeled = await scenarioSet(bed, 'model', AWS_MODEL);
+      report.large = modelLarge(report.modeled.first, AWS_MODEL);
+    }
+    const modeled = await warmSet(bed, dataset, scratch, 'warm-model', log, AWS_MODEL);
+    if (report.warm) Object.assign(report.warm, { modeled, floors: warmFloors(modeled, AWS_MODEL) });
     await bed.aws.stop();
     bed = undefined;
   }
   const outFile = path.resolve(
     args.out ?? path.join(ROOT, 'bench-results', `${spec.name}-${report.date.replace(/[:.]/g, '-')}.json`),
   );
-  report.importTime = measureImportTime(args.python);
+  if (!onlyWarm) report.importTime = measureImportTime(args.python);
   report.goals = evaluateGoals(report);
   printReport(report);
-  console.log(formatImportTime(report.importTime));
-  await agentMemory();
+  if (report.importTime) console.log(formatImportTime(report.importTime));
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${path.relative(process.cwd(), outFile)}`);
+  if (!onlyWarm) await agentMemory();
 } finally {
   await bed?.aws.stop();
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -1,8 +1,10 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
 import type { LatencyModel } from '../../test/local-aws/latency.ts';
 import type { DatasetSpec } from './dataset.ts';
+import { mb, s, table, x } from './format.ts';
 import type { ImportTime } from './import-time.ts';
 import type { LargeRow } from './large.ts';
+import { localRows, modeledRows, type WarmReport } from './warm-figures.ts';
 
 export type ScenarioKey = 'noop' | 'first' | 'oneFile' | 'deps';
 export const SCENARIOS: [ScenarioKey, string][] = [
@@ -33,6 +35,8 @@ export interface ScenarioFigures {
   agentFilesLinked: number;
   efsModelSeconds: number;
   modeledSeconds?: number;
+  /** The action's instance-source output: launched, reused or borrowed (absent when no instance was needed). */
+  instanceSource?: string;
   changedFileBytes?: number;
 }
 
@@ -55,7 +59,8 @@ export interface Report {
     workspace: string;
   };
   runs: number;
-  scenarios: Record<ScenarioKey, ScenarioFigures>;
+  /** Absent with --only warm. */
+  scenarios?: Record<ScenarioKey, ScenarioFigures>;
   perRun: Record<ScenarioKey, ScenarioFigures>[];
   baselines?: {
     hashSeconds: number;
@@ -70,6 +75,8 @@ export interface Report {
   modeled?: Record<ScenarioKey, ScenarioFigures>;
   /** e. large first publish, modeled from b. (large.ts). */
   large?: LargeRow[];
+  /** c'. and d'. on a warm instance and on instance-id (warm.ts, warm-figures.ts). */
+  warm?: WarmReport;
   latencyModel: LatencyModel;
   goals: { goal: string; met: boolean | null; figures: string }[];
   /** The import-time scenario (import-time.ts): 2,040 modules imported with and without unchecked-hash .pyc. */
@@ -84,77 +91,6 @@ const EFSYNC: Record<ScenarioKey, string> = {
   deps: '≈ 6 min',
 };
 
-const s = (n: number | undefined) =>
-  n === undefined || !Number.isFinite(n) ? '–' : n < 10 ? n.toFixed(2) : n.toFixed(1);
-const mb = (n: number) =>
-  n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} kB`;
-const x = (n: number) => `${n.toFixed(n < 10 ? 2 : 1)}×`;
-
-export function evaluateGoals(r: Report): Report['goals'] {
-  const goals: Report['goals'] = [];
-  const { noop, oneFile } = r.scenarios;
-  goals.push({
-    goal: 'no-op under 5 s, no instance',
-    met: noop.wallSeconds < 5 && noop.instancesLaunched === 0,
-    figures: `${s(noop.wallSeconds)} s, ${noop.instancesLaunched} instance(s)`,
-  });
-  const ratio = oneFile.bytesUploaded / (oneFile.changedFileBytes ?? Number.NaN);
-  goals.push({
-    goal: 'one-file change stages ≤ 1.1× the file',
-    met: ratio <= 1.1,
-    figures: `${mb(oneFile.bytesUploaded)} staged for a ${mb(oneFile.changedFileBytes ?? 0)} file: ${x(ratio)}`,
-  });
-  const b = r.baselines;
-  if (b) {
-    const small = b.small.awsSyncUpSeconds / b.small.stageSeconds;
-    const large = b.large.awsSyncUpSeconds / b.large.stageSeconds;
-    goals.push({
-      goal: 'staging ≥ 5× faster than aws s3 sync on small files',
-      met: small >= 5,
-      figures: `${s(b.small.stageSeconds)} s vs ${s(b.small.awsSyncUpSeconds)} s: ${x(small)}`,
-    });
-    goals.push({
-      goal: 'staging no slower than aws s3 sync on large files',
-      met: large >= 1,
-      figures: `${s(b.large.stageSeconds)} s vs ${s(b.large.awsSyncUpSeconds)} s: ${x(large)}`,
-    });
-    const hash = b.hashMBps / b.sha256sumMBps;
-    goals.push({
-      goal: 'hashing ≥ 0.8× sha256sum throughput',
-      met: hash >= 0.8,
-      figures: `${b.hashMBps.toFixed(0)} MB/s vs ${b.sha256sumMBps.toFixed(0)} MB/s: ${x(hash)}`,
-    });
-  }
-  const m = r.modeled;
-  if (m) {
-    goals.push({
-      goal: 'modeled end-to-end < 2 min for a dependency change',
-      met: (m.deps.modeledSeconds ?? Number.POSITIVE_INFINITY) < 120,
-      figures: `${s(m.deps.modeledSeconds)} s`,
-    });
-    goals.push({
-      goal: 'modeled end-to-end < 90 s for a file-only change',
-      met: (m.oneFile.modeledSeconds ?? Number.POSITIVE_INFINITY) < 90,
-      figures: `${s(m.oneFile.modeledSeconds)} s`,
-    });
-  }
-  for (const row of r.large ?? [])
-    goals.push({
-      goal: `modeled large first publish of ${mb(row.bytes)} within 1.5× its floor`,
-      met: row.modeledSeconds <= 1.5 * row.floorSeconds,
-      figures: `${s(row.modeledSeconds)} s vs ${s(row.floorSeconds)} s on ${row.type}: ${x(row.modeledSeconds / row.floorSeconds)}`,
-    });
-  return goals;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
-  const line = (row: string[]) => `| ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(rows[0] ?? []), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.slice(1).map(line)].join(
-    '\n',
-  );
-}
-
 export function renderReport(r: Report): string {
   const out: string[] = [];
   const d = r.dataset;
@@ -164,50 +100,51 @@ export function renderReport(r: Report): string {
       `median of ${r.runs} run(s); ${r.date.slice(0, 16).replace('T', ' ')} UTC`,
   );
   out.push(`machine: ${r.machine.cpu}, nproc ${r.machine.nproc}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}`);
-  out.push('');
-  out.push('Local test bed (moto), seconds; sizes in bytes of data');
-  out.push(
-    table([
-      [
-        'scenario',
-        'wall',
-        'plan',
-        'stage',
-        'instance',
-        'remote',
-        'cleanup',
-        'AWS calls',
-        'instances',
-        'hashed',
-        'uploaded',
-        'EFS written',
-        'files written',
-        'links',
-      ],
-      ...SCENARIOS.map(([key, label]) => {
-        const f = r.scenarios[key];
-        return [
-          label,
-          s(f.wallSeconds),
-          s(f.phases.plan),
-          s(f.phases.stage),
-          s(f.phases.instance),
-          s(f.phases.remote),
-          s(f.phases.cleanup),
-          String(Math.round(f.awsCalls)),
-          String(Math.round(f.instancesLaunched)),
-          mb(f.bytesHashed),
-          mb(f.bytesUploaded),
-          mb(f.efsBytesWritten),
-          String(Math.round(f.agentFilesWritten)),
-          String(Math.round(f.agentFilesLinked)),
-        ];
-      }),
-    ]),
-  );
+  const sc = r.scenarios;
+  if (sc) out.push('', 'Local test bed (moto), seconds; sizes in bytes of data');
+  if (sc)
+    out.push(
+      table([
+        [
+          'scenario',
+          'wall',
+          'plan',
+          'stage',
+          'instance',
+          'remote',
+          'cleanup',
+          'AWS calls',
+          'instances',
+          'hashed',
+          'uploaded',
+          'EFS written',
+          'files written',
+          'links',
+        ],
+        ...SCENARIOS.map(([key, label]) => {
+          const f = sc[key];
+          return [
+            label,
+            s(f.wallSeconds),
+            s(f.phases.plan),
+            s(f.phases.stage),
+            s(f.phases.instance),
+            s(f.phases.remote),
+            s(f.phases.cleanup),
+            String(Math.round(f.awsCalls)),
+            String(Math.round(f.instancesLaunched)),
+            mb(f.bytesHashed),
+            mb(f.bytesUploaded),
+            mb(f.efsBytesWritten),
+            String(Math.round(f.agentFilesWritten)),
+            String(Math.round(f.agentFilesLinked)),
+          ];
+        }),
+      ]),
+    );
   const b = r.baselines;
-  if (b) {
-    const first = r.scenarios.first;
+  if (b && sc) {
+    const first = sc.first;
     out.push('');
     out.push('Baselines, same data, same test bed (ratio = baseline time / efsync time; > 1 means efsync is faster)');
     out.push(
@@ -300,6 +237,18 @@ export function renderReport(r: Report): string {
         ]),
       ]),
     );
+  }
+  const w = r.warm;
+  if (w) {
+    out.push('', "c'. and d'. on a warm instance (keep-warm) and on instance-id, local test bed; one run");
+    out.push(table(localRows(w.local)));
+  }
+  if (w?.modeled) {
+    out.push(
+      '',
+      `The same, modeled on real AWS (--latency ${r.latencyModel.name}); floor = plan + stage + SSM delivery + transfer`,
+    );
+    out.push(table(modeledRows(w.modeled, r.latencyModel)));
   }
   out.push('');
   out.push('Goals');

@@ -1,13 +1,16 @@
 // Warm and borrowed instances (keep-warm, instance-id): a second run reuses the warm instance with no RunInstances; a
-// warm instance terminated just before the send makes the run launch one; an instance of the user's own is used and
-// left as it was; sweep ends a warm instance whose warm-until has passed; SIGINT on a warm instance terminates it.
+// warm instance terminated just before the send makes the run launch one; two runs at once share the warm instance,
+// one after the other on the file system's lock; an instance of the user's own is used and left as it was; sweep ends
+// a warm instance whose warm-until has passed; SIGINT on a warm instance terminates it.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { startBundle } from '../support/run-action.ts';
+import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { printTable, record } from './fault-harness.ts';
 import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
 
@@ -43,6 +46,24 @@ async function stateOf(id: string): Promise<{ state: string; tags: Record<string
   };
 }
 
+/** Holds the agent's lock on a file (its path the argument) until stdin closes, as a run on another host would. */
+const HOLD_LOCK = `
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+os.pwrite(fd, b'a run of the test', 0)
+print('held', flush=True)
+sys.stdin.read()
+`;
+
+/** When the agent took and released the file system's lock, to the second, from its log lines. */
+function lockSpan(stdout: string): { took: number; released: number } {
+  const at = (what: string) =>
+    Date.parse(new RegExp(`(\\S+Z) ${what} the file system lock`).exec(stdout)?.[1] ?? '') || Number.NaN;
+  return { took: at('took'), released: at('released') };
+}
+
 const shutdownArmed = (id: string) => fs.existsSync(path.join(aws.info.stateDir, 'instances', id, 'shutdown'));
 
 describe('warm and borrowed instances', { timeout: 300_000 }, () => {
@@ -71,6 +92,49 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
     expect(second.outputs['instance-source']).toBe('reused');
     expect(second.outputs['instance-id']).toBe(warmId);
     expect(second.stdout).toContain(`Reusing warm instance ${warmId}`);
+    expect((await stateOf(warmId)).state).toBe('running');
+    expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+
+  it('two runs with keep-warm at once share the warm instance: both publish, one after the other on the lock', async () => {
+    await aws.reset();
+    const lockFile = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, '.efsync.lock');
+    expect(fs.existsSync(lockFile)).toBe(true);
+    // The lock held from outside until both runs have sent their commands: they are then on the instance at once, and
+    // take turns there (the instance's lock, then the file system's).
+    const holder = spawn('python3', ['-c', HOLD_LOCK, lockFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await once(holder.stdout, 'data');
+    edit();
+    const runs = ['overlap-a', 'overlap-b'].map((target) => {
+      const setup = actionSetup(aws, workspace, { ...WARM, 'local-target': target });
+      return { setup, main: startBundle('main', setup.inputs, setup.env) };
+    });
+    try {
+      await Promise.all(runs.map((r) => r.main.waitFor(/Sent command [0-9a-f-]+ to i-/, 90_000)));
+      // One agent waits for the lock; the other waits its turn on the instance behind it.
+      await Promise.any(
+        runs.map((r) => r.main.waitFor(/waits for the file system lock held by a run of the test/, 90_000)),
+      );
+    } finally {
+      holder.stdin.end();
+    }
+    const steps = await Promise.all(
+      runs.map(async ({ setup, main }) => {
+        const result = await main.done;
+        return { ...result, outputs: parseCommandFile(result.output), post: await runPost(setup.env, result) };
+      }),
+    );
+    for (const [i, step] of steps.entries()) {
+      const name = `run ${i + 1} of 2 at once on the warm instance`;
+      expect(record('warm', name, 'published, after the other', step), step.stdout.slice(-3000)).toBe('published');
+      expect(step.outputs['instance-source']).toBe('reused');
+      expect(step.outputs['instance-id']).toBe(warmId);
+    }
+    expect(await calls(0, 'RunInstances')).toEqual([]);
+    // One after the other: the lock's spans (to the second) do not overlap.
+    const [a, b] = steps.map((step) => lockSpan(step.stdout));
+    expect([a?.took, a?.released, b?.took, b?.released].every(Number.isFinite)).toBe(true);
+    expect((a?.released ?? 0) <= (b?.took ?? 0) || (b?.released ?? 0) <= (a?.took ?? 0)).toBe(true);
     expect((await stateOf(warmId)).state).toBe('running');
     expect((await leftovers(aws)).runObjects).toEqual([]);
   });
