@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { bootstrap, JOB_URL_SECONDS, RemoteError, runRemote } from '../../src/aws/remote.js';
+import { bootstrap, JOB_URL_SECONDS, pollDelayMs, RemoteError, runRemote } from '../../src/aws/remote.js';
 
 const URL = 'https://efsync-staging.s3.eu-central-1.amazonaws.com/efsync/runs/r1/job.json?X-Amz-Signature=abc%2F&x=1';
 const SHA = 'a'.repeat(64);
@@ -100,5 +100,17 @@ describe('runRemote', () => {
     expect(signed).toBe(3);
     expect(sent.map((text) => /n=(\d)/.exec(text)?.[1])).toEqual(['1', '2', '3']);
     expect(JOB_URL_SECONDS).toBeLessThanOrEqual(900);
+  });
+
+  it('polls every 0.5 s for the first 10 s, then slows by 0.25 s a poll up to 5 s', () => {
+    const waits = Array.from({ length: 60 }, (_, poll) => pollDelayMs(poll));
+    expect(waits.slice(0, 20)).toEqual(Array(20).fill(500));
+    expect(waits.slice(20, 23)).toEqual([750, 1000, 1250]);
+    expect(Math.max(...waits)).toBe(5000);
+    expect(waits.at(-1)).toBe(5000);
+    // A publish of 10 minutes polls about 130 times, not 1,200.
+    let polls = 0;
+    for (let waited = 0; waited < 600_000; polls++) waited += pollDelayMs(polls);
+    expect(polls).toBeLessThan(150);
   });
 });
