@@ -7,7 +7,7 @@ and nothing but the standard library. Usage: python3 efsync_agent.py JOB.json [-
 Layout per target <parent>/<name> (DESIGN.md, "Layout on EFS: atomic releases"):
   <parent>/<name>                       relative symlink -> .<name>.efsync/<release-id>
   <parent>/.<name>.efsync/<id>/         one complete release: exactly what the source holds
-  <parent>/.<name>.efsync/<id>.json     its tree {files, dirs}
+  <parent>/.<name>.efsync/<id>.json     its tree {files, dirs}; each file says how its content was verified
   <parent>/.<name>.efsync/history.json  release ids in publish order, oldest first
 The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is one of EXIT.
 """
@@ -332,6 +332,9 @@ class ReleaseFile:
     source: FileSource
     sha256: Optional[str] = None  # always for files from parts; checked when given
     etag: Optional[str] = None  # for url files: kept in the tree; the source's verify says how they are checked
+    # Written into the release's tree: how the content was verified when it was written (verified_by), or, for a
+    # link of the base release, what the base release's tree says (BaseVerified); None when nothing says.
+    verified: Optional[str] = None
 
     @classmethod
     def from_json(cls, raw, *, target, taken, has_base, parts) -> ReleaseFile:
@@ -347,7 +350,7 @@ class ReleaseFile:
 
     def to_json(self):
         """The file's entry in the release's tree: a FileEntry, without its source."""
-        return wire(self, {'source'} | {k for k in ('sha256', 'etag') if getattr(self, k) is None})
+        return wire(self, {'source'} | {k for k in ('sha256', 'etag', 'verified') if getattr(self, k) is None})
 
 
 @dataclass
@@ -824,11 +827,64 @@ def write_file(release, entry, fill, origin, code):
             raise Failure('file %s from %s does not verify: %s' % (q(entry.path), origin, problem), code)
         os.chmod(tmp, entry.mode & 0o777)
         os.rename(tmp, dest)
+        entry.verified = verified_by(entry)
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
     return Done(1, sink.size, 0)
+
+
+def verified_by(entry):
+    """The strongest check mismatch() made of a written file: its sha256 when the plan gives one, else the url source's
+    verify (a digest of DIGEST_BYTES, or 'size'), else its size alone."""
+    if entry.sha256 is not None:
+        return 'sha256'
+    return entry.source.verify or 'size'
+
+
+class BaseVerified:
+    """How each file of the base release was verified, read from the base release's tree alongside the new release's
+    files. The agent writes a tree one file a line, in the job's order, which is the plan's path order, and the new
+    release lists its files in that order too (job files, then chunks): one pass over the base tree, one entry in memory at a time. A tree
+    in another layout (a legacy release has none) says nothing, and neither does a path the pass has gone by."""
+
+    def __init__(self, path):
+        try:
+            self.f = open(path, encoding='utf-8') if path else None
+        except OSError:
+            self.f = None
+        self.entry = None
+        self.advance()
+
+    def advance(self):
+        self.entry = None
+        while self.f is not None:
+            line = self.f.readline()
+            if not line or line.startswith(']'):
+                self.close()
+                return
+            try:
+                raw = json.loads(line.strip().rstrip(','))
+            except ValueError:
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get('path'), str):
+                self.entry = (raw['path'], raw.get('verified'))
+                return
+
+    def lookup(self, path):
+        # The plan sorts paths as JavaScript compares strings, by UTF-16 code units (src/plan/tree.ts, comparePaths).
+        key = path.encode('utf-16-be')
+        while self.entry is not None and self.entry[0].encode('utf-16-be') < key:
+            self.advance()
+        if self.entry is not None and self.entry[0] == path:
+            return self.entry[1] if isinstance(self.entry[1], str) else None
+        return None
+
+    def close(self):
+        if self.f is not None:
+            self.f.close()
+            self.f = None
 
 
 def mismatch(entry, sink):
@@ -1377,6 +1433,7 @@ class TargetRun:
         self.progress = Progress(spec.url_bytes() + sum(self.job.parts[p].size for p in fetch))
         # The release's tree is written as the batches go: a FileEntry a line, then the directories.
         tree = os.path.join(target.releases, '.tmp-%s.json' % spec.release_id)
+        base_verified = BaseVerified(os.path.join(target.releases, current + '.json') if current else None)
         try:
             with open(tree, 'w', encoding='utf-8') as out:
                 out.write('{"files": [')
@@ -1385,6 +1442,8 @@ class TargetRun:
                     self.parts.later = self.later.union(*batch_parts[i + 1:])
                     self.run_tasks(*self.plan_tasks(files))
                     for f in files:
+                        if f.source.kind == 'base':  # a link, or a copy that only its mode changed
+                            f.verified = base_verified.lookup(f.path) or f.verified
                         out.write(('\n' if first else ',\n') + json.dumps(f.to_json()))
                         first = False
                 out.write('\n], "dirs": %s}\n' % json.dumps([d.to_json() for d in dirs]))
@@ -1392,6 +1451,7 @@ class TargetRun:
                 os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
             os.replace(tree, os.path.join(target.releases, spec.release_id + '.json'))
         finally:
+            base_verified.close()
             if os.path.lexists(tree):
                 os.unlink(tree)
         log('release %s built: %d files written (%s), %d linked'

@@ -55,5 +55,12 @@ export interface RemoteRequest {
  * SSM User Guide), so 10 minutes covers every start; the URL is presigned again before each SendCommand attempt.
  */
 export declare const JOB_URL_SECONDS = 600;
+/**
+ * The wait before status poll `poll` (from 0). SSM shows a command's end only to GetCommandInvocation, so the run
+ * learns of it at the next poll: every 0.5 s for the first 10 s, where a change on a warm or borrowed instance ends,
+ * then 0.25 s longer each time, up to 5 s, for long publishes. Two calls a second stay far below SSM's throttling,
+ * and a throttled poll is retried by the SDK.
+ */
+export declare function pollDelayMs(poll: number): number;
 export declare function runRemote(clients: AwsClients, request: RemoteRequest): Promise<RemoteOutcome>;
 export declare function cancelCommand(clients: AwsClients, commandId: string): Promise<void>;

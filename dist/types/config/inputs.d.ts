@@ -21,6 +21,7 @@ export declare const INPUT_DEFAULTS: {
     readonly 'pip-target': "lib";
     readonly 'pip-args': "";
     readonly installer: "auto";
+    readonly compile: "auto";
     readonly 'local-dir': "";
     readonly 'local-target': "";
     readonly 's3-source': "";

@@ -6,6 +6,8 @@ export declare const ARCHITECTURES: readonly ["x86_64", "arm64"];
 export type Architecture = (typeof ARCHITECTURES)[number];
 export declare const INSTALLERS: readonly ["auto", "pip", "uv"];
 export type Installer = (typeof INSTALLERS)[number];
+/** Whether the dependencies get .pyc files: `auto` when an interpreter of the target version is on the runner. */
+export type Compile = 'auto' | boolean;
 export interface AwsConfig {
     /** Resolved from the input, the efsync.yaml, or AWS_REGION / AWS_DEFAULT_REGION. */
     region: string;
@@ -37,6 +39,8 @@ export interface DepsSource {
     target: string;
     pipArgs: string[];
     installer: Installer;
+    /** .pyc files for the target version, in unchecked-hash mode (plan/bytecode.ts). */
+    compile: Compile;
 }
 export interface LocalSource {
     /** Workspace-relative directory. */

@@ -1,4 +1,5 @@
 /** Trees of files and directories, as planning, staging, the state and the agent all see them. */
+import type { VerifyAlgorithm } from './protocol.js';
 /** A regular file of a tree. Paths are POSIX, relative to the target root, without '.' or '..' parts. */
 export interface FileEntry {
     path: string;
@@ -9,7 +10,17 @@ export interface FileEntry {
     sha256?: string;
     /** The S3 ETag without quotes, for files from s3-source (an MD5 hex unless it has a '-N' multipart suffix). */
     etag?: string;
+    /**
+     * In a release's tree on EFS only (`.<name>.efsync/<release-id>.json`, written by the agent): how the file's content
+     * was verified when it was written. 'sha256' for local and dependency files (and any file the plan gave a sha256);
+     * for an S3 object the algorithm of its ObjectCheck (an MD5 ETag, or a full-object checksum S3 keeps) or 'size'
+     * when S3 offered neither. A file linked from the base release keeps what the base release's tree says, and has
+     * none when that tree says nothing (a release made before this field, or a legacy directory).
+     */
+    verified?: Verified;
 }
+/** How a file of a release was verified: a digest S3 or the plan gives (VERIFY_ALGORITHMS), or its size alone. */
+export type Verified = VerifyAlgorithm | 'size';
 export interface DirEntry {
     path: string;
     mode: number;

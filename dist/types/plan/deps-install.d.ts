@@ -1,5 +1,6 @@
 import type { DepsSource, Installer } from '../config/types.js';
 import type { Tree } from '../core/tree.js';
+import { type Interpreter } from './bytecode.js';
 import { type InstallerName } from './deps.js';
 /**
  * The requirements text with every -r/-c include inlined after the line that names it (relative to the including
@@ -12,7 +13,7 @@ export interface ResolvedInstaller {
     version: string;
     /** The runner's python3, when it runs: pip runs with it, uv compiles with it. */
     python?: string;
-    /** Its X.Y: .pyc files are compiled only when it is the target's version. */
+    /** Its X.Y, for the log. */
     runnerPythonVersion?: string;
 }
 /** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
@@ -27,6 +28,7 @@ export interface IndexAccess {
 /**
  * Installs into buildDir (emptied first: it is a scratch directory) and returns its tree. Runs in the workspace, so
  * relative paths in pip-args and in the requirements resolve as they do for pip run there by hand. Every line of
- * the installer's output is relayed with the index credentials redacted, the error's lines too.
+ * the installer's output is relayed with the index credentials redacted, the error's lines too. The installer
+ * writes no .pyc; with a `compiler` (an interpreter of the target version), compileall writes them afterwards.
  */
-export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller, access?: IndexAccess): Promise<Tree>;
+export declare function installDependencies(deps: DepsSource, workspace: string, buildDir: string, log: (line: string) => void, resolved?: ResolvedInstaller, access?: IndexAccess, compiler?: Interpreter): Promise<Tree>;

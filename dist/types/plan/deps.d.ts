@@ -22,6 +22,8 @@ export interface DepsKeyInput {
     pipArgs: string[];
     /** The index URLs, credentials stripped, that the installer reads from its environment and configuration files. */
     indexes?: string[];
+    /** Whether .pyc files are written (compile, with `auto` resolved): turning it on republishes once. */
+    compiled?: boolean;
 }
 /**
  * Hex sha256 of everything that decides the installed tree; the tags are in it so a new tag table re-publishes.
@@ -32,17 +34,18 @@ export declare function depsReleaseKey(input: DepsKeyInput): string;
 export declare function includedFile(line: string): string | undefined;
 export interface InstallCommandInput {
     installer: InstallerName;
-    /** The interpreter that runs pip; for uv the one it compiles with (uv finds one itself when absent). */
+    /** The interpreter that runs pip; for uv the environment it reads (uv finds one itself when absent). */
     python?: string;
     requirements: string;
     target: string;
     pythonVersion: string;
     architecture: Architecture;
     pipArgs: string[];
-    /** Compile .pyc: only right when the interpreter is the target's version, or Lambda recompiles them anyway. */
-    compile: boolean;
 }
-/** argv for the installer; never a shell string, so no path or argument is ever interpreted by a shell. */
+/**
+ * argv for the installer; never a shell string, so no path or argument is ever interpreted by a shell. It writes no
+ * .pyc: the installer's interpreter need not be the target's version, and bytecode.ts compiles with one that is.
+ */
 export declare function installCommand(input: InstallCommandInput): {
     command: string;
     args: string[];

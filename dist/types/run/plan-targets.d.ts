@@ -2,12 +2,15 @@ import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/types.js';
 import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
+import type { Interpreter } from '../plan/bytecode.js';
 import { type TargetPlan } from '../plan/target-plan.js';
 export interface PlanOptions {
     /** Ignore the published state's tree: every file is fetched (after a base mismatch). */
     full?: boolean;
     /** Where dependencies are installed on the runner. */
     buildDir: string;
+    /** The interpreter that writes the dependencies' .pyc files (engine.ts resolves it before any AWS call). */
+    compiler?: Interpreter;
 }
 export declare function planTargets(config: Config, clients: AwsClients, reporter: Reporter, options: PlanOptions): Promise<TargetPlan[]>;
 /** Rollback needs no tree: each configured target, with the state that says what it serves now. */
