@@ -13,3 +13,11 @@ export function table(rows: string[][]): string {
     '\n',
   );
 }
+
+/** A scenario's wall time and phases, as the tables print them. */
+export const phaseCells = (f: { wallSeconds: number; phases: Record<Phase, number> }) => [
+  s(f.wallSeconds),
+  ...PHASES.map((phase) => s(f.phases[phase])),
+];
+type Phase = 'plan' | 'stage' | 'instance' | 'remote' | 'cleanup';
+const PHASES: Phase[] = ['plan', 'stage', 'instance', 'remote', 'cleanup'];

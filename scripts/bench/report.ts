@@ -1,7 +1,7 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
 import type { LatencyModel } from '../../test/local-aws/latency.ts';
 import type { DatasetSpec } from './dataset.ts';
-import { mb, s, table, x } from './format.ts';
+import { mb, phaseCells, s, table, x } from './format.ts';
 import type { ImportTime } from './import-time.ts';
 import type { LargeRow } from './large.ts';
 import { localRows, modeledRows, type WarmReport } from './warm-figures.ts';
@@ -125,12 +125,7 @@ export function renderReport(r: Report): string {
           const f = sc[key];
           return [
             label,
-            s(f.wallSeconds),
-            s(f.phases.plan),
-            s(f.phases.stage),
-            s(f.phases.instance),
-            s(f.phases.remote),
-            s(f.phases.cleanup),
+            ...phaseCells(f),
             String(Math.round(f.awsCalls)),
             String(Math.round(f.instancesLaunched)),
             mb(f.bytesHashed),

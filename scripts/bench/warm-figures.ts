@@ -8,7 +8,7 @@
 // out is what a warm or borrowed instance should make small: finding the instance, the process, the cleanup.
 
 import type { LatencyModel } from '../../test/local-aws/latency.ts';
-import { s, x } from './format.ts';
+import { phaseCells, s, x } from './format.ts';
 import { deliverySeconds, floorSeconds, transferOf } from './large.ts';
 import type { ScenarioFigures } from './report.ts';
 
@@ -131,12 +131,7 @@ export function localRows(set: WarmSet): string[][] {
     ...rows.map(([label, f]) => [
       label,
       f.instanceSource ?? '–',
-      s(f.wallSeconds),
-      s(f.phases.plan),
-      s(f.phases.stage),
-      s(f.phases.instance),
-      s(f.phases.remote),
-      s(f.phases.cleanup),
+      ...phaseCells(f),
       String(Math.round(f.awsCalls)),
       String(Math.round(f.instancesLaunched)),
     ]),
