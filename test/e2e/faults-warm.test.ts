@@ -6,10 +6,10 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateTagsCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateTagsCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { launchOwn } from '../support/local-aws.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { printTable, record } from './fault-harness.ts';
 import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
@@ -197,27 +197,7 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
   it('instance-id publishes and leaves that instance running and untouched', async () => {
     await aws.reset();
     // An instance of the user's own, launched by an administrator straight at moto: no efsync tags.
-    const config = {
-      endpoint: aws.info.motoEndpoint,
-      region: aws.info.region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    };
-    const image = await new SSMClient(config).send(
-      new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
-    );
-    const launched = await motoClients(aws).ec2.send(
-      new RunInstancesCommand({
-        ImageId: image.Parameter?.Value ?? '',
-        InstanceType: 't3.small',
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: aws.info.subnetIds[0],
-        SecurityGroupIds: [aws.info.instanceSecurityGroupId],
-        IamInstanceProfile: { Name: aws.info.instanceProfile },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'bastion' }] }],
-      }),
-    );
-    const mine = launched.Instances?.[0]?.InstanceId ?? '';
+    const mine = await launchOwn(aws, 'bastion');
     const before = await stateOf(mine);
     edit();
     const step = await runAction(aws, workspace, { 'local-dir': 'models', 'instance-id': mine });

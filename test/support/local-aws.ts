@@ -25,7 +25,34 @@ export async function launch(
   userData?: string,
   extra: Partial<RunInstancesCommandInput> = {},
 ): Promise<string> {
-  const { ec2, ssm } = clients(aws);
+  return runInstance(aws, clients(aws), {
+    ...(userData && { UserData: Buffer.from(userData).toString('base64') }),
+    ...extra,
+  });
+}
+
+/**
+ * An instance of the user's own (`instance-id`): launched straight at moto, as an administrator would outside the
+ * action, so it carries no efsync tag and is not in the test bed's request log; named by its Name tag.
+ */
+export async function launchOwn(aws: LocalAws, name: string): Promise<string> {
+  const config = { ...clients(aws).config, endpoint: aws.info.motoEndpoint };
+  const [ec2, ssm] = [new EC2Client(config), new SSMClient(config)];
+  try {
+    const tags = [{ ResourceType: 'instance' as const, Tags: [{ Key: 'Name', Value: name }] }];
+    return await runInstance(aws, { ec2, ssm }, { TagSpecifications: tags });
+  } finally {
+    ec2.destroy();
+    ssm.destroy();
+  }
+}
+
+/** A t3.small of the current Amazon Linux 2023 image in the first subnet, with the instance group and profile. */
+async function runInstance(
+  aws: LocalAws,
+  { ec2, ssm }: { ec2: EC2Client; ssm: SSMClient },
+  extra: Partial<RunInstancesCommandInput>,
+): Promise<string> {
   const ami = await ssm.send(
     new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
   );
@@ -38,7 +65,6 @@ export async function launch(
       SubnetId: aws.info.subnetIds[0],
       SecurityGroupIds: [aws.info.instanceSecurityGroupId],
       IamInstanceProfile: { Name: aws.info.instanceProfile },
-      ...(userData && { UserData: Buffer.from(userData).toString('base64') }),
       ...extra,
     }),
   );
