@@ -184,8 +184,9 @@ export class RunCommand {
     await this.beforeRun(inv.instanceId);
     // Without a route to S3 (routes.ts), the script runs without a network.
     const network = await this.instances.reachesS3(inv.instanceId);
-    // A command cancelled (or its instance gone) while the agent was picking it up never runs: CancelCommand on a
-    // Pending invocation ends it without executing (SSM API reference, CancelCommand; CommandInvocationStatus).
+    // A command cancelled (or its instance gone) while the agent was picking it up never runs: Cancelled, "The
+    // command was terminated before it was completed", is "a terminal state", and Pending means "The command hasn't
+    // been sent to the managed node" (botocore's ssm service-2.json, CommandInvocation.StatusDetails).
     if ((inv.status as Status) !== 'Pending') return;
     const script = `${(command.parameters.commands ?? []).join('\n')}\n`;
     const fault = this.faults.takeCommandFault(script);
