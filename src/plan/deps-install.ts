@@ -57,9 +57,9 @@ export interface ResolvedInstaller {
   installer: InstallerName;
   /** e.g. "pip 24.0" or "uv 0.9.0", for the log. */
   version: string;
-  /** The runner's python3, when it runs: pip runs with it, uv compiles with it. */
+  /** The runner's python3, when it runs: pip runs with it; uv installs for it. */
   python?: string;
-  /** Its X.Y, for the log. */
+  /** Its X.Y (the .pyc are written by an interpreter of the target version instead: bytecode.ts). */
   runnerPythonVersion?: string;
 }
 
