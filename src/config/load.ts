@@ -11,6 +11,7 @@ import { Problems, quote } from './problems.js';
 import { workspacePath } from './rules.js';
 import type { Config } from './types.js';
 import { validateConfig } from './validate.js';
+import { confineToWorkspace } from './workspace.js';
 
 export interface LoadOptions {
   /** What the user set; anything left out takes the efsync.yaml key, then the default. */
@@ -43,7 +44,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   if (configInput) {
     configFile = workspacePath(problems, configInput.label, workspace, configInput.value, 'efsync.yaml');
     const text =
-      configFile === undefined ? undefined : readConfigFile(problems, configInput.label, workspace, configFile);
+      configFile === undefined || !confineToWorkspace(problems, configInput.label, workspace, configFile)
+        ? undefined
+        : readConfigFile(problems, configInput.label, workspace, configFile);
     if (text !== undefined && configFile !== undefined) {
       const file = readEfsyncYaml(problems, configFile, text);
       fileValues = file.values;

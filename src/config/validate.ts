@@ -18,6 +18,7 @@ import {
 import { checkRange } from './scalars.js';
 import { localInsideS3 } from './targets.js';
 import type { Config } from './types.js';
+import { confineRequirements, confineToWorkspace } from './workspace.js';
 
 export type Labels = (name: InputName) => string;
 
@@ -87,7 +88,15 @@ export function validateConfig(
   const targets: { name: InputName; target: string }[] = [];
   if (config.deps) {
     const { deps } = config;
-    workspacePath(problems, label('requirements'), config.workspace, deps.requirements, 'requirements.txt');
+    const requirements = workspacePath(
+      problems,
+      label('requirements'),
+      config.workspace,
+      deps.requirements,
+      'requirements.txt',
+    );
+    if (requirements !== undefined)
+      confineRequirements(problems, label('requirements'), config.workspace, requirements);
     const runtime = findRuntime(deps.pythonVersion);
     if (!runtime) {
       const versions = PYTHON_RUNTIMES.map((r) => r.version);
@@ -118,7 +127,7 @@ export function validateConfig(
     targets.push({ name: 'pip-target', target: deps.target });
   }
   if (config.local) {
-    workspacePath(problems, label('local-dir'), config.workspace, config.local.dir);
+    confined(problems, label('local-dir'), config.workspace, config.local.dir);
     targets.push({ name: 'local-target', target: config.local.target });
   }
   if (config.s3) {
@@ -156,11 +165,17 @@ export function validateConfig(
   checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
   checkInstanceChoice(problems, label, config);
   if (config.configFile !== undefined)
-    workspacePath(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
+    confined(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
 
   problems.throwIfAny();
   validated.set(config, JSON.stringify(config));
   return warnings;
+}
+
+/** Inside the workspace as written, then as the file system resolves it (symbolic links). */
+function confined(problems: Problems, label: string, workspace: string, value: string, example?: string): void {
+  const relative = workspacePath(problems, label, workspace, value, example);
+  if (relative !== undefined) confineToWorkspace(problems, label, workspace, relative);
 }
 
 /** keep-warm (0 to 720 minutes) and instance-id, and what cannot go with instance-id. */

@@ -41,3 +41,12 @@ export interface Changes {
   /** Paths gone from the source (deleted only when `delete` is true; otherwise kept from the base). */
   delete: string[];
 }
+
+/**
+ * The mode a file or folder is published with: its permission bits less setuid, setgid, sticky and write for others
+ * (mode & 0o775). The file system is shared by every Lambda that mounts it: a world-writable file in a release would
+ * let any of them change what the others import, and set-id bits have no use there. The agent applies the same mask.
+ */
+export function publishedMode(mode: number): number {
+  return mode & 0o775;
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import type { DepsSource, Installer } from '../config/types.js';
+import { isUrlInclude } from '../core/requirements.js';
 import type { Tree } from '../core/tree.js';
 import { redact } from '../core/url-credentials.js';
 import { compileTree, type Interpreter } from './bytecode.js';
@@ -47,7 +48,7 @@ export async function readRequirements(file: string, includedFrom: string[] = []
     out.push(line);
     const include = includedFile(line);
     // A URL include is fetched by pip itself and cannot be inlined here.
-    if (include === undefined || /^[a-z][a-z0-9+.-]*:\/\//i.test(include)) continue;
+    if (include === undefined || isUrlInclude(include)) continue;
     out.push(await readRequirements(path.resolve(path.dirname(absolute), include), [...includedFrom, absolute]));
   }
   return out.join('\n');

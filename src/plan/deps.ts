@@ -86,12 +86,7 @@ export function depsReleaseKey(input: DepsKeyInput): string {
   return createHash('sha256').update(material).digest('hex');
 }
 
-/** The file a `-r`/`-c` line includes (pip's forms: `-r f`, `-rf`, `--requirement f`, `--requirement=f`). */
-export function includedFile(line: string): string | undefined {
-  const stripped = line.replace(/(^|\s)#.*$/, '').trim();
-  const match = /^--(?:requirement|constraint)(?:=|\s+)(.+)$/.exec(stripped) ?? /^-[rc]\s*(.+)$/.exec(stripped);
-  return match?.[1]?.trim() || undefined;
-}
+export { includedFile } from '../core/requirements.js';
 
 export interface InstallCommandInput {
   installer: InstallerName;

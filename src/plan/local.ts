@@ -11,7 +11,7 @@ import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import { mapLimit } from '../core/map-limit.js';
-import type { DirEntry, FileEntry, Tree } from '../core/tree.js';
+import { type DirEntry, type FileEntry, publishedMode, type Tree } from '../core/tree.js';
 import { HashCache } from './hash-cache.js';
 import { inside } from './inside.js';
 import { sortTree } from './tree.js';
@@ -117,10 +117,10 @@ async function walkDir(walk: Walk, realDir: string, relDir: string, stack: strin
             'so following it would never end. Remove the link or list it in .efsyncignore.',
         );
       }
-      walk.dirs.push({ path: rel, mode: stats.mode & 0o777 });
+      walk.dirs.push({ path: rel, mode: publishedMode(stats.mode) });
       await walkDir(walk, realPath, rel, [...stack, realPath]);
     } else if (stats.isFile()) {
-      walk.files.push({ path: rel, realPath, mode: stats.mode & 0o777 });
+      walk.files.push({ path: rel, realPath, mode: publishedMode(stats.mode) });
     } else {
       throw new LocalTreeError(
         `${rel} is ${kindOf(stats)}: only regular files, directories and symbolic links can be published. ` +

@@ -14,6 +14,7 @@ import { depsReleaseKey } from '../plan/deps.js';
 import { installDependencies, readRequirements, resolveInstaller } from '../plan/deps-install.js';
 import { describeIndexes, discoverIndexes } from '../plan/index-discovery.js';
 import { walkLocal } from '../plan/local.js';
+import { pathLimitProblem } from '../plan/path-limits.js';
 import { inspectObjects } from '../plan/s3-objects.js';
 import { listS3Tree } from '../plan/s3-source.js';
 import { readPublishedState, stateKey } from '../plan/state.js';
@@ -21,6 +22,7 @@ import {
   type DiffOptions,
   diffPlan,
   mergeUnder,
+  PlanError,
   rollbackPlan,
   type TargetPlan,
   unchangedPlan,
@@ -89,7 +91,7 @@ export async function planTargets(
       };
       const log = (line: string) => reporter.info(line);
       const tree = await installDependencies(deps, config.workspace, root, log, installer, access, options.compiler);
-      plans.push(diffPlan('pip', deps.target, tree, previous, diff, { root, key }));
+      plans.push(withinLimits(diffPlan('pip', deps.target, tree, previous, diff, { root, key }), config));
     }
   }
   const nested = localInsideS3(config);
@@ -97,7 +99,7 @@ export async function planTargets(
     const root = path.resolve(config.workspace, config.local.dir);
     const tree = await walkLocal(root);
     const previous = await publishedStateOf(config, clients, config.local.target);
-    plans.push(diffPlan('local', config.local.target, tree, previous, diff, { root }));
+    plans.push(withinLimits(diffPlan('local', config.local.target, tree, previous, diff, { root }), config));
   }
   if (config.s3) {
     let tree = await listS3Tree(clients.s3, config.s3.source);
@@ -113,10 +115,10 @@ export async function planTargets(
       fs.symlinkSync(dir, path.join(root, nested));
     }
     const previous = await publishedStateOf(config, clients, config.s3.target);
-    const plan = diffPlan('s3', config.s3.target, tree, previous, diff, {
-      s3Source: config.s3.source,
-      ...(root && { root }),
-    });
+    const plan = withinLimits(
+      diffPlan('s3', config.s3.target, tree, previous, diff, { s3Source: config.s3.source, ...(root && { root }) }),
+      config,
+    );
     // Only the objects to fetch are inspected: one HeadObject each, before any instance (s3-objects.ts).
     plan.objectChecks = await inspectObjects(clients.s3, config.s3.source, objectsToFetch(plan));
     const line = describeChecks(plan.objectChecks);
@@ -124,6 +126,13 @@ export async function planTargets(
     plans.push(plan);
   }
   return plans;
+}
+
+/** The plan, once every name and path in it fits EFS and the Lambda (path-limits.ts); else a PlanError naming it. */
+function withinLimits(plan: TargetPlan, config: Config): TargetPlan {
+  const problem = pathLimitProblem(plan, config.fileSystem.lambdaMountPath);
+  if (problem !== undefined) throw new PlanError(problem);
+  return plan;
 }
 
 /** Rollback needs no tree: each configured target, with the state that says what it serves now. */

@@ -5,7 +5,7 @@
 import type { PreflightResult } from '../aws/preflight.js';
 import { InstanceVanished, JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
 import { EfsyncError } from '../core/errors.js';
-import { type AgentResult, parseAgentResult } from '../core/protocol.js';
+import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
@@ -99,6 +99,8 @@ async function runAgent(
     );
   }
   const result = parseAgentResult(text, { runId: ctx.runId, jobSha256: staged.job.sha256 });
+  const disagreement = commandDisagrees(result, outcome);
+  if (disagreement) throw new RemoteError(`${disagreement}\n${tail(agentLog(outcome.stdout))}`);
   if (result.status === 'base-mismatch') throw new BaseMismatchError(describeMismatch(result));
   if (result.status !== 'ok') {
     const log = agentLog(outcome.stdout);
@@ -106,7 +108,31 @@ async function runAgent(
       `The agent failed (exit ${outcome.responseCode}): ${result.error ?? outcome.status}\n${tail(log)}`,
     );
   }
-  return { result, commandOk: outcome.status === 'Success' && outcome.responseCode === 0 };
+  return { result, commandOk: true };
+}
+
+/**
+ * A result counts only when SSM agrees with it: "ok" needs the command Success with exit 0, a base mismatch the
+ * agent's own exit code for it. Anything that can write the staging prefix can write a result.json, but only the
+ * agent that ran the command sets its status and exit code (GetCommandInvocation's Status and ResponseCode).
+ */
+export function commandDisagrees(
+  result: AgentResult,
+  outcome: Pick<RemoteOutcome, 'status' | 'responseCode'>,
+): string | undefined {
+  const expected =
+    result.status === 'ok'
+      ? { status: 'Success', code: AGENT_EXIT.ok }
+      : result.status === 'base-mismatch'
+        ? { status: 'Failed', code: AGENT_EXIT.baseMismatch }
+        : undefined;
+  if (!expected || (outcome.status === expected.status && outcome.responseCode === expected.code)) return undefined;
+  return (
+    `The agent's result says ${result.status}, but SSM reports the command ${outcome.status} with exit code ` +
+    `${outcome.responseCode}, where the agent's own ${result.status} ends ${expected.status} with exit ${expected.code}. ` +
+    "Nothing is recorded as published. If the log shows no agent at work, something other than this run's agent wrote " +
+    'result.json in the staging bucket: check who can write there.'
+  );
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -36,6 +36,23 @@ async function walkError(): Promise<LocalTreeError> {
 }
 
 describe('walkLocal', () => {
+  it('publishes modes without setuid, setgid, sticky and write for others (mode & 0o775)', async () => {
+    write('bin/tool', '#!/bin/sh\n', 0o4777);
+    write('shared/notes.txt', 'n\n', 0o666);
+    write('plain.txt', 'p\n', 0o640);
+    fs.chmodSync(path.join(root, 'shared'), 0o1777);
+    fs.chmodSync(path.join(root, 'bin'), 0o2775);
+    const tree = await walkLocal(root);
+    const modes = Object.fromEntries([...tree.files, ...tree.dirs].map((e) => [e.path, e.mode.toString(8)]));
+    expect(modes).toEqual({
+      'bin/tool': '775',
+      'shared/notes.txt': '664',
+      'plain.txt': '640',
+      bin: '775',
+      shared: '775',
+    });
+  });
+
   it('lists files with size, permission mode and sha256, and directories with mode, sorted', async () => {
     write('model/weights.bin', Buffer.alloc(300_000, 7));
     write('run.sh', '#!/bin/sh\n', 0o755);

@@ -30,8 +30,7 @@ export interface DepsKeyInput {
  * Index URLs count without their credentials, wherever they are named: a rotated token is the same index.
  */
 export declare function depsReleaseKey(input: DepsKeyInput): string;
-/** The file a `-r`/`-c` line includes (pip's forms: `-r f`, `-rf`, `--requirement f`, `--requirement=f`). */
-export declare function includedFile(line: string): string | undefined;
+export { includedFile } from '../core/requirements.js';
 export interface InstallCommandInput {
     installer: InstallerName;
     /** The interpreter that runs pip; for uv the environment it reads (uv finds one itself when absent). */

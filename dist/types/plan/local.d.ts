@@ -1,5 +1,5 @@
 import { EfsyncError } from '../core/errors.js';
-import type { Tree } from '../core/tree.js';
+import { type Tree } from '../core/tree.js';
 export declare const IGNORE_FILE = ".efsyncignore";
 export declare class LocalTreeError extends EfsyncError {
 }

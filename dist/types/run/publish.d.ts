@@ -3,6 +3,7 @@
  * result back from staging (so the 24,000-character SSM output cap never hides it).
  */
 import type { PreflightResult } from '../aws/preflight.js';
+import { type RemoteOutcome } from '../aws/remote.js';
 import { EfsyncError } from '../core/errors.js';
 import { type AgentResult } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
@@ -21,3 +22,9 @@ export interface PublishOutcome {
     commandOk: boolean;
 }
 export declare function publish(ctx: RunContext, preflight: PreflightResult, plans: TargetPlan[], instance: InstanceSession, action: JobAction): Promise<PublishOutcome>;
+/**
+ * A result counts only when SSM agrees with it: "ok" needs the command Success with exit 0, a base mismatch the
+ * agent's own exit code for it. Anything that can write the staging prefix can write a result.json, but only the
+ * agent that ran the command sets its status and exit code (GetCommandInvocation's Status and ResponseCode).
+ */
+export declare function commandDisagrees(result: AgentResult, outcome: Pick<RemoteOutcome, 'status' | 'responseCode'>): string | undefined;
