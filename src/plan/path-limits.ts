@@ -18,6 +18,11 @@ const RELEASE_DIR_BYTES = '.tmp-'.length + 16 + 1 + 8;
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 
+/** A path for a message: whole when short, else its start and end, so the message stays readable. */
+function shown(text: string): string {
+  return JSON.stringify(text.length <= 80 ? text : `${text.slice(0, 40)}…${text.slice(-30)}`);
+}
+
 /** The first path of the plan that breaks a limit, as one message naming it and the fix; undefined when all fit. */
 export function pathLimitProblem(plan: Pick<TargetPlan, 'target' | 'tree'>, mountPath: string): string | undefined {
   const parts = plan.target.split('/');
@@ -27,18 +32,18 @@ export function pathLimitProblem(plan: Pick<TargetPlan, 'target' | 'tree'>, moun
   const releaseRoot = prefix + bytes(`.${name}.efsync`) + 1 + RELEASE_DIR_BYTES + 1;
   const longName = [`.${name}.efsync`, ...parts].find((part) => bytes(part) > NAME_MAX_BYTES);
   if (longName !== undefined)
-    return `Target ${plan.target}: the name ${JSON.stringify(longName.slice(0, 40))}… is ${bytes(longName)} bytes; EFS allows ${NAME_MAX_BYTES}. Choose a shorter target.`;
+    return `Target ${shown(plan.target)}: a name of ${bytes(longName)} bytes, where EFS allows ${NAME_MAX_BYTES}. Choose a shorter target.`;
   for (const entry of [...plan.tree.dirs, ...plan.tree.files]) {
     const long = entry.path.split('/').find((part) => bytes(part) > NAME_MAX_BYTES);
     if (long !== undefined)
       return (
-        `${plan.target}: ${JSON.stringify(entry.path)} has a name of ${bytes(long)} bytes; EFS allows ${NAME_MAX_BYTES} ` +
-        'bytes a name. Rename it (or its S3 key) before publishing.'
+        `${plan.target}: a name of ${bytes(long)} bytes, where EFS allows ${NAME_MAX_BYTES}, in ${shown(entry.path)}. ` +
+        'Rename it (or its S3 key) before publishing.'
       );
     const total = releaseRoot + bytes(entry.path);
     if (total > PATH_MAX_BYTES)
       return (
-        `${plan.target}: ${JSON.stringify(entry.path)} would be ${total} bytes long as the Lambda opens it ` +
+        `${plan.target}: ${shown(entry.path)} would be ${total} bytes long as the Lambda opens it ` +
         `(${mountPath}/…/.${name}.efsync/<release>/…); Linux allows ${PATH_MAX_BYTES}. Shorten the path, the ` +
         'target or lambda-mount-path.'
       );
