@@ -1,6 +1,7 @@
 // The security table: each row an attack a review carried out against the action on the test bed, run here through
 // the committed bundles as a runner runs them. After every row: the release intact (or the intended one served),
 // nothing outside the mount touched, no secret shown, nothing left running and no staged run left.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +9,8 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { expectClean, printTable, record, served } from './fault-harness.ts';
+import { findPython39 } from '../local-aws/sandbox.ts';
+import { expectClean, outcome, printTable, record, rows, served } from './fault-harness.ts';
 import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
@@ -53,6 +55,182 @@ function efsFiles(): Record<string, string> {
 }
 
 describe('security', { timeout: 240_000 }, () => {
+  // The file system is written by Lambdas too: whoever can write through the access point plants links where the
+  // agent (root, on the instance) works. Each victim stands for a file or folder of the instance's own disk.
+  function victim(): { dir: string; file: string; snapshot: () => string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-victim-'));
+    const file = path.join(dir, 'instance-file');
+    fs.writeFileSync(file, 'the instance’s own file\n');
+    const snapshot = () =>
+      JSON.stringify(
+        fs.readdirSync(dir).map((name) => {
+          const st = fs.lstatSync(path.join(dir, name));
+          const body = st.isFile() ? fs.readFileSync(path.join(dir, name), 'utf8') : '';
+          return [name, st.size, st.mtimeMs, body];
+        }),
+      );
+    return { dir, file, snapshot };
+  }
+
+  it('.efsync.lock planted as a link to a file of the instance: one error naming it, the file untouched', async () => {
+    await aws.reset();
+    const before = served(aws, 'models');
+    const { file, snapshot } = victim();
+    const was = snapshot();
+    const lock = path.join(efsRoot(), '.efsync.lock');
+    fs.rmSync(lock, { force: true });
+    fs.symlinkSync(file, lock);
+    edit();
+    try {
+      const step = await runAction(aws, workspace, INPUTS);
+      const expected = 'failed: … .efsync.lock … symbolic link';
+      const observed = record(GROUP, 'planted link .efsync.lock', expected, step);
+      expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+      expect(observed).toContain('.efsync.lock');
+      expect(observed).toMatch(/link/i);
+      expect(snapshot(), 'the instance’s file is untouched').toBe(was);
+      await expectClean(aws, [step, step.post], 'models', before);
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+  });
+
+  it('.models.efsync planted as a link to a folder of the instance: one error naming it, nothing written there', async () => {
+    await aws.reset();
+    const { dir, snapshot } = victim();
+    const was = snapshot();
+    // A target whose release folder is a planted link: the first publish of target "x2".
+    const releases = path.join(efsRoot(), '.x2.efsync');
+    fs.rmSync(releases, { recursive: true, force: true });
+    fs.symlinkSync(dir, releases);
+    const ws = makeWorkspace({ 'x2/a.txt': 'a\n' });
+    try {
+      const step = await runAction(aws, ws, { 'local-dir': 'x2', 'timeout-minutes': '5' });
+      const observed = record(GROUP, 'planted link .x2.efsync', 'failed: … .x2.efsync … symbolic link', step);
+      expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+      expect(observed).toContain('.x2.efsync');
+      expect(snapshot(), 'nothing written in the instance’s folder').toBe(was);
+      expect(fs.existsSync(path.join(efsRoot(), 'x2')), 'the target was not switched').toBe(false);
+      await expectClean(aws, [step, step.post], 'models');
+    } finally {
+      fs.rmSync(releases, { force: true });
+    }
+  });
+
+  it('.models.efsync/.tmp-history.json planted as a link: the run publishes, the link’s target untouched', async () => {
+    await aws.reset();
+    const { file, snapshot } = victim();
+    const was = snapshot();
+    const planted = path.join(efsRoot(), '.models.efsync', '.tmp-history.json');
+    fs.rmSync(planted, { force: true });
+    fs.symlinkSync(file, planted);
+    edit();
+    try {
+      const step = await runAction(aws, workspace, INPUTS);
+      expect(record(GROUP, 'planted link .tmp-history.json', 'published', step), step.stdout.slice(-3000)).toBe(
+        'published',
+      );
+      expect(snapshot(), 'the instance’s file is untouched').toBe(was);
+      await expectClean(aws, [step, step.post], 'models');
+    } finally {
+      fs.rmSync(planted, { force: true });
+    }
+  });
+
+  it('rollback after publish v1, v2, v3 (bad), rollback, v4: serves v2, never the release rolled back from', async () => {
+    await aws.reset();
+    const ws = makeWorkspace({ 'rb/v.txt': 'v1\n' });
+    const inputs = { 'local-dir': 'rb', 'timeout-minutes': '5' };
+    const publishVersion = async (v: string) => {
+      fs.writeFileSync(path.join(ws, 'rb/v.txt'), `${v}\n`);
+      const step = await runAction(aws, ws, inputs);
+      expect(step.status, step.stdout.slice(-3000)).toBe(0);
+    };
+    const servedVersion = () => fs.readFileSync(path.join(efsRoot(), 'rb/v.txt'), 'utf8').trim();
+    for (const v of ['v1', 'v2', 'v3-bad']) await publishVersion(v);
+    const first = await runAction(aws, ws, { ...inputs, mode: 'rollback' });
+    expect(first.status, first.stdout.slice(-3000)).toBe(0);
+    expect(servedVersion()).toBe('v2');
+    await publishVersion('v4');
+    const second = await runAction(aws, ws, { ...inputs, mode: 'rollback' });
+    const observed = second.status === 0 ? `serves ${servedVersion()}` : outcome(second);
+    rows.push({ group: GROUP, name: 'rollback after v1, v2, v3-bad, rollback, v4', expected: 'serves v2', observed });
+    expect(observed).toBe('serves v2');
+    await expectClean(aws, [second, second.post], 'rb');
+  });
+
+  it('keep-releases 1: the release just replaced stays while a warm Lambda may have pinned it', async () => {
+    await aws.reset();
+    const ws = makeWorkspace({ 'kr/a.txt': 'one\n' });
+    const inputs = { 'local-dir': 'kr', 'keep-releases': '1', 'timeout-minutes': '5' };
+    const first = await runAction(aws, ws, inputs);
+    expect(first.status, first.stdout.slice(-3000)).toBe(0);
+    const pinnedReal = fs.realpathSync(path.join(efsRoot(), 'kr'));
+    fs.writeFileSync(path.join(ws, 'kr/a.txt'), 'two\n');
+    const second = await runAction(aws, ws, inputs);
+    const kept = fs.existsSync(path.join(pinnedReal, 'a.txt'));
+    const observed = second.status === 0 ? `published, replaced release ${kept ? 'kept' : 'deleted'}` : outcome(second);
+    rows.push({
+      group: GROUP,
+      name: 'keep-releases 1, the replaced release',
+      expected: 'published, replaced release kept',
+      observed,
+    });
+    expect(observed).toBe('published, replaced release kept');
+    expect(fs.readFileSync(path.join(pinnedReal, 'a.txt'), 'utf8')).toBe('one\n');
+    // With keep-releases-minutes 0 nothing waits: the next publish prunes down to keep-releases.
+    fs.writeFileSync(path.join(ws, 'kr/a.txt'), 'three\n');
+    const third = await runAction(aws, ws, { ...inputs, 'keep-releases-minutes': '0' });
+    expect(third.status, third.stdout.slice(-3000)).toBe(0);
+    expect(fs.existsSync(pinnedReal)).toBe(false);
+    await expectClean(aws, [third, third.post], 'kr');
+  });
+
+  it('a lock holder whose text holds workflow commands: relayed as text, no command reaches the runner', async () => {
+    await aws.reset();
+    edit();
+    const lock = path.join(efsRoot(), '.efsync.lock');
+    const hostile =
+      'run x\n::warning title=spoofed::from the file system\n::stop-commands::efsyncpwned\n##[error]spoofed\n';
+    // Another writer of the file system holds the lock (a POSIX lock, as the agent takes it) with hostile text in it.
+    const holder = spawn(findPython39(), [
+      '-c',
+      'import fcntl, os, sys, time\n' +
+        'fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)\n' +
+        'fcntl.lockf(fd, fcntl.LOCK_EX)\n' +
+        'os.ftruncate(fd, 0); os.pwrite(fd, sys.argv[2].encode(), 0)\n' +
+        'print("held", flush=True); time.sleep(float(sys.argv[3]))\n' +
+        'os.ftruncate(fd, 0); fcntl.lockf(fd, fcntl.LOCK_UN)\n',
+      lock,
+      hostile,
+      '20',
+    ]);
+    await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
+    try {
+      const step = await runAction(aws, workspace, INPUTS);
+      const lines = step.stdout.split('\n');
+      const commands = lines.filter(
+        (l) => /^\s*(::(warning|stop-commands|error)|##\[error\])/.test(l) && !l.startsWith('::error::The'),
+      );
+      const seen = step.stdout.includes('from the file system');
+      const observed =
+        step.status === 0
+          ? `published, holder text ${seen ? 'shown' : 'not shown'}, ${commands.length} command line(s) from it`
+          : outcome(step);
+      rows.push({
+        group: GROUP,
+        name: 'lock holder text with ::warning and ::stop-commands',
+        expected: 'published, holder text shown, 0 command line(s) from it',
+        observed,
+      });
+      expect(observed).toBe('published, holder text shown, 0 command line(s) from it');
+      await expectClean(aws, [step, step.post], 'models');
+    } finally {
+      holder.kill();
+      fs.rmSync(lock, { force: true });
+    }
+  });
+
   it('local-dir a symbolic link to the runner’s home: refused before any AWS call, nothing published', async () => {
     await aws.reset();
     const before = served(aws, 'models');
