@@ -23,11 +23,27 @@ import { describeStateReason, instanceStatus, stateReasonFix } from './state-rea
 import type { Placement } from './zones.js';
 
 export const MANAGED_BY = { Key: 'managed-by', Value: 'efsync' } as const;
+/**
+ * The tag naming the CloudFormation stack (the `stack` input) whose role launched the instance. The template's role may
+ * launch only with it and reaches (SendCommand, CreateTags, TerminateInstances) only instances that carry it, so one
+ * stack's role never runs commands on another stack's instance; warm reuse and the sweep look at the stack's own only.
+ */
+export const STACK_TAG = 'efsync:stack';
+
+/** The DescribeInstances filters for the efsync instances of one stack. */
+export function stackFilters(stack: string): { Name: string; Values: string[] }[] {
+  return [
+    { Name: `tag:${MANAGED_BY.Key}`, Values: [MANAGED_BY.Value] },
+    { Name: `tag:${STACK_TAG}`, Values: [stack] },
+  ];
+}
 
 export class InstanceError extends EfsyncError {}
 
 export interface LaunchRequest {
   runId: string;
+  /** The stack whose role launches it: the STACK_TAG value. */
+  stack: string;
   fileSystemId: string;
   instanceProfile: string;
   timeoutMinutes: number;
@@ -54,6 +70,7 @@ export function instanceTags(request: LaunchRequest, now: Date): { Key: string; 
   const expires = new Date(now.getTime() + request.timeoutMinutes * 60_000);
   return [
     { ...MANAGED_BY },
+    { Key: STACK_TAG, Value: request.stack },
     { Key: 'Name', Value: `efsync ${request.runId}` },
     { Key: 'efsync:run-id', Value: request.runId },
     { Key: 'efsync:repository', Value: process.env.GITHUB_REPOSITORY ?? 'local' },
@@ -235,8 +252,9 @@ export async function waitOnline(
     if (Date.now() > deadline) {
       throw new InstanceError(
         `Instance ${instanceId} never came Online in SSM within ${maxWaitSeconds} s. Likely causes: the instance profile lacks ` +
-          'AmazonSSMManagedInstanceCore; the subnet has no route to SSM (a NAT gateway, or VPC endpoints for ssm, ' +
-          'ssmmessages and ec2messages with 443 open); or the AMI has no SSM agent.',
+          "SSM Agent's permissions (the template's instance role has them, as AmazonSSMManagedInstanceCore does); " +
+          'the subnet has no route to SSM (a NAT gateway, or VPC endpoints for ssm, ssmmessages and ec2messages with ' +
+          '443 open); or the AMI has no SSM agent.',
       );
     }
     await sleep(Math.min(2000 + attempt * 500, 5000));

@@ -11,14 +11,14 @@ export async function checkInstanceProfile(clients: AwsClients, profile: string)
     const found = await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
     if (!found.InstanceProfile?.Roles?.length) {
       throw new PreflightError(
-        `Instance profile ${name} has no role. Add a role with AmazonSSMManagedInstanceCore to it.`,
+        `Instance profile ${name} has no role. Add one with SSM Agent's Run Command permissions (docs/instance-role.json).`,
       );
     }
   } catch (error) {
     if (error instanceof PreflightError) throw error;
     if (isNotFound(error)) {
       throw new PreflightError(
-        `Instance profile ${name} does not exist. Create it with a role that has AmazonSSMManagedInstanceCore (infra/ does), or set instance-profile.`,
+        `Instance profile ${name} does not exist. Deploy infra/efsync.yaml (it creates <stack>-instance), or set instance-profile.`,
       );
     }
     throw error;

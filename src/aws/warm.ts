@@ -1,13 +1,13 @@
 /**
  * Warm instances (keep-warm): an instance efsync launched stays running after a successful publish, tagged
- * `efsync:warm-until`, its dead-man switch re-armed to fire just after that time. A later run for the same file system
- * finds one by its tags and reuses it when it matches what the run would launch. The choice is a pure function
+ * `efsync:warm-until`, its dead-man switch re-armed to fire just after that time. A later run of the same stack for the
+ * same file system finds one by its tags (another stack's instances are never considered: its role cannot reach them) and reuses it when it matches what the run would launch. The choice is a pure function
  * (chooseWarm); the rest reads and writes tags.
  */
 import { CreateTagsCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from './clients.js';
-import { MANAGED_BY } from './instance.js';
+import { STACK_TAG, stackFilters } from './instance.js';
 
 export const WARM_UNTIL = 'efsync:warm-until';
 /** The last run that used a warm instance (efsync:run-id stays the run that launched it). */
@@ -17,6 +17,8 @@ export const IMAGE_GRACE_MS = 24 * 3600 * 1000;
 
 /** What a warm instance must match: where and how the run would launch one. */
 export interface WarmWant {
+  /** The stack whose role the run uses (the `efsync:stack` tag). */
+  stack: string;
   fileSystemId: string;
   /** The subnets the run may launch in (preflight's placements). */
   subnetIds: string[];
@@ -31,6 +33,7 @@ export interface WarmWant {
 
 export interface WarmCandidate {
   id: string;
+  stack: string;
   fileSystemId: string;
   subnetId: string;
   securityGroupIds: string[];
@@ -45,6 +48,7 @@ export interface WarmCandidate {
 /** Why a candidate is not taken, or undefined when it is. */
 export function warmMismatch(c: WarmCandidate, want: WarmWant, now: number): string | undefined {
   const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join() === [...b].sort().join();
+  if (c.stack !== want.stack) return 'another stack';
   if (c.fileSystemId !== want.fileSystemId) return 'another file system';
   if (!(c.warmUntil > now)) return 'warm-until has passed';
   if (!want.subnetIds.includes(c.subnetId)) return `subnet ${c.subnetId} is not one the run launches in`;
@@ -71,8 +75,12 @@ function profileMatches(arn: string, wanted: string): boolean {
 
 const tag = (instance: Instance, key: string) => instance.Tags?.find((t) => t.Key === key)?.Value;
 
-/** Running efsync instances of the file system that carry warm-until, as candidates (SSM's view included). */
-export async function warmCandidates(clients: AwsClients, fileSystemId: string): Promise<WarmCandidate[]> {
+/** Running efsync instances of the stack and file system that carry warm-until, as candidates (SSM's view included). */
+export async function warmCandidates(
+  clients: AwsClients,
+  stack: string,
+  fileSystemId: string,
+): Promise<WarmCandidate[]> {
   const { ec2, ssm } = clients;
   const instances: Instance[] = [];
   let token: string | undefined;
@@ -80,7 +88,7 @@ export async function warmCandidates(clients: AwsClients, fileSystemId: string):
     const page = await ec2.send(
       new DescribeInstancesCommand({
         Filters: [
-          { Name: `tag:${MANAGED_BY.Key}`, Values: [MANAGED_BY.Value] },
+          ...stackFilters(stack),
           { Name: 'tag:efsync:file-system-id', Values: [fileSystemId] },
           { Name: 'tag-key', Values: [WARM_UNTIL] },
           { Name: 'instance-state-name', Values: ['running'] },
@@ -101,6 +109,7 @@ export async function warmCandidates(clients: AwsClients, fileSystemId: string):
     if (i.InstanceId && i.PingStatus === 'Online') online.add(i.InstanceId);
   return instances.map((i) => ({
     id: i.InstanceId ?? '',
+    stack: tag(i, STACK_TAG) ?? '',
     fileSystemId: tag(i, 'efsync:file-system-id') ?? '',
     subnetId: i.SubnetId ?? '',
     securityGroupIds: (i.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
@@ -130,9 +139,9 @@ export async function findWarm(
   log: (line: string) => void,
   now = Date.now(),
 ): Promise<WarmCandidate | undefined> {
-  const candidates = await warmCandidates(clients, want.fileSystemId);
+  const candidates = await warmCandidates(clients, want.stack, want.fileSystemId);
   if (candidates.length === 0) {
-    log(`No warm instance for ${want.fileSystemId}`);
+    log(`No warm instance of stack ${want.stack} for ${want.fileSystemId}`);
     return undefined;
   }
   const full = { ...want, currentImages: await currentImages(clients, want.architectures) };

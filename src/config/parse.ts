@@ -48,7 +48,8 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
     fileSystem: {
       id: get('file-system-id'),
       securityGroupIds: readList(get('security-group-ids')),
-      instanceProfile: get('instance-profile'),
+      stack: get('stack'),
+      instanceProfile: get('instance-profile') || `${get('stack')}-instance`,
       instanceTypes: readInstanceTypes(problems, label('instance-type'), get('instance-type')),
       lambdaMountPath: get('lambda-mount-path').replace(/(.)\/+$/, '$1'),
       ...when('accessPointId', get('access-point-id')),

@@ -19,6 +19,9 @@ export const ID_RULES = {
   accessPoint: { pattern: /^fsap-[0-9a-f]{8,40}$/, example: 'fsap-0123456789abcdef0' },
   subnet: { pattern: /^subnet-[0-9a-f]{8,17}$/, example: 'subnet-0123456789abcdef0' },
   securityGroup: { pattern: /^sg-[0-9a-f]{8,17}$/, example: 'sg-0123456789abcdef0' },
+  // "A stack name can contain only alphanumeric characters (case-sensitive) and hyphens. It must start with an
+  // alphabetic character and can't be longer than 128 characters." (CloudFormation User Guide, Create a stack)
+  stack: { pattern: /^[A-Za-z][A-Za-z0-9-]{0,127}$/, example: 'efsync' },
   instanceProfile: {
     pattern: /^([\w+=,.@-]{1,128}|arn:aws[a-z-]*:iam::\d{12}:instance-profile\/[\w+=,.@/-]{1,128})$/,
     example: 'efsync-instance',

@@ -30,6 +30,12 @@ export interface FileSystemConfig {
   accessPointId?: string;
   subnetId?: string;
   securityGroupIds: string[];
+  /**
+   * The CloudFormation stack of infra/efsync.yaml whose role the run uses: instances are tagged `efsync:stack` with
+   * it, and only that stack's instances are reused warm or swept (its role reaches no other).
+   */
+  stack: string;
+  /** Name or ARN; the input's default is `<stack>-instance`, the profile the template creates. */
   instanceProfile: string;
   /**
    * Tried in order: the next one is used when EC2 has no capacity for the previous. Empty (`instance-type: auto`):

@@ -76,6 +76,7 @@ export function validateConfig(
   if (fs.accessPointId !== undefined) id('access-point-id', fs.accessPointId, 'accessPoint', 'an EFS access point id');
   if (fs.subnetId !== undefined) id('subnet-id', fs.subnetId, 'subnet', 'a subnet id');
   for (const group of fs.securityGroupIds) id('security-group-ids', group, 'securityGroup', 'a security group id');
+  id('stack', fs.stack, 'stack', 'a CloudFormation stack name');
   id('instance-profile', fs.instanceProfile, 'instanceProfile', 'an instance profile name or ARN');
   for (const type of fs.instanceTypes) id('instance-type', type, 'instanceType', 'an EC2 instance type');
   if (!/^\/mnt\/[\w.-]+(\/[\w.-]+)*$/.test(fs.lambdaMountPath) || fs.lambdaMountPath.split('/').includes('..')) {

@@ -72,6 +72,7 @@ export class InstanceSession {
     const found = await findWarm(
       ctx.clients,
       {
+        stack: ctx.config.fileSystem.stack,
         fileSystemId: ctx.config.fileSystem.id,
         subnetIds: [...new Set([preflight.subnetId, ...placements.map((p) => p.subnetId)])],
         securityGroupIds: preflight.securityGroupIds,
@@ -103,6 +104,7 @@ export class InstanceSession {
       ctx.clients,
       {
         runId: ctx.runId,
+        stack: ctx.config.fileSystem.stack,
         fileSystemId: ctx.config.fileSystem.id,
         instanceProfile: ctx.config.fileSystem.instanceProfile,
         timeoutMinutes: ctx.config.timeoutMinutes,

@@ -1,11 +1,12 @@
 /**
- * mode: sweep — removes what runs left behind: instances tagged managed-by=efsync whose expires-at has passed (a
+ * mode: sweep — removes what runs left behind: the stack's instances (managed-by=efsync and efsync:stack=<stack>, the
+ * only ones its role may terminate) whose expires-at has passed (a
  * warm instance's expires-at is its warm-until, or a later deadline of a run using it), and staged runs older than a
  * day in the staging bucket.
  */
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
-import { MANAGED_BY } from '../aws/instance.js';
+import { stackFilters } from '../aws/instance.js';
 import { WARM_UNTIL } from '../aws/warm.js';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../core/reporter.js';
@@ -25,7 +26,7 @@ export async function sweep(
   const lines: string[] = [];
   await reporter.group('Sweep', async () => {
     const filters = [
-      { Name: `tag:${MANAGED_BY.Key}`, Values: [MANAGED_BY.Value] },
+      ...stackFilters(config.fileSystem.stack),
       { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
       ...(config.fileSystem.id ? [{ Name: 'tag:efsync:file-system-id', Values: [config.fileSystem.id] }] : []),
     ];
@@ -47,7 +48,7 @@ export async function sweep(
     lines.push(
       expired.length
         ? `Terminated ${expired.length} expired instance(s): ${expired.join(', ')}.`
-        : 'No expired efsync instance.',
+        : `No expired efsync instance of stack ${config.fileSystem.stack}.`,
     );
     if (warm.length)
       lines.push(`Terminated ${warm.length} warm instance(s) whose warm-until has passed: ${warm.join(', ')}.`);

@@ -68,6 +68,7 @@ describe('every input is read by the config parser', () => {
     'access-point-id': 'fsap-0123456789abcdef0',
     'subnet-id': 'subnet-0123456789abcdef0',
     'security-group-ids': 'sg-0123456789abcdef0',
+    stack: 'efsync-models',
     'instance-profile': 'other-profile',
     'instance-type': 'c7i.large',
     'lambda-mount-path': '/mnt/data',

@@ -30,6 +30,7 @@ const preflight: PreflightResult = {
 function request(extra: Partial<LaunchRequest> = {}): LaunchRequest {
   return {
     runId: '123456-20260304T050607Z-a1b2c3',
+    stack: 'efsync-models',
     fileSystemId: 'fs-0123',
     instanceProfile: 'efsync-instance',
     timeoutMinutes: 30,
@@ -42,9 +43,11 @@ beforeEach(() => vi.stubEnv('GITHUB_REPOSITORY', 'octo/models'));
 afterEach(() => vi.unstubAllEnvs());
 
 describe('instanceTags', () => {
-  it('tags the owner, the run, the repository, the file system and when the instance expires', () => {
+  it('tags the owner, the stack, the run, the repository, the file system and when the instance expires', () => {
     expect(instanceTags(request(), NOW)).toEqual([
       { Key: 'managed-by', Value: 'efsync' },
+      // The template's role may launch only with this tag, and reaches only instances that carry it.
+      { Key: 'efsync:stack', Value: 'efsync-models' },
       { Key: 'Name', Value: 'efsync 123456-20260304T050607Z-a1b2c3' },
       { Key: 'efsync:run-id', Value: '123456-20260304T050607Z-a1b2c3' },
       { Key: 'efsync:repository', Value: 'octo/models' },

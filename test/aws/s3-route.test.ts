@@ -230,6 +230,7 @@ it('the launch asks for no public IPv4 address: the subnet decides (why an inter
   const input = launchInput(
     {
       runId: 'r',
+      stack: 'efsync',
       fileSystemId: 'fs-1',
       instanceProfile: 'p',
       timeoutMinutes: 5,

@@ -1,6 +1,8 @@
-// Which warm instance a run takes (src/aws/warm.ts): the same file system, subnet, groups, profile and architecture,
+// Which warm instance a run takes (src/aws/warm.ts): the same stack, the same file system, subnet, groups, profile and architecture,
 // warm-until ahead, Online, and a current image or a young instance; and the bootstrap for instances that stay.
+import type { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
+import type { AwsClients } from '../../src/aws/clients.js';
 import { bootstrap, RemoteError } from '../../src/aws/remote.js';
 import {
   chooseWarm,
@@ -8,11 +10,13 @@ import {
   laterOf,
   type WarmCandidate,
   type WarmWant,
+  warmCandidates,
   warmMismatch,
 } from '../../src/aws/warm.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const want: WarmWant = {
+  stack: 'efsync',
   fileSystemId: 'fs-0123456789abcdef0',
   subnetIds: ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb'],
   securityGroupIds: ['sg-0aaaaaaaaaaaaaaaa', 'sg-0bbbbbbbbbbbbbbbb'],
@@ -22,6 +26,7 @@ const want: WarmWant = {
 };
 const warm = (over: Partial<WarmCandidate> = {}): WarmCandidate => ({
   id: 'i-0aaaaaaaaaaaaaaaa',
+  stack: 'efsync',
   fileSystemId: 'fs-0123456789abcdef0',
   subnetId: 'subnet-0bbbbbbbbbbbbbbbb',
   securityGroupIds: ['sg-0bbbbbbbbbbbbbbbb', 'sg-0aaaaaaaaaaaaaaaa'],
@@ -42,6 +47,7 @@ describe('warmMismatch', () => {
   });
 
   it.each([
+    ['another stack', { stack: 'efsync-other' }],
     ['another file system', { fileSystemId: 'fs-0fedcba9876543210' }],
     ['warm-until has passed', { warmUntil: NOW - 1 }],
     ['subnet subnet-0ccccccccccccccc0 is not one the run launches in', { subnetId: 'subnet-0ccccccccccccccc0' }],
@@ -61,6 +67,41 @@ describe('warmMismatch', () => {
     expect(
       warmMismatch(warm({ imageId: 'ami-0old', launchTime: NOW - IMAGE_GRACE_MS + 1 }), want, NOW),
     ).toBeUndefined();
+  });
+});
+
+describe('warmCandidates', () => {
+  it('asks EC2 for the running warm instances of the stack and the file system only, and reads their stack tag', async () => {
+    const asked: DescribeInstancesCommand['input'][] = [];
+    const instance = {
+      InstanceId: 'i-0aaaaaaaaaaaaaaaa',
+      Tags: [
+        { Key: 'managed-by', Value: 'efsync' },
+        { Key: 'efsync:stack', Value: 'efsync-models' },
+        { Key: 'efsync:file-system-id', Value: 'fs-0123456789abcdef0' },
+        { Key: 'efsync:warm-until', Value: '2026-12-01T12:10:00.000Z' },
+      ],
+    };
+    const clients = {
+      ec2: {
+        send: async (command: DescribeInstancesCommand) => {
+          asked.push(command.input);
+          return { Reservations: [{ Instances: [instance] }] };
+        },
+      },
+      ssm: { send: async () => ({ InstanceInformationList: [] }) },
+    } as unknown as AwsClients;
+    const found = await warmCandidates(clients, 'efsync-models', 'fs-0123456789abcdef0');
+    expect(asked[0]?.Filters).toEqual([
+      { Name: 'tag:managed-by', Values: ['efsync'] },
+      { Name: 'tag:efsync:stack', Values: ['efsync-models'] },
+      { Name: 'tag:efsync:file-system-id', Values: ['fs-0123456789abcdef0'] },
+      { Name: 'tag-key', Values: ['efsync:warm-until'] },
+      { Name: 'instance-state-name', Values: ['running'] },
+    ]);
+    expect(found.map((c) => [c.id, c.stack])).toEqual([['i-0aaaaaaaaaaaaaaaa', 'efsync-models']]);
+    // Found by another stack's run, it would not be taken (its role could not send it a command anyway).
+    expect(warmMismatch(found[0] as WarmCandidate, { ...want, stack: 'efsync' }, NOW)).toBe('another stack');
   });
 });
 

@@ -78,7 +78,14 @@ describe('launchInstance across zones', () => {
     const ssm = { send: async () => ({ Parameter: { Value: 'ami-1' } }) };
     return { clients: { ec2, ssm } as unknown as AwsClients, launched };
   }
-  const request = { runId: 'r', fileSystemId: 'fs-1', instanceProfile: 'p', timeoutMinutes: 30, preflight };
+  const request = {
+    runId: 'r',
+    stack: 'efsync',
+    fileSystemId: 'fs-1',
+    instanceProfile: 'p',
+    timeoutMinutes: 30,
+    preflight,
+  };
 
   it('moves to the next zone on Unsupported and InsufficientInstanceCapacity, then to the next type', async () => {
     const { clients: c, launched } = clients({

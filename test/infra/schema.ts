@@ -476,6 +476,9 @@ export function evaluate(node: unknown, values: Record<string, string>, template
     if (value === undefined) throw new Error(`no value for ${name}`);
     return value;
   };
+  // A CommaDelimitedList parameter is a list of strings: '' is [''] as on CloudFormation.
+  const ref = (name: string): string | string[] =>
+    template.Parameters?.[name]?.Type === 'CommaDelimitedList' ? lookup(name).split(',') : lookup(name);
   if (Array.isArray(node))
     return node.map((item) => evaluate(item, values, template)).filter((item) => item !== NO_VALUE);
   if (!isObject(node)) return node;
@@ -494,7 +497,7 @@ export function evaluate(node: unknown, values: Record<string, string>, template
       return out;
     }
     case 'Ref':
-      return arg === 'AWS::NoValue' ? NO_VALUE : lookup(String(arg));
+      return arg === 'AWS::NoValue' ? NO_VALUE : ref(String(arg));
     case 'Fn::GetAtt':
       return lookup((arg as string[]).join('.'));
     case 'Fn::Sub': {
@@ -523,6 +526,11 @@ export function evaluate(node: unknown, values: Record<string, string>, template
     case 'Fn::Split': {
       const [delimiter, text] = arg as [string, unknown];
       return String(evaluate(text, values, template)).split(delimiter);
+    }
+    case 'Fn::Contains': {
+      // Rules only: whether the string is one of the list's.
+      const [list, text] = args() as [string[], string];
+      return list.includes(text);
     }
     case 'Fn::Select': {
       const [index, list] = arg as [number, unknown];
@@ -563,30 +571,48 @@ export function parameterValues(template: Template, given: Record<string, string
 // ---------------------------------------------------------------------------------------------------------------
 // A deployment for the tests.
 
-/** What the resources and pseudo parameters resolve to in these tests. */
-export const SAMPLE: Record<string, string> = {
-  'AWS::Partition': 'aws',
-  'AWS::Region': 'eu-central-1',
-  'AWS::AccountId': '123456789012',
-  GitHubOwner: 'acme',
-  GitHubRepository: 'ml-service',
-  FileSystemId: 'fs-0123456789abcdef0',
-  VpcId: 'vpc-0123456789abcdef0',
-  MountTargetSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa0',
-  SourceBucket: 'ml-models',
-  SourcePrefix: 'bert/',
-  GitHubOidcProvider: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
-  'GitHubOidcProvider.Arn': 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
-  ActionRole: 'efsync-ActionRole-1',
-  'ActionRole.Arn': 'arn:aws:iam::123456789012:role/efsync-ActionRole-1',
-  InstanceRole: 'efsync-InstanceRole-1',
-  'InstanceRole.Arn': 'arn:aws:iam::123456789012:role/efsync-InstanceRole-1',
-  InstanceProfile: 'efsync-instance',
-  StagingBucket: 'efsync-stagingbucket-1',
-  'StagingBucket.Arn': 'arn:aws:s3:::efsync-stagingbucket-1',
-  InstanceSecurityGroup: 'sg-0bbbbbbbbbbbbbbb0',
-  'InstanceSecurityGroup.GroupId': 'sg-0bbbbbbbbbbbbbbb0',
+/**
+ * What the resources and pseudo parameters resolve to in these tests, for a stack name: CloudFormation names an IAM
+ * role or bucket it creates without a name property `<stack>-<LogicalId>-<suffix>` (lowercase for a bucket).
+ */
+export function sample(stackName = 'efsync'): Record<string, string> {
+  const lower = stackName.toLowerCase();
+  return {
+    'AWS::Partition': 'aws',
+    'AWS::Region': 'eu-central-1',
+    'AWS::AccountId': '123456789012',
+    'AWS::StackName': stackName,
+    GitHubOwner: 'acme',
+    GitHubRepository: 'ml-service',
+    FileSystemId: 'fs-0123456789abcdef0',
+    VpcId: 'vpc-0123456789abcdef0',
+    MountTargetSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa0',
+    SourceBucket: 'ml-models',
+    SourcePrefix: 'bert/',
+    GitHubOidcProvider: 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+    'GitHubOidcProvider.Arn': 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com',
+    ActionRole: `${stackName}-ActionRole-1`,
+    'ActionRole.Arn': `arn:aws:iam::123456789012:role/${stackName}-ActionRole-1`,
+    InstanceRole: `${stackName}-InstanceRole-1`,
+    'InstanceRole.Arn': `arn:aws:iam::123456789012:role/${stackName}-InstanceRole-1`,
+    InstanceProfile: `${stackName}-InstanceProfile-1`,
+    StagingBucket: `${lower}-stagingbucket-1`,
+    'StagingBucket.Arn': `arn:aws:s3:::${lower}-stagingbucket-1`,
+    InstanceSecurityGroup: 'sg-0bbbbbbbbbbbbbbb0',
+    'InstanceSecurityGroup.GroupId': 'sg-0bbbbbbbbbbbbbbb0',
+  };
+}
+
+/** The resource properties that name a resource (its Ref), when the template sets them. */
+export const NAME_PROPERTIES: Record<string, string> = {
+  'AWS::IAM::Role': 'RoleName',
+  'AWS::IAM::InstanceProfile': 'InstanceProfileName',
+  'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+  'AWS::S3::Bucket': 'BucketName',
 };
+
+/** The sample of the default stack name, efsync (the quick start's). */
+export const SAMPLE: Record<string, string> = sample();
 
 export function deployed(
   template: Template,
@@ -596,7 +622,13 @@ export function deployed(
   resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
   outputs: Record<string, unknown>;
 } {
-  const values = parameterValues(template, { ...SAMPLE, ...given });
+  const values = parameterValues(template, { ...sample(given['AWS::StackName']), ...given });
+  // A resource the template names: its Ref is that name (evaluated first: names depend on parameters only).
+  for (const [name, resource] of Object.entries(template.Resources)) {
+    const property = NAME_PROPERTIES[resource.Type];
+    const named = property === undefined ? undefined : resource.Properties?.[property];
+    if (named !== undefined && !(name in given)) values[name] = String(evaluate(named, values, template));
+  }
   const resources: Record<string, { Type: string; Properties: Record<string, unknown> }> = {};
   for (const [name, resource] of Object.entries(template.Resources)) {
     if (resource.Condition && !evaluate({ Condition: resource.Condition }, values, template)) continue;

@@ -1,8 +1,10 @@
 // infra/efsync.yaml: every resource and property against the schema subset, references and conditions, and what
 // it creates (trust, instance role, bucket, network, outputs) evaluated as CloudFormation would.
-import fs from 'node:fs';
+import fs, { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { actionYml } from '../support/repo.ts';
+import { MANAGED_BY, STACK_TAG } from '../../src/aws/instance.ts';
+import { actionYml, ROOT } from '../support/repo.ts';
 import {
   checkTemplate,
   deployed as deployedWith,
@@ -160,10 +162,39 @@ describe('what it deploys', () => {
     expect(JSON.stringify(template.Resources.ActionRole?.Properties?.AssumeRolePolicyDocument)).not.toMatch(
       /ForAllValues|ForAnyValue/,
     );
-    const patterns = template.Parameters?.RefPattern?.AllowedPattern as string;
-    for (const bad of ['*', 'ref:*', '']) expect(new RegExp(patterns).test(bad), bad).toBe(false);
-    for (const good of ['ref:refs/heads/main', 'ref:refs/tags/v*', 'environment:prod', 'pull_request'])
-      expect(new RegExp(patterns).test(good), good).toBe(true);
+    for (const name of ['RefPattern', 'SecondRefPattern']) {
+      const pattern = new RegExp(template.Parameters?.[name]?.AllowedPattern as string);
+      // A name starting with a wildcard, a wildcard in the kind, or a broad form written otherwise: never.
+      for (const bad of ['**', 'ref:r*', 'ref:refs/heads/**', 'ref:refs/*/main', 'ref:refs/heads/?x', 'environment:*x'])
+        expect(pattern.test(bad), bad).toBe(false);
+      expect(pattern.test(''), name).toBe(name === 'SecondRefPattern');
+      for (const good of ['ref:refs/heads/main', 'ref:refs/tags/v*', 'environment:production', 'ref:refs/heads/a/*'])
+        expect(pattern.test(good), good).toBe(true);
+      // The broad forms pass the pattern, exactly as written, for the rule below to decide.
+      for (const broad of BROAD) expect(pattern.test(broad), broad).toBe(true);
+    }
+  });
+
+  const BROAD = ['pull_request', '*', 'ref:*', 'ref:refs/*', 'ref:refs/heads/*', 'ref:refs/tags/*', 'environment:*'];
+
+  it('refuses pull_request and the bare wildcards unless AllowPullRequestsAndWildcards is true (a rule)', () => {
+    const rule = (template.Rules as Record<string, { RuleCondition: unknown; Assertions: { Assert: unknown }[] }>)
+      .NarrowRefPatterns;
+    const values = (given: Record<string, string>) => parameterValues(template, { ...SAMPLE, ...given });
+    const holds = (given: Record<string, string>) =>
+      (rule?.Assertions ?? []).every((assertion) => evaluate(assertion.Assert, values(given), template));
+    const applies = (given: Record<string, string>) => evaluate(rule?.RuleCondition, values(given), template);
+    expect(applies({})).toBe(true);
+    expect(applies({ AllowPullRequestsAndWildcards: 'true' })).toBe(false);
+    expect(holds({})).toBe(true);
+    expect(holds({ RefPattern: 'environment:production', SecondRefPattern: 'ref:refs/tags/v*' })).toBe(true);
+    for (const broad of BROAD) {
+      expect(holds({ RefPattern: broad }), broad).toBe(false);
+      expect(holds({ SecondRefPattern: broad }), broad).toBe(false);
+    }
+    // Every broad form the patterns accept is in the rule's list: the pattern and the rule cover each other.
+    const listed = JSON.stringify(rule?.Assertions);
+    for (const broad of BROAD) expect(listed).toContain(JSON.stringify(broad));
   });
 
   it('refuses one id without the other (a rule)', () => {
@@ -195,15 +226,23 @@ describe('what it deploys', () => {
     expect(holds('ml-models', key)).toBe(true);
   });
 
-  it('gives the instance role AmazonSSMManagedInstanceCore and the EFS client actions on the file system only', () => {
+  it('gives the instance role SSM Agent’s Run Command actions and the EFS client actions on the file system only', () => {
     const role = props('InstanceRole');
-    expect(role.ManagedPolicyArns).toEqual(['arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore']);
-    const statements = (role.Policies as { PolicyDocument: { Statement: { Resource: unknown }[] } }[]).flatMap(
-      (p) => p.PolicyDocument.Statement,
-    );
+    expect(role.ManagedPolicyArns).toBeUndefined();
+    const statements = (
+      role.Policies as { PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } }[]
+    ).flatMap((p) => p.PolicyDocument.Statement);
     expect(statements.map((s) => s.Resource)).toEqual([
+      '*',
+      '*',
       `arn:aws:elasticfilesystem:${SAMPLE['AWS::Region']}:${SAMPLE['AWS::AccountId']}:file-system/${SAMPLE.FileSystemId}`,
     ]);
+    // Nothing that reads the account's parameters (AmazonSSMManagedInstanceCore's ssm:GetParameter(s) on "*"),
+    // documents or sessions: SSM Agent's heartbeat and command channels only.
+    const actions = statements.flatMap((s) => [s.Action].flat());
+    expect(actions.filter((a) => a.startsWith('ssm:'))).toEqual(['ssm:UpdateInstanceInformation']);
+    for (const action of actions) expect(action).toMatch(/^(ssm|ec2messages|ssmmessages|elasticfilesystem):[A-Z]\w+$/);
+    expect(actions).not.toContain('ssmmessages:OpenDataChannel');
     expect(role.PermissionsBoundary).toBeUndefined();
     expect(props('InstanceProfile')).toEqual({
       InstanceProfileName: 'efsync-instance',
@@ -211,9 +250,14 @@ describe('what it deploys', () => {
     });
   });
 
-  it('defaults match the action: instance profile name and staging prefix', () => {
+  it('defaults match the action: stack, instance profile name and staging prefix', () => {
     const inputs = actionYml().inputs;
-    expect(template.Parameters?.InstanceProfileName?.Default).toBe(inputs['instance-profile']?.default);
+    // Both empty: <stack name>-instance, and the stack input's default is the quick start's stack name.
+    expect(template.Parameters?.InstanceProfileName?.Default).toBe('');
+    expect(inputs['instance-profile']?.default).toBe('');
+    expect(inputs.stack?.default).toBe('efsync');
+    expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toContain('--stack-name efsync ');
+    expect(props('InstanceProfile').InstanceProfileName).toBe(`${inputs.stack?.default}-instance`);
     expect(template.Parameters?.StagingPrefix?.Default).toBe(inputs['staging-prefix']?.default);
     expect(template.Parameters?.OidcAudience?.Default).toBe(inputs.audience?.default);
     expect(template.Parameters?.MaxSessionDuration?.Default).toBe(Number(inputs['role-duration-seconds']?.default));
@@ -265,6 +309,7 @@ describe('what it deploys', () => {
 
   it('outputs every value a workflow needs', () => {
     expect(deployed().outputs).toMatchObject({
+      Stack: 'efsync',
       Region: 'eu-central-1',
       RoleArn: 'arn:aws:iam::123456789012:role/efsync-ActionRole-1',
       FileSystemId: 'fs-0123456789abcdef0',
@@ -273,5 +318,82 @@ describe('what it deploys', () => {
       InstanceProfile: 'efsync-instance',
       InstanceSecurityGroupId: 'sg-0bbbbbbbbbbbbbbb0',
     });
+  });
+});
+
+describe('one stack per repository or file system, several in one account', () => {
+  interface Statement {
+    Sid: string;
+    Condition?: Record<string, Record<string, unknown>>;
+  }
+  const statements = (given: Record<string, string> = {}) =>
+    (props('ActionRole', given).Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+      (p) => p.PolicyDocument.Statement,
+    );
+  const bySid = (sid: string, given: Record<string, string> = {}) =>
+    statements(given).find((s) => s.Sid === sid) as Statement;
+
+  /** Every IAM name the stack creates: a name property where the template sets one, else CloudFormation's. */
+  function iamNames(stackName: string): string[] {
+    const { resources, values } = deployedWith(template, { 'AWS::StackName': stackName });
+    return Object.entries(resources)
+      .filter(([, r]) => r.Type.startsWith('AWS::IAM::') && r.Type !== 'AWS::IAM::OIDCProvider')
+      .map(([name]) => values[name] ?? '');
+  }
+
+  it('derives every IAM name from the stack name, so two stacks never collide', () => {
+    const a = iamNames('efsync');
+    const b = iamNames('efsync-models');
+    expect(a).toHaveLength(3); // the action role, the instance role, the instance profile
+    expect(a).toContain('efsync-instance');
+    expect(b).toContain('efsync-models-instance');
+    for (const name of a) expect(b, name).not.toContain(name);
+    // A name given explicitly is kept as given.
+    expect(props('InstanceProfile', { InstanceProfileName: 'my-profile' }).InstanceProfileName).toBe('my-profile');
+    // The template names nothing else account-wide (the OIDC provider is shared: CreateOidcProvider=false).
+    for (const resource of Object.values(template.Resources))
+      for (const key of ['RoleName', 'ManagedPolicyName', 'BucketName', 'GroupName'])
+        expect(resource.Properties?.[key], key).toBeUndefined();
+  });
+
+  it('lets the role launch, command, tag and terminate only instances tagged with its own stack name', () => {
+    for (const stackName of ['efsync', 'efsync-models']) {
+      const tag = (prefix: string) => ({ [`${prefix}/managed-by`]: 'efsync', [`${prefix}/efsync:stack`]: stackName });
+      const given = { 'AWS::StackName': stackName };
+      expect(bySid('LaunchTaggedInstanceWithImdsV2', given).Condition?.StringEquals).toMatchObject(
+        tag('aws:RequestTag'),
+      );
+      expect(bySid('LaunchTaggedVolume', given).Condition?.StringEquals).toEqual(tag('aws:RequestTag'));
+      expect(bySid('TagOwnInstancesWarm', given).Condition?.StringEquals).toEqual(tag('aws:ResourceTag'));
+      expect(bySid('TerminateOwnInstances', given).Condition?.StringEquals).toEqual(tag('aws:ResourceTag'));
+      expect(bySid('SendCommandsToOwnInstances', given).Condition?.StringEquals).toEqual(tag('ssm:resourceTag'));
+    }
+    // The tag the template requires is the one the action writes.
+    expect(STACK_TAG).toBe('efsync:stack');
+    expect(MANAGED_BY).toEqual({ Key: 'managed-by', Value: 'efsync' });
+  });
+
+  it('launches only with the template’s security group, plus ExtraSecurityGroupIds', () => {
+    const groups = (given: Record<string, string> = {}) =>
+      bySid('LaunchWithTheInstanceSecurityGroup', given).Condition?.StringEquals?.['ec2:SecurityGroupID'];
+    expect(groups()).toBe('sg-0bbbbbbbbbbbbbbb0');
+    expect(groups({ ExtraSecurityGroupIds: 'sg-0ccccccccccccccc0,sg-0ddddddddddddddd0' })).toEqual([
+      'sg-0bbbbbbbbbbbbbbb0',
+      'sg-0ccccccccccccccc0',
+      'sg-0ddddddddddddddd0',
+    ]);
+    // Subnets stay limited to the VPC; a group of another VPC is refused by ec2:Vpc too.
+    expect(bySid('LaunchIntoTheVpc').Condition).toEqual({
+      ArnEquals: { 'ec2:Vpc': 'arn:aws:ec2:eu-central-1:123456789012:vpc/vpc-0123456789abcdef0' },
+    });
+  });
+
+  it('launches only the families instance-type auto chooses, plus ExtraInstanceTypes', async () => {
+    const types = (given: Record<string, string> = {}) =>
+      bySid('LaunchTaggedInstanceWithImdsV2', given).Condition?.StringLike?.['ec2:InstanceType'] as string[];
+    const { autoTypes } = await import('../../src/plan/instance-size.ts');
+    const families = [...new Set(autoTypes().map((type) => `${type.split('.')[0]}.*`))];
+    expect(types()).toEqual(families);
+    expect(types({ ExtraInstanceTypes: 't3.small,r7g.*' })).toEqual([...families, 't3.small', 'r7g.*']);
   });
 });

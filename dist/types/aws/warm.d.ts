@@ -6,6 +6,8 @@ export declare const LAST_RUN = "efsync:last-run";
 export declare const IMAGE_GRACE_MS: number;
 /** What a warm instance must match: where and how the run would launch one. */
 export interface WarmWant {
+    /** The stack whose role the run uses (the `efsync:stack` tag). */
+    stack: string;
     fileSystemId: string;
     /** The subnets the run may launch in (preflight's placements). */
     subnetIds: string[];
@@ -19,6 +21,7 @@ export interface WarmWant {
 }
 export interface WarmCandidate {
     id: string;
+    stack: string;
     fileSystemId: string;
     subnetId: string;
     securityGroupIds: string[];
@@ -33,8 +36,8 @@ export interface WarmCandidate {
 export declare function warmMismatch(c: WarmCandidate, want: WarmWant, now: number): string | undefined;
 /** The warm instance to reuse: of those that match, the one warm the longest. */
 export declare function chooseWarm(candidates: WarmCandidate[], want: WarmWant, now: number): WarmCandidate | undefined;
-/** Running efsync instances of the file system that carry warm-until, as candidates (SSM's view included). */
-export declare function warmCandidates(clients: AwsClients, fileSystemId: string): Promise<WarmCandidate[]>;
+/** Running efsync instances of the stack and file system that carry warm-until, as candidates (SSM's view included). */
+export declare function warmCandidates(clients: AwsClients, stack: string, fileSystemId: string): Promise<WarmCandidate[]>;
 /** The current Amazon Linux 2023 image of each architecture (the parameters a launch reads). */
 export declare function currentImages(clients: AwsClients, architectures: string[]): Promise<Record<string, string>>;
 /** Finds a warm instance to reuse, logging why each other one is not taken. */

@@ -12,7 +12,8 @@ export declare const INPUT_DEFAULTS: {
     readonly 'access-point-id': "";
     readonly 'subnet-id': "";
     readonly 'security-group-ids': "";
-    readonly 'instance-profile': "efsync-instance";
+    readonly stack: "efsync";
+    readonly 'instance-profile': "";
     readonly 'instance-type': "auto";
     readonly 'lambda-mount-path': "/mnt/efs";
     readonly requirements: "";

@@ -33,6 +33,10 @@ export declare const ID_RULES: {
         pattern: RegExp;
         example: string;
     };
+    stack: {
+        pattern: RegExp;
+        example: string;
+    };
     instanceProfile: {
         pattern: RegExp;
         example: string;
