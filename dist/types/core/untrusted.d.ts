@@ -1,0 +1,13 @@
+/** The lines the runner reads in a text: `\r\n`, `\r` and `\n` each end a line (StreamReader.ReadLine). */
+export declare function runnerLines(text: string): string[];
+/** Printable ASCII and tab only, with neither `::` nor `##[`: no reading of the runner's makes a command of it. */
+export declare function isInert(line: string): boolean;
+/** A token nobody can guess before it is printed, and never used twice: 128 random bits, hex. */
+export declare function freshToken(): string;
+/**
+ * The text to write for these lines (each may hold line breaks of its own), ending in a newline: the lines bare when
+ * each is inert, else all of them between a stop-commands line with a fresh token and that token's resume line.
+ */
+export declare function relayText(lines: readonly string[], token?: () => string): string;
+/** Writes the lines in one synchronous call, so that nothing the action prints can land inside a stopped block. */
+export declare function writeUntrusted(write: (text: string) => unknown, lines: readonly string[]): void;

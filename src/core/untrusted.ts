@@ -1,0 +1,60 @@
+/**
+ * Text from outside the action's own code (the agent's log, whose lines quote the lock holder and file names; pip's
+ * and uv's output; SSM's output; S3 keys and paths in plan lines and errors) printed so that the runner reads no
+ * workflow command in it. This module is the one place that decides how; every line the action prints on a runner
+ * outside an annotation goes through relayText.
+ *
+ * How the runner reads a step's output (actions/runner, src/Runner.Common/ActionCommand.cs and
+ * src/Runner.Worker/ActionCommandManager.cs, src/Runner.Worker/Handlers/OutputManager.cs):
+ * - It splits the output into lines with StreamReader.ReadLine (src/Runner.Sdk/ProcessInvoker.cs:513), which ends a
+ *   line at `\n`, `\r` or `\r\n`: a lone `\r` starts a new line.
+ * - A line is looked at only when it holds `##[` or `::` anywhere (OutputManager.cs:82-83).
+ * - `::name props::data` is a command when the line starts with `::` after TrimStart, i.e. after any leading white
+ *   space (ActionCommand.cs:62-63, TryParseV2); `##[name props]data` is a command wherever `##[` is in the line
+ *   (ActionCommand.cs:132, TryParse, the deprecated form, still tried: ActionCommandManager.cs:70-71). Both match
+ *   with .NET's culture-sensitive StartsWith/IndexOf, which may pass over characters such as a soft hyphen.
+ * - `::stop-commands::<token>` makes it ignore every command until `::<token>::` (ActionCommandManager.cs:86-122):
+ *   while stopped, a line is only output, masked as any line is. The token is registered as a command only while
+ *   stopped and masked when longer than 6 characters (ActionCommandManager.cs:113-119).
+ *
+ * The rule: a line goes out bare only when it is printable ASCII and holds neither `::` nor `##[`, so that no
+ * culture rule or leading white space can make a command of it. Any other block of lines goes out between
+ * `::stop-commands::<fresh random token>` and `::<token>::`, written in one synchronous write: commands are never
+ * left stopped across an await, so the action's own `::add-mask::` (a credential renewed mid-run) always lands
+ * outside a stopped block and is honoured. The text itself is printed as it is; secrets in it are masked by the runner.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** The lines the runner reads in a text: `\r\n`, `\r` and `\n` each end a line (StreamReader.ReadLine). */
+export function runnerLines(text: string): string[] {
+  return text.split(/\r\n|\r|\n/);
+}
+
+/** Printable ASCII and tab only, with neither `::` nor `##[`: no reading of the runner's makes a command of it. */
+export function isInert(line: string): boolean {
+  return /^[\x20-\x7e\t]*$/.test(line) && !line.includes('::') && !line.includes('##[');
+}
+
+/** A token nobody can guess before it is printed, and never used twice: 128 random bits, hex. */
+export function freshToken(): string {
+  return `efsync-${randomBytes(16).toString('hex')}`;
+}
+
+/**
+ * The text to write for these lines (each may hold line breaks of its own), ending in a newline: the lines bare when
+ * each is inert, else all of them between a stop-commands line with a fresh token and that token's resume line.
+ */
+export function relayText(lines: readonly string[], token: () => string = freshToken): string {
+  const all = lines.flatMap(runnerLines);
+  if (all.length === 0) return '';
+  const body = `${all.join('\n')}\n`;
+  if (all.every(isInert)) return body;
+  const stop = token();
+  return `::stop-commands::${stop}\n${body}::${stop}::\n`;
+}
+
+/** Writes the lines in one synchronous call, so that nothing the action prints can land inside a stopped block. */
+export function writeUntrusted(write: (text: string) => unknown, lines: readonly string[]): void {
+  const text = relayText(lines);
+  if (text !== '') write(text);
+}
