@@ -58,3 +58,14 @@ export function writeUntrusted(write: (text: string) => unknown, lines: readonly
   const text = relayText(lines);
   if (text !== '') write(text);
 }
+
+/**
+ * JSON for a stdout that a runner may read (the CLI in a workflow's run step), every line inert and the value the
+ * same: characters outside printable ASCII, and the `:` of `::` and the `[` of `##[` (found only inside strings), as
+ * \u escapes. No stop-commands block here: a program that parses the output gets JSON only.
+ */
+export function inertJson(value: unknown): string {
+  const json = JSON.stringify(value, null, 2) ?? 'null';
+  const ascii = json.replace(/[^\x20-\x7e\n]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return ascii.replaceAll('##[', '##\\u005b').replaceAll('::', ':\\u003a');
+}

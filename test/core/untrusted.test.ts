@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { actionReporter } from '../../src/action/reporter.js';
 import { consoleReporter, relay } from '../../src/core/reporter.js';
-import { isInert, relayText, runnerLines } from '../../src/core/untrusted.js';
+import { inertJson, isInert, relayText, runnerLines } from '../../src/core/untrusted.js';
 import { HOSTILE, readAsRunner } from '../support/runner-commands.js';
 
 /** What the action wrote to stdout while `work` ran. */
@@ -167,5 +167,20 @@ describe('the action reporter on the runner', () => {
     const { reading, others } = honoured(`${err.join('\n')}\n`);
     expect(others).toEqual([]);
     expect(reading.log).toContain('::warning::spoof');
+  });
+});
+
+describe("inertJson (the CLI's result on stdout)", () => {
+  it('is the same value, and every line of it inert', () => {
+    const value = {
+      'local-path': '/mnt/efs/::warning::x',
+      note: '##[error]y\r::add-mask::z',
+      café: 'é\u00ad\u{1f600}',
+      n: [1, ':::'],
+    };
+    const text = inertJson(value);
+    expect(JSON.parse(text)).toEqual(value);
+    for (const line of text.split('\n')) expect(isInert(line), line).toBe(true);
+    expect(readAsRunner(`${text}\n`).commands).toEqual([]);
   });
 });

@@ -11,3 +11,9 @@ export declare function freshToken(): string;
 export declare function relayText(lines: readonly string[], token?: () => string): string;
 /** Writes the lines in one synchronous call, so that nothing the action prints can land inside a stopped block. */
 export declare function writeUntrusted(write: (text: string) => unknown, lines: readonly string[]): void;
+/**
+ * JSON for a stdout that a runner may read (the CLI in a workflow's run step), every line inert and the value the
+ * same: characters outside printable ASCII, and the `:` of `::` and the `[` of `##[` (found only inside strings), as
+ * \u escapes. No stop-commands block here: a program that parses the output gets JSON only.
+ */
+export declare function inertJson(value: unknown): string;
