@@ -17,8 +17,9 @@
  *   while stopped, a line is only output, masked as any line is. The token is registered as a command only while
  *   stopped and masked when longer than 6 characters (ActionCommandManager.cs:113-119).
  *
- * The rule: a line goes out bare only when it is printable ASCII and holds neither `::` nor `##[`, so that no
- * culture rule or leading white space can make a command of it. Any other block of lines goes out between
+ * The rule: a line goes out bare only when it holds neither `::` nor `##[`, even read past every character outside
+ * printable ASCII and in its compatibility form (isInert), so that no culture rule, ignorable character or leading
+ * white space can make a command of it. Any other block of lines goes out between
  * `::stop-commands::<fresh random token>` and `::<token>::`, written in one synchronous write: commands are never
  * left stopped across an await, so the action's own `::add-mask::` (a credential renewed mid-run) always lands
  * outside a stopped block and is honoured. The text itself is printed as it is; secrets in it are masked by the runner.
@@ -30,9 +31,16 @@ export function runnerLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/);
 }
 
-/** Printable ASCII and tab only, with neither `::` nor `##[`: no reading of the runner's makes a command of it. */
+/**
+ * Whether no reading of the runner's can make a command of the line: neither `::` nor `##[` in it, even with every
+ * character outside printable ASCII taken out (culture-sensitive matching passes over ignorable ones: a soft hyphen, a
+ * zero-width space, a control character), nor in its compatibility form (NFKC: a fullwidth `：`, `⩴` for `::=`).
+ */
 export function isInert(line: string): boolean {
-  return /^[\x20-\x7e\t]*$/.test(line) && !line.includes('::') && !line.includes('##[');
+  return [line, line.normalize('NFKC')].every((form) => {
+    const ascii = form.replace(/[^\x20-\x7e]/g, '');
+    return !ascii.includes('::') && !ascii.includes('##[');
+  });
 }
 
 /** A token nobody can guess before it is printed, and never used twice: 128 random bits, hex. */

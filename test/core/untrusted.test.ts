@@ -75,10 +75,20 @@ describe('relayText', () => {
       '::stop-commands::T0K3N\nok\n::warning::x\n::T0K3N::\n',
     );
     expect(relayText(['a\rb::'], () => 'T0K3N')).toBe('::stop-commands::T0K3N\na\nb::\n::T0K3N::\n');
-    for (const line of ['a::b', 'x ##[y', 'caf\u00e9', 'soft\u00adhyphen', 'bell\x07'])
-      expect(isInert(line)).toBe(false);
-    for (const line of ['a: b', 'https://host/simple/', '# comment', '[x]', 'tab\there'])
-      expect(isInert(line)).toBe(true);
+    for (const line of ['a::b', 'x ##[y', ':\u00ad:', '#\u200b#[', ':\t:', '\uff1a\uff1a', '\u2a74=', '#\x07#[']) {
+      expect(isInert(line), JSON.stringify(line)).toBe(false);
+    }
+    for (const line of [
+      'a: b',
+      'https://host/simple/',
+      '# comment',
+      '[x]',
+      'tab\there',
+      'caf\u00e9',
+      '  \u00d7 No solution found',
+    ]) {
+      expect(isInert(line), JSON.stringify(line)).toBe(true);
+    }
     const [one, two] = [relayText(['::x::']), relayText(['::x::'])];
     expect(one).not.toBe(two);
   });
@@ -131,6 +141,9 @@ describe('the action reporter on the runner', () => {
       ',',
       ';',
       'é',
+      '\uff1a',
+      '\u2a74',
+      '×',
     ];
     let seed = 42;
     const next = () => {

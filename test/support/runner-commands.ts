@@ -12,8 +12,8 @@
  *   anywhere in the line (:132), info up to `]`, properties split on `;`. V2 is tried first
  *   (src/Runner.Worker/ActionCommandManager.cs:70-71).
  * - Both use .NET's culture-sensitive StartsWith/IndexOf, which can pass over ignorable characters (a soft hyphen, a
- *   zero-width space, control characters): here a line is parsed both as it is and with those removed, and either reading
- *   that finds a command counts.
+ *   zero-width space, control characters) and may take a compatibility character for its plain one: here a line
+ *   is parsed as it is, with those removed, and in NFKC with those removed; any reading that finds a command counts.
  * - stop-commands (ActionCommandManager.cs:86-124): `::stop-commands::T` stops every command until a command named
  *   T; while stopped, any other command line is only output (:99-103). T is registered while stopped (:115) and
  *   masked when longer than 6 characters (:116-119).
@@ -118,7 +118,8 @@ function parseLegacy(line: string, registered: Set<string>): RunnerCommand | und
 }
 
 function parse(line: string, registered: Set<string>): RunnerCommand | undefined {
-  for (const reading of new Set([line, line.replace(IGNORABLE, '')])) {
+  const readings = [line, line.replace(IGNORABLE, ''), line.normalize('NFKC').replace(IGNORABLE, '')];
+  for (const reading of new Set(readings)) {
     if (!reading.includes('##[') && !reading.includes('::')) continue;
     const found = parseV2(reading, registered) ?? parseLegacy(reading, registered);
     if (found) return { ...found, line };

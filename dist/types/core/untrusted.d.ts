@@ -1,6 +1,10 @@
 /** The lines the runner reads in a text: `\r\n`, `\r` and `\n` each end a line (StreamReader.ReadLine). */
 export declare function runnerLines(text: string): string[];
-/** Printable ASCII and tab only, with neither `::` nor `##[`: no reading of the runner's makes a command of it. */
+/**
+ * Whether no reading of the runner's can make a command of the line: neither `::` nor `##[` in it, even with every
+ * character outside printable ASCII taken out (culture-sensitive matching passes over ignorable ones: a soft hyphen, a
+ * zero-width space, a control character), nor in its compatibility form (NFKC: a fullwidth `：`, `⩴` for `::=`).
+ */
 export declare function isInert(line: string): boolean;
 /** A token nobody can guess before it is printed, and never used twice: 128 random bits, hex. */
 export declare function freshToken(): string;
