@@ -117,6 +117,20 @@ describe('the action reporter on the runner', () => {
     expect(reading.log).toContain('plan: add ::warning title=x::spoof');
   });
 
+  it('writes a relayed block in one write, so no command of the action can land inside it; plain lines as core.info', () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      writes.push(String(chunk));
+      return true;
+    });
+    relay(actionReporter, HOSTILE);
+    actionReporter.info('Publish models to models (Lambda: /mnt/efs/models).');
+    vi.restoreAllMocks();
+    expect(writes).toHaveLength(2);
+    expect(writes[0]).toMatch(/^::stop-commands::(efsync-[0-9a-f]{32})\n[\s\S]*\n::\1::\n$/);
+    expect(writes[1]).toBe('Publish models to models (Lambda: /mnt/efs/models).\n');
+  });
+
   it('is safe for any mix of command characters (a seeded fuzz)', () => {
     const pieces = [
       '::',
