@@ -4,7 +4,7 @@
  * workflow command in it. This module is the one place that decides how; every line the action prints on a runner
  * outside an annotation goes through relayText.
  *
- * How the runner reads a step's output (actions/runner, src/Runner.Common/ActionCommand.cs and
+ * How the runner reads a step's output (actions/runner at 258d6c8, src/Runner.Common/ActionCommand.cs and
  * src/Runner.Worker/ActionCommandManager.cs, src/Runner.Worker/Handlers/OutputManager.cs):
  * - It splits the output into lines with StreamReader.ReadLine (src/Runner.Sdk/ProcessInvoker.cs:513), which ends a
  *   line at `\n`, `\r` or `\r\n`: a lone `\r` starts a new line.
@@ -13,7 +13,7 @@
  *   space (ActionCommand.cs:62-63, TryParseV2); `##[name props]data` is a command wherever `##[` is in the line
  *   (ActionCommand.cs:132, TryParse, the deprecated form, still tried: ActionCommandManager.cs:70-71). Both match
  *   with .NET's culture-sensitive StartsWith/IndexOf, which may pass over characters such as a soft hyphen.
- * - `::stop-commands::<token>` makes it ignore every command until `::<token>::` (ActionCommandManager.cs:86-122):
+ * - `::stop-commands::<token>` makes it ignore every command until `::<token>::` (ActionCommandManager.cs:86-124):
  *   while stopped, a line is only output, masked as any line is. The token is registered as a command only while
  *   stopped and masked when longer than 6 characters (ActionCommandManager.cs:113-119).
  *
@@ -22,7 +22,9 @@
  * white space can make a command of it. Any other block of lines goes out between
  * `::stop-commands::<fresh random token>` and `::<token>::`, written in one synchronous write: commands are never
  * left stopped across an await, so the action's own `::add-mask::` (a credential renewed mid-run) always lands
- * outside a stopped block and is honoured. The text itself is printed as it is; secrets in it are masked by the runner.
+ * outside a stopped block and is honoured. The text itself is printed as it is (no escape rewrites it); secrets in it
+ * are masked by the runner, which masks every line, stopped or not. Problem matchers that other steps registered still
+ * read these lines (OutputManager.cs:101): stop-commands stops commands only.
  */
 import { randomBytes } from 'node:crypto';
 
