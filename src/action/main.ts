@@ -23,7 +23,7 @@ export async function run(): Promise<void> {
     markStarted();
     maskIndexCredentials();
     const { config, warnings, notices } = loadActionConfig();
-    for (const notice of notices) core.info(notice);
+    for (const notice of notices) actionReporter.info(notice);
     for (const warning of warnings) core.warning(warning);
     saveCredentialSettings(config.aws);
     const idToken = oidcTokenSource();

@@ -9,6 +9,7 @@ import { collectInputs, INPUT_NAMES } from '../config/inputs.js';
 import { loadConfig } from '../config/load.js';
 import { outputsOf } from '../core/outputs.js';
 import { consoleReporter } from '../core/reporter.js';
+import { inertJson } from '../core/untrusted.js';
 import { sync } from '../run/engine.js';
 import { RunCancelled } from '../run/run-context.js';
 import { cancelOnSignals, SIGNAL_EXIT_CODES } from '../run/signals.js';
@@ -47,7 +48,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const message = (error as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
     const guess = unknown === undefined ? undefined : closestFlag(unknown);
-    console.error(`efsync: ${message}${guess ? ` (did you mean ${guess}?)` : ''}. Run efsync --help for the flags.`);
+    consoleReporter.info(
+      `efsync: ${message}${guess ? ` (did you mean ${guess}?)` : ''}. Run efsync --help for the flags.`,
+    );
     return 2;
   }
   if (values.help) {
@@ -71,10 +74,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     for (const notice of notices) consoleReporter.info(notice);
     for (const warning of warnings) consoleReporter.warning(warning);
     const result = await sync(config, consoleReporter, { signal: cancellation.signal });
-    console.log(JSON.stringify(outputsOf(result), null, 2));
+    console.log(inertJson(outputsOf(result)));
     return 0;
   } catch (error) {
-    console.error(`efsync: ${explainAwsError(error)}`);
+    consoleReporter.info(`efsync: ${explainAwsError(error)}`);
     return error instanceof RunCancelled ? (SIGNAL_EXIT_CODES[error.reason] ?? 1) : 1;
   } finally {
     stopListening();

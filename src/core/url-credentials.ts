@@ -27,14 +27,17 @@ export function urlCredentials(url: string): UrlCredentials | undefined {
   return { bare: `${scheme}${rest}`, user, ...(password !== undefined && password !== '' && { password }) };
 }
 
-/** Every `scheme://user:password@` in a text, userinfo dropped: `https://host/…` stays. */
+/**
+ * Every `scheme://user:password@` in a text, userinfo dropped: `https://host/…` stays. The userinfo runs to the last
+ * `@` before the path, as pip reads it, so a password with a raw `@` goes whole.
+ */
 export function stripUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#\s@'"]*@/gi, '$1');
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/?#\s'"]*@/gi, '$1');
 }
 
-/** Every URL with userinfo in a text (config files, arguments, environment values). */
+/** Every URL with userinfo in a text (config files, arguments, environment values, requirements). */
 export function credentialedUrls(text: string): string[] {
-  return [...text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^/?#\s@'"]*@[^\s'",\]]*/gi)].map((m) => m[0]);
+  return [...text.matchAll(/[a-z][a-z0-9+.-]*:\/\/[^/?#\s'"]*@[^\s'",\]]*/gi)].map((m) => m[0]);
 }
 
 function decoded(value: string): string {
@@ -64,10 +67,15 @@ export function secretForms(user: string, password?: string): string[] {
   return [...new Set(forms.filter((form) => form.trim() !== ''))];
 }
 
-/** The secret forms of a URL's credentials; none when it has none. */
+/**
+ * The secret forms of a URL's credentials; none when it has none. An ssh URL's user alone (`git+ssh://git@host/…`)
+ * is no secret: ssh authenticates with a key, and masking `git` would blank the word all over the log.
+ */
 export function urlSecrets(url: string): string[] {
   const credentials = urlCredentials(url);
-  return credentials ? secretForms(credentials.user, credentials.password) : [];
+  if (!credentials) return [];
+  if (credentials.password === undefined && /^[a-z0-9+.-]*ssh:/i.test(url.trim())) return [];
+  return secretForms(credentials.user, credentials.password);
 }
 
 /** The secret forms of every credentialed URL in a text (an input's raw value, an environment variable). */

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { credentialedUrls, urlCredentials, urlSecrets } from '../core/url-credentials.js';
+import { credentialedUrls, secretsIn, urlCredentials, urlSecrets } from '../core/url-credentials.js';
 import type { InstallerName } from './deps.js';
 import {
   hostOf,
@@ -21,6 +21,7 @@ import {
   indexesFromRequirements,
   indexesFromUvToml,
   netrcSecrets,
+  requirementsSecrets,
   uvIndexCredentialSecrets,
 } from './indexes.js';
 
@@ -138,7 +139,12 @@ export async function discoverIndexes(input: DiscoveryInput): Promise<IndexDisco
     ...indexesFromArgs(input.pipArgs, 'pip-args'),
   ];
   const uses: IndexUse[] = [...indexesFromEnv(env), ...inKey];
-  const secrets: string[] = uvIndexCredentialSecrets(env);
+  // Every credential of the requirements text and of pip-args, index or not (a direct reference, a VCS URL).
+  const secrets: string[] = [
+    ...uvIndexCredentialSecrets(env),
+    ...requirementsSecrets(input.requirementsText, env),
+    ...secretsIn(input.pipArgs.join('\n')),
+  ];
   for (const [name, value] of Object.entries(env))
     if (/^(PIP|UV)_/.test(name) && value) for (const url of credentialedUrls(value)) secrets.push(...urlSecrets(url));
 

@@ -4,7 +4,7 @@
  * an index host. Pure: each reader takes the text; index-discovery.ts finds the files.
  */
 import { parse as parseToml } from 'smol-toml';
-import { credentialedUrls, secretForms, urlCredentials } from '../core/url-credentials.js';
+import { credentialedUrls, secretForms, urlCredentials, urlSecrets } from '../core/url-credentials.js';
 
 export type IndexReader = 'pip' | 'uv';
 
@@ -50,15 +50,43 @@ export function expandVariables(text: string, env: NodeJS.ProcessEnv): string {
   return text.replace(/\$\{([A-Z0-9_]+)\}/g, (whole, name: string) => env[name] ?? whole);
 }
 
+/**
+ * The logical lines of a requirements file as pip reads them (req_file.py join_lines): a line that ends with `\` goes
+ * on with the next one, its backslashes stripped; a comment line ends a continuation.
+ */
+export function joinContinuedLines(text: string): string[] {
+  const out: string[] = [];
+  let pending: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    // pip's COMMENT_RE.match: a comment from the line's start (after white space only).
+    const comment = /^\s*#/.test(line);
+    if (!line.endsWith('\\') || comment) {
+      out.push(pending.length > 0 ? [...pending, comment ? ` ${line}` : line].join('') : line);
+      pending = [];
+    } else pending.push(line.replace(/^\\+|\\+$/g, ''));
+  }
+  if (pending.length > 0) out.push(pending.join(''));
+  return out;
+}
+
 /** The index options a requirements file holds on its own lines (`--index-url`, `-i`, `--extra-index-url`, `-f`). */
 export function indexesFromRequirements(text: string, env: NodeJS.ProcessEnv, source: string): IndexUse[] {
   const out: IndexUse[] = [];
-  for (const raw of text.split(/\r?\n/)) {
+  for (const raw of joinContinuedLines(text)) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
     if (!line.startsWith('-')) continue;
     out.push(...indexesFromArgs(expandVariables(line, env).split(/\s+/), source));
   }
   return out;
+}
+
+/**
+ * The secret forms of every credential in a requirements text (includes inlined), as pip reads it: continued lines
+ * joined, `${VAR}` expanded, then every URL with userinfo, wherever it stands: an index option, a `-r`/`-c` URL, a
+ * direct reference (`name @ https://user:token@host/…`), a VCS URL (`git+https://token@host/…`).
+ */
+export function requirementsSecrets(text: string, env: NodeJS.ProcessEnv): string[] {
+  return [...new Set(credentialedUrls(expandVariables(joinContinuedLines(text).join('\n'), env)).flatMap(urlSecrets))];
 }
 
 const words = (value: string | undefined) => (value ?? '').split(/\s+/).filter(Boolean);

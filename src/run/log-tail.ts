@@ -2,6 +2,8 @@
  * The agent's log, printed while the agent runs. SSM returns a command's output only once the command has ended
  * (GetCommandInvocation's StandardOutputContent: "If the command hasn't finished running ... this string is empty"),
  * so the agent uploads its log to staging every second, and this reads it back and prints the lines not yet printed.
+ * The log is text from the instance (it quotes the lock holder, file names, S3 keys): each read's new lines go to
+ * `print` as one block, which the action relays with no workflow command read in it (core/untrusted.ts).
  */
 import { delay } from '../core/delay.js';
 
@@ -14,10 +16,10 @@ export class LogTail {
   /** Bytes of the log printed so far: whole lines only, until the final read. */
   private printed = 0;
   private readonly read: () => Promise<string | undefined>;
-  private readonly print: (line: string) => void;
+  private readonly print: (lines: string[]) => void;
 
-  /** `read` returns the whole log as uploaded so far, or undefined before the first upload. */
-  constructor(read: () => Promise<string | undefined>, print: (line: string) => void) {
+  /** `read` returns the whole log as uploaded so far, or undefined before the first upload; `print` gets the new lines. */
+  constructor(read: () => Promise<string | undefined>, print: (lines: string[]) => void) {
     this.read = read;
     this.print = print;
   }
@@ -31,7 +33,8 @@ export class LogTail {
     const rest = Buffer.from(text, 'utf8').subarray(this.printed).toString('utf8');
     const complete = final ? rest : rest.slice(0, rest.lastIndexOf('\n') + 1);
     this.printed += Buffer.byteLength(complete, 'utf8');
-    for (const line of complete.split('\n')) if (line !== '' && !line.startsWith(RESULT_LINE)) this.print(line);
+    const lines = complete.split('\n').filter((line) => line !== '' && !line.startsWith(RESULT_LINE));
+    if (lines.length > 0) this.print(lines);
   }
 
   /** Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. */

@@ -6,6 +6,7 @@ import type { PreflightResult } from '../aws/preflight.js';
 import { InstanceVanished, JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from '../aws/remote.js';
 import { EfsyncError } from '../core/errors.js';
 import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../core/protocol.js';
+import { relay } from '../core/reporter.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
@@ -59,7 +60,7 @@ async function runAgent(
   const { s3 } = ctx.clients;
   const { bucket, runPrefix } = ctx;
   const readLog = () => readRunObject(s3, bucket, `${runPrefix}agent.log`);
-  const live = new LogTail(readLog, (line) => ctx.reporter.info(line));
+  const live = new LogTail(readLog, (lines) => relay(ctx.reporter, lines));
   const following = live.follow();
   let outcome: RemoteOutcome;
   try {
@@ -88,7 +89,7 @@ async function runAgent(
   forget(ctx, 'commandId');
   // The rest of the log, as the agent uploaded it last; without one, what the command itself printed (the bootstrap).
   await live.poll(true);
-  if (live.text === undefined) for (const line of outcome.stdout.split('\n')) if (line) ctx.reporter.info(line);
+  if (live.text === undefined) relay(ctx.reporter, outcome.stdout.split('\n').filter(Boolean));
   const agentLog = (fallback: string) => live.text ?? fallback;
   const text =
     (await readRunObject(s3, bucket, `${runPrefix}result.json`)) ?? /^EFSYNC_RESULT (.+)$/m.exec(outcome.stdout)?.[1];

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import * as core from '@actions/core';
+import { describe, expect, it, vi } from 'vitest';
+import { actionReporter } from '../../src/action/reporter.js';
+import { relay } from '../../src/core/reporter.js';
+import { runnerLines } from '../../src/core/untrusted.js';
 import { LogTail } from '../../src/run/log-tail.js';
+import { HOSTILE, readAsRunner } from '../support/runner-commands.js';
 
 /** A log that grows between reads, as the agent's uploads make it grow. */
 function growing(...versions: (string | undefined)[]) {
@@ -10,8 +15,8 @@ function growing(...versions: (string | undefined)[]) {
 describe('LogTail', () => {
   it('prints each whole line once as the log grows, a last partial line only at the end, never the result line', async () => {
     const printed: string[] = [];
-    const tail = new LogTail(growing(undefined, 'a\nb', 'a\nbé\nc\n', 'a\nbé\nc\nEFSYNC_RESULT {}\nlast'), (line) =>
-      printed.push(line),
+    const tail = new LogTail(growing(undefined, 'a\nb', 'a\nbé\nc\n', 'a\nbé\nc\nEFSYNC_RESULT {}\nlast'), (lines) =>
+      printed.push(...lines),
     );
     await tail.poll();
     expect(tail.text).toBeUndefined();
@@ -29,7 +34,7 @@ describe('LogTail', () => {
     let reads = 0;
     const tail = new LogTail(
       () => (++reads === 1 ? Promise.reject(new Error('throttled')) : Promise.resolve('x\n')),
-      (line) => printed.push(line),
+      (lines) => printed.push(...lines),
     );
     const following = tail.follow(5);
     while (reads < 3) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -38,5 +43,46 @@ describe('LogTail', () => {
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(reads).toBe(after);
     expect(printed).toEqual(['x']);
+  });
+
+  it('relays the agent log to the runner with no command read in it, a credential renewed between reads masked', async () => {
+    // The agent logs the lock holder's text as it is; the log grows between reads.
+    const holder = HOSTILE.join('\n');
+    const log = [
+      `2026-12-05T21:00:00Z waiting for the lock, held by: ${holder}\n`,
+      `2026-12-05T21:00:01Z still held by: ${HOSTILE[0]}\rnext ::stop-commands::zzz\n`,
+      '2026-12-05T21:00:02Z uploading renewed-secret-key\n##[error]last, partial',
+    ];
+    const chunks: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(String(chunk));
+      return true;
+    });
+    try {
+      const tail = new LogTail(growing(log.slice(0, 1).join(''), log.slice(0, 2).join(''), log.join('')), (lines) =>
+        relay(actionReporter, lines),
+      );
+      await tail.poll();
+      core.setSecret('early-secret');
+      await tail.poll();
+      // The credentials renewal's mask, between two reads of the log (src/aws/credentials.ts).
+      core.setSecret('renewed-secret-key');
+      await tail.poll(true);
+      actionReporter.info('early-secret renewed-secret-key');
+    } finally {
+      vi.restoreAllMocks();
+    }
+    const reading = readAsRunner(chunks.join(''));
+    const stops = reading.commands.filter((c) => c.command === 'stop-commands').map((c) => c.data);
+    const others = reading.commands.filter((c) => c.command !== 'stop-commands' && !stops.includes(c.command));
+    expect(others.map((c) => `${c.command}::${c.data}`)).toEqual([
+      'add-mask::early-secret',
+      'add-mask::renewed-secret-key',
+    ]);
+    expect(reading.annotations).toEqual([]);
+    expect(reading.log).toContain('*** ***');
+    expect(reading.log).toContain('2026-12-05T21:00:02Z uploading ***');
+    expect(reading.log).toContain('##[error]last, partial');
+    for (const line of HOSTILE.flatMap(runnerLines).slice(1)) expect(reading.log).toContain(line);
   });
 });

@@ -12,9 +12,12 @@ export interface UrlCredentials {
 }
 /** The credentials of a URL, or undefined when it has none. */
 export declare function urlCredentials(url: string): UrlCredentials | undefined;
-/** Every `scheme://user:password@` in a text, userinfo dropped: `https://host/…` stays. */
+/**
+ * Every `scheme://user:password@` in a text, userinfo dropped: `https://host/…` stays. The userinfo runs to the last
+ * `@` before the path, as pip reads it, so a password with a raw `@` goes whole.
+ */
 export declare function stripUrlCredentials(text: string): string;
-/** Every URL with userinfo in a text (config files, arguments, environment values). */
+/** Every URL with userinfo in a text (config files, arguments, environment values, requirements). */
 export declare function credentialedUrls(text: string): string[];
 /**
  * Every form in which the secret of a user and password can be printed: the password alone, raw and decoded and
@@ -23,7 +26,10 @@ export declare function credentialedUrls(text: string): string[];
  * pip prints it in its own redaction, `user:****@host`, which stays readable.
  */
 export declare function secretForms(user: string, password?: string): string[];
-/** The secret forms of a URL's credentials; none when it has none. */
+/**
+ * The secret forms of a URL's credentials; none when it has none. An ssh URL's user alone (`git+ssh://git@host/…`)
+ * is no secret: ssh authenticates with a key, and masking `git` would blank the word all over the log.
+ */
 export declare function urlSecrets(url: string): string[];
 /** The secret forms of every credentialed URL in a text (an input's raw value, an environment variable). */
 export declare function secretsIn(text: string): string[];

@@ -11,8 +11,19 @@ export interface IndexUse {
 export declare function indexesFromArgs(args: readonly string[], source: string, readers?: IndexReader[]): IndexUse[];
 /** `${NAME}` in a requirements file, expanded from the environment as pip and uv do. */
 export declare function expandVariables(text: string, env: NodeJS.ProcessEnv): string;
+/**
+ * The logical lines of a requirements file as pip reads them (req_file.py join_lines): a line that ends with `\` goes
+ * on with the next one, its backslashes stripped; a comment line ends a continuation.
+ */
+export declare function joinContinuedLines(text: string): string[];
 /** The index options a requirements file holds on its own lines (`--index-url`, `-i`, `--extra-index-url`, `-f`). */
 export declare function indexesFromRequirements(text: string, env: NodeJS.ProcessEnv, source: string): IndexUse[];
+/**
+ * The secret forms of every credential in a requirements text (includes inlined), as pip reads it: continued lines
+ * joined, `${VAR}` expanded, then every URL with userinfo, wherever it stands: an index option, a `-r`/`-c` URL, a
+ * direct reference (`name @ https://user:token@host/…`), a VCS URL (`git+https://token@host/…`).
+ */
+export declare function requirementsSecrets(text: string, env: NodeJS.ProcessEnv): string[];
 /** PIP_* (pip) and UV_* (uv) environment variables that name indexes. */
 export declare function indexesFromEnv(env: NodeJS.ProcessEnv): IndexUse[];
 /** uv's credentials for a named index: UV_INDEX_<NAME>_PASSWORD (and _USERNAME, secret only without a password). */

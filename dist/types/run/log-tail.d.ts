@@ -5,8 +5,8 @@ export declare class LogTail {
     private printed;
     private readonly read;
     private readonly print;
-    /** `read` returns the whole log as uploaded so far, or undefined before the first upload. */
-    constructor(read: () => Promise<string | undefined>, print: (line: string) => void);
+    /** `read` returns the whole log as uploaded so far, or undefined before the first upload; `print` gets the new lines. */
+    constructor(read: () => Promise<string | undefined>, print: (lines: string[]) => void);
     /** Prints the new whole lines; with `final`, also a last line without its newline. */
     poll(final?: boolean): Promise<void>;
     /** Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. */
