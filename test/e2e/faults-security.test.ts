@@ -10,6 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-s
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
+import { HOSTILE, readAsRunner } from '../support/runner-commands.ts';
 import { expectClean, outcome, printTable, record, rows, served } from './fault-harness.ts';
 import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
 
@@ -190,8 +191,7 @@ describe('security', { timeout: 240_000 }, () => {
     await aws.reset();
     edit();
     const lock = path.join(efsRoot(), '.efsync.lock');
-    const hostile =
-      'run x\n::warning title=spoofed::from the file system\n::stop-commands::efsyncpwned\n##[error]spoofed\n';
+    const hostile = HOSTILE.join('\n');
     // Another writer of the file system holds the lock (a POSIX lock, as the agent takes it) with hostile text in it.
     const holder = spawn(findPython39(), [
       '-c',
@@ -203,27 +203,36 @@ describe('security', { timeout: 240_000 }, () => {
         'os.ftruncate(fd, 0); fcntl.lockf(fd, fcntl.LOCK_UN)\n',
       lock,
       hostile,
-      '20',
+      '8',
     ]);
     await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
     try {
-      const step = await runAction(aws, workspace, INPUTS);
-      const lines = step.stdout.split('\n');
-      const commands = lines.filter(
-        (l) => /^\s*(::(warning|stop-commands|error)|##\[error\])/.test(l) && !l.startsWith('::error::The'),
+      const step = await runAction(aws, workspace, INPUTS, { debug: true });
+      // The step's stdout read as the runner reads it (test/support/runner-commands.ts): the commands it would carry
+      // out, other than the stop-commands blocks the action itself wraps relayed text in.
+      const reading = readAsRunner(step.stdout);
+      const tokens = reading.commands.filter((c) => c.command === 'stop-commands').map((c) => c.data.toLowerCase());
+      const foreign = reading.commands.filter(
+        (c) =>
+          c.command !== 'stop-commands' &&
+          !tokens.includes(c.command.toLowerCase()) &&
+          !['add-mask', 'group', 'endgroup', 'debug', 'error', 'save-state', 'set-output'].includes(c.command),
       );
-      const seen = step.stdout.includes('from the file system');
+      const spoofed = [...reading.annotations, ...foreign.map((c) => `::${c.command}::`)];
+      const shown = step.stdout.includes('waits for the file system lock held by ::warning title=x::spoof');
       const observed =
         step.status === 0
-          ? `published, holder text ${seen ? 'shown' : 'not shown'}, ${commands.length} command line(s) from it`
+          ? `published, holder text ${shown ? 'shown' : 'not shown'}, ${spoofed.length} command(s) from it`
           : outcome(step);
       rows.push({
         group: GROUP,
-        name: 'lock holder text with ::warning and ::stop-commands',
-        expected: 'published, holder text shown, 0 command line(s) from it',
+        name: 'lock holder text full of workflow commands',
+        expected: 'published, holder text shown, 0 command(s) from it',
         observed,
       });
-      expect(observed).toBe('published, holder text shown, 0 command line(s) from it');
+      expect(observed, spoofed.join(', ')).toBe('published, holder text shown, 0 command(s) from it');
+      // The action's own masks after the relayed text still work: its save-state holds no instance id the holder gave.
+      expect(step.state).not.toContain('i-0attacker');
       await expectClean(aws, [step, step.post], 'models');
     } finally {
       holder.kill();
