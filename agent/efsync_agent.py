@@ -8,7 +8,7 @@ Layout per target <parent>/<name> (DESIGN.md, "Layout on EFS: atomic releases"):
   <parent>/<name>                       relative symlink -> .<name>.efsync/<release-id>
   <parent>/.<name>.efsync/<id>/         one complete release: exactly what the source holds
   <parent>/.<name>.efsync/<id>.json     its tree {files, dirs}; each file says how its content was verified
-  <parent>/.<name>.efsync/history.json  release ids in publish order, oldest first
+  <parent>/.<name>.efsync/history.json  every switch of the target, oldest first (History)
 The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is one of EXIT.
 """
 from __future__ import annotations
@@ -744,7 +744,8 @@ def take_lock(root, job):
                       'role on the file system (infra/efsync.yaml does)' % e.strerror, EXIT['error'])
     deadline, said = time.monotonic() + job.lock_timeout_seconds, 0.0
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:  # a hard link would have the lock write another file
             raise root.not_ours('.efsync.lock', None, 'file')
         while True:
             try:
@@ -1029,6 +1030,15 @@ class Release:
         """(the folder held open, the name in it) of a path in the release."""
         parts = rel_parts(rel, what)
         return self.folder(parts[:-1], what, rel), parts[-1]
+
+    def verify(self):
+        """Fails unless the release, and each of its folders, is still at its name (Dir.verify)."""
+        with self.lock:
+            self.top.verify()
+            for d in self.dirs.values():
+                if d is not self.top and not d.parent.holds(d.name, d):
+                    raise Failure('%s was moved, removed or replaced (by a symbolic link or another folder) while '
+                                  'efsync built it: nothing was published' % q(d.path))
 
     def close(self):
         with self.lock:
@@ -1583,23 +1593,36 @@ class History:
 class Target:
     """A target <parent>/<name>: its parent folder and its releases folder, held open (Dir) from the mount root."""
 
-    def __init__(self, root, name, create):
+    def __init__(self, root, name):
         parts = rel_parts(name, 'target')
-        self.name, self.reldir, self.held, parent = parts[-1], '.%s.efsync' % parts[-1], [], root
-        self.releases = None
+        self.name, self.reldir, self.held = parts[-1], '.%s.efsync' % parts[-1], []
+        self.target, self.root, self.dirs = name, root, parts[:-1]
+        self.releases = self.parent = None
+        self.link = os.path.join(root.path, *parts)
+        self.open_parent(create=False)
+
+    def open_parent(self, create):
+        """Opens the parent folder, one name at a time from the mount root, making missing ones if `create`; leaves
+        `parent` None when one is missing (a target never published)."""
+        if self.parent is not None:
+            return
+        for d in self.held[::-1]:
+            d.close()
+        self.held, parent = [], self.root
         try:
-            for p in parts[:-1]:
+            for p in self.dirs:
                 parent = parent.sub(p, create=create)
                 self.held.append(parent)
         except FileNotFoundError:
-            parent = None  # nothing to roll back: the target has no release
+            return
         except Failure as e:
-            self.close()
+            for d in self.held:
+                d.close()
+            self.held = []
             # A parent through a symlink would put this target inside another one's release.
             raise Failure('refusing target %s: its parent resolves through a symlink (inside another target?): %s'
-                          % (q(name), e))
+                          % (q(self.target), e))
         self.parent = parent
-        self.link = os.path.join(root.path, *parts)
 
     def close(self):
         for d in [self.releases] + self.held[::-1]:
@@ -1694,7 +1717,7 @@ class TargetRun:
         self.release = self.base = self.current = self.progress = None
 
     def run(self):
-        self.target = Target(self.root, self.spec.target, create=self.spec.action == 'sync')
+        self.target = Target(self.root, self.spec.target)
         try:
             if self.spec.action == 'sync':
                 self.sync()
@@ -1724,6 +1747,7 @@ class TargetRun:
     def clean_up(self, current):
         """Removes what an interrupted run left behind; returns the history, completed if the run left it short."""
         target, rid = self.target, self.spec.release_id
+        target.open_parent(create=True)
         rel = target.open_releases(create=True)
         for n in target.check_releases():
             if n.startswith('.tmp-'):
@@ -1751,7 +1775,7 @@ class TargetRun:
         top = rel.sub(name)
         try:
             self.build(current, top)
-            top.verify()  # still where it was built: not moved away, no link in its place
+            self.release.verify()  # where it was built, each of its folders too: none moved away or replaced
             os.rename(name, rid, src_dir_fd=rel.fd, dst_dir_fd=rel.fd)
             name, top.name, top.path = rid, rid, rel.join(rid)  # still removed on failure, until it is served
             top.verify()

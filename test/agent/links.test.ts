@@ -107,6 +107,22 @@ describe('planted links and swapped folders', () => {
     expect(fs.existsSync(path.join(efs, 'lib'))).toBe(false);
   });
 
+  it('.efsync.lock made a hard link to a served file → the run fails naming it; the file keeps its content', async () => {
+    await publish('lib', 'r1', { 'a.txt': { data: 'one' } });
+    fs.rmSync(path.join(efs, '.efsync.lock'));
+    fs.linkSync(path.join(efs, '.lib.efsync/r1/a.txt'), path.join(efs, '.efsync.lock'));
+
+    const run = await runAgent(
+      job(bucket, [
+        plan(bucket, { target: 'lib', releaseId: 'r2', baseReleaseId: 'r1', files: { 'a.txt': { data: 'two' } } }),
+      ]),
+      efs,
+    );
+
+    failedNaming(run, path.join(efs, '.efsync.lock'), /is not the regular file efsync made there/);
+    expect(fs.readFileSync(path.join(efs, 'lib/a.txt'), 'utf8')).toBe('one');
+  });
+
   it('.models.efsync/.tmp-history.json made a link mid-publish → the run fails naming it; the linked file is untouched, models serves r1', async () => {
     await publish('models', 'r1', { 'm.bin': { data: 'one' } });
     const target = localFile('etc/passwd-like', 'root:x:0:0\n');
@@ -181,6 +197,33 @@ describe('planted links and swapped folders', () => {
     failedNaming(run, path.join(releases, building), /was moved, removed or replaced/);
     expect(fs.readlinkSync(path.join(efs, 'lib'))).toBe('.lib.efsync/r1');
     expect(fs.readFileSync(path.join(efs, 'lib/a.txt'), 'utf8')).toBe('one');
+    expect(localState()).toEqual(before);
+  });
+
+  it('a folder of the release swapped for a link mid-build → the run fails naming it; the local folder is untouched, lib serves r1', async () => {
+    await publish('lib', 'r1', { 'a.txt': { data: 'one' } });
+    localFile('srv/data.txt', 'local data\n');
+    const before = localState();
+    const releases = path.join(efs, '.lib.efsync');
+    const planned = plan(bucket, {
+      target: 'lib',
+      releaseId: 'r2',
+      baseReleaseId: 'r1',
+      files: { 'z/big.bin': slow('z'.repeat(2000)), 'z/small.txt': { data: 'small' } },
+    });
+    let folder = '';
+    const swapped = bucket.requested('objects/r2/z/big.bin').then(() => {
+      const building = fs.readdirSync(releases).find((n) => n.startsWith('.tmp-r2') && !n.endsWith('.json')) ?? '';
+      folder = path.join(releases, building, 'z');
+      fs.renameSync(folder, path.join(efs, 'stolen'));
+      fs.symlinkSync(path.join(local, 'srv'), folder);
+    });
+
+    const run = await runAgent(job(bucket, [planned]), efs);
+    await swapped;
+
+    failedNaming(run, folder, /was moved, removed or replaced/);
+    expect(fs.readlinkSync(path.join(efs, 'lib'))).toBe('.lib.efsync/r1');
     expect(localState()).toEqual(before);
   });
 
