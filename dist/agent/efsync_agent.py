@@ -8,7 +8,7 @@ Layout per target <parent>/<name> (DESIGN.md, "Layout on EFS: atomic releases"):
   <parent>/<name>                       relative symlink -> .<name>.efsync/<release-id>
   <parent>/.<name>.efsync/<id>/         one complete release: exactly what the source holds
   <parent>/.<name>.efsync/<id>.json     its tree {files, dirs}; each file says how its content was verified
-  <parent>/.<name>.efsync/history.json  release ids in publish order, oldest first
+  <parent>/.<name>.efsync/history.json  every switch of the target, oldest first (History)
 The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is one of EXIT.
 """
 from __future__ import annotations
@@ -48,7 +48,25 @@ from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
 EXIT = {'ok': 0, 'error': 1, 'baseMismatch': 3, 'lockTimeout': 4, 'mountFailed': 5, 'downloadFailed': 6}
-MOUNTPOINT = '/mnt/efsync'
+# The mount is the agent's own:
+# - The mount point /mnt/efsync/fs is inside /mnt/efsync, root's folder of mode 0700: no other user of the instance (a
+#   borrowed one, `instance-id`) can reach the mount to read a release, or change one between its verification and
+#   the switch ("search permission is required on each directory" of a path: path_resolution(7)).
+# - Once mounted, the mount is remounted with nosymfollow, nosuid, nodev and noexec: the kernel follows no symbolic
+#   link on it at all, even one a path of the agent's own should meet ("nosymfollow: Do not follow symlinks when
+#   resolving paths", mount(8); Linux 5.10 and util-linux 2.36, where AL2023's kernel is 6.1), and nothing on it runs
+#   as setuid or opens as a device. A bind remount changes only this mount's flags, whatever the file system
+#   (mount(2), MS_REMOUNT | MS_BIND), and mount(8) keeps the flags it has (ro stays ro).
+# - No private mount namespace (unshare --mount): the EFS mount helper's watchdog looks for each TLS mount it
+#   supervises in /proc/mounts of its own namespace and, finding none, stops the mount's TLS tunnel after
+#   unmount_grace_period_sec (aws/efs-utils, watchdog check_efs_mounts), which would hang the hard NFS mount in the
+#   middle of a run. The 0700 folder keeps other users out instead.
+# - Whatever the mount options (a kernel without nosymfollow, or --mounted), the agent's own file handling refuses
+#   links and swapped folders (Dir, below); where the remount fails the run goes on with that alone, and says so.
+MOUNT_BASE = '/mnt/efsync'
+MOUNTPOINT = MOUNT_BASE + '/fs'
+HARDENING = 'nosymfollow,nosuid,nodev,noexec'
+ST_NOSYMFOLLOW = 0x2000  # statvfs(3): f_flag of a mount with nosymfollow (Linux 5.10)
 # The log is uploaded every SHIP_EVERY s and the action reads it every second: a progress line every PROGRESS_EVERY s
 # reaches the runner's log at most 5 s after the one before.
 SHIP_EVERY = 1.0
@@ -479,6 +497,8 @@ class JobManifest:
     targets: List[TargetJob]
     log_url: Optional[str] = None
     result_url: Optional[str] = None
+    # A release beyond keep_releases is removed only once it stopped serving at least this many minutes ago.
+    keep_releases_minutes: int = 0
 
     @classmethod
     def from_json(cls, job) -> JobManifest:
@@ -488,6 +508,7 @@ class JobManifest:
              'invalid lockTimeoutSeconds')
         need(is_int(job.get('keepReleases'), 1) and is_int(job.get('concurrency'), 1),
              'invalid keepReleases/concurrency')
+        need(is_int(job.get('keepReleasesMinutes'), 0), 'invalid keepReleasesMinutes')
         parts = {}
         for raw in job.get('parts') or []:
             part = StagedPart.from_json(raw, parts)
@@ -496,7 +517,8 @@ class JobManifest:
         seen = set()
         targets = [TargetJob.from_json(t, parts, seen) for t in job['targets']]
         return cls(job.get('runId'), job.get('fileSystemId'), mount, job['lockTimeoutSeconds'], job['keepReleases'],
-                   job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'))
+                   job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'),
+                   job['keepReleasesMinutes'])
 
 
 def load_job(path, result=None):
@@ -587,10 +609,7 @@ def run_quiet(command, timeout):
 def mount(spec):
     """Mounts with the EFS mount helper and TLS (plus iam, an access point), by IP when the DNS name does not resolve;
     plain NFSv4.1 only where the spec allows it and the helper cannot be installed."""
-    os.makedirs(MOUNTPOINT, exist_ok=True)
-    if os.path.ismount(MOUNTPOINT):
-        log('%s is mounted already (an earlier run?): unmounting it first' % MOUNTPOINT)
-        umount()
+    private_mount_point()
     by_ip = mount_target_ip(spec) if not resolves(spec.dns_name) else None
     if by_ip:
         # "Mounting with an IP address works in environments where DNS is disabled, such as VPCs with DNS hostnames
@@ -615,6 +634,7 @@ def mount(spec):
         ok, why = run_quiet(command, max(MOUNT_BUDGET - (time.monotonic() - start), 10))
         if ok:
             log('mounted %s at %s with %s' % (spec.file_system_id, MOUNTPOINT, how))
+            harden()
             return
         log('mount attempt %d of %s failed: %s' % (attempt, spec.file_system_id, why))
         # Right after a mount target is created its DNS name can take a while to resolve: retry for a while.
@@ -669,20 +689,52 @@ def ensure_nfs_client():
         raise Failure(why, EXIT['mountFailed'])
 
 
-def umount():
-    for command in (['umount', MOUNTPOINT], ['umount', '-l', MOUNTPOINT]):
+def umount(point=MOUNTPOINT):
+    for command in (['umount', point], ['umount', '-l', point]):
         ok, out = run_quiet(command, 60)
         if ok:
-            log('unmounted %s' % MOUNTPOINT)
+            log('unmounted %s' % point)
             return
         log('%s: %s' % (' '.join(command), out))
 
 
-def take_lock(root, job):
-    """An exclusive POSIX lock on <root>/.efsync.lock (lockf works over NFSv4); the file says who holds it."""
+def private_mount_point():
+    """Makes MOUNT_BASE a folder of root's with mode 0700 (a link there fails the run) and the mount point in it."""
+    for point in (MOUNTPOINT, MOUNT_BASE):  # an earlier run's mount; agents before this one mounted at MOUNT_BASE
+        if os.path.ismount(point):
+            log('%s is mounted already (an earlier run?): unmounting it first' % point)
+            umount(point)
     try:
-        fd = os.open(os.path.join(root, '.efsync.lock'), os.O_RDWR | os.O_CREAT, 0o644)
+        os.mkdir(MOUNT_BASE, 0o700)
+    except FileExistsError:
+        pass
+    base = Dir.open(MOUNT_BASE)
+    try:
+        os.fchown(base.fd, os.geteuid(), os.getegid())
+        os.fchmod(base.fd, 0o700)
+        base.sub(os.path.basename(MOUNTPOINT), create=True, mode=0o700).close()
+    finally:
+        base.close()
+
+
+def harden():
+    """Remounts the mount with HARDENING; says so when the kernel or mount(8) cannot, and goes on (see MOUNT_BASE)."""
+    ok, why = run_quiet(['mount', '-o', 'remount,bind,' + HARDENING, MOUNTPOINT], 60)
+    if ok and os.statvfs(MOUNTPOINT).f_flag & ST_NOSYMFOLLOW:
+        log('remounted %s with %s: the kernel follows no symbolic link on it' % (MOUNTPOINT, HARDENING))
+    else:
+        log('could not remount %s with %s (%s; Linux 5.10 and util-linux 2.36 have it): the agent still opens nothing '
+            'through a link' % (MOUNTPOINT, HARDENING, why if not ok else 'the kernel ignored nosymfollow'))
+
+
+def take_lock(root, job):
+    """An exclusive POSIX lock on <root>/.efsync.lock (lockf works over NFSv4); the file says who holds it. The lock
+    file is opened without following a link (a planted one fails the run) and must be a regular file."""
+    try:
+        fd = os.open('.efsync.lock', os.O_RDWR | os.O_CREAT | NOFOLLOW | os.O_NONBLOCK, 0o644, dir_fd=root.fd)
     except OSError as e:
+        if e.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            raise root.not_ours('.efsync.lock', e, 'file')
         if e.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise
         # EFS User Guide, "Using IAM to control access to file systems": ClientMount alone is read-only access, and
@@ -692,6 +744,9 @@ def take_lock(root, job):
                       'role on the file system (infra/efsync.yaml does)' % e.strerror, EXIT['error'])
     deadline, said = time.monotonic() + job.lock_timeout_seconds, 0.0
     try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:  # a hard link would have the lock write another file
+            raise root.not_ours('.efsync.lock', None, 'file')
         while True:
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -725,24 +780,180 @@ def release_lock(fd):
     log('released the file system lock')
 
 
+# --- The file system: the agent opens nothing through a link it did not make. ---
+#
+# Writers of the file system (Lambdas through an access point, whose requests all run as its POSIX user, the owner of
+# everything efsync writes there too) can plant symbolic links and swap folders while the agent works as root. So:
+# - No path is resolved through a link. Every folder is opened one name at a time from the mount root, relative to the
+#   folder before it (openat(2) with O_NOFOLLOW | O_DIRECTORY: "If the trailing component (i.e., basename) of
+#   pathname is a symbolic link, then the open fails, with the error ELOOP"), and every file, link, rename, removal
+#   and mode change works relative to a folder held open (dir_fd=, fchmod on the open file). A folder renamed away and
+#   replaced mid-run therefore never receives a write meant for it; the writes stay in the folder the agent opened.
+# - Before anything is published (and after a switch), each folder held is checked to be still at its name (lstat of
+#   the name against fstat of the open folder): a swapped folder fails the run, and the served release stays.
+# - Temporary names come from os.urandom and are created exclusively: O_CREAT | O_EXCL ("If pathname already exists,
+#   then open() fails with the error EEXIST", also when it is a dangling link: open(2)), mkdir(2) and symlink(2),
+#   which never reuse an existing name.
+# - The releases folder holds only what efsync makes: a symbolic link in it fails the run, naming it.
+# - Removal walks folders through descriptors (remove()), as shutil.rmtree does only where
+#   rmtree.avoids_symlink_attacks, and never leaves the folder it opened.
+# What stays: a writer can still change what is inside a release after it is verified; the checks make a swap fail
+# the run, they cannot make the file system read-only to its other writers.
+NOFOLLOW = os.O_NOFOLLOW | os.O_CLOEXEC
+O_DIR = os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW
+# Published modes keep the permission bits but world-write: setuid, setgid and sticky bits (chmod(2)) never reach a
+# file system that Lambdas execute from, and no release is writable by every user.
+MODE_MASK = 0o775
+
+
+def random_name(prefix):
+    return '%s%s' % (prefix, os.urandom(8).hex())
+
+
+class Dir:
+    """A folder of the file system held open: `path` names it for messages only, nothing is resolved through it."""
+
+    def __init__(self, fd, path, parent=None, name=None):
+        self.fd, self.path, self.parent, self.name = fd, path, parent, name
+        st = os.fstat(fd)
+        self.id = (st.st_dev, st.st_ino)
+
+    @classmethod
+    def open(cls, path):
+        try:
+            return cls(os.open(path, O_DIR), path)
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise Failure('%s is not a folder (or is a symbolic link): refusing to use it' % q(path))
+            raise
+
+    def join(self, name):
+        return os.path.join(self.path, name)
+
+    def not_ours(self, name, error, kind='folder'):
+        """The one error for a name that is not the file or folder efsync made: a planted link, a file for a folder."""
+        try:
+            link = stat.S_ISLNK(os.stat(name, dir_fd=self.fd, follow_symlinks=False).st_mode)
+        except OSError:
+            link = False
+        if link or (error is not None and error.errno == errno.ELOOP):
+            return Failure('%s is a symbolic link that efsync did not make (another writer of the file system planted '
+                           'it?): refusing to follow it; nothing was published. Remove it and run again'
+                           % q(self.join(name)))
+        return Failure('%s is not the %s efsync made there: refusing to use it; nothing was published. Remove it and '
+                       'run again' % (q(self.join(name)), 'regular file' if kind == 'file' else kind))
+
+    def sub(self, name, create=False, mode=0o755):
+        """The folder `name` in this one, opened without following a link; made first if `create` and missing."""
+        if create:
+            try:
+                os.mkdir(name, mode, dir_fd=self.fd)
+            except FileExistsError:
+                pass
+        try:
+            fd = os.open(name, O_DIR, dir_fd=self.fd)
+        except OSError as e:
+            if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise self.not_ours(name, e)
+            raise
+        return Dir(fd, self.join(name), self, name)
+
+    def entry(self, name):
+        """lstat of a name in this folder; None if there is none."""
+        try:
+            return os.stat(name, dir_fd=self.fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+
+    def holds(self, name, d):
+        """Whether `name` here is the very folder `d` (a folder held open)."""
+        st = self.entry(name)
+        return st is not None and stat.S_ISDIR(st.st_mode) and (st.st_dev, st.st_ino) == d.id
+
+    def verify(self):
+        """Fails unless this folder, and each above it up to the mount root, is still at its name."""
+        d = self
+        while d.parent is not None:
+            if not d.parent.holds(d.name, d):
+                raise Failure('%s was moved, removed or replaced (by a symbolic link or another folder) while efsync '
+                              'worked in it: refusing to publish into it; nothing was published' % q(d.path))
+            d = d.parent
+
+    def open_file(self, name, kind='file'):
+        """A regular file of this folder, opened to read without following a link."""
+        try:
+            fd = os.open(name, os.O_RDONLY | NOFOLLOW | os.O_NONBLOCK, dir_fd=self.fd)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise self.not_ours(name, e, kind)
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise self.not_ours(name, None, kind)
+        return fd
+
+    def read_json(self, name):
+        with os.fdopen(self.open_file(name), encoding='utf-8') as f:
+            return json.load(f)
+
+    def create(self, prefix, mode=0o600):
+        """A new file under an unpredictable name, created exclusively; returns (name, fd)."""
+        name = random_name(prefix)
+        return name, os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode, dir_fd=self.fd)
+
+    def write_json(self, name, data):
+        """Writes `name` whole or not at all: a new temporary file, renamed over it (rename(2) replaces a link
+        itself, never what it points to)."""
+        tmp, fd = self.create('.tmp-%s-' % name, 0o644)
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                json.dump(data, f, indent=1)
+            os.replace(tmp, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        except BaseException:
+            self.discard(tmp)
+            raise
+
+    def discard(self, name):
+        try:
+            os.unlink(name, dir_fd=self.fd)
+        except FileNotFoundError:
+            pass
+
+    def close(self):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def remove(parent, name, expect=None):
+    """Removes `name` from the folder `parent`, never following a link: a file or a link is unlinked; a folder is
+    emptied through descriptors (unlinkat(2) relative to it), deepest first, then removed. With `expect` (a Dir), a
+    folder is removed only if it is that very folder."""
+    st = parent.entry(name)
+    if st is None:
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        need(expect is None, '%s is no longer the folder efsync made: not removed' % q(parent.join(name)))
+        os.unlink(name, dir_fd=parent.fd)
+        return
+    d = parent.sub(name)
+    try:
+        need(d.id == (st.st_dev, st.st_ino) and (expect is None or d.id == expect.id),
+             '%s was replaced while efsync removed it: not removed' % q(d.path))
+        os.fchmod(d.fd, 0o700)  # a folder of a release may lack write permission (its mode from the source)
+        with os.scandir(d.fd) as it:
+            names = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+        for n, is_dir in names:
+            if is_dir:
+                remove(d, n)
+            else:
+                os.unlink(n, dir_fd=d.fd)
+    finally:
+        d.close()
+    os.rmdir(name, dir_fd=parent.fd)
+
+
 # --- Files: each is written to a new temp file, verified, then renamed; nothing is written through a hard link. ---
-
-
-def rmtree(path):
-    def unlock(func, p, _exc):  # a directory of a release may lack write permission (its mode from the source)
-        os.chmod(os.path.dirname(p), 0o700)
-        func(p)
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, onerror=unlock)
-    elif os.path.lexists(path):
-        os.unlink(path)
-
-
-def write_json(path, data):
-    tmp = os.path.join(os.path.dirname(path), '.tmp-' + os.path.basename(path))
-    with open(tmp, 'w', encoding='utf-8') as f:
-        json.dump(data, f, indent=1)
-    os.replace(tmp, path)
 
 
 class Sink:
@@ -795,42 +1006,63 @@ def copy(read, sink, length=-1, progress=None):
 
 
 class Release:
-    """A release directory: resolves paths inside it, and refuses any that would lead out of it."""
+    """A release folder held open. The folder of each file is opened one name at a time from it (Dir.sub), so no link,
+    planted or swapped in, leads a write, or the source of a hard link, out of the release."""
 
-    def __init__(self, root):
-        self.root, self.real, self.checked = root, os.path.realpath(root), {}
+    def __init__(self, top, create):
+        self.top, self.create, self.lock = top, create, threading.RLock()
+        self.dirs = {(): top}
 
-    def path(self, rel, what='file'):
+    def folder(self, parts, what='file', rel=None):
+        key = tuple(parts)
+        with self.lock:
+            d = self.dirs.get(key)
+            if d is None:
+                parent = self.folder(key[:-1], what, rel)
+                try:
+                    d = parent.sub(key[-1], create=self.create)
+                except Failure as e:
+                    raise Failure('refusing %s path %s: it resolves outside the release (%s)' % (what, q(rel), e))
+                self.dirs[key] = d
+            return d
+
+    def place(self, rel, what='file'):
+        """(the folder held open, the name in it) of a path in the release."""
         parts = rel_parts(rel, what)
-        folder = os.path.join(self.root, *parts[:-1])
-        if folder not in self.checked:
-            # Defence in depth: the folder must resolve to the very directory named, so no symlink can lead a
-            # write, or the source of a hard link, out of the release.
-            self.checked[folder] = os.path.realpath(folder) == os.path.join(self.real, *parts[:-1])
-        if not self.checked[folder]:
-            raise Failure('refusing %s path %s: it resolves outside the release' % (what, q(rel)))
-        return os.path.join(folder, parts[-1])
+        return self.folder(parts[:-1], what, rel), parts[-1]
+
+    def verify(self):
+        """Fails unless the release, and each of its folders, is still at its name (Dir.verify)."""
+        with self.lock:
+            self.top.verify()
+            for d in self.dirs.values():
+                if d is not self.top and not d.parent.holds(d.name, d):
+                    raise Failure('%s was moved, removed or replaced (by a symbolic link or another folder) while '
+                                  'efsync built it: nothing was published' % q(d.path))
+
+    def close(self):
+        with self.lock:
+            for d in self.dirs.values():
+                d.close()
+            self.dirs = {}
 
 
 def write_file(release, entry, fill, origin, code):
     """Writes one file of the new release with fill(sink), verifies it, sets its mode, renames it into place."""
-    dest = release.path(entry.path)
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    tmp = os.path.join(os.path.dirname(dest), '.efsync-tmp-' + os.urandom(8).hex())
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    folder, name = release.place(entry.path)
+    tmp, fd = folder.create('.efsync-tmp-')
     try:
         with os.fdopen(fd, 'wb') as f:
             sink = Sink(f, verify=entry.source.verify)
             fill(sink)
-        problem = mismatch(entry, sink)
-        if problem:
-            raise Failure('file %s from %s does not verify: %s' % (q(entry.path), origin, problem), code)
-        os.chmod(tmp, entry.mode & 0o777)
-        os.rename(tmp, dest)
+            problem = mismatch(entry, sink)
+            if problem:
+                raise Failure('file %s from %s does not verify: %s' % (q(entry.path), origin, problem), code)
+            os.fchmod(f.fileno(), entry.mode & MODE_MASK)
+        os.rename(tmp, name, src_dir_fd=folder.fd, dst_dir_fd=folder.fd)
         entry.verified = verified_by(entry)
     except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
+        folder.discard(tmp)
         raise
     return Done(1, sink.size, 0)
 
@@ -849,10 +1081,10 @@ class BaseVerified:
     release lists its files in that order too (job files, then chunks): one pass over the base tree, one entry in memory at a time. A tree
     in another layout (a legacy release has none) says nothing, and neither does a path the pass has gone by."""
 
-    def __init__(self, path):
+    def __init__(self, folder=None, name=None):
         try:
-            self.f = open(path, encoding='utf-8') if path else None
-        except OSError:
+            self.f = os.fdopen(folder.open_file(name), encoding='utf-8') if folder else None
+        except (OSError, Failure):
             self.f = None
         self.entry = None
         self.advance()
@@ -1247,68 +1479,223 @@ class PartStore:
 # --- Targets. ---
 
 
+def parse_utc(text):
+    """Seconds since the epoch of a time utc() wrote; None for anything else."""
+    try:
+        return datetime.datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ').replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+class History:
+    """Every switch of a target, oldest first (history.json): which release it served, since when, until when (null
+    while it serves), and whether it was rolled back from. Times are utc(), null where unknown.
+
+    {"version": 2, "switches": [{"release": "r1", "since": "...", "until": "...", "rolledBackFrom": false}, ...]}
+
+    The first format, a plain list of release ids in publish order, is still read: each id a switch, in turn. Its
+    releases stopped serving at times it does not record, so they count as stopped when first read (the latest they
+    can have stopped, so min-age pruning never comes early); an id after the served one was rolled back from, since
+    a rollback of that format left the list as it was."""
+
+    def __init__(self, switches):
+        self.switches = switches
+
+    @classmethod
+    def load(cls, folder, current):
+        try:
+            raw = folder.read_json('history.json')
+        except FileNotFoundError:
+            return cls([])
+        except (OSError, ValueError) as e:
+            raise Failure('cannot read %s: %s' % (q(folder.join('history.json')), e))
+        if isinstance(raw, list):
+            ids, now = [i for i in raw if is_id(i)], utc()
+            at = max((n for n, i in enumerate(ids) if i == current), default=len(ids) - 1)
+            # The last id serves still if it is the one served; otherwise reconcile() adds a switch to the one served.
+            return cls([{'release': i, 'since': None, 'until': None if n == at == len(ids) - 1 else now,
+                         'rolledBackFrom': n > at} for n, i in enumerate(ids)])
+        need(isinstance(raw, dict) and raw.get('version') == 2 and isinstance(raw.get('switches'), list),
+             'cannot read %s: not a history efsync wrote' % q(folder.join('history.json')))
+        switches = []
+        for s in raw['switches']:
+            if isinstance(s, dict) and is_id(s.get('release')):  # well-formed ids only: pruning removes them
+                switches.append({'release': s['release'],
+                                 'since': s['since'] if isinstance(s.get('since'), str) else None,
+                                 'until': s['until'] if isinstance(s.get('until'), str) else None,
+                                 'rolledBackFrom': s.get('rolledBackFrom') is True})
+        return cls(switches)
+
+    def to_json(self):
+        return {'version': 2, 'switches': self.switches}
+
+    def serving(self):
+        last = self.switches[-1] if self.switches else None
+        return last['release'] if last and last['until'] is None else None
+
+    def ids(self):
+        """The releases named, each once, the most recently served last."""
+        last = {s['release']: n for n, s in enumerate(self.switches)}
+        return sorted(last, key=last.get)
+
+    def stop(self, rolled_back=False):
+        for s in self.switches:
+            if s['until'] is None:
+                s['until'], s['rolledBackFrom'] = utc(), rolled_back
+
+    def reconcile(self, current):
+        """Makes the history say what the target serves: a run killed between a switch and the history's update left
+        it behind by one switch, whose start time is unknown."""
+        if current is not None and self.serving() != current:
+            self.stop()
+            self.switches.append({'release': current, 'since': None, 'until': None, 'rolledBackFrom': False})
+
+    def switch(self, rid, rolled_back=False):
+        """Records a switch to rid: the release served until now stops, rolled back from or not."""
+        self.stop(rolled_back)
+        self.switches.append({'release': rid, 'since': utc(), 'until': None, 'rolledBackFrom': False})
+
+    def add_stopped(self, rid):
+        self.switches.append({'release': rid, 'since': None, 'until': utc(), 'rolledBackFrom': False})
+
+    def previous(self, current, exists):
+        """What a rollback serves: the release that served before the current one, passing over the current one
+        itself, any release ever rolled back from, and releases that are gone."""
+        bad = {s['release'] for s in self.switches if s['rolledBackFrom']}
+        for s in reversed(self.switches):
+            rid = s['release']
+            if rid != current and rid not in bad and exists(rid):
+                return rid
+        return None
+
+    def prune(self, keep, minutes, now=None):
+        """Takes out of the history, and returns, the releases to remove: those beyond the `keep` most recently served
+        that stopped serving at least `minutes` ago. A release that stopped more recently stays: a Lambda may still
+        read it through a path it pinned (os.path.realpath of the target) while it served."""
+        now = time.time() if now is None else now
+        ids = self.ids()
+        until = {s['release']: s['until'] for s in self.switches}  # the last switch of each
+        pruned = []
+        for rid in ids[:max(len(ids) - keep, 0)]:
+            stopped = parse_utc(until[rid])
+            if stopped is not None and now - stopped >= minutes * 60:
+                pruned.append(rid)
+        self.switches = [s for s in self.switches if s['release'] not in pruned]
+        return pruned
+
+    def kept_young(self, keep):
+        """The releases beyond `keep` that prune() left for their age."""
+        ids = self.ids()
+        return ids[:max(len(ids) - keep, 0)]
+
+
 class Target:
+    """A target <parent>/<name>: its parent folder and its releases folder, held open (Dir) from the mount root."""
+
     def __init__(self, root, name):
         parts = rel_parts(name, 'target')
-        self.name, self.reldir = parts[-1], '.%s.efsync' % parts[-1]
-        self.parent = os.path.join(root, *parts[:-1])
-        self.link = os.path.join(self.parent, self.name)
-        self.releases = os.path.join(self.parent, self.reldir)
-        # The parent must not pass through a symlink: that would put this target inside another one's release.
-        if os.path.realpath(self.parent) != os.path.join(os.path.realpath(root), *parts[:-1]):
-            raise Failure('target %s: its parent resolves through a symlink (inside another target?)' % q(name))
+        self.name, self.reldir, self.held = parts[-1], '.%s.efsync' % parts[-1], []
+        self.target, self.root, self.dirs = name, root, parts[:-1]
+        self.releases = self.parent = None
+        self.link = os.path.join(root.path, *parts)
+        self.open_parent(create=False)
+
+    def open_parent(self, create):
+        """Opens the parent folder, one name at a time from the mount root, making missing ones if `create`; leaves
+        `parent` None when one is missing (a target never published)."""
+        if self.parent is not None:
+            return
+        for d in self.held[::-1]:
+            d.close()
+        self.held, parent = [], self.root
+        try:
+            for p in self.dirs:
+                parent = parent.sub(p, create=create)
+                self.held.append(parent)
+        except FileNotFoundError:
+            return
+        except Failure as e:
+            for d in self.held:
+                d.close()
+            self.held = []
+            # A parent through a symlink would put this target inside another one's release.
+            raise Failure('refusing target %s: its parent resolves through a symlink (inside another target?): %s'
+                          % (q(self.target), e))
+        self.parent = parent
+
+    def close(self):
+        for d in [self.releases] + self.held[::-1]:
+            if d is not None:
+                d.close()
+
+    def open_releases(self, create):
+        """The releases folder beside the target, opened (and made, if `create`) without following a link."""
+        if self.releases is None:
+            if self.parent is None:
+                raise FileNotFoundError(errno.ENOENT, 'no parent folder', self.link)
+            self.releases = self.parent.sub(self.reldir, create=create)
+        return self.releases
 
     def current(self):
         """(release id or None, 'release' | 'dir' | None): what the target path is now."""
-        if os.path.islink(self.link):
-            text = os.readlink(self.link).rstrip('/')
+        st = self.parent.entry(self.name) if self.parent is not None else None
+        if st is None:
+            return None, None
+        if stat.S_ISLNK(st.st_mode):
+            text = os.readlink(self.name, dir_fd=self.parent.fd).rstrip('/')
             rid = text[len(self.reldir) + 1:] if text.startswith(self.reldir + '/') else ''
             if not RELEASE_ID.match(rid):
                 raise Failure('target %s is a symlink to %s, not to an efsync release; move it away'
                               % (q(self.link), q(text)))
             return rid, 'release'
-        if os.path.isdir(self.link):
+        if stat.S_ISDIR(st.st_mode):
             return None, 'dir'
-        if os.path.lexists(self.link):
-            raise Failure('target %s is a file, not a directory; move it away' % q(self.link))
-        return None, None
+        raise Failure('target %s is a file, not a directory; move it away' % q(self.link))
 
-    def history(self):
-        path = os.path.join(self.releases, 'history.json')
+    def check_releases(self):
+        """The names in the releases folder; fails on a symbolic link there, which efsync never makes."""
+        rel, names = self.releases, os.listdir(self.releases.fd)
+        for n in names:
+            st = rel.entry(n)
+            if st is not None and stat.S_ISLNK(st.st_mode):
+                raise rel.not_ours(n, None)
+        return names
+
+    def history(self, current):
+        return History.load(self.releases, current)
+
+    def save_history(self, history):
+        self.releases.write_json('history.json', history.to_json())
+
+    def switch(self, rid, folder):
+        """Points the target at the release held open as `folder`, atomically: a new symlink, under a new name, renamed
+        over the old one. Before and after, the releases folder and the release must be the very ones held."""
+        self.check_releases()
+        folder.verify()
+        text = '%s/%s' % (self.reldir, rid)
+        tmp = random_name(self.reldir + '.next-')
+        os.symlink(text, tmp, dir_fd=self.parent.fd)
         try:
-            with open(path, encoding='utf-8') as f:
-                ids = json.load(f)
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError) as e:
-            raise Failure('cannot read %s: %s' % (q(path), e))
-        # Well-formed ids only: they name the directories that pruning removes.
-        return [i for i in ids if is_id(i)]
-
-    def save_history(self, ids):
-        write_json(os.path.join(self.releases, 'history.json'), ids)
-
-    def switch(self, rid):
-        """Points the target at a release atomically: a new symlink renamed over the old one."""
-        tmp = os.path.join(self.parent, self.reldir + '.next')
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink('%s/%s' % (self.reldir, rid), tmp)
-        os.replace(tmp, self.link)
+            os.replace(tmp, self.name, src_dir_fd=self.parent.fd, dst_dir_fd=self.parent.fd)
+        except BaseException:
+            self.parent.discard(tmp)
+            raise
+        folder.verify()
         log('%s now serves release %s' % (q(self.link), rid))
 
     def tree(self, rid):
         try:
-            with open(os.path.join(self.releases, rid + '.json'), encoding='utf-8') as f:
-                return json.load(f)
+            return self.releases.read_json(rid + '.json')
         except FileNotFoundError:
             pass
-        # A legacy release has no manifest: walk it (no hashes, so the runner counts every file as changed).
-        top, files, dirs = os.path.join(self.releases, rid), [], []
-        for here, subdirs, names in os.walk(top):
+        # A legacy release has no manifest: walk it (no hashes, so the runner counts every file as changed). os.fwalk
+        # works through descriptors and, without follow_symlinks, never enters a link.
+        files, dirs = [], []
+        for here, subdirs, names, fd in os.fwalk(rid, dir_fd=self.releases.fd):
             for n in subdirs + names:
-                st = os.lstat(os.path.join(here, n))
-                rel = os.path.relpath(os.path.join(here, n), top)
+                st = os.stat(n, dir_fd=fd, follow_symlinks=False)
+                rel = os.path.relpath(os.path.join(here, n), rid)
                 if stat.S_ISDIR(st.st_mode):
                     dirs.append({'path': rel, 'mode': stat.S_IMODE(st.st_mode)})
                 elif stat.S_ISREG(st.st_mode):
@@ -1323,17 +1710,21 @@ class TargetRun:
 
     def __init__(self, job, root, spec, parts, result, later=frozenset()):
         """`later`: the staged parts that later targets take files from, kept on disk for them."""
-        self.job, self.spec, self.parts, self.result, self.later = job, spec, parts, result, later
-        self.target = Target(root, spec.target)
+        self.job, self.root, self.spec, self.parts, self.result, self.later = job, root, spec, parts, result, later
+        self.target = None
         # Set by build(): the release being built, the served one (the base of a plan against it), its id, and the
         # progress of the downloads.
         self.release = self.base = self.current = self.progress = None
 
     def run(self):
-        if self.spec.action == 'sync':
-            self.sync()
-        else:
-            self.rollback()
+        self.target = Target(self.root, self.spec.target)
+        try:
+            if self.spec.action == 'sync':
+                self.sync()
+            else:
+                self.rollback()
+        finally:
+            self.target.close()
 
     def sync(self):
         spec, target, result = self.spec, self.target, self.result
@@ -1356,86 +1747,108 @@ class TargetRun:
     def clean_up(self, current):
         """Removes what an interrupted run left behind; returns the history, completed if the run left it short."""
         target, rid = self.target, self.spec.release_id
-        os.makedirs(target.releases, exist_ok=True)
-        for n in os.listdir(target.releases):
+        target.open_parent(create=True)
+        rel = target.open_releases(create=True)
+        for n in target.check_releases():
             if n.startswith('.tmp-'):
                 log('removing %s, left by an interrupted run' % q(n))
-                rmtree(os.path.join(target.releases, n))
-        history = target.history()
-        if current and current not in history and os.path.isdir(os.path.join(target.releases, current)):
-            history.append(current)  # served but not recorded: a run was killed between switch and history
-        final = os.path.join(target.releases, rid)
-        if os.path.lexists(final):
-            need(rid not in history, 'release %s of %s exists already' % (rid, q(target.link)))
+                remove(rel, n)
+        for n in os.listdir(target.parent.fd):  # the new symlink of a switch that was cut short
+            st = target.parent.entry(n)
+            if n.startswith(target.reldir + '.next') and st is not None and stat.S_ISLNK(st.st_mode):
+                target.parent.discard(n)
+        history = target.history(current)
+        if current and rel.entry(current) is not None:
+            history.reconcile(current)  # served but not recorded: a run was killed between switch and history
+        if rel.entry(rid) is not None:
+            need(rid not in history.ids(), 'release %s of %s exists already' % (rid, q(target.link)))
             log('removing release %s, left unfinished by an interrupted run' % rid)
-            rmtree(final)
+            remove(rel, rid)
         return history
 
     def publish(self, current, kind, history):
-        """Builds the release under a temporary name, renames it into place, and points the target at it."""
+        """Builds the release under a new temporary name, renames it into place, and points the target at it."""
         target, rid = self.target, self.spec.release_id
-        final = os.path.join(target.releases, rid)
-        building = os.path.join(target.releases, '.tmp-' + rid)
+        rel = target.releases
+        name = random_name('.tmp-%s-' % rid)
+        os.mkdir(name, 0o755, dir_fd=rel.fd)
+        top = rel.sub(name)
         try:
-            self.build(current, building)
-            os.rename(building, final)
-            building = final  # still removed on failure, until it is served
+            self.build(current, top)
+            self.release.verify()  # where it was built, each of its folders too: none moved away or replaced
+            os.rename(name, rid, src_dir_fd=rel.fd, dst_dir_fd=rel.fd)
+            name, top.name, top.path = rid, rid, rel.join(rid)  # still removed on failure, until it is served
+            top.verify()
             if kind == 'dir':
                 self.adopt_plain_directory(history)
-            target.switch(rid)
-            building = None
+            target.switch(rid, top)
+            history.switch(rid)
+            name = None
         finally:
-            if building and os.path.lexists(building):
-                rmtree(building)
+            if self.release is not None:
+                self.release.close()
+            if name is not None:  # not served: neither the release nor its tree stays
+                try:
+                    remove(rel, name, expect=top)
+                    remove(rel, rid + '.json')
+                except (OSError, Failure) as e:
+                    log('left %s in place: %s' % (q(rel.join(name)), e))
+            top.close()
 
     def adopt_plain_directory(self, history):
         # A plain directory (from efsync or by hand) becomes a release once, kept for rollback. It moves only now,
         # right before the switch, so the target path is missing for a moment at most.
         target = self.target
         legacy = 'legacy-' + utc('%Y%m%dT%H%M%SZ')
-        while os.path.lexists(os.path.join(target.releases, legacy)):
+        while target.releases.entry(legacy) is not None:
             legacy += 'x'
-        history.append(legacy)
+        history.add_stopped(legacy)
         target.save_history(history)
-        os.rename(target.link, os.path.join(target.releases, legacy))
+        os.rename(target.name, legacy, src_dir_fd=target.parent.fd, dst_dir_fd=target.releases.fd)
         log('moved the plain directory %s aside as release %s' % (q(target.link), legacy))
         self.result.previous_release_id = legacy
 
     def record(self, history):
-        """Adds the new release to the history, and removes the oldest ones beyond keepReleases."""
-        target, result = self.target, self.result
-        history.append(self.spec.release_id)
-        keep = history[-self.job.keep_releases:]
-        pruned = [i for i in history if i not in keep]
-        target.save_history(keep)  # first, so history never names a half-removed release
+        """Saves the history with the switch, and removes the releases beyond keepReleases that stopped serving at least
+        keepReleasesMinutes ago."""
+        target, result, job = self.target, self.result, self.job
+        pruned = history.prune(job.keep_releases, job.keep_releases_minutes)
+        target.save_history(history)  # first, so history never names a half-removed release
         for old in pruned:
-            rmtree(os.path.join(target.releases, old))
-            rmtree(os.path.join(target.releases, old + '.json'))
+            remove(target.releases, old)
+            remove(target.releases, old + '.json')
         if pruned:
             log('pruned releases %s' % ', '.join(pruned))
+        young = history.kept_young(job.keep_releases)
+        if young:
+            log('kept releases %s beyond keep-releases %d: they stopped serving less than %d minutes ago '
+                '(keep-releases-minutes), and a Lambda may still read them'
+                % (', '.join(young), job.keep_releases, job.keep_releases_minutes))
         result.status, result.releases_pruned, result.files_deleted = 'published', pruned, len(self.spec.deleted)
 
-    def build(self, current, building):
-        """Builds the whole new release in `building`: links of unchanged files, parts and objects, in parallel, one
-        batch of files at a time (the job's own, then each chunk's), so memory holds one batch, never every file."""
+    def build(self, current, top):
+        """Builds the whole new release in the folder `top`: links of unchanged files, parts and objects, in parallel,
+        one batch of files at a time (the job's own, then each chunk's), so memory holds one batch, never every file."""
         spec, result, target = self.spec, self.result, self.target
+        rel = target.releases
         dirs = sorted(spec.dirs, key=lambda d: d.path)
         log('building release %s of %s: %d files, %d deleted'
             % (spec.release_id, q(target.link), spec.file_count(), len(spec.deleted)))
-        os.mkdir(building, 0o755)
-        self.release = Release(building)
+        self.release = Release(top, create=True)
         for d in dirs:
-            os.makedirs(self.release.path(d.path, 'directory'), exist_ok=True)
-        self.base = Release(os.path.join(target.releases, current)) if current else None
+            self.release.folder(rel_parts(d.path, 'directory'), 'directory', d.path)
         self.current = current
-        batch_parts = spec.batch_parts()
-        fetch = {p for p in set().union(*batch_parts) if p not in self.parts}
-        self.progress = Progress(spec.url_bytes() + sum(self.job.parts[p].size for p in fetch))
-        # The release's tree is written as the batches go: a FileEntry a line, then the directories.
-        tree = os.path.join(target.releases, '.tmp-%s.json' % spec.release_id)
-        base_verified = BaseVerified(os.path.join(target.releases, current + '.json') if current else None)
+        self.progress = None
+        base_verified, tree = BaseVerified(), None
         try:
-            with open(tree, 'w', encoding='utf-8') as out:
+            self.base = Release(rel.sub(current), create=False) if current else None
+            batch_parts = spec.batch_parts()
+            fetch = {p for p in set().union(*batch_parts) if p not in self.parts}
+            self.progress = Progress(spec.url_bytes() + sum(self.job.parts[p].size for p in fetch))
+            # The release's tree is written as the batches go: a FileEntry a line, then the directories.
+            base_verified = BaseVerified(rel, current + '.json') if current else BaseVerified()
+            tree, fd = rel.create('.tmp-%s.json-' % spec.release_id, 0o644)
+            with os.fdopen(fd, 'w', encoding='utf-8') as out:
                 out.write('{"files": [')
                 first = True
                 for i, (files, _) in enumerate(spec.batches()):
@@ -1448,12 +1861,15 @@ class TargetRun:
                         first = False
                 out.write('\n], "dirs": %s}\n' % json.dumps([d.to_json() for d in dirs]))
             for d in sorted(dirs, key=lambda d: -d.path.count('/')):  # last: a mode may forbid writing
-                os.chmod(self.release.path(d.path, 'directory'), d.mode & 0o777)
-            os.replace(tree, os.path.join(target.releases, spec.release_id + '.json'))
+                os.fchmod(self.release.folder(rel_parts(d.path, 'directory')).fd, d.mode & MODE_MASK)
+            os.replace(tree, spec.release_id + '.json', src_dir_fd=rel.fd, dst_dir_fd=rel.fd)
+            tree = None
         finally:
             base_verified.close()
-            if os.path.lexists(tree):
-                os.unlink(tree)
+            if self.base is not None:
+                self.base.close()
+            if tree is not None:
+                rel.discard(tree)
         log('release %s built: %d files written (%s), %d linked'
             % (spec.release_id, result.files_written, human(result.bytes_written), result.files_linked))
 
@@ -1520,22 +1936,21 @@ class TargetRun:
 
     def keep(self, f):
         """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
-        old = self.base.path(f.path)
         try:
-            st = os.lstat(old)
+            folder, name = self.base.place(f.path)
+            st = folder.entry(name)
         except FileNotFoundError:
             st = None
         if st is None or not stat.S_ISREG(st.st_mode) or st.st_size != f.size:
             raise Failure('file %s should be kept from release %s but is missing or changed there; publish '
                           'again with a full upload' % (q(f.path), self.current))
-        if stat.S_IMODE(st.st_mode) != f.mode & 0o777:  # a chmod of a link would change the old release too
+        if stat.S_IMODE(st.st_mode) != f.mode & MODE_MASK:  # a chmod of a link would change the old release too
             def fill(sink):
-                with open(old, 'rb') as r:
+                with os.fdopen(folder.open_file(name), 'rb') as r:
                     copy(r.read, sink)
             return write_file(self.release, f, fill, 'release ' + self.current, EXIT['error'])
-        dest = self.release.path(f.path)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        os.link(old, dest, follow_symlinks=False)
+        dest_folder, dest = self.release.place(f.path)
+        os.link(name, dest, src_dir_fd=folder.fd, dst_dir_fd=dest_folder.fd, follow_symlinks=False)
         return Done(0, 0, 1)
 
     def rollback(self):
@@ -1543,13 +1958,27 @@ class TargetRun:
         current, kind = target.current()
         need(kind == 'release', 'cannot roll back %s: it %s' % (
             q(target.link), 'is a plain directory, not an efsync release' if kind == 'dir' else 'has no release'))
-        history = target.history()
-        older = history[:history.index(current)] if current in history else history
-        previous = next((r for r in reversed(older)
-                         if r != current and os.path.isdir(os.path.join(target.releases, r))), None)
-        need(previous, 'cannot roll back %s: no release before %s is left (keep-releases prunes older ones)'
-             % (q(target.link), current))
-        target.switch(previous)
+        try:
+            rel = target.open_releases(create=False)
+        except FileNotFoundError:
+            raise Failure('cannot roll back %s: its releases folder %s is gone' % (q(target.link), target.reldir))
+        target.check_releases()
+        history = target.history(current)
+        history.reconcile(current)
+
+        def exists(rid):
+            st = rel.entry(rid)
+            return st is not None and stat.S_ISDIR(st.st_mode)
+        previous = history.previous(current, exists)
+        need(previous, 'cannot roll back %s: no release before %s is left (keep-releases prunes older ones, and a '
+             'release rolled back from is never served again by a rollback)' % (q(target.link), current))
+        folder = rel.sub(previous)
+        try:
+            target.switch(previous, folder)
+        finally:
+            folder.close()
+        history.switch(previous, rolled_back=True)
+        target.save_history(history)
         result.status, result.release_id, result.previous_release_id, result.tree = (
             'rolled-back', previous, current, target.tree(previous))
 
@@ -1614,12 +2043,21 @@ def carry_out(job, mounted, result):
         spec.check_chunks()
     if mounted is not None:
         need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
-        return run_targets(job, mounted, result)
+        return run_on(job, mounted, result)
     mount(job.mount)
     try:
-        return run_targets(job, MOUNTPOINT, result)
+        return run_on(job, MOUNTPOINT, result)
     finally:
         umount()
+
+
+def run_on(job, path, result):
+    """Runs the targets on the file system at `path`, its root held open: nothing after this resolves `path` again."""
+    root = Dir.open(path)
+    try:
+        return run_targets(job, root, result)
+    finally:
+        root.close()
 
 
 def report(result, job, started):
@@ -1640,6 +2078,15 @@ def report(result, job, started):
 def main(argv):
     started, args = time.monotonic(), parse_args(argv)
     os.umask(0o022)
+    # A release holds each of its folders open while it is built (Release): take the whole hard limit of open files.
+    # systemd (v240 on) starts services with 1024 soft and 524288 hard (systemd-system.conf(5), DefaultLimitNOFILE), and
+    # a process may raise its soft limit up to the hard one (getrlimit(2)).
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 1 << 20), hard))
+        except (ValueError, OSError):
+            pass
     for s in SIGNALS:
         signal.signal(s, on_signal)
     result, job, shipper = AgentResult(), None, None

@@ -32,6 +32,7 @@ export const INPUT_DEFAULTS = {
   'staging-prefix': 'efsync/',
   delete: 'true',
   'keep-releases': '3',
+  'keep-releases-minutes': '1440',
   force: 'false',
   'dry-run': 'false',
   'timeout-minutes': '60',

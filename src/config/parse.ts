@@ -61,6 +61,7 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
     },
     delete: bool('delete'),
     keepReleases: int('keep-releases'),
+    keepReleasesMinutes: int('keep-releases-minutes'),
     force: bool('force'),
     dryRun: bool('dry-run'),
     timeoutMinutes: int('timeout-minutes'),

@@ -163,6 +163,7 @@ export function validateConfig(
   }
   normalizePrefix(problems, label('staging-prefix'), config.staging.prefix);
   checkRange(problems, label('keep-releases'), config.keepReleases, 1, 100);
+  checkRange(problems, label('keep-releases-minutes'), config.keepReleasesMinutes, 0, 43200);
   checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
   checkInstanceChoice(problems, label, config);
   if (config.configFile !== undefined)

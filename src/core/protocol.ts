@@ -110,6 +110,11 @@ export interface JobManifest {
   /** How long to wait for the file system lock held by another run. */
   lockTimeoutSeconds: number;
   keepReleases: number;
+  /**
+   * A release beyond keepReleases is removed only once it stopped serving at least this many minutes ago: a Lambda
+   * that pinned it (os.path.realpath of the target) may still read it.
+   */
+  keepReleasesMinutes: number;
   /** Parallel downloads and writes on the instance. */
   concurrency: number;
   parts: StagedPart[];

@@ -23,6 +23,8 @@ export interface JobInput {
   mount: MountSpec;
   lockTimeoutSeconds: number;
   keepReleases: number;
+  /** A release beyond keepReleases is removed only once it stopped serving at least this many minutes ago. */
+  keepReleasesMinutes: number;
   /** Files gone from the source are deleted from the new release. */
   deleteGone: boolean;
   action: JobAction;
@@ -136,6 +138,7 @@ export function buildJob(input: JobInput): StagedJob {
     mount: input.mount,
     lockTimeoutSeconds: input.lockTimeoutSeconds,
     keepReleases: input.keepReleases,
+    keepReleasesMinutes: input.keepReleasesMinutes,
     concurrency: input.concurrency ?? AGENT_CONCURRENCY,
     parts: input.parts,
     targets: input.plans.map((plan) => targetJob(input, plan)),

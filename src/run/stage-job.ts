@@ -58,6 +58,7 @@ export async function stageRun(
     mount: preflight.mount,
     lockTimeoutSeconds: waitsFor(ttl, ctx.hooks).lockSeconds,
     keepReleases: ctx.config.keepReleases,
+    keepReleasesMinutes: ctx.config.keepReleasesMinutes,
     deleteGone: ctx.config.delete,
     action,
     plans,

@@ -87,6 +87,7 @@ describe('every input is read by the config parser', () => {
     'staging-prefix': 'ci/',
     delete: 'false',
     'keep-releases': '5',
+    'keep-releases-minutes': '60',
     force: 'true',
     'dry-run': 'true',
     'timeout-minutes': '30',

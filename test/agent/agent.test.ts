@@ -18,6 +18,7 @@ import {
   rollback,
   runAgent,
   type Spec,
+  served,
   sha256,
   snapshot,
   tmpDir,
@@ -67,7 +68,7 @@ describe('a first publish of a target', () => {
     expect(fs.readlinkSync(path.join(efs, 'lib'))).toBe('.lib.efsync/r1');
     expect(fs.readdirSync(efs).sort()).toEqual(['.efsync.lock', '.lib.efsync', 'lib']);
     expect(fs.readdirSync(path.join(efs, '.lib.efsync')).sort()).toEqual(['history.json', 'r1', 'r1.json']);
-    expect(readJson(path.join(efs, '.lib.efsync/history.json'))).toEqual(['r1']);
+    expect(served(efs)).toEqual(['r1']);
     expect(readJson<Tree>(path.join(efs, '.lib.efsync/r1.json'))).toEqual(treeOf(planned.target));
     // The release holds exactly the source: bytes, modes, and nothing of efsync's.
     expect(listing(path.join(efs, 'lib'))).toEqual({
@@ -101,7 +102,7 @@ describe('a first publish of a target', () => {
     expect(fs.readdirSync(path.join(efs, 'models')).sort()).toEqual(['.current.efsync', 'README', 'current']);
     expect(fs.readdirSync(efs).sort()).toEqual(['.efsync.lock', 'models']);
     expect(fs.readFileSync(path.join(efs, 'models/current/weights.bin'), 'utf8')).toBe('w1');
-    expect(readJson(path.join(efs, 'models/.current.efsync/history.json'))).toEqual(['r1']);
+    expect(served(efs, 'models/current')).toEqual(['r1']);
   });
 
   it('reads a gzip-compressed part too', async () => {
@@ -136,7 +137,7 @@ describe('a second release', () => {
     expect(fs.readFileSync(path.join(efs, 'lib/bin/run.sh'), 'utf8')).toBe('#!/bin/sh\necho run faster\n');
     expect(snapshot(path.join(efs, '.lib.efsync/r1'))).toEqual(before);
     expect(readJson<Tree>(path.join(efs, '.lib.efsync/r1.json'))).toEqual(treeOf(first.planned.target));
-    expect(readJson(path.join(efs, '.lib.efsync/history.json'))).toEqual(['r1', 'r2']);
+    expect(served(efs)).toEqual(['r1', 'r2']);
     expect(run.result?.targets[0]).toMatchObject({
       status: 'published',
       releaseId: 'r2',
@@ -430,7 +431,7 @@ describe('a plain directory at the target', () => {
     fs.mkdirSync(path.join(efs, 'lib/pkg'), { recursive: true });
     fs.writeFileSync(path.join(efs, 'lib/pkg/__init__.py'), 'old = True\n');
     const { run } = await publish('lib', 'r1', V1);
-    const history = readJson<string[]>(path.join(efs, '.lib.efsync/history.json'));
+    const history = served(efs);
     expect(history).toHaveLength(2);
     const [legacy] = history;
     expect(legacy).toMatch(/^legacy-\d{8}T\d{6}Z$/);
@@ -493,7 +494,7 @@ describe('releases kept', () => {
       'r4',
       'r4.json',
     ]);
-    expect(readJson(path.join(efs, '.lib.efsync/history.json'))).toEqual(['r3', 'r4']);
+    expect(served(efs)).toEqual(['r3', 'r4']);
     expect(fs.readFileSync(path.join(efs, 'lib/v.txt'), 'utf8')).toBe('r4');
   });
 });

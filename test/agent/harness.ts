@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { create as createTar } from 'tar';
+import { expect } from 'vitest';
 import type {
   AgentResult,
   JobManifest,
@@ -274,6 +275,7 @@ export function job(
     },
     lockTimeoutSeconds: 10,
     keepReleases: 3,
+    keepReleasesMinutes: 0,
     concurrency: 4,
     parts: planned.flatMap((p) => p.parts),
     targets: planned.map((p) => p.target),
@@ -398,3 +400,22 @@ export function treeOf(target: TargetJob, base?: Tree): Tree {
     dirs: target.dirs,
   };
 }
+
+/** One switch of a target, as the agent records it in history.json. */
+export interface Switch {
+  release: string;
+  since: string | null;
+  until: string | null;
+  rolledBackFrom: boolean;
+}
+
+/** The switches a target's history.json records, oldest first. */
+export function switches(efs: string, target = 'lib'): Switch[] {
+  const dir = path.join(efs, path.dirname(target), `.${path.basename(target)}.efsync`);
+  const history = readJson<{ version: 2; switches: Switch[] }>(path.join(dir, 'history.json'));
+  expect(history.version).toBe(2);
+  return history.switches;
+}
+
+/** The releases a target served, one per switch, oldest first. */
+export const served = (efs: string, target = 'lib') => switches(efs, target).map((s) => s.release);

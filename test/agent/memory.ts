@@ -78,6 +78,7 @@ export async function measureAgentMemory(files = 100_000): Promise<MemoryRun> {
       },
       lockTimeoutSeconds: 10,
       keepReleases: 3,
+      keepReleasesMinutes: 0,
       concurrency: 16,
       parts: [],
       targets: [

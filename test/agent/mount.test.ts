@@ -89,7 +89,8 @@ async function onInstance(manifest: JobManifest, instance: Instance = {}) {
     '#!/bin/bash',
     'python3 efsync_agent.py job.json',
     'code=$?',
-    "if grep -q ' /mnt/efsync ' /proc/self/mounts; then echo STILL-MOUNTED; fi",
+    "if grep -qE ' /mnt/efsync(/fs)? ' /proc/self/mounts; then echo STILL-MOUNTED; fi",
+    "stat -c 'MOUNT-BASE %a %u' /mnt/efsync",
     'exit $code',
   ].join('\n');
   const run = sandboxes.run(id, 'script.sh', script, 'work', { network: !instance.noRouteToS3 });
@@ -134,12 +135,41 @@ describe('mounting the file system', () => {
     expect(run.result?.status).toBe('ok');
     expect(run.stdout).toContain('installing amazon-efs-utils');
     expect(run.stdout).toContain(`mounting ${FS} with the EFS mount helper (tls): no policy`);
-    expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync with the EFS mount helper (tls)`);
-    expect(run.stdout).toContain('unmounted /mnt/efsync');
+    expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync/fs with the EFS mount helper (tls)`);
+    expect(run.stdout).toContain('unmounted /mnt/efsync/fs');
     expect(run.stdout).not.toContain('STILL-MOUNTED');
     const root = path.join(sandboxes.efsRoot, FS);
     expect(fs.readlinkSync(path.join(root, 'lib'))).toBe('.lib.efsync/r1');
     expect(published()).toBe('x = 1\n');
+  });
+
+  it('mounts in a folder only root can enter, and remounts so that the kernel follows no link on it', async () => {
+    const run = await onInstance(publishJob(spec()));
+    expect(run.code).toBe(AGENT_EXIT.ok);
+    expect(run.stdout).toContain('remounted /mnt/efsync/fs with nosymfollow,nosuid,nodev,noexec');
+    expect(run.stdout).toContain('MOUNT-BASE 700 0');
+  });
+
+  it('planted .efsync.lock link on the mounted file system → the run fails naming it; the linked file is untouched', async () => {
+    const outside = path.join(state, 'instance-disk/instance.conf');
+    fs.mkdirSync(path.dirname(outside), { recursive: true });
+    fs.writeFileSync(outside, 'instance settings\n');
+    const lock = path.join(sandboxes.efsRoot, FS, '.efsync.lock');
+    const saved = path.join(state, 'saved.lock');
+    if (fs.existsSync(lock)) fs.renameSync(lock, saved);
+    fs.symlinkSync(outside, lock);
+    try {
+      const run = await onInstance(publishJob(spec()));
+      expect(run.code).toBe(AGENT_EXIT.error);
+      expect(run.result?.error).toMatch(
+        /^"\/mnt\/efsync\/fs\/.efsync.lock" is a symbolic link that efsync did not make/,
+      );
+      expect(run.stdout).not.toContain('STILL-MOUNTED');
+      expect(fs.readFileSync(outside, 'utf8')).toBe('instance settings\n');
+    } finally {
+      fs.rmSync(lock);
+      if (fs.existsSync(saved)) fs.renameSync(saved, lock);
+    }
   });
 
   it('mounts through an access point with TLS and IAM', async () => {
@@ -186,7 +216,7 @@ describe('mounting the file system', () => {
     const run = await onInstance(publishJob(spec()), { dns: false, dnfFails: true, nfsClient: true });
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain('falling back to plain NFSv4.1, which this file system allows');
-    expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync with plain NFSv4.1`);
+    expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync/fs with plain NFSv4.1`);
   });
 
   it('fails, naming S3, where the file system needs the mount helper and it cannot be installed', async () => {

@@ -88,7 +88,12 @@ describe('staged parts on the instance disk', () => {
     // Part 0 comes at once; part 1 trickles in for seconds. Part 0 must be gone long before part 1 is complete.
     const planned = manyParts('gone', 2, 256 * 1024, (i) => (i === 1 ? { drip: 2048 } : {}));
     const efs = tmpDir('efsync-efs-');
-    const building = (file: string) => fs.existsSync(path.join(efs, '.gone.efsync', '.tmp-r1', file));
+    // The release being built: .tmp-r1-<random>, beside the releases.
+    const building = (file: string) => {
+      const releases = path.join(efs, '.gone.efsync');
+      const dir = fs.existsSync(releases) && fs.readdirSync(releases).find((n) => /^\.tmp-r1-[0-9a-f]+$/.test(n));
+      return !!dir && fs.existsSync(path.join(releases, dir, file));
+    };
     let tmpdir = '';
     const running = runAgent(job(bucket, [planned], { concurrency: 2 }), efs, (_child, dir) => {
       tmpdir = dir;

@@ -199,6 +199,7 @@ describe('numbers must be whole and in range', () => {
     ['role-duration-seconds', '899', 900, 43200],
     ['role-duration-seconds', '43201', 900, 43200],
     ['keep-warm', '721', 0, 720],
+    ['keep-releases-minutes', '43201', 0, 43200],
   ] as const)('%s %s', (name, value, min, max) => {
     expect(loadError({ ...DEPS, [name]: value })).toBe(
       `Input '${name}': ${value} is out of range. Write a number from ${min} to ${max}.`,
@@ -209,6 +210,17 @@ describe('numbers must be whole and in range', () => {
     expect(loadError({ ...DEPS, 'keep-releases': value })).toBe(
       `Input 'keep-releases': '${value}' is not a whole number. Write digits only, e.g. 60.`,
     );
+  });
+
+  it.each(['-1', '1.5', 'a day'])('refuses keep-releases-minutes %s, naming it', (value) => {
+    expect(loadError({ ...DEPS, 'keep-releases-minutes': value })).toBe(
+      `Input 'keep-releases-minutes': '${value}' is not a whole number. Write digits only, e.g. 60.`,
+    );
+  });
+
+  it('reads keep-releases-minutes, 1440 when unset, 0 allowed', () => {
+    expect(load(DEPS).config.keepReleasesMinutes).toBe(1440);
+    expect(load({ ...DEPS, 'keep-releases-minutes': '0' }).config.keepReleasesMinutes).toBe(0);
   });
 });
 

@@ -302,8 +302,10 @@ describe('concurrency', { timeout: 180_000, concurrent: true }, () => {
         expect(record('4', `same target, ${name}`, 'published', result)).toBe('published');
         await expectClean(aws, [result, post], 'race');
       }
-      const history = JSON.parse(fs.readFileSync(efs('.race.efsync', 'history.json'), 'utf8')) as string[];
-      const last = history.at(-1);
+      const history = JSON.parse(fs.readFileSync(efs('.race.efsync', 'history.json'), 'utf8')) as {
+        switches: { release: string }[];
+      };
+      const last = history.switches.at(-1)?.release;
       expect(fs.readlinkSync(efs('race'))).toBe(`.race.efsync/${last}`);
       const winner = [ra, rb].find((r) => JSON.parse(parseCommandFile(r.output)['release-ids'] ?? '{}').race === last);
       expect(winner).toBeDefined();

@@ -73,6 +73,7 @@ describe('uploadJob', () => {
       },
       lockTimeoutSeconds: 600,
       keepReleases: 3,
+      keepReleasesMinutes: 0,
       concurrency: 8,
       parts: [
         {
@@ -138,6 +139,7 @@ describe('uploadJob', () => {
       },
       lockTimeoutSeconds: 600,
       keepReleases: 3,
+      keepReleasesMinutes: 0,
       concurrency: 8,
       parts: [],
       targets: [

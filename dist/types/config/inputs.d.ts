@@ -31,6 +31,7 @@ export declare const INPUT_DEFAULTS: {
     readonly 'staging-prefix': "efsync/";
     readonly delete: "true";
     readonly 'keep-releases': "3";
+    readonly 'keep-releases-minutes': "1440";
     readonly force: "false";
     readonly 'dry-run': "false";
     readonly 'timeout-minutes': "60";

@@ -79,6 +79,11 @@ export interface Config {
     staging: StagingConfig;
     delete: boolean;
     keepReleases: number;
+    /**
+     * Minutes a release that stopped serving stays, even beyond keepReleases: a Lambda that pinned it with
+     * os.path.realpath reads it as long as its execution environment lives.
+     */
+    keepReleasesMinutes: number;
     force: boolean;
     dryRun: boolean;
     timeoutMinutes: number;

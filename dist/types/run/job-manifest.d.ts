@@ -24,6 +24,8 @@ export interface JobInput {
     mount: MountSpec;
     lockTimeoutSeconds: number;
     keepReleases: number;
+    /** A release beyond keepReleases is removed only once it stopped serving at least this many minutes ago. */
+    keepReleasesMinutes: number;
     /** Files gone from the source are deleted from the new release. */
     deleteGone: boolean;
     action: JobAction;
