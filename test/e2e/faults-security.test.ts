@@ -118,8 +118,9 @@ describe('security', { timeout: 240_000 }, () => {
     }
   });
 
-  it('.models.efsync/.tmp-history.json planted as a link: the run publishes, the link’s target untouched', async () => {
+  it('.models.efsync/.tmp-history.json planted as a link: one error naming it, the link’s target untouched', async () => {
     await aws.reset();
+    const before = served(aws, 'models');
     const { file, snapshot } = victim();
     const was = snapshot();
     const planted = path.join(efsRoot(), '.models.efsync', '.tmp-history.json');
@@ -128,11 +129,17 @@ describe('security', { timeout: 240_000 }, () => {
     edit();
     try {
       const step = await runAction(aws, workspace, INPUTS);
-      expect(record(GROUP, 'planted link .tmp-history.json', 'published', step), step.stdout.slice(-3000)).toBe(
-        'published',
+      const observed = record(
+        GROUP,
+        'planted link .tmp-history.json',
+        'failed: … .tmp-history.json … symbolic link',
+        step,
       );
+      expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+      expect(observed).toContain('.models.efsync/.tmp-history.json');
+      expect(observed).toContain('symbolic link');
       expect(snapshot(), 'the instance’s file is untouched').toBe(was);
-      await expectClean(aws, [step, step.post], 'models');
+      await expectClean(aws, [step, step.post], 'models', before);
     } finally {
       fs.rmSync(planted, { force: true });
     }

@@ -175,6 +175,7 @@ const inputs = (target: string, extra: Record<string, string> = {}) => ({
 function publishes(
   name: string,
   setup: (lane: Lane, dir: string) => { env?: Record<string, string>; inputs?: Record<string, string> },
+  group = 'index',
 ) {
   return () =>
     lanes.use(async (lane) => {
@@ -186,7 +187,7 @@ function publishes(
         debug: true,
         env: given.env ?? {},
       });
-      expect(record('index', name, 'published', step), step.stdout.slice(-3000)).toBe('published');
+      expect(record(group, name, 'published', step), step.stdout.slice(-3000)).toBe('published');
       expectInstalled(lane, target);
       // The wheels came from the index, with its credentials: a 200 for both files.
       expect(lane.index.requests.slice(before).filter((r) => r.startsWith('200 /files/'))).toHaveLength(2);
@@ -282,6 +283,44 @@ describe('pip installs from a private index, named each way', { timeout: 300_000
         inputs: { requirements: `${path.basename(dir)}/requirements.txt` },
       };
     }),
+  );
+});
+
+// Two forms the security review found unmasked: the token is masked (its ::add-mask:: given) and shown nowhere.
+describe('security: credentials in forms pip reads from the requirements file', {
+  timeout: 300_000,
+  concurrent: true,
+}, () => {
+  it(
+    '--index-url \\ with the URL on the next line',
+    publishes(
+      'requirements: --index-url \\ continued',
+      ({ index }, dir) => {
+        fs.writeFileSync(
+          path.join(dir, 'requirements.txt'),
+          `--index-url \\\n    ${index.withToken(index.password)}\nefsync-private==1.0\n`,
+        );
+        return { inputs: { requirements: `${path.basename(dir)}/requirements.txt` } };
+      },
+      'security',
+    ),
+  );
+
+  it(
+    'direct references name @ http://user:token@host/…whl',
+    publishes(
+      'requirements: name @ url with a token',
+      ({ index }, dir) => {
+        const files = index.withToken(index.password).replace('/simple/', '/files/');
+        fs.writeFileSync(
+          path.join(dir, 'requirements.txt'),
+          `efsync-private @ ${files}efsync_private-1.0-py3-none-any.whl\n` +
+            `efsync-private-dep @ ${files}efsync_private_dep-1.0-py3-none-any.whl\n`,
+        );
+        return { inputs: { requirements: `${path.basename(dir)}/requirements.txt` } };
+      },
+      'security',
+    ),
   );
 });
 
