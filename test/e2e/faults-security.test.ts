@@ -213,8 +213,26 @@ describe('security', { timeout: 240_000 }, () => {
       '8',
     ]);
     await new Promise<void>((resolve) => holder.stdout?.once('data', () => resolve()));
+    // While the agent waits for the lock, its mount is up: the folder of its mount point, seen from the instance's
+    // disk, admits root only (a local user of a borrowed instance can neither read nor change a release there).
+    const instances = path.join(aws.info.stateDir, 'instances');
+    const modes = new Set<string>();
+    const watch = setInterval(() => {
+      for (const id of fs.existsSync(instances) ? fs.readdirSync(instances) : []) {
+        const dir = path.join(instances, id, 'mnt', 'efsync');
+        if (fs.existsSync(path.join(dir, 'fs'))) modes.add((fs.statSync(dir).mode & 0o777).toString(8));
+      }
+    }, 200);
     try {
       const step = await runAction(aws, workspace, INPUTS, { debug: true });
+      clearInterval(watch);
+      rows.push({
+        group: GROUP,
+        name: 'mount point of the agent, while it works',
+        expected: 'mode 700',
+        observed: modes.size ? `mode ${[...modes].join(', ')}` : 'not seen',
+      });
+      expect([...modes]).toEqual(['700']);
       // The step's stdout read as the runner reads it (test/support/runner-commands.ts): the commands it would carry
       // out, other than the stop-commands blocks the action itself wraps relayed text in.
       const reading = readAsRunner(step.stdout);
@@ -242,6 +260,7 @@ describe('security', { timeout: 240_000 }, () => {
       expect(step.state).not.toContain('i-0attacker');
       await expectClean(aws, [step, step.post], 'models');
     } finally {
+      clearInterval(watch);
       holder.kill();
       fs.rmSync(lock, { force: true });
     }
