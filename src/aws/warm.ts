@@ -7,7 +7,7 @@
 import { CreateTagsCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from './clients.js';
-import { STACK_TAG, stackFilters } from './instance.js';
+import { STACK_TAG, stackFilters } from './tags.js';
 
 export const WARM_UNTIL = 'efsync:warm-until';
 /** The last run that used a warm instance (efsync:run-id stays the run that launched it). */

@@ -6,7 +6,7 @@
  */
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
-import { stackFilters } from '../aws/instance.js';
+import { stackFilters } from '../aws/tags.js';
 import { WARM_UNTIL } from '../aws/warm.js';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../core/reporter.js';
