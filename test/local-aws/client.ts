@@ -16,7 +16,11 @@ const MAIN = path.join(import.meta.dirname, 'main.ts');
 export interface LocalAws {
   info: TestbedInfo;
   pid: number;
-  /** Environment for an AWS SDK client or the action: endpoint, region, dummy credentials. */
+  /**
+   * Environment for the action (or the library, or the CLI) run in-process: endpoint, region, and the action role's
+   * static key, so that its calls are evaluated against the role's policies as AWS would (iam-eval.ts). A test's own
+   * clients use an administrator key instead (test/support/local-aws.ts).
+   */
   env: Record<string, string>;
   control<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
   fault(rule: Partial<Omit<FaultRule, 'id' | 'seen'>> & { operation: string }): Promise<FaultRule>;
@@ -86,7 +90,7 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     env: {
       AWS_ENDPOINT_URL: info.endpoint,
       AWS_REGION: info.region,
-      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_ACCESS_KEY_ID: info.actionAccessKeyId,
       AWS_SECRET_ACCESS_KEY: 'testing',
     },
     control,
