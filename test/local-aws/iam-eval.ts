@@ -39,6 +39,19 @@ export const actionAccessKey = (stackName: string) =>
 /** The session name in the principal ARN of a static action key (a static key has no session of its own). */
 const STATIC_SESSION = 'static-key';
 
+const DEFAULT_KEY_POLICY = {
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'Enable IAM User Permissions',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+  ],
+};
+
 /** Whether one (action, resource, context) is allowed by identity policies, as IAM evaluates it. */
 export async function allowedBy(
   policies: { name: string; document: PolicyDocument }[],
@@ -61,6 +74,10 @@ export async function allowedBy(
     identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
+    // A KMS key is reached only when its key policy allows it; the default key policy (the one CreateKey gives when
+    // none is given, as in the bed) hands that decision to the account's IAM policies ("Default key policy",
+    // https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-root-enable-iam).
+    ...(check.action.startsWith('kms:') && { resourcePolicy: DEFAULT_KEY_POLICY }),
   });
   const result = await runSimulation(simulation(literal), {});
   if (result.resultType !== 'error') return result.overallResult === 'Allowed';
