@@ -35,6 +35,11 @@ export interface LocalAws {
   /** RunInstances in this zone answers InsufficientInstanceCapacity (zones.ts). */
   noCapacity(zone: string): Promise<void>;
   settings(settings: Partial<Settings>): Promise<Settings>;
+  /**
+   * Updates a stack's parameters, as a CloudFormation stack update would (e.g. SourceKmsKeyArn for a key the test
+   * created): its roles get the policies the template renders with them, and the bed evaluates those.
+   */
+  updateStack(stackName: string, parameters: Record<string, string>): Promise<void>;
   log(since?: number): Promise<LogEntry[]>;
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -100,6 +105,9 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     withholdType: (zone, type) => control<void>('POST', '/zones/withheld', { zone, type }),
     noCapacity: (zone) => control<void>('POST', '/zones/no-capacity', { zone }),
     settings: (settings) => control<Settings>('PUT', '/settings', settings),
+    updateStack: async (stackName, parameters) => {
+      await control('PUT', `/stacks/${stackName}/parameters`, parameters);
+    },
     log: async (since = 0) => (await control<{ entries: LogEntry[] }>('GET', `/log?since=${since}`)).entries,
     reset: async () => {
       await control('DELETE', '/faults');

@@ -16,6 +16,11 @@ export interface ControlDeps {
   instances: Instances;
   sandboxes: Sandboxes;
   ssm: RunCommand;
+  /**
+   * A CloudFormation stack update: the stack is rendered again with these parameters changed, and its roles' policies
+   * replaced (what the bed evaluates, and what moto's IAM holds).
+   */
+  updateStack(name: string, parameters: Record<string, string>): Promise<unknown>;
 }
 
 type Handler = (
@@ -157,6 +162,19 @@ export function createControl(deps: ControlDeps) {
         faults.unreachableFileSystems.delete(m[1] ?? '');
         sandboxes.setUnreachable(m[1] ?? '', false);
         return [200, {}];
+      },
+    ],
+    [
+      'PUT',
+      /^\/stacks\/([\w-]+)\/parameters$/,
+      async (m, body) => {
+        if (!Object.values(body).every((v) => typeof v === 'string'))
+          return [400, { message: 'parameters must be strings' }];
+        try {
+          return [200, await deps.updateStack(m[1] ?? '', body as Record<string, string>)];
+        } catch (error) {
+          return [400, { message: String(error) }];
+        }
       },
     ],
     ['GET', /^\/settings$/, () => [200, faults.settings]],

@@ -18,7 +18,7 @@ import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/cli
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEMPLATE_PATH } from '../infra/schema.ts';
-import { launch, waitOnline } from '../support/local-aws.ts';
+import { createKmsKey, launch, waitOnline } from '../support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { SECOND_STACK } from './seed.ts';
 
@@ -314,6 +314,35 @@ describe('the action role', () => {
     expect(error.message).toMatch(
       /assumed-role\/efsync-other-ActionRole-\w+\/gha is not authorized to perform: s3:PutObject/,
     );
+  });
+});
+
+describe('a stack update', () => {
+  it('grants kms:Decrypt through S3 on the source key once SourceKmsKeyArn names it', async () => {
+    const key = await createKmsKey(aws);
+    await as('testing').s3.send(
+      new PutObjectCommand({
+        Bucket: aws.info.sourceBucket,
+        Key: 'sealed/model.bin',
+        Body: 'x',
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: key,
+      }),
+    );
+    const get = () => as().s3.send(new GetObjectCommand({ Bucket: aws.info.sourceBucket, Key: 'sealed/model.bin' }));
+    const error = await refusal(get());
+    expect(error).toMatchObject({ name: 'AccessDenied', status: 403 });
+    expect(error.message).toContain(
+      `is not authorized to perform: kms:Decrypt on resource: "${key}" because no identity-based policy allows the kms:Decrypt action`,
+    );
+    await aws.updateStack(aws.info.stackName, { SourceKmsKeyArn: key });
+    try {
+      expect(await (await get()).Body?.transformToString()).toBe('x');
+      const checks = (await aws.log()).filter((e) => e.operation === 'GetObject').at(-1)?.iam?.checks;
+      expect(checks?.map((c) => c.action)).toEqual(['s3:GetObject', 'kms:Decrypt']);
+    } finally {
+      await aws.updateStack(aws.info.stackName, { SourceKmsKeyArn: '' });
+    }
   });
 });
 

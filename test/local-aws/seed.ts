@@ -332,3 +332,27 @@ async function seedStack(
     actionAccessKeyId: actionAccessKey(stack.stackName),
   };
 }
+
+/** Replaces the inline policies of a stack's roles in moto's IAM with the ones rendered (a stack update). */
+export async function putRolePolicies(motoEndpoint: string, region: string, stack: RenderedStack): Promise<void> {
+  const iam = new IAMClient({
+    endpoint: motoEndpoint,
+    region,
+    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+  });
+  try {
+    for (const role of [stack.actionRole, stack.instanceRole]) {
+      for (const policy of role.policies) {
+        await iam.send(
+          new PutRolePolicyCommand({
+            RoleName: role.name,
+            PolicyName: policy.name,
+            PolicyDocument: JSON.stringify(policy.document),
+          }),
+        );
+      }
+    }
+  } finally {
+    iam.destroy();
+  }
+}

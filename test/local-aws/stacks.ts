@@ -184,3 +184,27 @@ export function renderStack(
     createsOidcProvider: 'GitHubOidcProvider' in out || ofType('AWS::IAM::OIDCProvider').length > 0,
   };
 }
+
+/** The stack rendered again with some parameters changed, as a CloudFormation stack update would deploy it. */
+export function updateStack(
+  stack: RenderedStack,
+  region: string,
+  changed: Record<string, string>,
+  template: Template = readTemplate(),
+): RenderedStack {
+  const parameters = Object.fromEntries(
+    Object.keys(template.Parameters ?? {})
+      .filter((name) => name in stack.values)
+      .map((name) => [name, stack.values[name] ?? '']),
+  ) as StackParameters;
+  for (const name of Object.keys(changed))
+    if (!(name in (template.Parameters ?? {}))) throw new Error(`infra/efsync.yaml has no parameter ${name}`);
+  const groupId = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')?.[0];
+  return renderStack(
+    stack.stackName,
+    region,
+    { ...parameters, ...changed },
+    { stagingBucket: stack.stagingBucket, ...(groupId && { securityGroupId: stack.values[groupId] ?? '' }) },
+    template,
+  );
+}

@@ -15,9 +15,10 @@ import { freePort, startMoto } from './moto.ts';
 import { OidcIssuer } from './oidc.ts';
 import { RequestLog } from './request-log.ts';
 import { Sandboxes } from './sandbox.ts';
-import { type Seeded, type SeededStack, seed } from './seed.ts';
+import { putRolePolicies, type Seeded, type SeededStack, seed } from './seed.ts';
 import { Sessions } from './sessions.ts';
 import { RunCommand } from './ssm.ts';
+import { type RenderedStack, updateStack } from './stacks.ts';
 
 export interface TestbedInfo extends Omit<Seeded, 'stacks'> {
   /** Every stack by name, each with the OIDC request token of its repository's jobs. */
@@ -72,6 +73,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const ssm = new RunCommand(instances, sandboxes, faults, (id) => network.prepare(sandboxes, id));
     const running = new Set<string>();
     const evaluator = new IamEvaluator();
+    const rendered = new Map<string, RenderedStack>();
     const lookup = motoLookup(moto.endpoint, region);
 
     const front: http.Server = createFront({
@@ -83,7 +85,23 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       sessions: new Sessions(),
       iam: { evaluator, lookup },
       hooks: {
-        control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
+        control: createControl({
+          faults,
+          log,
+          oidc,
+          instances,
+          sandboxes,
+          ssm,
+          updateStack: async (name, parameters) => {
+            const before = rendered.get(name);
+            if (!before) throw new Error(`no stack ${name}`);
+            const after = updateStack(before, region, parameters);
+            rendered.set(name, after);
+            evaluator.addStack(after);
+            await putRolePolicies(moto.endpoint, region, after);
+            return { stackName: name, parameters };
+          },
+        }),
         async launching(form) {
           const image = await instances.imageRoot(form.get('ImageId') ?? '');
           if (!image) return {}; // moto answers an unknown image itself
@@ -149,7 +167,12 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       front.listen(port, '127.0.0.1', resolve);
     });
     const endpoint = `http://127.0.0.1:${port}`;
-    const { stacks, ...seeded } = await seed(moto.endpoint, region, { rendered: (stack) => evaluator.addStack(stack) });
+    const { stacks, ...seeded } = await seed(moto.endpoint, region, {
+      rendered: (stack) => {
+        rendered.set(stack.stackName, stack);
+        evaluator.addStack(stack);
+      },
+    });
     await network.sync(sandboxes);
     const info: TestbedInfo = {
       endpoint,
