@@ -21,6 +21,8 @@ export interface ControlDeps {
    * replaced (what the bed evaluates, and what moto's IAM holds).
    */
   updateStack(name: string, parameters: Record<string, string>): Promise<unknown>;
+  /** An administrator's PutRolePolicy, outside the request log: moto's IAM and the bed's evaluation both get it. */
+  putRolePolicy(role: string, name: string, document: Record<string, unknown>): Promise<void>;
 }
 
 type Handler = (
@@ -175,6 +177,14 @@ export function createControl(deps: ControlDeps) {
         } catch (error) {
           return [400, { message: String(error) }];
         }
+      },
+    ],
+    [
+      'PUT',
+      /^\/roles\/([\w+=,.@-]+)\/policies\/([\w+=,.@-]+)$/,
+      async (m, body) => {
+        await deps.putRolePolicy(m[1] ?? '', m[2] ?? '', body);
+        return [200, {}];
       },
     ],
     ['GET', /^\/settings$/, () => [200, faults.settings]],

@@ -190,6 +190,16 @@ export function createFront(deps: FrontDeps): http.Server {
       disk = launch.disk;
     }
     await forward(req, res, request, buffered, done, disk);
+    // A role's inline policies changed in IAM (an administrator adding a statement, as the README asks for a borrowed
+    // instance): the evaluation follows, as IAM's would.
+    if (request.service === 'iam' && /^(Put|Delete)RolePolicy$/.test(request.operation) && res.statusCode < 300) {
+      const form = new URLSearchParams(buffered?.toString('utf8') ?? '');
+      deps.iam.evaluator.putInlinePolicy(
+        form.get('RoleName') ?? '',
+        form.get('PolicyName') ?? '',
+        request.operation === 'PutRolePolicy' ? JSON.parse(form.get('PolicyDocument') ?? '{}') : undefined,
+      );
+    }
   }
 
   /**

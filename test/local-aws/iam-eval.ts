@@ -108,6 +108,14 @@ export class IamEvaluator {
     return this.roles.get(name);
   }
 
+  /** Adds, replaces or (without a document) removes one inline policy of a role the bed deployed. */
+  putInlinePolicy(roleName: string, policyName: string, document: PolicyDocument | undefined): void {
+    const role = this.roles.get(roleName);
+    if (!role) return;
+    const others = role.policies.filter((p) => p.name !== policyName);
+    role.policies = document ? [...others, { name: policyName, document }] : others;
+  }
+
   /** Replaces a role's policies (a stack update). */
   setPolicies(roleName: string, policies: Role['policies']): void {
     const role = this.roles.get(roleName);

@@ -356,3 +356,25 @@ export async function putRolePolicies(motoEndpoint: string, region: string, stac
     iam.destroy();
   }
 }
+
+/** One inline policy of a role in moto's IAM, put by an administrator. */
+export async function putRolePolicy(
+  motoEndpoint: string,
+  region: string,
+  role: string,
+  name: string,
+  document: Record<string, unknown>,
+): Promise<void> {
+  const iam = new IAMClient({
+    endpoint: motoEndpoint,
+    region,
+    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+  });
+  try {
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: role, PolicyName: name, PolicyDocument: JSON.stringify(document) }),
+    );
+  } finally {
+    iam.destroy();
+  }
+}

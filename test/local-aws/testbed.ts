@@ -15,7 +15,7 @@ import { freePort, startMoto } from './moto.ts';
 import { OidcIssuer } from './oidc.ts';
 import { RequestLog } from './request-log.ts';
 import { Sandboxes } from './sandbox.ts';
-import { putRolePolicies, type Seeded, type SeededStack, seed } from './seed.ts';
+import { putRolePolicies, putRolePolicy, type Seeded, type SeededStack, seed } from './seed.ts';
 import { Sessions } from './sessions.ts';
 import { RunCommand } from './ssm.ts';
 import { type RenderedStack, updateStack } from './stacks.ts';
@@ -100,6 +100,10 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
             evaluator.addStack(after);
             await putRolePolicies(moto.endpoint, region, after);
             return { stackName: name, parameters };
+          },
+          putRolePolicy: async (role, name, document) => {
+            await putRolePolicy(moto.endpoint, region, role, name, document);
+            evaluator.putInlinePolicy(role, name, document as never);
           },
         }),
         async launching(form) {
