@@ -23,7 +23,7 @@
 // - S3 authorizes objects as arn:aws:s3:::<bucket>/<key> and a listing on the bucket with s3:prefix ("Required
 //   permissions for Amazon S3 API operations",
 //   https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html; DeleteObjects needs
-//   s3:DeleteObject on each key, CopyObject s3:GetObject on the source). A GET or HEAD of an SSE-KMS or DSSE-KMS object
+//   s3:DeleteObject on each key, CopyObject s3:GetObject on the source). A GET of an SSE-KMS or DSSE-KMS object
 //   needs kms:Decrypt on its key, which S3 asks KMS for on the caller's behalf, so kms:ViaService is
 //   s3.<region>.amazonaws.com ("Using server-side encryption with AWS KMS keys",
 //   https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; kms:ViaService,
@@ -449,7 +449,10 @@ async function s3Checks(parts: RequestParts, lookup: Lookup): Promise<Check[]> {
     const source = decodeURIComponent(copySource.replace(/^\//, '').split('?')[0] ?? '');
     checks.push(await check('s3:GetObject', `arn:aws:s3:::${source}`, 'object', {}));
   }
-  if (action === 's3:GetObject') {
+  // Only a GET, which returns the data S3 must decrypt; a HEAD returns metadata, for which S3 decrypts nothing
+  // (inference: HeadObject's documentation asks for s3:GetObject alone,
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions").
+  if (operation === 'GetObject') {
     const kmsKey = await lookup.objectKmsKey(bucket, key);
     if (kmsKey)
       checks.push(await check('kms:Decrypt', kmsKey, 'key', { 'kms:ViaService': `s3.${region}.amazonaws.com` }));
