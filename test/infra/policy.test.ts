@@ -450,6 +450,7 @@ describe('the deployed policy, evaluated', () => {
       roleArn: stack.instanceRole.arn,
     }),
     mountTargetFileSystem: async () => FS,
+    bucketExists: async () => true,
     objectKmsKey: async (bucket) => (bucket === 'ml-models' ? KEY : undefined),
   };
 

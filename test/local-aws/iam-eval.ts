@@ -89,7 +89,11 @@ export async function allowedBy(
   // iam-simulate validates the resource against the reference's ARN pattern, which writes ${Account} even for the
   // account-less ARNs of AWS-owned documents and public parameters (arn:aws:ssm:<region>::document/AWS-RunShellScript),
   // and refuses a "*" for an action that has resource types: those are evaluated without its validation.
-  return runUnsafeSimulation(simulation(literal), {}) === 'Allowed';
+  try {
+    return runUnsafeSimulation(simulation(literal), {}) === 'Allowed';
+  } catch {
+    return false; // what the simulator cannot evaluate is not allowed
+  }
 }
 
 export class IamEvaluator {

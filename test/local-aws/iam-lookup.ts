@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Lookup } from './iam-requests.ts';
 
 const tagsOf = (tags: Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
@@ -26,12 +26,20 @@ export function motoLookup(motoEndpoint: string, region: string): Lookup & { des
   const iam = new IAMClient(config);
   const efs = new EFSClient(config);
   const s3 = new S3Client({ ...config, forcePathStyle: true });
+  const buckets = new Set<string>();
   const quiet = async <T>(work: () => Promise<T>): Promise<T | undefined> => {
     try {
       return await work();
     } catch {
       return undefined;
     }
+  };
+  /** The KMS key moto keeps for an object, from its state dump (/moto-api/data.json). */
+  const keyFromState = async (bucket: string, key: string): Promise<string | undefined> => {
+    const dump = await (await fetch(`${motoEndpoint}/moto-api/data.json`)).text();
+    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const arn = JSON.stringify(`arn:aws:s3:::${bucket}/${key}/`).slice(1, -1);
+    return new RegExp(`"arn": "${escape(arn)}[^"]*"[^{}]*?"kms_key_id": "([^"]+)"`).exec(dump)?.[1];
   };
   return {
     image: (id) =>
@@ -80,11 +88,25 @@ export function motoLookup(motoEndpoint: string, region: string): Lookup & { des
         async () =>
           (await efs.send(new DescribeMountTargetsCommand({ MountTargetId: id }))).MountTargets?.[0]?.FileSystemId,
       ),
+    // A bucket once seen is taken to stay (the tests delete none while the action runs).
+    bucketExists: async (bucket) => {
+      if (buckets.has(bucket)) return true;
+      const found =
+        (await quiet(async () => {
+          await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+          return true;
+        })) ?? false;
+      if (found) buckets.add(bucket);
+      return found;
+    },
     objectKmsKey: (bucket, key) =>
       quiet(async () => {
         const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
         if (!/^aws:kms/.test(head.ServerSideEncryption ?? '')) return undefined;
-        const id = head.SSEKMSKeyId ?? '';
+        // S3 names the key of a DSSE-KMS object as of an SSE-KMS one (HeadObject, SSEKMSKeyId,
+        // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html); moto sends the header for aws:kms only
+        // (moto/s3/models.py, FakeKey.response_dict), so the key is read from moto's state dump.
+        const id = head.SSEKMSKeyId ?? (await keyFromState(bucket, key)) ?? '';
         return id.startsWith('arn:') ? id : `arn:aws:kms:${region}:123456789012:key/${id}`;
       }),
     destroy() {

@@ -57,6 +57,8 @@ export interface Lookup {
   /** The role of an instance profile, by name or ARN. */
   profileRole(profile: string): Promise<{ profileArn: string; roleArn: string } | undefined>;
   mountTargetFileSystem(mountTargetId: string): Promise<string | undefined>;
+  /** Whether a bucket exists (in any account). */
+  bucketExists(bucket: string): Promise<boolean>;
   /** How an object is encrypted: the KMS key's ARN for SSE-KMS and DSSE-KMS objects. */
   objectKmsKey(bucket: string, key: string): Promise<string | undefined>;
 }
@@ -427,6 +429,12 @@ async function s3Checks(parts: RequestParts, lookup: Lookup): Promise<Check[]> {
   const key = decodeURIComponent(rest.join('/'));
   const action = `s3:${S3_ACTIONS[operation] ?? operation}`;
   if (!bucket) return [await check(action, '*', undefined, {})];
+  // A bucket that does not exist is answered NoSuchBucket (404) whoever asks: there is no owner whose resources the
+  // request could be authorized on, and a 404 against a 403 is how S3 tells a missing bucket from a forbidden one
+  // (inference from HeadBucket: "If the bucket does not exist or you do not have permission to access it, the HEAD
+  // request returns a generic 400 Bad Request, 403 Forbidden or 404 Not Found",
+  // https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). moto gives that answer.
+  if (!(await lookup.bucketExists(bucket))) return [];
   const bucketArn = `arn:aws:s3:::${bucket}`;
   if (operation === 'DeleteObjects') {
     const keys = [...(parts.body ?? '').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1] ?? ''));
