@@ -145,6 +145,24 @@ export function renderStack(
       name: p.PolicyName,
       document: p.PolicyDocument,
     }));
+  // Policies of their own that name a role (AWS::IAM::Policy, RolePolicy, or a ManagedPolicy the role lists or that
+  // lists the role) count as the role's, as IAM evaluates every policy attached to it.
+  const attached = (logicalId: string, props: Record<string, unknown>) => {
+    const name = values[logicalId] ?? '';
+    const managed = (props.ManagedPolicyArns ?? []) as string[];
+    return Object.entries(out)
+      .filter(([id, r]) => /^AWS::IAM::(Policy|RolePolicy|ManagedPolicy)$/.test(r.Type) && id !== logicalId)
+      .filter(
+        ([id, r]) =>
+          ((r.Properties.Roles ?? []) as string[]).includes(name) ||
+          r.Properties.RoleName === name ||
+          managed.includes(values[id] ?? ''),
+      )
+      .map(([id, r]) => ({
+        name: String(r.Properties.PolicyName ?? r.Properties.ManagedPolicyName ?? id),
+        document: r.Properties.PolicyDocument as PolicyDocument,
+      }));
+  };
   const roles = ofType('AWS::IAM::Role');
   // The action's role is the one GitHub's OIDC provider may assume; the instance role the one EC2 may.
   const trustedBy = (principal: string) =>
@@ -163,14 +181,15 @@ export function renderStack(
       name: values[actionId] ?? '',
       arn: values[`${actionId}.Arn`] ?? '',
       trust: action.Properties.AssumeRolePolicyDocument as PolicyDocument,
-      policies: policiesOf(action.Properties),
+      policies: [...policiesOf(action.Properties), ...attached(actionId, action.Properties)],
     },
     instanceRole: {
       name: values[instanceId] ?? '',
       arn: values[`${instanceId}.Arn`] ?? '',
       trust: instance.Properties.AssumeRolePolicyDocument as PolicyDocument,
-      managed: (instance.Properties.ManagedPolicyArns ?? []) as string[],
-      policies: policiesOf(instance.Properties),
+      // AWS managed policies only: the stack's own are among its policies.
+      managed: ((instance.Properties.ManagedPolicyArns ?? []) as string[]).filter((arn) => arn.includes(':iam::aws:')),
+      policies: [...policiesOf(instance.Properties), ...attached(instanceId, instance.Properties)],
     },
     instanceProfile: values[profileId ?? ''] ?? '',
     stagingBucket: values[bucketId ?? ''] ?? '',
