@@ -248,6 +248,8 @@ export function createFront(deps: FrontDeps): http.Server {
     const denied = evaluation.denied;
     if (!denied) return false;
     // EFS names no resource in its refusal ("on the specified resource"), nor EC2 for actions without resource types.
+    // botocore's efs model has no AccessDeniedException shape: EFS answers the common error, HTTP 403 (as quoted in
+    // rebuy-de/aws-nuke#264 and prowler-cloud/prowler#1017).
     const named = denied.resource !== '*' && request.service !== 'elasticfilesystem';
     const refusal = refusalReply(
       request,
