@@ -419,7 +419,9 @@ describe('the deployed policy, evaluated', () => {
   );
   const staging = stack.stagingBucket;
   const prefix = 'efsync/';
-  const launch: LaunchRequest = {
+  const launch = {
+    // The stack whose role launches (the action's stack input, once src/ tags efsync:stack).
+    ...({ stack: stack.stackName } as object),
     runId: '123456-20260304T050607Z-a1b2c3',
     fileSystemId: FS,
     instanceProfile: stack.instanceProfile,
@@ -428,7 +430,7 @@ describe('the deployed policy, evaluated', () => {
       subnetId: SUBNET,
       securityGroupIds: [GROUP],
     } as LaunchRequest['preflight'],
-  };
+  } as LaunchRequest;
   const now = new Date('2026-03-04T05:06:07Z');
   // What the account holds, as the action's own launch left it: its instance carries the tags RunInstances gave it.
   const lookup: Lookup = {
@@ -437,12 +439,12 @@ describe('the deployed policy, evaluated', () => {
     securityGroup: async () => ({ vpcId: VPC, tags: {} }),
     instance: async () => ({
       tags: Object.fromEntries(
-        (launchInput(launch, 'ami-0feed', 't3.small', now).TagSpecifications?.[0]?.Tags ?? []).map((t) => [
+        (launchInput(launch, 'ami-0feed', 't4g.small', now).TagSpecifications?.[0]?.Tags ?? []).map((t) => [
           t.Key ?? '',
           t.Value ?? '',
         ]),
       ),
-      type: 't3.small',
+      type: 't4g.small',
       zone: `${REGION}a`,
     }),
     profileRole: async () => ({
@@ -505,11 +507,11 @@ describe('the deployed policy, evaluated', () => {
 
   /** Each kind of request the action makes: service, operation, the client that makes it and the command. */
   const requests: [string, string, Maker, unknown][] = [
-    ['ec2', 'RunInstances', ec2, new RunInstancesCommand(launchInput(launch, 'ami-0feed', 't3.small', now))],
+    ['ec2', 'RunInstances', ec2, new RunInstancesCommand(launchInput(launch, 'ami-0feed', 't4g.small', now))],
     ['ec2', 'DescribeInstances', ec2, new DescribeInstancesCommand({ InstanceIds: [INSTANCE] })],
     ['ec2', 'DescribeImages', ec2, new DescribeImagesCommand({ ImageIds: ['ami-0feed'] })],
     ['ec2', 'DescribeInstanceTypeOfferings', ec2, new DescribeInstanceTypeOfferingsCommand({})],
-    ['ec2', 'DescribeInstanceTypes', ec2, new DescribeInstanceTypesCommand({ InstanceTypes: ['t3.small'] })],
+    ['ec2', 'DescribeInstanceTypes', ec2, new DescribeInstanceTypesCommand({ InstanceTypes: ['t4g.small'] })],
     ['ec2', 'DescribeSubnets', ec2, new DescribeSubnetsCommand({ SubnetIds: [SUBNET] })],
     ['ec2', 'DescribeSecurityGroups', ec2, new DescribeSecurityGroupsCommand({ GroupIds: [GROUP] })],
     ['ec2', 'DescribeRouteTables', ec2, new DescribeRouteTablesCommand({})],
@@ -651,7 +653,7 @@ describe('the deployed policy, evaluated', () => {
     expect(run.find((c) => c.resource.endsWith(':instance/*'))?.context).toMatchObject({
       'aws:RequestTag/managed-by': 'efsync',
       'ec2:MetadataHttpTokens': 'required',
-      'ec2:InstanceType': 't3.small',
+      'ec2:InstanceType': 't4g.small',
     });
     const send = all.find((r) => r.label.startsWith('ssm SendCommand'))?.checks ?? [];
     expect(send.map((c) => c.resource)).toEqual([

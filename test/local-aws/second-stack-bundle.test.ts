@@ -24,6 +24,8 @@ describe('the second stack', { timeout: 300_000 }, () => {
     if (!second) throw new Error('no second stack');
     const workspace = makeWorkspace({ 'data/a.txt': 'from the other repository\n' });
     const inputs = {
+      // The stack whose role runs (the action's stack input: its instances carry efsync:stack=<stack>).
+      stack: second.stackName,
       'local-dir': 'data',
       'local-target': 'other-data',
       'timeout-minutes': '5',

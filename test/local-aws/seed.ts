@@ -271,6 +271,9 @@ async function seedStack(
       CreateOidcProvider: String(stack.createsOidcProvider),
       SourceBucket: stack.source?.bucket ?? '',
       SourcePrefix: stack.source?.prefix ?? '',
+      // The instance types the tests launch besides the families of instance-type auto, where the template restricts
+      // them (ExtraInstanceTypes; ignored by a template without it).
+      ExtraInstanceTypes: 't3.*,c7i.*,m7i.*',
       // A second stack names its own profile (one name per account); the first keeps the template's default.
       ...(!stack.createsOidcProvider && { InstanceProfileName: `${stack.stackName}-instance` }),
     },
