@@ -25,7 +25,9 @@ describe('the bundled command', () => {
         'my-efsync-staging',
         '--dry-run',
       ],
-      { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...aws.env } },
+      // A developer's own credentials (an administrator's): the action role may not even describe a file system
+      // outside its stack, and AWS would refuse it rather than say it does not exist.
+      { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...aws.env, AWS_ACCESS_KEY_ID: 'testing' } },
     );
     expect(result.stderr).toContain('ec2_key_name is ignored');
     expect(result.stderr).toContain(

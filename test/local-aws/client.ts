@@ -16,7 +16,11 @@ const MAIN = path.join(import.meta.dirname, 'main.ts');
 export interface LocalAws {
   info: TestbedInfo;
   pid: number;
-  /** Environment for an AWS SDK client or the action: endpoint, region, dummy credentials. */
+  /**
+   * Environment for the action (or the library, or the CLI) run in-process: endpoint, region, and the action role's
+   * static key, so that its calls are evaluated against the role's policies as AWS would (iam-eval.ts). A test's own
+   * clients use an administrator key instead (test/support/local-aws.ts).
+   */
   env: Record<string, string>;
   control<T = unknown>(method: string, route: string, body?: unknown): Promise<T>;
   fault(rule: Partial<Omit<FaultRule, 'id' | 'seen'>> & { operation: string }): Promise<FaultRule>;
@@ -31,6 +35,11 @@ export interface LocalAws {
   /** RunInstances in this zone answers InsufficientInstanceCapacity (zones.ts). */
   noCapacity(zone: string): Promise<void>;
   settings(settings: Partial<Settings>): Promise<Settings>;
+  /**
+   * Updates a stack's parameters, as a CloudFormation stack update would (e.g. SourceKmsKeyArn for a key the test
+   * created): its roles get the policies the template renders with them, and the bed evaluates those.
+   */
+  updateStack(stackName: string, parameters: Record<string, string>): Promise<void>;
   log(since?: number): Promise<LogEntry[]>;
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -86,7 +95,7 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     env: {
       AWS_ENDPOINT_URL: info.endpoint,
       AWS_REGION: info.region,
-      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_ACCESS_KEY_ID: info.actionAccessKeyId,
       AWS_SECRET_ACCESS_KEY: 'testing',
     },
     control,
@@ -96,6 +105,9 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     withholdType: (zone, type) => control<void>('POST', '/zones/withheld', { zone, type }),
     noCapacity: (zone) => control<void>('POST', '/zones/no-capacity', { zone }),
     settings: (settings) => control<Settings>('PUT', '/settings', settings),
+    updateStack: async (stackName, parameters) => {
+      await control('PUT', `/stacks/${stackName}/parameters`, parameters);
+    },
     log: async (since = 0) => (await control<{ entries: LogEntry[] }>('GET', `/log?since=${since}`)).entries,
     reset: async () => {
       await control('DELETE', '/faults');

@@ -16,6 +16,13 @@ export interface ControlDeps {
   instances: Instances;
   sandboxes: Sandboxes;
   ssm: RunCommand;
+  /**
+   * A CloudFormation stack update: the stack is rendered again with these parameters changed, and its roles' policies
+   * replaced (what the bed evaluates, and what moto's IAM holds).
+   */
+  updateStack(name: string, parameters: Record<string, string>): Promise<unknown>;
+  /** An administrator's PutRolePolicy, outside the request log: moto's IAM and the bed's evaluation both get it. */
+  putRolePolicy(role: string, name: string, document: Record<string, unknown>): Promise<void>;
 }
 
 type Handler = (
@@ -156,6 +163,27 @@ export function createControl(deps: ControlDeps) {
       (m) => {
         faults.unreachableFileSystems.delete(m[1] ?? '');
         sandboxes.setUnreachable(m[1] ?? '', false);
+        return [200, {}];
+      },
+    ],
+    [
+      'PUT',
+      /^\/stacks\/([\w-]+)\/parameters$/,
+      async (m, body) => {
+        if (!Object.values(body).every((v) => typeof v === 'string'))
+          return [400, { message: 'parameters must be strings' }];
+        try {
+          return [200, await deps.updateStack(m[1] ?? '', body as Record<string, string>)];
+        } catch (error) {
+          return [400, { message: String(error) }];
+        }
+      },
+    ],
+    [
+      'PUT',
+      /^\/roles\/([\w+=,.@-]+)\/policies\/([\w+=,.@-]+)$/,
+      async (m, body) => {
+        await deps.putRolePolicy(m[1] ?? '', m[2] ?? '', body);
         return [200, {}];
       },
     ],

@@ -83,6 +83,11 @@ export interface Settings {
   sessionSeconds?: number;
   /** Check every AWS request against its botocore service model (conformance.ts); on by default, as AWS does. */
   conformance?: boolean;
+  /**
+   * Evaluates every request signed by an action role's credentials against the role's policies (iam-eval.ts); on by
+   * default, as AWS does. Off only for a test that wants to see what happens past a refusal.
+   */
+  iam?: boolean;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.

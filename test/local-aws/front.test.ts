@@ -127,7 +127,8 @@ describe('OIDC → STS', () => {
         sessionToken: c?.SessionToken ?? '',
       },
     }).send(new GetCallerIdentityCommand({}));
-    expect(identity.Arn).toContain('assumed-role/efsync-action/efsync');
+    // The action role deployed from infra/efsync.yaml: CloudFormation names it <stack>-ActionRole-<suffix>.
+    expect(identity.Arn).toMatch(/assumed-role\/efsync-ActionRole-[0-9A-F]+\/efsync$/);
     expect((await aws.log()).find((e) => e.operation === 'AssumeRoleWithWebIdentity')?.answeredBy).toBe('moto');
   });
 

@@ -1,18 +1,21 @@
 // The front every AWS client reaches through AWS_ENDPOINT_URL. It routes by the service in the SigV4 credential
 // scope: SSM Run Command is answered here, everything else goes to moto unchanged. On the way it logs each call,
 // injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts), gives KMS-encrypted
-// objects ETags that are not the MD5 of their data (kms-etags.ts), and notices instances that start or stop.
+// objects ETags that are not the MD5 of their data (kms-etags.ts), evaluates the action role's requests against its
+// IAM policies (iam-eval.ts), and notices instances that start or stop.
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
 import { checkRequest } from './conformance.ts';
 import type { Disk } from './disk.ts';
 import type { Faults } from './faults.ts';
+import type { IamEvaluator } from './iam-eval.ts';
+import { checksFor, type Lookup } from './iam-requests.ts';
 import { etagAnswer, KmsEtags, keyOfPath } from './kms-etags.ts';
 import { Bandwidth, pendingUntilBooted, sleep, throttle } from './latency.ts';
 import { withStateReasons } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
 import { REFUSAL_CODES, refusalReply } from './refusals.ts';
-import type { RequestLog } from './request-log.ts';
+import type { Done, RequestLog } from './request-log.ts';
 import { accessKeyOf, type Sessions } from './sessions.ts';
 import { type RunCommand, SsmError } from './ssm.ts';
 import { withoutWithheld } from './zones.ts';
@@ -49,6 +52,7 @@ export interface FrontDeps {
   oidc: OidcIssuer;
   sessions: Sessions;
   hooks: FrontHooks;
+  iam: { evaluator: IamEvaluator; lookup: Lookup };
 }
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -83,7 +87,9 @@ export function createFront(deps: FrontDeps): http.Server {
     const service = /Credential=[^/,]+\/\d{8}\/[^/]+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
     const unsignedForm =
       !req.headers.authorization && String(req.headers['content-type']).startsWith('application/x-www-form-urlencoded');
-    const buffered = BUFFERED.has(service ?? '') || unsignedForm ? await readBody(req) : undefined;
+    // S3's DeleteObjects names its keys in the body, and IAM authorizes each key (iam-requests.ts).
+    const deleteObjects = service === 's3' && req.method === 'POST' && url.searchParams.has('delete');
+    const buffered = BUFFERED.has(service ?? '') || unsignedForm || deleteObjects ? await readBody(req) : undefined;
     const request = describeRequest(req.method ?? 'GET', url, req.headers, buffered);
     const verdict =
       faults.settings.conformance === false
@@ -141,16 +147,32 @@ export function createFront(deps: FrontDeps): http.Server {
       return;
     }
 
+    // Authorization, after the request is known to be well formed, before anything answers it.
+    if (faults.settings.iam !== false && (await refusedByIam(req, url, request, buffered, res, done))) return;
+
     if (request.service === 'ssm' && SSM_OPERATIONS.has(request.operation)) {
       await answerSsm(request, buffered, res, done);
       return;
     }
     if (request.service === 'sts' && request.operation === 'AssumeRoleWithWebIdentity') {
       const token = new URLSearchParams(buffered?.toString('utf8') ?? '').get('WebIdentityToken') ?? '';
-      const refusal = oidc.refusal(token);
+      const refusal =
+        oidc.refusal(token) ??
+        // The role's trust policy decides who may assume it: the token's claims against its conditions. STS answers
+        // AccessDenied, "Not authorized to perform sts:AssumeRoleWithWebIdentity" (403; AssumeRoleWithWebIdentity,
+        // Errors, https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html, and the
+        // message quoted in aws-actions/configure-aws-credentials' README).
+        (faults.settings.iam !== false &&
+        !deps.iam.evaluator.trusts(
+          new URLSearchParams(buffered?.toString('utf8') ?? '').get('RoleArn') ?? '',
+          oidc.claims(token),
+        )
+          ? { code: 'AccessDenied', message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity', status: 403 }
+          : undefined);
       if (refusal) {
-        const reply = errorReply('query', refusal.code, refusal.message, 400);
-        done(400, 'testbed');
+        const status = 'status' in refusal ? refusal.status : 400;
+        const reply = errorReply('query', refusal.code, refusal.message, status);
+        done(status, 'testbed');
         send(res, reply.status, reply.headers, reply.body);
         return;
       }
@@ -168,6 +190,78 @@ export function createFront(deps: FrontDeps): http.Server {
       disk = launch.disk;
     }
     await forward(req, res, request, buffered, done, disk);
+    // A role's inline policies changed in IAM (an administrator adding a statement, as the README asks for a borrowed
+    // instance): the evaluation follows, as IAM's would.
+    if (request.service === 'iam' && /^(Put|Delete)RolePolicy$/.test(request.operation) && res.statusCode < 300) {
+      const form = new URLSearchParams(buffered?.toString('utf8') ?? '');
+      deps.iam.evaluator.putInlinePolicy(
+        form.get('RoleName') ?? '',
+        form.get('PolicyName') ?? '',
+        request.operation === 'PutRolePolicy' ? JSON.parse(form.get('PolicyDocument') ?? '{}') : undefined,
+      );
+    }
+  }
+
+  /**
+   * Evaluates a request signed by an action role (iam-eval.ts), records the evaluation in the request log, and answers
+   * a refusal worded as the service words it (refusals.ts). Returns whether it refused.
+   */
+  async function refusedByIam(
+    req: http.IncomingMessage,
+    url: URL,
+    request: AwsRequest,
+    body: Buffer | undefined,
+    res: http.ServerResponse,
+    done: Done,
+  ): Promise<boolean> {
+    const key = accessKeyOf(req.headers, url);
+    const identity = deps.iam.evaluator.identityOf(key, sessions.sessionOf(key));
+    if (!identity) return false;
+    const region = regionOf(req, url);
+    const text = body?.toString('utf8') ?? '';
+    let json: Record<string, unknown> | undefined;
+    if (request.protocol === 'json') {
+      try {
+        json = JSON.parse(text || '{}') as Record<string, unknown>;
+      } catch {
+        json = {};
+      }
+    }
+    const checks = await checksFor(
+      {
+        service: request.service,
+        operation: request.operation,
+        method: req.method ?? 'GET',
+        url,
+        region,
+        ...(request.protocol === 'ec2' || request.protocol === 'query'
+          ? { form: new URLSearchParams(body ? text : url.search) }
+          : {}),
+        ...(json && { json }),
+        ...(request.service === 's3' && body && { body: text }),
+        headers: req.headers,
+      },
+      deps.iam.lookup,
+    );
+    const evaluation = await deps.iam.evaluator.evaluate(identity, checks);
+    done.iam({ principal: evaluation.principal, allowed: evaluation.allowed, checks: evaluation.checks });
+    const denied = evaluation.denied;
+    if (!denied) return false;
+    // EFS names no resource in its refusal ("on the specified resource"), nor EC2 for actions without resource types.
+    // botocore's efs model has no AccessDeniedException shape: EFS answers the common error, HTTP 403 (as quoted in
+    // rebuy-de/aws-nuke#264 and prowler-cloud/prowler#1017).
+    const named = denied.resource !== '*' && request.service !== 'elasticfilesystem';
+    const refusal = refusalReply(
+      request,
+      { action: denied.action, ...(named && { resource: denied.resource }) },
+      evaluation.principal,
+      region,
+      url,
+    );
+    const reply = errorReply(request.protocol, refusal.code, refusal.message, refusal.status);
+    done(reply.status, 'testbed');
+    send(res, reply.status, reply.headers, reply.body);
+    return true;
   }
 
   async function answerSsm(

@@ -13,13 +13,24 @@ export interface LogEntry {
   ms: number;
   /** The service-model check (conformance.ts). */
   check?: 'checked' | 'refused' | 'unchecked' | 'off';
+  /**
+   * IAM evaluation (iam-eval.ts), for a request signed by an evaluated principal: each action and resource AWS
+   * authorizes for the call, whether it was allowed, and the verdict. Absent for the harness's administrator keys and
+   * with evaluation switched off.
+   */
+  iam?: { principal: string; allowed: boolean; checks: { action: string; resource: string; allowed: boolean }[] };
 }
+
+export type Done = ((status: number, answeredBy: LogEntry['answeredBy']) => void) & {
+  /** Records the request's IAM evaluation. */
+  iam(evaluation: NonNullable<LogEntry['iam']>): void;
+};
 
 export class RequestLog {
   private entries: LogEntry[] = [];
   private seq = 0;
 
-  start(request: AwsRequest): (status: number, answeredBy: LogEntry['answeredBy']) => void {
+  start(request: AwsRequest): Done {
     const started = Date.now();
     const entry: LogEntry = {
       seq: ++this.seq,
@@ -33,11 +44,16 @@ export class RequestLog {
       ...(request.check ? { check: request.check } : {}),
     };
     this.entries.push(entry);
-    return (status, answeredBy) => {
+    const done = (status: number, answeredBy: LogEntry['answeredBy']) => {
       entry.status = status;
       entry.answeredBy = answeredBy;
       entry.ms = Date.now() - started;
     };
+    return Object.assign(done, {
+      iam(evaluation: NonNullable<LogEntry['iam']>) {
+        entry.iam = evaluation;
+      },
+    });
   }
 
   list(since = 0): LogEntry[] {

@@ -1,11 +1,20 @@
 // A realistic account in moto: a VPC with two subnets in two AZs that route to S3 through a gateway endpoint on the
-// VPC's main route table (as the README's private subnets are set up), security groups that let the instance reach
-// NFS, an EFS file system with a mount target and an access point, the IAM roles and instance profile, and the
-// staging and source buckets.
+// VPC's main route table (as the README's private subnets are set up), the mount targets' security group, an EFS file
+// system with a mount target and an access point, the account's GitHub OIDC provider and a source bucket; then one or
+// two deployments of infra/efsync.yaml (stacks.ts), each with what its template creates: the action role (its trust
+// and inline policy as rendered), the instance role and profile, the staging bucket and the instance security group
+// with its NFS rule on the mount targets' group.
+//
+// The second stack is another repository's publisher on the same account: its own action role trusted by that
+// repository's OIDC subject, its own instance role, profile, security group and staging bucket, and the same VPC and
+// file system. Sharing the file system is the harder case for isolation, and a real one (two repositories publishing
+// different targets onto one shared file system): the two action roles then have the same EFS permissions, and only
+// the stack tag keeps one stack's role off the other's instances.
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateTagsCommand,
   CreateVpcCommand,
   CreateVpcEndpointCommand,
   DescribeRouteTablesCommand,
@@ -28,7 +37,26 @@ import {
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ISSUER, REPOSITORY } from './oidc.ts';
+import { actionAccessKey } from './iam-eval.ts';
+import { ISSUER, REPOSITORY, SECOND_REPOSITORY } from './oidc.ts';
+import { ACCOUNT, type RenderedStack, renderStack } from './stacks.ts';
+
+export const OIDC_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+export const SECOND_STACK = 'efsync-other';
+
+/** One deployment of infra/efsync.yaml. */
+export interface SeededStack {
+  stackName: string;
+  /** The repository (owner/name) whose OIDC subject the action role trusts. */
+  repository: string;
+  roleArn: string;
+  instanceRoleArn: string;
+  instanceProfile: string;
+  instanceSecurityGroupId: string;
+  stagingBucket: string;
+  /** The static key the bed evaluates as this stack's action role (iam-eval.ts). */
+  actionAccessKeyId: string;
+}
 
 export interface Seeded {
   fileSystemId: string;
@@ -44,6 +72,28 @@ export interface Seeded {
   stagingBucket: string;
   sourceBucket: string;
   sourcePrefix: string;
+  /** The first stack's name; its role, profile, group and bucket are the fields above. */
+  stackName: string;
+  actionAccessKeyId: string;
+  /** Every stack by name, the first one included. */
+  stacks: Record<string, SeededStack>;
+}
+
+interface Shared {
+  vpcId: string;
+  subnetIds: string[];
+  routeTableId: string;
+  mountTargetSecurityGroupId: string;
+  fileSystemId: string;
+}
+
+export interface SeedOptions {
+  /** The first stack's name (default efsync). */
+  stackName?: string;
+  /** A second stack for another repository (default efsync-other for efsync-test/other-service), or false. */
+  second?: { stackName?: string; repository?: string } | false;
+  /** Called with each stack as rendered, before it is created. */
+  rendered?: (stack: RenderedStack) => void;
 }
 
 /** The model files the source bucket holds under sourcePrefix. */
@@ -53,7 +103,7 @@ export const SOURCE_OBJECTS: Record<string, string> = {
   'weights/part-0001.bin': 'w'.repeat(64 * 1024),
 };
 
-export async function seed(motoEndpoint: string, region: string): Promise<Seeded> {
+export async function seed(motoEndpoint: string, region: string, options: SeedOptions = {}): Promise<Seeded> {
   const config = {
     endpoint: motoEndpoint,
     region,
@@ -94,19 +144,8 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
       RouteTableIds: [routeTableId],
     }),
   );
-  const instanceSg = await ec2.send(
-    new CreateSecurityGroupCommand({ GroupName: 'efsync-instance', Description: 'efsync instances', VpcId: vpcId }),
-  );
   const mountSg = await ec2.send(
     new CreateSecurityGroupCommand({ GroupName: 'efs-mount-target', Description: 'EFS mount targets', VpcId: vpcId }),
-  );
-  await ec2.send(
-    new AuthorizeSecurityGroupIngressCommand({
-      GroupId: mountSg.GroupId,
-      IpPermissions: [
-        { IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, UserIdGroupPairs: [{ GroupId: instanceSg.GroupId }] },
-      ],
-    }),
   );
 
   const fileSystem = await efs.send(new CreateFileSystemCommand({ CreationToken: 'efsync-testbed', Encrypted: true }));
@@ -127,44 +166,6 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
     }),
   );
 
-  const ec2Trust = {
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-  };
-  await iam.send(
-    new CreateRoleCommand({ RoleName: 'efsync-instance', AssumeRolePolicyDocument: JSON.stringify(ec2Trust) }),
-  );
-  await iam.send(
-    new AttachRolePolicyCommand({
-      RoleName: 'efsync-instance',
-      PolicyArn: 'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
-    }),
-  );
-  // What infra/efsync.yaml grants the instance role on the file system (mount, write, root).
-  await iam.send(
-    new PutRolePolicyCommand({
-      RoleName: 'efsync-instance',
-      PolicyName: 'efs-client',
-      PolicyDocument: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: [
-              'elasticfilesystem:ClientMount',
-              'elasticfilesystem:ClientWrite',
-              'elasticfilesystem:ClientRootAccess',
-            ],
-            Resource: fileSystem.FileSystemArn,
-          },
-        ],
-      }),
-    }),
-  );
-  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'efsync-instance' }));
-  await iam.send(
-    new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'efsync-instance', RoleName: 'efsync-instance' }),
-  );
   const provider = await iam.send(
     new CreateOpenIDConnectProviderCommand({
       Url: ISSUER,
@@ -172,30 +173,42 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
       ThumbprintList: ['0'.repeat(40)],
     }),
   );
-  const oidcTrust = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Effect: 'Allow',
-        Principal: { Federated: provider.OpenIDConnectProviderArn },
-        Action: 'sts:AssumeRoleWithWebIdentity',
-        Condition: {
-          StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
-          StringLike: { 'token.actions.githubusercontent.com:sub': `repo:${REPOSITORY}:*` },
-        },
-      },
-    ],
+  const shared: Shared = {
+    vpcId,
+    subnetIds,
+    routeTableId,
+    mountTargetSecurityGroupId: mountSg.GroupId ?? '',
+    fileSystemId,
   };
-  const role = await iam.send(
-    new CreateRoleCommand({ RoleName: 'efsync-action', AssumeRolePolicyDocument: JSON.stringify(oidcTrust) }),
-  );
+  if (provider.OpenIDConnectProviderArn !== OIDC_PROVIDER_ARN)
+    throw new Error(`unexpected ${provider.OpenIDConnectProviderArn}`);
 
-  const stagingBucket = 'efsync-staging';
   const sourceBucket = 'efsync-models';
   const sourcePrefix = 'models/bert/';
-  for (const bucket of [stagingBucket, sourceBucket]) await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new CreateBucketCommand({ Bucket: sourceBucket }));
   for (const [key, body] of Object.entries(SOURCE_OBJECTS)) {
     await s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: `${sourcePrefix}${key}`, Body: body }));
+  }
+  const clients = { ec2, iam, s3 };
+  const main = await seedStack(clients, region, shared, options, {
+    stackName: options.stackName ?? 'efsync',
+    repository: REPOSITORY,
+    stagingBucket: 'efsync-staging',
+    // The whole source bucket (the template's SourcePrefix "empty for the whole bucket"): the tests read more than one
+    // prefix of it.
+    source: { bucket: sourceBucket, prefix: '' },
+    createsOidcProvider: true,
+  });
+  const stacks: Record<string, SeededStack> = { [main.stackName]: main };
+  if (options.second !== false) {
+    const second = await seedStack(clients, region, shared, options, {
+      stackName: options.second?.stackName ?? SECOND_STACK,
+      repository: options.second?.repository ?? SECOND_REPOSITORY,
+      // The account's one GitHub provider already exists (CreateOidcProvider=false, as the template says for a
+      // second stack).
+      createsOidcProvider: false,
+    });
+    stacks[second.stackName] = second;
   }
   for (const client of [ec2, efs, iam, s3]) client.destroy();
   return {
@@ -204,12 +217,167 @@ export async function seed(motoEndpoint: string, region: string): Promise<Seeded
     vpcId,
     routeTableId,
     subnetIds,
-    instanceSecurityGroupId: instanceSg.GroupId ?? '',
+    instanceSecurityGroupId: main.instanceSecurityGroupId,
     mountTargetSecurityGroupId: mountSg.GroupId ?? '',
-    instanceProfile: 'efsync-instance',
-    roleArn: role.Role?.Arn ?? '',
-    stagingBucket,
+    instanceProfile: main.instanceProfile,
+    roleArn: main.roleArn,
+    stagingBucket: main.stagingBucket,
     sourceBucket,
     sourcePrefix,
+    stackName: main.stackName,
+    actionAccessKeyId: main.actionAccessKeyId,
+    stacks,
   };
+}
+
+/**
+ * Creates what infra/efsync.yaml creates for one stack, from the template as rendered with this account's values: the
+ * instance security group (its tags, its egress, and the NFS rule on the mount targets' group), the instance role
+ * (trust, managed and inline policies), its profile, the action role (trust and inline policies) and the staging
+ * bucket.
+ */
+async function seedStack(
+  clients: { ec2: EC2Client; iam: IAMClient; s3: S3Client },
+  region: string,
+  shared: Shared,
+  options: SeedOptions,
+  stack: {
+    stackName: string;
+    repository: string;
+    stagingBucket?: string;
+    source?: { bucket: string; prefix: string };
+    createsOidcProvider: boolean;
+  },
+): Promise<SeededStack> {
+  const { ec2, iam, s3 } = clients;
+  const [owner = '', name = ''] = stack.repository.split('/');
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${stack.stackName}-instance`,
+      Description: `${stack.stackName} instances`,
+      VpcId: shared.vpcId,
+    }),
+  );
+  const groupId = group.GroupId ?? '';
+  const rendered = renderStack(
+    stack.stackName,
+    region,
+    {
+      GitHubOwner: owner,
+      GitHubRepository: name,
+      FileSystemId: shared.fileSystemId,
+      VpcId: shared.vpcId,
+      MountTargetSecurityGroupId: shared.mountTargetSecurityGroupId,
+      CreateOidcProvider: String(stack.createsOidcProvider),
+      SourceBucket: stack.source?.bucket ?? '',
+      SourcePrefix: stack.source?.prefix ?? '',
+      // The instance types the tests launch besides the families of instance-type auto, where the template restricts
+      // them (ExtraInstanceTypes; ignored by a template without it).
+      ExtraInstanceTypes: 't3.*,c7i.*,m7i.*',
+      // A second stack names its own profile (one name per account); the first keeps the template's default.
+      ...(!stack.createsOidcProvider && { InstanceProfileName: `${stack.stackName}-instance` }),
+    },
+    { ...(stack.stagingBucket && { stagingBucket: stack.stagingBucket }), securityGroupId: groupId },
+  );
+  options.rendered?.(rendered);
+  if (rendered.securityGroup.tags.length)
+    await ec2.send(new CreateTagsCommand({ Resources: [groupId], Tags: rendered.securityGroup.tags }));
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: shared.mountTargetSecurityGroupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, UserIdGroupPairs: [{ GroupId: groupId }] }],
+    }),
+  );
+
+  const { instanceRole, actionRole } = rendered;
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: instanceRole.name,
+      AssumeRolePolicyDocument: JSON.stringify(instanceRole.trust),
+    }),
+  );
+  for (const arn of instanceRole.managed)
+    await iam.send(new AttachRolePolicyCommand({ RoleName: instanceRole.name, PolicyArn: arn }));
+  for (const policy of instanceRole.policies) {
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: instanceRole.name,
+        PolicyName: policy.name,
+        PolicyDocument: JSON.stringify(policy.document),
+      }),
+    );
+  }
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: rendered.instanceProfile }));
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({ InstanceProfileName: rendered.instanceProfile, RoleName: instanceRole.name }),
+  );
+  const role = await iam.send(
+    new CreateRoleCommand({ RoleName: actionRole.name, AssumeRolePolicyDocument: JSON.stringify(actionRole.trust) }),
+  );
+  for (const policy of actionRole.policies) {
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: actionRole.name,
+        PolicyName: policy.name,
+        PolicyDocument: JSON.stringify(policy.document),
+      }),
+    );
+  }
+  await s3.send(new CreateBucketCommand({ Bucket: rendered.stagingBucket }));
+  return {
+    stackName: stack.stackName,
+    repository: stack.repository,
+    roleArn: role.Role?.Arn ?? actionRole.arn,
+    instanceRoleArn: instanceRole.arn,
+    instanceProfile: rendered.instanceProfile,
+    instanceSecurityGroupId: groupId,
+    stagingBucket: rendered.stagingBucket,
+    actionAccessKeyId: actionAccessKey(stack.stackName),
+  };
+}
+
+/** Replaces the inline policies of a stack's roles in moto's IAM with the ones rendered (a stack update). */
+export async function putRolePolicies(motoEndpoint: string, region: string, stack: RenderedStack): Promise<void> {
+  const iam = new IAMClient({
+    endpoint: motoEndpoint,
+    region,
+    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+  });
+  try {
+    for (const role of [stack.actionRole, stack.instanceRole]) {
+      for (const policy of role.policies) {
+        await iam.send(
+          new PutRolePolicyCommand({
+            RoleName: role.name,
+            PolicyName: policy.name,
+            PolicyDocument: JSON.stringify(policy.document),
+          }),
+        );
+      }
+    }
+  } finally {
+    iam.destroy();
+  }
+}
+
+/** One inline policy of a role in moto's IAM, put by an administrator. */
+export async function putRolePolicy(
+  motoEndpoint: string,
+  region: string,
+  role: string,
+  name: string,
+  document: Record<string, unknown>,
+): Promise<void> {
+  const iam = new IAMClient({
+    endpoint: motoEndpoint,
+    region,
+    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
+  });
+  try {
+    await iam.send(
+      new PutRolePolicyCommand({ RoleName: role, PolicyName: name, PolicyDocument: JSON.stringify(document) }),
+    );
+  } finally {
+    iam.destroy();
+  }
 }

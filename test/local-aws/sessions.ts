@@ -29,6 +29,11 @@ export class Sessions {
     return (key && this.principals.get(key)) || 'arn:aws:sts::123456789012:user/moto';
   }
 
+  /** The assumed-role ARN of keys STS issued, or undefined for keys it did not issue. */
+  sessionOf(key: string | undefined): string | undefined {
+    return key === undefined ? undefined : this.principals.get(key);
+  }
+
   /**
    * Notes the keys of an AssumeRole* answer and when they expire. With `sessionSeconds`, a deliberate scaling of
    * time for tests (AWS's shortest session is 900 s: DurationSeconds, minimum value 900,

@@ -8,16 +8,21 @@ import { diskOf, launchRefusal, ROOT_FREE_BYTES } from './disk.ts';
 import { EfsNetwork } from './efs-network.ts';
 import { Faults, type Settings } from './faults.ts';
 import { createFront } from './front.ts';
+import { IamEvaluator } from './iam-eval.ts';
+import { motoLookup } from './iam-lookup.ts';
 import { Instances } from './instances.ts';
 import { freePort, startMoto } from './moto.ts';
 import { OidcIssuer } from './oidc.ts';
 import { RequestLog } from './request-log.ts';
 import { Sandboxes } from './sandbox.ts';
-import { type Seeded, seed } from './seed.ts';
+import { putRolePolicies, putRolePolicy, type Seeded, type SeededStack, seed } from './seed.ts';
 import { Sessions } from './sessions.ts';
 import { RunCommand } from './ssm.ts';
+import { type RenderedStack, updateStack } from './stacks.ts';
 
-export interface TestbedInfo extends Seeded {
+export interface TestbedInfo extends Omit<Seeded, 'stacks'> {
+  /** Every stack by name, each with the OIDC request token of its repository's jobs. */
+  stacks: Record<string, SeededStack & { oidcToken: string }>;
   endpoint: string;
   region: string;
   oidcUrl: string;
@@ -48,6 +53,9 @@ export const DEFAULT_SETTINGS: Settings = {
   rootFreeBytes: ROOT_FREE_BYTES,
   // AWS checks every request against its service model (conformance.ts); off only for a test that wants moto's answer.
   conformance: true,
+  // AWS evaluates every request against the caller's policies (iam-eval.ts); off only for a test that wants to go past
+  // a refusal.
+  iam: true,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {
@@ -64,6 +72,9 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const network = new EfsNetwork(moto.endpoint, region);
     const ssm = new RunCommand(instances, sandboxes, faults, (id) => network.prepare(sandboxes, id));
     const running = new Set<string>();
+    const evaluator = new IamEvaluator();
+    const rendered = new Map<string, RenderedStack>();
+    const lookup = motoLookup(moto.endpoint, region);
 
     const front: http.Server = createFront({
       motoEndpoint: moto.endpoint,
@@ -72,8 +83,29 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       ssm,
       oidc,
       sessions: new Sessions(),
+      iam: { evaluator, lookup },
       hooks: {
-        control: createControl({ faults, log, oidc, instances, sandboxes, ssm }),
+        control: createControl({
+          faults,
+          log,
+          oidc,
+          instances,
+          sandboxes,
+          ssm,
+          updateStack: async (name, parameters) => {
+            const before = rendered.get(name);
+            if (!before) throw new Error(`no stack ${name}`);
+            const after = updateStack(before, region, parameters);
+            rendered.set(name, after);
+            evaluator.addStack(after);
+            await putRolePolicies(moto.endpoint, region, after);
+            return { stackName: name, parameters };
+          },
+          putRolePolicy: async (role, name, document) => {
+            await putRolePolicy(moto.endpoint, region, role, name, document);
+            evaluator.putInlinePolicy(role, name, document as never);
+          },
+        }),
         async launching(form) {
           const image = await instances.imageRoot(form.get('ImageId') ?? '');
           if (!image) return {}; // moto answers an unknown image itself
@@ -139,7 +171,12 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       front.listen(port, '127.0.0.1', resolve);
     });
     const endpoint = `http://127.0.0.1:${port}`;
-    const seeded = await seed(moto.endpoint, region);
+    const { stacks, ...seeded } = await seed(moto.endpoint, region, {
+      rendered: (stack) => {
+        rendered.set(stack.stackName, stack);
+        evaluator.addStack(stack);
+      },
+    });
     await network.sync(sandboxes);
     const info: TestbedInfo = {
       endpoint,
@@ -147,6 +184,12 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       oidcUrl: `${endpoint}/__testbed/oidc/token?api-version=2.0`,
       oidcToken: oidc.requestToken,
       ...seeded,
+      stacks: Object.fromEntries(
+        Object.entries(stacks).map(([name, stack]) => [
+          name,
+          { ...stack, oidcToken: oidc.requestTokenFor(stack.repository) },
+        ]),
+      ),
       stateDir,
       controlUrl: `${endpoint}/__testbed`,
       motoEndpoint: moto.endpoint,
@@ -157,6 +200,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
       network.destroy();
+      lookup.destroy();
       await moto.stop();
     };
     return { info, stop };

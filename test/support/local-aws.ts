@@ -33,18 +33,41 @@ export async function launch(
 
 /**
  * An instance of the user's own (`instance-id`): launched straight at moto, as an administrator would outside the
- * action, so it carries no efsync tag and is not in the test bed's request log; named by its Name tag.
+ * action, so it carries no efsync tag and is not in the test bed's request log; named by its Name tag. As the README
+ * asks of whoever borrows an instance ("Warm and borrowed instances"), the administrator also lets the action role
+ * send commands to it (allowSendCommand).
  */
 export async function launchOwn(aws: LocalAws, name: string): Promise<string> {
   const config = { ...clients(aws).config, endpoint: aws.info.motoEndpoint };
   const [ec2, ssm] = [new EC2Client(config), new SSMClient(config)];
   try {
     const tags = [{ ResourceType: 'instance' as const, Tags: [{ Key: 'Name', Value: name }] }];
-    return await runInstance(aws, { ec2, ssm }, { TagSpecifications: tags });
+    const id = await runInstance(aws, { ec2, ssm }, { TagSpecifications: tags });
+    await allowSendCommand(aws, id);
+    return id;
   } finally {
     ec2.destroy();
     ssm.destroy();
   }
+}
+
+/**
+ * Adds the README's SendCommandsToMyInstance statement for this instance to the action role, as an administrator would
+ * (through the control endpoint: the request log stays the action's own).
+ */
+export async function allowSendCommand(aws: LocalAws, instanceId: string, roleArn = aws.info.roleArn): Promise<void> {
+  const role = roleArn.split('/').pop() ?? '';
+  await aws.control('PUT', `/roles/${role}/policies/send-commands-to-${instanceId}`, {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'SendCommandsToMyInstance',
+        Effect: 'Allow',
+        Action: 'ssm:SendCommand',
+        Resource: `arn:aws:ec2:${aws.info.region}:123456789012:instance/${instanceId}`,
+      },
+    ],
+  });
 }
 
 /** A t3.small of the current Amazon Linux 2023 image in the first subnet, with the instance group and profile. */

@@ -26,7 +26,9 @@ export const ALL = ['test/**/*.test.ts'];
 
 /** Helpers that start the test bed, run the bundles or run Python. */
 const HEAVY_HELPERS = [
-  /^test\/local-aws\//,
+  // The test bed, but for its pure IAM modules (rendering the template, what AWS authorizes, IAM's evaluation), which
+  // the least-privilege unit test uses without a bed.
+  /^test\/local-aws\/(?!(iam-eval|iam-requests|stacks)\.ts$)/,
   /^test\/support\/(local-aws|run-action)\.ts$/,
   /^test\/stage\/support\.ts$/,
   /^test\/agent\/harness\.ts$/,
