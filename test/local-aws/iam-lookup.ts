@@ -37,9 +37,9 @@ export function motoLookup(motoEndpoint: string, region: string): Lookup & { des
   /** The KMS key moto keeps for an object, from its state dump (/moto-api/data.json). */
   const keyFromState = async (bucket: string, key: string): Promise<string | undefined> => {
     const dump = await (await fetch(`${motoEndpoint}/moto-api/data.json`)).text();
-    const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const arn = JSON.stringify(`arn:aws:s3:::${bucket}/${key}/`).slice(1, -1);
-    return new RegExp(`"arn": "${escape(arn)}[^"]*"[^{}]*?"kms_key_id": "([^"]+)"`).exec(dump)?.[1];
+    return new RegExp(`"arn": "${escapeRegExp(arn)}[^"]*"[^{}]*?"kms_key_id": "([^"]+)"`).exec(dump)?.[1];
   };
   return {
     image: (id) =>
