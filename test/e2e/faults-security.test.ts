@@ -6,13 +6,25 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  type _InstanceType,
+  CreateTagsCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployed, evaluate, parameterValues, parseTemplate, SAMPLE, TEMPLATE_PATH } from '../infra/schema.ts';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { allowedBy } from '../local-aws/iam-eval.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
+import { SECOND_STACK } from '../local-aws/seed.ts';
+import type { PolicyDocument } from '../local-aws/stacks.ts';
 import { HOSTILE, readAsRunner } from '../support/runner-commands.ts';
 import { expectClean, outcome, printTable, record, rows, served } from './fault-harness.ts';
-import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { leftovers, makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -395,5 +407,177 @@ describe('security', { timeout: 240_000 }, () => {
     expect(operations).not.toContain('SendCommand');
     expect(fs.existsSync(path.join(efsRoot(), 'long'))).toBe(false);
     await expectClean(aws, [step, step.post], 'models');
+  });
+});
+
+/** SDK clients that sign with `key`: a stack's own action key (the bed evaluates it as that stack's role), or an admin's. */
+function signingAs(key: string) {
+  const config = {
+    endpoint: aws.info.endpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: key, secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  };
+  return { ec2: new EC2Client(config), ssm: new SSMClient(config) };
+}
+
+/** The name of the error a call ends with, or what it did. */
+const answer = (call: Promise<unknown>, done: string) =>
+  call.then(
+    () => done,
+    (e: Error) => e.name,
+  );
+
+describe('stacks and IAM', { timeout: 300_000 }, () => {
+  it('stack B’s role: refused SendCommand, CreateTags and TerminateInstances on stack A’s warm instance; B launches its own', async () => {
+    await aws.reset();
+    edit();
+    const warmA = await runAction(aws, workspace, { ...INPUTS, 'keep-warm': '10' });
+    expect(warmA.status, warmA.stdout.slice(-3000)).toBe(0);
+    const instanceA = warmA.outputs['instance-id'] ?? '';
+    expect(instanceA).toMatch(/^i-/);
+    const other = aws.info.stacks[SECOND_STACK];
+    if (!other) throw new Error('the test bed seeds no second stack');
+    const b = signingAs(other.actionAccessKeyId);
+    const sent = await answer(
+      b.ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [instanceA],
+          Parameters: { commands: ['cat /etc/shadow'] },
+        }),
+      ),
+      'sent',
+    );
+    const tagged = await answer(
+      b.ec2.send(
+        new CreateTagsCommand({
+          Resources: [instanceA],
+          Tags: [{ Key: 'efsync:warm-until', Value: '2099-01-01T00:00:00Z' }],
+        }),
+      ),
+      'tagged',
+    );
+    const terminated = await answer(
+      b.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceA] })),
+      'terminated',
+    );
+    // Stack B's own publish with keep-warm, onto the same file system: it never takes A's warm instance.
+    const stepB = await runAction(
+      aws,
+      makeWorkspace({ 'other/a.txt': 'from repository B\n' }),
+      {
+        stack: other.stackName,
+        'local-dir': 'other',
+        'local-target': 'other-data',
+        'keep-warm': '10',
+        'timeout-minutes': '5',
+        'role-to-assume': other.roleArn,
+        'staging-bucket': other.stagingBucket,
+        'security-group-ids': other.instanceSecurityGroupId,
+        'instance-profile': other.instanceProfile,
+      },
+      { oidc: true, env: { ACTIONS_ID_TOKEN_REQUEST_TOKEN: other.oidcToken, GITHUB_REPOSITORY: other.repository } },
+    );
+    const observed =
+      `SendCommand ${sent}, CreateTags ${tagged}, TerminateInstances ${terminated}; ` +
+      `B's run ${stepB.status === 0 ? stepB.outputs['instance-source'] : outcome(stepB)}` +
+      `${stepB.outputs['instance-id'] === instanceA ? " on A's instance" : ''}`;
+    const expected =
+      "SendCommand AccessDeniedException, CreateTags UnauthorizedOperation, TerminateInstances UnauthorizedOperation; B's run launched";
+    rows.push({ group: GROUP, name: 'stack B against stack A’s warm instance', expected, observed });
+    expect(observed).toBe(expected);
+    // The warm instances end as a sweep would end them; then nothing is left.
+    const admin = signingAs('testing');
+    const ids = [instanceA, stepB.outputs['instance-id'] ?? ''].filter((id) => id.startsWith('i-'));
+    await admin.ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
+    await expectClean(aws, [warmA, warmA.post, stepB, stepB.post], 'models');
+  });
+
+  it('the action role launches only with the stack’s security group and auto’s instance families', async () => {
+    await aws.reset();
+    const a = signingAs(aws.info.actionAccessKeyId);
+    const image =
+      (
+        await a.ssm.send(
+          new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64' }),
+        )
+      ).Parameter?.Value ?? '';
+    const tags = [
+      { Key: 'managed-by', Value: 'efsync' },
+      { Key: 'efsync:stack', Value: aws.info.stackName },
+    ];
+    const launch = (groups: string[], type: _InstanceType) =>
+      answer(
+        a.ec2.send(
+          new RunInstancesCommand({
+            ImageId: image,
+            InstanceType: type,
+            MinCount: 1,
+            MaxCount: 1,
+            SubnetId: aws.info.subnetIds[0],
+            SecurityGroupIds: groups,
+            IamInstanceProfile: { Name: aws.info.instanceProfile },
+            MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+            TagSpecifications: [
+              { ResourceType: 'instance', Tags: tags },
+              { ResourceType: 'volume', Tags: tags },
+            ],
+          }),
+        ),
+        'launched',
+      );
+    const otherGroup = await launch([aws.info.mountTargetSecurityGroupId], 't4g.small');
+    const otherType = await launch([aws.info.instanceSecurityGroupId], 'r6g.large');
+    const observed = `another group of the VPC: ${otherGroup}; r6g.large: ${otherType}`;
+    const expected = 'another group of the VPC: UnauthorizedOperation; r6g.large: UnauthorizedOperation';
+    rows.push({ group: GROUP, name: 'launch with another group, another type', expected, observed });
+    expect(observed).toBe(expected);
+    expect(await leftovers(aws)).toEqual({ instances: [], runObjects: [] });
+  });
+
+  it('the template: no instance role reads SSM parameters; RefPattern refuses pull_request and bare wildcards', async () => {
+    const template = parseTemplate(fs.readFileSync(TEMPLATE_PATH, 'utf8'));
+    const { resources, values } = deployed(template);
+    const role = resources.InstanceRole?.Properties ?? {};
+    const managed = (role.ManagedPolicyArns as string[] | undefined) ?? [];
+    const policies = (
+      (role.Policies as { PolicyName: string; PolicyDocument: PolicyDocument }[] | undefined) ?? []
+    ).map((p) => ({ name: p.PolicyName, document: p.PolicyDocument }));
+    const principal = `arn:aws:sts::123456789012:assumed-role/${values.InstanceRole}/i-0123456789abcdef0`;
+    const readsParameter =
+      managed.length > 0 ||
+      (await allowedBy(policies, principal, {
+        action: 'ssm:GetParameter',
+        resource: 'arn:aws:ssm:eu-central-1:123456789012:parameter/prod/database-password',
+        context: {},
+      }));
+    // CloudFormation refuses a stack whose parameter breaks its AllowedPattern or a rule's assertion, before creating
+    // anything ("Rules", AWS CloudFormation User Guide, rules-section-structure).
+    const deploys = (given: Record<string, string>) => {
+      const all = parameterValues(template, { ...SAMPLE, ...given });
+      const patterns = Object.entries(template.Parameters ?? {}).every(([name, p]) => {
+        const pattern = (p as { AllowedPattern?: string }).AllowedPattern;
+        return pattern === undefined || new RegExp(pattern).test(all[name] ?? '');
+      });
+      const rules = Object.values(
+        (template.Rules ?? {}) as Record<string, { RuleCondition?: unknown; Assertions: { Assert: unknown }[] }>,
+      ).every(
+        (rule) =>
+          (rule.RuleCondition !== undefined && !evaluate(rule.RuleCondition, all, template)) ||
+          rule.Assertions.every((a) => evaluate(a.Assert, all, template)),
+      );
+      return patterns && rules ? 'deploys' : 'refused';
+    };
+    const observed =
+      `instance role reads parameters: ${readsParameter ? 'yes' : 'no'}; RefPattern pull_request: ` +
+      `${deploys({ RefPattern: 'pull_request' })}, ref:refs/*: ${deploys({ RefPattern: 'ref:refs/*' })}, ` +
+      `environment:production: ${deploys({ RefPattern: 'environment:production' })}, pull_request with ` +
+      `AllowPullRequestsAndWildcards: ${deploys({ RefPattern: 'pull_request', AllowPullRequestsAndWildcards: 'true' })}`;
+    const expected =
+      'instance role reads parameters: no; RefPattern pull_request: refused, ref:refs/*: refused, ' +
+      'environment:production: deploys, pull_request with AllowPullRequestsAndWildcards: deploys';
+    rows.push({ group: GROUP, name: 'the template: instance role, RefPattern', expected, observed });
+    expect(observed).toBe(expected);
   });
 });
