@@ -2,7 +2,6 @@
 // infra/efsync.yaml say, refused in each service's own words; the harness's administrator key is never evaluated; a
 // setting turns evaluation off.
 
-import fs from 'node:fs';
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
@@ -17,7 +16,6 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { TEMPLATE_PATH } from '../infra/schema.ts';
 import { createKmsKey, launch, waitOnline } from '../support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { SECOND_STACK } from './seed.ts';
