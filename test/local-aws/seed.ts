@@ -39,7 +39,7 @@ import {
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { actionAccessKey } from './iam-eval.ts';
 import { ISSUER, REPOSITORY, SECOND_REPOSITORY } from './oidc.ts';
-import { ACCOUNT, type RenderedStack, renderStack } from './stacks.ts';
+import { ACCOUNT, type PolicyDocument, type RenderedStack, renderStack } from './stacks.ts';
 
 export const OIDC_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
 export const SECOND_STACK = 'efsync-other';
@@ -298,15 +298,7 @@ async function seedStack(
   );
   for (const arn of instanceRole.managed)
     await iam.send(new AttachRolePolicyCommand({ RoleName: instanceRole.name, PolicyArn: arn }));
-  for (const policy of instanceRole.policies) {
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: instanceRole.name,
-        PolicyName: policy.name,
-        PolicyDocument: JSON.stringify(policy.document),
-      }),
-    );
-  }
+  await putInline(iam, instanceRole);
   await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: rendered.instanceProfile }));
   await iam.send(
     new AddRoleToInstanceProfileCommand({ InstanceProfileName: rendered.instanceProfile, RoleName: instanceRole.name }),
@@ -314,15 +306,7 @@ async function seedStack(
   const role = await iam.send(
     new CreateRoleCommand({ RoleName: actionRole.name, AssumeRolePolicyDocument: JSON.stringify(actionRole.trust) }),
   );
-  for (const policy of actionRole.policies) {
-    await iam.send(
-      new PutRolePolicyCommand({
-        RoleName: actionRole.name,
-        PolicyName: policy.name,
-        PolicyDocument: JSON.stringify(policy.document),
-      }),
-    );
-  }
+  await putInline(iam, actionRole);
   await s3.send(new CreateBucketCommand({ Bucket: rendered.stagingBucket }));
   return {
     stackName: stack.stackName,
@@ -336,6 +320,22 @@ async function seedStack(
   };
 }
 
+/** Puts a role's rendered inline policies into moto's IAM, each replacing the one of its name. */
+async function putInline(
+  iam: IAMClient,
+  role: { name: string; policies: { name: string; document: PolicyDocument }[] },
+): Promise<void> {
+  for (const policy of role.policies) {
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: role.name,
+        PolicyName: policy.name,
+        PolicyDocument: JSON.stringify(policy.document),
+      }),
+    );
+  }
+}
+
 /** Replaces the inline policies of a stack's roles in moto's IAM with the ones rendered (a stack update). */
 export async function putRolePolicies(motoEndpoint: string, region: string, stack: RenderedStack): Promise<void> {
   const iam = new IAMClient({
@@ -344,17 +344,7 @@ export async function putRolePolicies(motoEndpoint: string, region: string, stac
     credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
   });
   try {
-    for (const role of [stack.actionRole, stack.instanceRole]) {
-      for (const policy of role.policies) {
-        await iam.send(
-          new PutRolePolicyCommand({
-            RoleName: role.name,
-            PolicyName: policy.name,
-            PolicyDocument: JSON.stringify(policy.document),
-          }),
-        );
-      }
-    }
+    for (const role of [stack.actionRole, stack.instanceRole]) await putInline(iam, role);
   } finally {
     iam.destroy();
   }
