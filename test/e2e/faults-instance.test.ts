@@ -1,6 +1,6 @@
 // Instance faults and cancellation: whatever happens to the instance, the command or the runner, no instance is left,
 // no staged objects remain, and the target keeps serving its previous release byte for byte.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -160,12 +160,14 @@ describe('instance faults', { timeout: 180_000, concurrent: true }, () => {
   it('the command fails at the switch', () =>
     lanes.use(async (lane) => {
       await lane.aws.reset();
-      // Something in the way of the new symlink: the switch cannot happen, so the old release keeps serving.
-      fs.mkdirSync(lane.efs('.models.efsync.next', 'blocker'), { recursive: true });
+      // The file system's root refuses new names (an immutable folder, chattr(1) +i: "no link can be created to
+      // this file", rename(2) and symlink(2) answer EPERM): the release is built in .models.efsync, but the new
+      // symlink cannot be made beside the target, so the switch fails and the old release keeps serving.
+      execFileSync('chattr', ['+i', lane.efs()]);
       try {
-        await failingRun(lane, '2', 'switch fails', 'models');
+        await failingRun(lane, '2', 'switch fails', '.models.efsync.next');
       } finally {
-        fs.rmSync(lane.efs('.models.efsync.next'), { recursive: true, force: true });
+        execFileSync('chattr', ['-i', lane.efs()]);
       }
     }));
 

@@ -79,9 +79,9 @@ describe('live output of the remote phase', () => {
     expect(new Set(agentLines).size).toBe(agentLines.length);
     expect(agentLines.filter((line) => line.endsWith(' took the file system lock'))).toHaveLength(1);
     // The agent's last lines: it unmounts, then reports its own peak memory.
-    expect(agentLines.at(-2)).toMatch(/ unmounted \/mnt\/efsync$/);
+    expect(agentLines.at(-2)).toMatch(/ unmounted \/mnt\/efsync\/fs$/);
     expect(agentLines.at(-1)).toMatch(/ peak memory of the agent: [\d.]+ MiB$/);
-    expect(agentLines.some((line) => / "\/mnt\/efsync\/models" now serves release \S+$/.test(line))).toBe(true);
+    expect(agentLines.some((line) => / "\/mnt\/efsync\/fs\/models" now serves release \S+$/.test(line))).toBe(true);
 
     await runPost(setup.env, main);
     expect(await leftovers(aws)).toEqual({ instances: [], runObjects: [] });
