@@ -77,22 +77,31 @@ function parseV2(line: string, registered: Set<string>): RunnerCommand | undefin
   if (!message.startsWith('::')) return undefined;
   const end = message.indexOf('::', 2);
   if (end < 0) return undefined;
-  const info = message.slice(2, end);
+  const head = commandHead(message.slice(2, end), registered, (rest) => rest.trim().split(','), PROPERTY);
+  return head && { ...head, data: unescapeWith(message.slice(end + 2), DATA), line };
+}
+
+/**
+ * The command name and properties of a command's head ("name key=value,…" or, legacy, "name key=value;…"), or
+ * undefined when the name is not a registered command.
+ */
+function commandHead(
+  info: string,
+  registered: Set<string>,
+  pairs: (rest: string) => string[],
+  escapes: Parameters<typeof unescapeWith>[1],
+): { command: string; properties: Record<string, string> } | undefined {
   const space = info.indexOf(' ');
   const command = space < 0 ? info : info.slice(0, space);
   if (!registered.has(command.toLowerCase())) return undefined;
   const properties: Record<string, string> = {};
   if (space > 0) {
-    for (const pair of info
-      .slice(space + 1)
-      .trim()
-      .split(',')
-      .filter(Boolean)) {
+    for (const pair of pairs(info.slice(space + 1)).filter(Boolean)) {
       const eq = pair.indexOf('=');
-      if (eq > 0 && eq < pair.length - 1) properties[pair.slice(0, eq)] = unescapeWith(pair.slice(eq + 1), PROPERTY);
+      if (eq > 0 && eq < pair.length - 1) properties[pair.slice(0, eq)] = unescapeWith(pair.slice(eq + 1), escapes);
     }
   }
-  return { command, properties, data: unescapeWith(message.slice(end + 2), DATA), line };
+  return { command, properties };
 }
 
 function parseLegacy(line: string, registered: Set<string>): RunnerCommand | undefined {
@@ -100,21 +109,8 @@ function parseLegacy(line: string, registered: Set<string>): RunnerCommand | und
   if (prefix < 0) return undefined;
   const rb = line.indexOf(']', prefix);
   if (rb < 0) return undefined;
-  const info = line.slice(prefix + 3, rb);
-  const space = info.indexOf(' ');
-  const command = space < 0 ? info : info.slice(0, space);
-  if (!registered.has(command.toLowerCase())) return undefined;
-  const properties: Record<string, string> = {};
-  if (space > 0) {
-    for (const pair of info
-      .slice(space + 1)
-      .split(';')
-      .filter(Boolean)) {
-      const eq = pair.indexOf('=');
-      if (eq > 0 && eq < pair.length - 1) properties[pair.slice(0, eq)] = unescapeWith(pair.slice(eq + 1), LEGACY);
-    }
-  }
-  return { command, properties, data: unescapeWith(line.slice(rb + 1), LEGACY), line };
+  const head = commandHead(line.slice(prefix + 3, rb), registered, (rest) => rest.split(';'), LEGACY);
+  return head && { ...head, data: unescapeWith(line.slice(rb + 1), LEGACY), line };
 }
 
 function parse(line: string, registered: Set<string>): RunnerCommand | undefined {
