@@ -9,10 +9,6 @@ import { isTargetKind } from '../core/targets.js';
 
 export class StateError extends EfsyncError {}
 
-export function stateKey(prefix: string, fileSystemId: string, target: string): string {
-  return `${prefix}state/${fileSystemId}/${target}.json`;
-}
-
 export async function readPublishedState(
   s3: S3Client,
   bucket: string,
@@ -71,6 +67,7 @@ function stateProblem(value: unknown): string | undefined {
   }
   if (!isTargetKind(value.kind)) return '"kind" is not pip, local or s3';
   if (value.key !== undefined && typeof value.key !== 'string') return '"key" is not a string';
+  if (value.root !== undefined && typeof value.root !== 'string') return '"root" is not a string';
   const tree = value.tree;
   if (!isRecord(tree) || !Array.isArray(tree.files) || !Array.isArray(tree.dirs)) return '"tree" is malformed';
   const badFile = tree.files.findIndex(

@@ -17,6 +17,7 @@ import { isValidated, validateConfig } from '../config/validate.js';
 import { type Reporter, silentReporter } from '../core/reporter.js';
 import { emptyStats, type Stats, type SyncResult } from '../core/result.js';
 import { describeCompiler, type Interpreter, resolveCompiler } from '../plan/bytecode.js';
+import type { Place } from '../plan/place.js';
 import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
 import { reportTargets, writeStates } from './finalize.js';
 import { InstanceSession } from './instance-session.js';
@@ -126,14 +127,21 @@ async function publishRun(ctx: RunContext, compiler: Interpreter | undefined): P
   const checked = await reporter.group('Preflight', () =>
     preflight(config, ctx.clients, (line) => reporter.info(line)),
   );
+  // Each place (file system and access point root) has its own states (plan/place.ts).
+  const place: Place = { fileSystemId: config.fileSystem.id, root: checked.accessPointRoot };
   const plan = (full: boolean) =>
     config.mode === 'rollback'
-      ? rollbackPlans(config, ctx.clients)
-      : planTargets(config, ctx.clients, reporter, { buildDir, ...(full && { full }), ...(compiler && { compiler }) });
+      ? rollbackPlans(config, ctx.clients, place)
+      : planTargets(config, ctx.clients, reporter, {
+          buildDir,
+          place,
+          ...(full && { full }),
+          ...(compiler && { compiler }),
+        });
   const plans = await reporter.group('Plan', () =>
     timed(stats, 'plan', async () => {
       const planned = await plan(false);
-      for (const line of describePlan(config)) reporter.info(line);
+      for (const line of describePlan(config, place)) reporter.info(line);
       for (const p of planned) reporter.info(describeTargetPlan(p, config.delete));
       return planned;
     }),
@@ -158,7 +166,7 @@ async function publishRun(ctx: RunContext, compiler: Interpreter | undefined): P
 
   const { outcome, published: publishedPlans, instance } = await publishPlans(ctx, checked, plans, plan);
   if (outcome.commandOk) await instance.keepWarm();
-  await writeStates(ctx, publishedPlans.toPublish, outcome.result, outcome.releaseIds);
+  await writeStates(ctx, place, publishedPlans.toPublish, outcome.result, outcome.releaseIds);
   stats.bytes.uploaded = outcome.bytesUploaded;
   const byTarget = new Map(outcome.result.targets.map((t) => [t.target, t]));
   const targets = reportTargets(
@@ -209,8 +217,13 @@ async function publishPlans(
     outcome = await reporter.group('Publish', () => publish(ctx, launch, toPublish(plans), instance, action));
   } catch (error) {
     if (!(error instanceof BaseMismatchError)) throw error;
-    // Someone else published in between: plan again against nothing, so every file is sent, and publish once more.
-    reporter.warning(`${error.message}; planning again with a full upload.`);
+    // Someone else published in between, or a state carried over from the legacy key is not this place's (its
+    // release is not served here): plan again against nothing, so every file is sent, and publish once more.
+    const legacy = planned.find((p) => p.carriedFrom && error.message.startsWith(`${p.target} serves`));
+    const why = legacy
+      ? `; the state at s3://${ctx.bucket}/${legacy.carriedFrom} was not written through this place, so it is ignored`
+      : '';
+    reporter.warning(`${error.message}${why}; planning again with a full upload.`);
     plans = await reporter.group('Plan again', () => timed(stats, 'plan', () => plan(true)));
     outcome = await reporter.group('Publish', () => publish(ctx, launch, toPublish(plans), instance, action));
   }

@@ -1,7 +1,8 @@
 /** After the agent succeeded: the new published state of each target, and the run's report. */
 import type { AgentResult, PublishedState } from '../core/protocol.js';
 import type { Stats, TargetReport } from '../core/result.js';
-import { stateKey, writePublishedState } from '../plan/state.js';
+import { type Place, placeRoot, stateKey } from '../plan/place.js';
+import { writePublishedState } from '../plan/state.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import type { RunContext } from './run-context.js';
 
@@ -36,9 +37,10 @@ export function reportTargets(
   });
 }
 
-/** Records what each target now serves; written only after the agent reported success. */
+/** Records what each target now serves at this place; written only after the agent reported success. */
 export async function writeStates(
   ctx: RunContext,
+  place: Place,
   plans: TargetPlan[],
   result: AgentResult,
   releaseIds: Record<string, string>,
@@ -48,7 +50,8 @@ export async function writeStates(
     if (!outcome) continue;
     const state: PublishedState = {
       version: 1,
-      fileSystemId: ctx.config.fileSystem.id,
+      fileSystemId: place.fileSystemId,
+      root: placeRoot(place.root),
       target: plan.target,
       kind: plan.kind,
       releaseId: outcome.releaseId || releaseIds[plan.target] || '',
@@ -56,7 +59,13 @@ export async function writeStates(
       ...(plan.key !== undefined && outcome.status === 'published' && { key: plan.key }),
       tree: outcome.status === 'rolled-back' ? (outcome.tree ?? { files: [], dirs: [] }) : plan.tree,
     };
-    const key = stateKey(ctx.config.staging.prefix, ctx.config.fileSystem.id, plan.target);
+    const key = stateKey(ctx.config.staging.prefix, place, plan.target);
     await writePublishedState(ctx.clients.s3, ctx.bucket, key, state);
+    // The agent built on the legacy state only where this place serves its release (plan/place.ts), so the new
+    // state, now at the place's key, is the one the next run plans against.
+    if (plan.carriedFrom)
+      ctx.reporter.info(
+        `${plan.target}: state carried over from s3://${ctx.bucket}/${plan.carriedFrom} to s3://${ctx.bucket}/${key}.`,
+      );
   }
 }

@@ -15,9 +15,9 @@ import { installDependencies, readRequirements, resolveInstaller } from '../plan
 import { describeIndexes, discoverIndexes } from '../plan/index-discovery.js';
 import { walkLocal } from '../plan/local.js';
 import { pathLimitProblem } from '../plan/path-limits.js';
+import { describeCarry, type FoundState, findState, type Place } from '../plan/place.js';
 import { inspectObjects } from '../plan/s3-objects.js';
 import { listS3Tree } from '../plan/s3-source.js';
-import { readPublishedState, stateKey } from '../plan/state.js';
 import {
   type DiffOptions,
   diffPlan,
@@ -36,12 +36,31 @@ export interface PlanOptions {
   buildDir: string;
   /** The interpreter that writes the dependencies' .pyc files (engine.ts resolves it before any AWS call). */
   compiler?: Interpreter;
+  /** Where the targets live: the file system and the access point's root directory (preflight learns it). */
+  place: Place;
 }
 
-/** What the target serves now, by its last published state. */
-function publishedStateOf(config: Config, clients: AwsClients, target: string) {
-  const key = stateKey(config.staging.prefix, config.fileSystem.id, target);
-  return readPublishedState(clients.s3, config.staging.bucket ?? '', key);
+/** What the target serves now at this place, by its last published state (plan/place.ts). */
+async function publishedStateOf(
+  config: Config,
+  clients: AwsClients,
+  place: Place,
+  target: string,
+  reporter?: Reporter,
+  ownOnly?: boolean,
+): Promise<FoundState> {
+  const bucket = config.staging.bucket ?? '';
+  const found = await findState(clients.s3, bucket, config.staging.prefix, place, target, {
+    ...(ownOnly && { ownOnly }),
+  });
+  const line = describeCarry(bucket, target, found, place);
+  if (line) reporter?.info(line);
+  return found;
+}
+
+/** A plan on a carried-over state is never "unchanged": only the agent can tell whether it is this place's. */
+function carried(plan: TargetPlan, found: FoundState): TargetPlan {
+  return found.carriedFrom ? { ...plan, unchanged: false, carriedFrom: found.carriedFrom } : plan;
 }
 
 export async function planTargets(
@@ -77,8 +96,9 @@ export async function planTargets(
       indexes: found.keyed,
       compiled: options.compiler !== undefined,
     });
-    const previous = await publishedStateOf(config, clients, deps.target);
-    if (previous?.key === key && !config.force && !options.full) {
+    const published = await publishedStateOf(config, clients, options.place, deps.target, reporter, options.full);
+    const previous = published.state;
+    if (previous?.key === key && !config.force && !options.full && !published.carriedFrom) {
       reporter.info(
         `${deps.target}: requirements, runtime, installer and compile are unchanged (release key ${key.slice(0, 12)}); not installing.`,
       );
@@ -91,15 +111,18 @@ export async function planTargets(
       };
       const log = (line: string) => reporter.info(line);
       const tree = await installDependencies(deps, config.workspace, root, log, installer, access, options.compiler);
-      plans.push(withinLimits(diffPlan('pip', deps.target, tree, previous, diff, { root, key }), config));
+      plans.push(
+        withinLimits(carried(diffPlan('pip', deps.target, tree, previous, diff, { root, key }), published), config),
+      );
     }
   }
   const nested = localInsideS3(config);
   if (config.local && nested === undefined) {
     const root = path.resolve(config.workspace, config.local.dir);
     const tree = await walkLocal(root);
-    const previous = await publishedStateOf(config, clients, config.local.target);
-    plans.push(withinLimits(diffPlan('local', config.local.target, tree, previous, diff, { root }), config));
+    const found = await publishedStateOf(config, clients, options.place, config.local.target, reporter, options.full);
+    const plan = diffPlan('local', config.local.target, tree, found.state, diff, { root });
+    plans.push(withinLimits(carried(plan, found), config));
   }
   if (config.s3) {
     let tree = await listS3Tree(clients.s3, config.s3.source);
@@ -114,11 +137,9 @@ export async function planTargets(
       fs.rmSync(path.join(root, nested), { force: true });
       fs.symlinkSync(dir, path.join(root, nested));
     }
-    const previous = await publishedStateOf(config, clients, config.s3.target);
-    const plan = withinLimits(
-      diffPlan('s3', config.s3.target, tree, previous, diff, { s3Source: config.s3.source, ...(root && { root }) }),
-      config,
-    );
+    const found = await publishedStateOf(config, clients, options.place, config.s3.target, reporter, options.full);
+    const extra = { s3Source: config.s3.source, ...(root && { root }) };
+    const plan = withinLimits(carried(diffPlan('s3', config.s3.target, tree, found.state, diff, extra), found), config);
     // Only the objects to fetch are inspected: one HeadObject each, before any instance (s3-objects.ts).
     plan.objectChecks = await inspectObjects(clients.s3, config.s3.source, objectsToFetch(plan));
     const line = describeChecks(plan.objectChecks);
@@ -135,11 +156,16 @@ function withinLimits(plan: TargetPlan, config: Config): TargetPlan {
   return plan;
 }
 
-/** Rollback needs no tree: each configured target, with the state that says what it serves now. */
-export async function rollbackPlans(config: Config, clients: AwsClients): Promise<TargetPlan[]> {
+/**
+ * Rollback needs no tree: each configured target, with the state that says what it serves now at this place. A state
+ * at the legacy key is not read (`ownOnly`): the agent rolls back what this place serves, and its result is the state.
+ */
+export async function rollbackPlans(config: Config, clients: AwsClients, place: Place): Promise<TargetPlan[]> {
   const plans: TargetPlan[] = [];
   for (const { kind, target } of configuredTargets(config))
-    plans.push(rollbackPlan(kind, target, await publishedStateOf(config, clients, target)));
+    plans.push(
+      rollbackPlan(kind, target, (await publishedStateOf(config, clients, place, target, undefined, true)).state),
+    );
   return plans;
 }
 

@@ -1,15 +1,17 @@
 // Mounts that every file system accepts, as EFS documents them and the test bed reproduces them
 // (test/local-aws/efs-access.ts): a policy that denies access without encryption in transit, a policy under which
-// root is squashed, and a VPC whose DNS hostnames are off.
+// root is squashed, and a VPC whose DNS hostnames are off. And places: one target through an access point and
+// without it are two directories, each with its own state (src/plan/place.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { clients } from '../support/local-aws.ts';
-import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
-import { makeWorkspace, runAction } from './support.ts';
+import { expectClean, outcome, printTable, record, type Served, served } from './fault-harness.ts';
+import { makeWorkspace, motoClients, runAction } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -41,6 +43,100 @@ async function putPolicy(...Statement: object[]): Promise<void> {
 
 const servedFile = () =>
   fs.readFileSync(path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, 'models', 'a.txt'), 'utf8');
+
+/** The published states in the staging bucket, straight from moto (the action's default staging-prefix). */
+async function stateKeys(): Promise<string[]> {
+  const { s3 } = motoClients(aws);
+  try {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: aws.info.stagingBucket, Prefix: 'efsync/state/' }));
+    return (listed.Contents ?? []).map((o) => o.Key ?? '').sort();
+  } finally {
+    s3.destroy();
+  }
+}
+
+/** Moves a state object to another key, as an older version would have left it. */
+async function moveState(from: string, to: string): Promise<void> {
+  const { s3 } = motoClients(aws);
+  const Bucket = aws.info.stagingBucket;
+  try {
+    await s3.send(new CopyObjectCommand({ Bucket, Key: to, CopySource: `${Bucket}/${from}` }));
+    await s3.send(new DeleteObjectCommand({ Bucket, Key: from }));
+  } finally {
+    s3.destroy();
+  }
+}
+
+describe('places', () => {
+  const fsId = () => aws.info.fileSystemId;
+  const servedAt = (dir: string) =>
+    fs.readFileSync(path.join(aws.info.stateDir, 'efs', fsId(), dir, 'models', 'a.txt'), 'utf8');
+  const viaAccessPoint = () => ({ ...INPUTS, 'access-point-id': aws.info.accessPointId });
+
+  it('publishes a target through an access point, then the same configuration without it at the root', async () => {
+    // Dev and prod on one file system: the seeded access point's root directory is /lambda (test/local-aws/seed.ts),
+    // which the test bed keeps as <state-dir>/efs/<fs-id>/lambda.
+    const content = edit();
+    const first = await runAction(aws, workspace, viaAccessPoint());
+    expect(outcome(first)).toBe('published');
+    expect(first.outputs['efs-local-path']).toBe('/lambda/models');
+    const step = await runAction(aws, workspace, INPUTS);
+    const observed = record(
+      'place',
+      'published through an access point (root /lambda), then without it',
+      'published',
+      step,
+    );
+    expect(observed).toBe('published');
+    expect(step.outputs).toMatchObject({ 'local-path': '/mnt/efs/models', 'efs-local-path': '/models' });
+    // Both places serve what was published there.
+    expect(servedAt('lambda')).toBe(content);
+    expect(servedAt('.')).toBe(content);
+    expect(await stateKeys()).toEqual([
+      `efsync/state/${fsId()}/.efsync-root=%2F/models.json`,
+      `efsync/state/${fsId()}/.efsync-root=%2Flambda/models.json`,
+    ]);
+    // Each place keeps its own state: nothing changed at either.
+    const again = await runAction(aws, workspace, viaAccessPoint());
+    expect(outcome(again)).toBe('no change');
+    expect(again.outputs['efs-local-path']).toBe('/lambda/models');
+    await expectClean(aws, [first, first.post, step, step.post, again, again.post], 'models');
+  }, 180_000);
+
+  it('carries a state at the old key over only to the place that serves its release', async () => {
+    // An older version kept one state per file system and target (efsync/state/<fs-id>/models.json). Here it is the
+    // root's state; the access point's place has no state of its own.
+    const root = served(aws, 'models');
+    const underLambda = served(aws, 'lambda/models');
+    const legacy = `efsync/state/${fsId()}/models.json`;
+    await moveState(`efsync/state/${fsId()}/.efsync-root=%2F/models.json`, legacy);
+    await moveState(`efsync/state/${fsId()}/.efsync-root=%2Flambda/models.json`, 'efsync/elsewhere.json');
+    // Through the access point, /lambda/models serves another release: the legacy state is not its own.
+    const step = await runAction(aws, workspace, viaAccessPoint());
+    const observed = record(
+      'place',
+      'a state at the old key, not written through this access point',
+      'published',
+      step,
+    );
+    expect(observed).toBe('published');
+    expect(step.stdout).toContain(`the state at s3://${aws.info.stagingBucket}/${legacy} was not written through`);
+    expect(step.stdout).not.toContain('state carried over');
+    expect(served(aws, 'lambda/models').files).toEqual(underLambda.files);
+    // At the root, whose release it names, it is carried over: its release is the base, and it is kept apart.
+    const atRoot = await runAction(aws, workspace, INPUTS);
+    expect(outcome(atRoot)).toBe('published');
+    expect(atRoot.stdout).toContain(
+      `models: state carried over from s3://${aws.info.stagingBucket}/${legacy} to s3://${aws.info.stagingBucket}/efsync/state/${fsId()}/.efsync-root=%2F/models.json.`,
+    );
+    expect(atRoot.stdout).not.toContain('base mismatch');
+    expect(served(aws, 'models').files).toEqual(root.files);
+    // Once carried, each place plans against its own state.
+    const again = await runAction(aws, workspace, INPUTS);
+    expect(outcome(again)).toBe('no change');
+    await expectClean(aws, [step, step.post, atRoot, atRoot.post, again, again.post], 'models');
+  }, 180_000);
+});
 
 describe('mounts', () => {
   it('publishes to a file system whose policy denies access without encryption in transit, mounting with TLS', async () => {

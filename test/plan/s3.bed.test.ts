@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishedState } from '../../src/core/protocol.js';
+import { findState, legacyStateKey, stateKey } from '../../src/plan/place.js';
 import { listS3Tree, relativeKeyPath, S3SourceError } from '../../src/plan/s3-source.js';
-import { readPublishedState, StateError, stateKey, writePublishedState } from '../../src/plan/state.js';
+import { readPublishedState, StateError, writePublishedState } from '../../src/plan/state.js';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
 import { SOURCE_OBJECTS } from '../local-aws/seed.ts';
 
@@ -143,17 +144,14 @@ describe('published state', () => {
     },
   };
 
-  it('has one key per file system and target, below the staging prefix', () => {
-    expect(stateKey('efsync/', 'fs-0123', 'lib')).toBe('efsync/state/fs-0123/lib.json');
-    expect(stateKey('', 'fs-0123', 'models/bert')).toBe('state/fs-0123/models/bert.json');
-  });
-
   it('is undefined before the first publish', async () => {
-    expect(await readPublishedState(s3, bucket, stateKey('', 'fs-none', 'lib'))).toBeUndefined();
+    expect(await readPublishedState(s3, bucket, stateKey('', { fileSystemId: 'fs-none', root: '/' }, 'lib'))).toBe(
+      undefined,
+    );
   });
 
   it('reads back what was written', async () => {
-    const key = stateKey('rt/', state.fileSystemId, state.target);
+    const key = stateKey('rt/', { fileSystemId: state.fileSystemId, root: '/lambda' }, state.target);
     await writePublishedState(s3, bucket, key, state);
     expect(await readPublishedState(s3, bucket, key)).toEqual(state);
   });
@@ -176,6 +174,36 @@ describe('published state', () => {
       `The published state s3://${bucket}/${key} cannot be used: ${problem}. Delete this object to re-publish the ` +
         'target in full on the next run.',
     );
+  });
+
+  it('carries a legacy state over only until the place has its own, and never in a re-plan or for another key', async () => {
+    const atRoot = { fileSystemId: 'fs-carry', root: '/' };
+    const underLambda = { fileSystemId: 'fs-carry', root: '/lambda/' };
+    const legacy = { ...state, fileSystemId: 'fs-carry', releaseId: '20260101T000000Z-0000000a' };
+    await writePublishedState(s3, bucket, legacyStateKey('c/', 'fs-carry', 'lib'), legacy);
+    // No state at either place yet: each may carry the legacy one over, to be confirmed by the agent.
+    for (const place of [atRoot, underLambda])
+      expect(await findState(s3, bucket, 'c/', place, 'lib')).toEqual({
+        state: legacy,
+        key: stateKey('c/', place, 'lib'),
+        carriedFrom: 'c/state/fs-carry/lib.json',
+      });
+    // A re-plan after the agent did not find its release (or a rollback) ignores it: a fresh publish.
+    expect(await findState(s3, bucket, 'c/', atRoot, 'lib', { ownOnly: true })).toEqual({
+      key: 'c/state/fs-carry/.efsync-root=%2F/lib.json',
+    });
+    // Once the place has its own state, that is what it plans against; the other place is unaffected.
+    const own = { ...legacy, root: '/lambda', releaseId: '20260102T000000Z-0000000b' };
+    await writePublishedState(s3, bucket, stateKey('c/', underLambda, 'lib'), own);
+    expect(await findState(s3, bucket, 'c/', underLambda, 'lib')).toEqual({
+      state: own,
+      key: 'c/state/fs-carry/.efsync-root=%2Flambda/lib.json',
+    });
+    expect((await findState(s3, bucket, 'c/', atRoot, 'lib')).carriedFrom).toBe('c/state/fs-carry/lib.json');
+    // Another target's legacy state is not this one's.
+    expect(await findState(s3, bucket, 'c/', atRoot, 'models')).toEqual({
+      key: 'c/state/fs-carry/.efsync-root=%2F/models.json',
+    });
   });
 
   it('reports a bucket it cannot read', async () => {
