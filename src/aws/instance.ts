@@ -17,6 +17,7 @@ import { delay } from '../core/delay.js';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
+import { LIMITS, type LimitRefusal, limitAdvice, MOVES, type Move, quotaClass } from './launch-refusals.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
@@ -36,10 +37,6 @@ export interface LaunchRequest {
   /** Bytes of staged parts the agent keeps on the instance's disk at once (root-volume.ts). */
   scratchBytes?: number;
 }
-
-const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported/;
-/** Answers that are about the zone: another zone may have the type, or capacity for it (EC2 API reference, Error codes). */
-const ZONAL = /InsufficientInstanceCapacity|Unsupported/;
 
 /**
  * RunInstances just after the instance profile (or its role) was created refuses it until IAM's change has
@@ -110,9 +107,10 @@ export function placementsOf(preflight: PreflightResult): Placement[] {
 }
 
 /**
- * Launches one instance, reporting the id at once. When EC2 does not offer the type in the zone (`Unsupported`) or
- * has no capacity for it there (`InsufficientInstanceCapacity`), the next zone is tried (its mount target's subnet,
- * the same security groups), then the next instance type; InstanceLimitExceeded moves to the next type.
+ * Launches one instance, reporting the id at once. A refusal about capacity or limits moves on as launch-refusals.ts
+ * explains: to the next zone (its mount target's subnet, the same security groups), the next instance type, or a
+ * type with fewer vCPUs; each move is logged. When every place was refused and limits were among the answers, the
+ * error names the quota to raise.
  */
 export async function launchInstance(
   clients: AwsClients,
@@ -125,9 +123,17 @@ export async function launchInstance(
   let lastError: unknown;
   const tried: string[] = [];
   const images = new Map<string, { image: string; root: RootDevice }>();
-  let skipType: string | undefined;
+  const vcpusOf = new Map(request.preflight.instanceTypes.map((t) => [t.type, t.vcpus]));
+  const skip = new Skips();
+  const limits: LimitRefusal[] = [];
+  let placesRefused = false;
   for (const { type, architecture, availabilityZone, subnetId } of placementsOf(request.preflight)) {
-    if (type === skipType) continue;
+    const vcpus = vcpusOf.get(type);
+    const why = skip.reason(type, vcpus, subnetId);
+    if (why) {
+      log(`Not trying ${type} in ${availabilityZone} (${subnetId}): ${why}`);
+      continue;
+    }
     let found = images.get(architecture);
     if (!found) {
       const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
@@ -150,16 +156,68 @@ export async function launchInstance(
     } catch (error) {
       lastError = error;
       const name = (error as Error).name;
-      if (!CAPACITY.test(name)) break;
+      const move = MOVES[name];
+      if (!move) break;
       tried.push(`${type} in ${availabilityZone}: ${name}`);
-      skipType = ZONAL.test(name) ? undefined : type;
-      const what = name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`;
-      const next = ZONAL.test(name) ? 'the next zone, then the next instance type' : 'the next instance type';
-      log(`${what} in ${availabilityZone} (${name}); trying ${next}`);
+      if (LIMITS.has(name)) limits.push({ type, code: name, message: errorMessage(error), vcpus });
+      else placesRefused = true;
+      log(skip.add(move, name, { type, vcpus, availabilityZone, subnetId }));
     }
   }
   const summary = tried.length > 1 ? ` (tried ${tried.join('; ')})` : '';
+  if (limits.length > 0 && MOVES[(lastError as Error | undefined)?.name ?? ''])
+    throw new InstanceError(
+      `Could not launch an instance: every instance type was refused${placesRefused ? ', some for capacity in their zones, the others' : ''} by the account's limits. ` +
+        `${limitAdvice(limits, (clients as { region?: string }).region)}${summary}`,
+    );
   throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}${summary}`);
+}
+
+/** What the refusals so far rule out: types, vCPU sizes of a quota class, subnets. */
+class Skips {
+  private readonly types = new Map<string, string>();
+  private readonly subnets = new Map<string, string>();
+  /** Per quota class: the fewest vCPUs refused by VcpuLimitExceeded; as many or more cannot fit either. */
+  private readonly vcpuCeilings = new Map<string, { vcpus: number; type: string }>();
+
+  reason(type: string, vcpus: number | undefined, subnetId: string): string | undefined {
+    const byType = this.types.get(type);
+    if (byType) return byType;
+    const bySubnet = this.subnets.get(subnetId);
+    if (bySubnet) return bySubnet;
+    const ceiling = this.vcpuCeilings.get(quotaClass(type).name);
+    if (ceiling && vcpus !== undefined && vcpus >= ceiling.vcpus)
+      return `${vcpus} vCPUs do not fit the "${quotaClass(type).name}" quota either (${ceiling.type} was refused with VcpuLimitExceeded)`;
+    return undefined;
+  }
+
+  /** Records a refusal; returns the line that says what was refused and where the launch goes next. */
+  add(
+    move: Move,
+    name: string,
+    at: { type: string; vcpus: number | undefined; availabilityZone: string; subnetId: string },
+  ): string {
+    const { type, vcpus, availabilityZone, subnetId } = at;
+    switch (move) {
+      case 'zone':
+        return `${name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`} in ${availabilityZone} (${name}); trying the next zone, then the next instance type`;
+      case 'subnet':
+        this.subnets.set(subnetId, `subnet ${subnetId} has no free private address (${name})`);
+        return `Subnet ${subnetId} in ${availabilityZone} has no free private address (${name}); trying the next zone`;
+      case 'smaller': {
+        const quota = quotaClass(type).name;
+        this.types.set(type, `the account's vCPU quota refused it (${name})`);
+        if (vcpus !== undefined) {
+          const before = this.vcpuCeilings.get(quota);
+          if (!before || vcpus < before.vcpus) this.vcpuCeilings.set(quota, { vcpus, type });
+        }
+        return `The account's "${quota}" vCPU quota has no room for ${type}${vcpus ? ` (${vcpus} vCPUs)` : ''} (${name}); another zone cannot help: trying a type with fewer vCPUs or of another quota class`;
+      }
+      default:
+        this.types.set(type, `the account's instance limit refused it (${name})`);
+        return `The account's instance limit refused ${type} (${name}); another zone cannot help: trying the next instance type`;
+    }
+  }
 }
 
 /** RunInstances, tried again while IAM has not propagated the instance profile yet. */

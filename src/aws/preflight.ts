@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-efs';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
-import { autoTypes } from '../plan/instance-size.js';
+import { autoTypes, sizeOf } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
@@ -43,7 +43,8 @@ export interface PreflightResult {
   accessPointRoot: string;
   accessPointArn?: string;
   /** Architecture of each instance type, in the order they are tried. */
-  instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
+  /** vCPUs where known: a VcpuLimitExceeded moves to a type with fewer (launch-refusals.ts). */
+  instanceTypes: { type: string; architecture: 'x86_64' | 'arm64'; vcpus?: number | undefined }[];
   /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
   placements?: Placement[];
   /** instance-id: the user's own instance, where it is; nothing is launched. */
@@ -179,7 +180,7 @@ async function planPlacements(
   const autoSize = chosen.length === 0;
   const types = autoSize ? autoTypes() : chosen;
   const instanceTypes = autoSize
-    ? types.map((type) => ({ type, architecture: 'arm64' as const }))
+    ? types.map((type) => ({ type, architecture: 'arm64' as const, vcpus: sizeOf(type)?.vcpus }))
     : await checkInstanceTypes(ec2, types);
   const offerings = await readOfferings(ec2, types, log);
   const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
@@ -274,6 +275,6 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
         : GRAVITON.test(type)
           ? 'arm64'
           : 'x86_64';
-    return { type, architecture };
+    return { type, architecture, vcpus: info?.VCpuInfo?.DefaultVCpus };
   });
 }

@@ -3,6 +3,7 @@
 
 import type { LatencyModel } from './latency.ts';
 import type { LaunchFault } from './launch-faults.ts';
+import type { VcpuQuotas } from './quotas.ts';
 import type { ZoneRules } from './zones.ts';
 
 export interface FaultRule {
@@ -99,6 +100,8 @@ const STATUS: Record<string, number> = {
   AccessDeniedException: 403,
   UnauthorizedOperation: 403,
   InsufficientInstanceCapacity: 500,
+  VcpuLimitExceeded: 400,
+  InstanceLimitExceeded: 400,
   InternalError: 500,
   InternalFailure: 500,
   ServiceUnavailable: 503,
@@ -122,6 +125,8 @@ export class Faults {
   readonly stateReasons = new Map<string, LaunchFault>();
   /** Instance types withheld per zone, and zones without capacity (zones.ts). */
   readonly zones: ZoneRules = { withheld: new Set(), noCapacity: new Set() };
+  /** The account's On-Demand vCPU quotas per class (quotas.ts); none unless a test sets one. */
+  readonly vcpuQuotas: VcpuQuotas = new Map();
   settings: Settings;
 
   constructor(settings: Settings) {
@@ -143,6 +148,7 @@ export class Faults {
     this.unreachableFileSystems.clear();
     this.zones.withheld.clear();
     this.zones.noCapacity.clear();
+    this.vcpuQuotas.clear();
   }
 
   list(): FaultRule[] {
