@@ -5,8 +5,8 @@
  */
 import {
   type _InstanceType,
-  DescribeInstancesCommand,
   type EC2Client,
+  paginateDescribeInstances,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
@@ -18,6 +18,7 @@ import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
 import { LIMITS, type LimitRefusal, limitAdvice, MOVES, type Move, quotaClass } from './launch-refusals.js';
+import { allPages } from './pages.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
@@ -332,17 +333,19 @@ export async function terminateInstance(clients: AwsClients, instanceId: string)
  */
 export async function terminateRunInstances(clients: AwsClients, runId: string, keep?: string): Promise<string[]> {
   const { ec2 } = clients;
-  const found = await ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: 'tag:efsync:run-id', Values: [runId] },
-        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-      ],
-    }),
+  const found = await allPages(
+    paginateDescribeInstances(
+      { client: ec2 },
+      {
+        Filters: [
+          { Name: 'tag:efsync:run-id', Values: [runId] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      },
+    ),
+    (page) => (page.Reservations ?? []).flatMap((r) => r.Instances ?? []),
   );
-  const ids = (found.Reservations ?? [])
-    .flatMap((r) => r.Instances ?? [])
-    .flatMap((i) => (i.InstanceId && i.InstanceId !== keep ? [i.InstanceId] : []));
+  const ids = found.flatMap((i) => (i.InstanceId && i.InstanceId !== keep ? [i.InstanceId] : []));
   if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
   return ids;
 }

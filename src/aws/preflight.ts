@@ -16,8 +16,8 @@ import {
   DescribeAccessPointsCommand,
   DescribeFileSystemsCommand,
   DescribeMountTargetSecurityGroupsCommand,
-  DescribeMountTargetsCommand,
   type EFSClient,
+  paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
@@ -26,6 +26,7 @@ import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isDenied, isNotFound } from './errors.js';
+import { allPages } from './pages.js';
 import { checkBucket, checkInstanceProfile } from './preflight-checks.js';
 import { PreflightError } from './preflight-error.js';
 import { checkS3Route } from './s3-route.js';
@@ -78,7 +79,7 @@ export async function preflight(
       throw new PreflightError(`File system ${fsId} is ${state}, not available. Wait until it is, then run again.`);
 
     const targets = (
-      (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: fsId }))).MountTargets ?? []
+      await allPages(paginateDescribeMountTargets({ client: efs }, { FileSystemId: fsId }), (page) => page.MountTargets)
     ).filter((t) => t.LifeCycleState === 'available');
     if (targets.length === 0) {
       throw new PreflightError(
