@@ -89,6 +89,11 @@ export interface Settings {
    * default, as AWS does. Off only for a test that wants to see what happens past a refusal.
    */
   iam?: boolean;
+  /**
+   * Smaller default pages than AWS's, per operation (paging.ts), so that a test with a few resources gets several
+   * pages. Absent: AWS's documented defaults.
+   */
+  pageSizes?: Record<string, number>;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.
