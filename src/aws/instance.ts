@@ -17,7 +17,7 @@ import { delay } from '../core/delay.js';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
-import { LIMITS, type LimitRefusal, limitAdvice, MOVES, type Move, quotaClass } from './launch-refusals.js';
+import { LIMITS, type LimitRefusal, limitAdvice, MOVES, Skips } from './launch-refusals.js';
 import { allPages } from './pages.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
@@ -172,53 +172,6 @@ export async function launchInstance(
         `${limitAdvice(limits, (clients as { region?: string }).region)}${summary}`,
     );
   throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}${summary}`);
-}
-
-/** What the refusals so far rule out: types, vCPU sizes of a quota class, subnets. */
-class Skips {
-  private readonly types = new Map<string, string>();
-  private readonly subnets = new Map<string, string>();
-  /** Per quota class: the fewest vCPUs refused by VcpuLimitExceeded; as many or more cannot fit either. */
-  private readonly vcpuCeilings = new Map<string, { vcpus: number; type: string }>();
-
-  reason(type: string, vcpus: number | undefined, subnetId: string): string | undefined {
-    const byType = this.types.get(type);
-    if (byType) return byType;
-    const bySubnet = this.subnets.get(subnetId);
-    if (bySubnet) return bySubnet;
-    const ceiling = this.vcpuCeilings.get(quotaClass(type).name);
-    if (ceiling && vcpus !== undefined && vcpus >= ceiling.vcpus)
-      return `${vcpus} vCPUs do not fit the "${quotaClass(type).name}" quota either (${ceiling.type} was refused with VcpuLimitExceeded)`;
-    return undefined;
-  }
-
-  /** Records a refusal; returns the line that says what was refused and where the launch goes next. */
-  add(
-    move: Move,
-    name: string,
-    at: { type: string; vcpus: number | undefined; availabilityZone: string; subnetId: string },
-  ): string {
-    const { type, vcpus, availabilityZone, subnetId } = at;
-    switch (move) {
-      case 'zone':
-        return `${name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`} in ${availabilityZone} (${name}); trying the next zone, then the next instance type`;
-      case 'subnet':
-        this.subnets.set(subnetId, `subnet ${subnetId} has no free private address (${name})`);
-        return `Subnet ${subnetId} in ${availabilityZone} has no free private address (${name}); trying the next zone`;
-      case 'smaller': {
-        const quota = quotaClass(type).name;
-        this.types.set(type, `the account's vCPU quota refused it (${name})`);
-        if (vcpus !== undefined) {
-          const before = this.vcpuCeilings.get(quota);
-          if (!before || vcpus < before.vcpus) this.vcpuCeilings.set(quota, { vcpus, type });
-        }
-        return `The account's "${quota}" vCPU quota has no room for ${type}${vcpus ? ` (${vcpus} vCPUs)` : ''} (${name}); another zone cannot help: trying a type with fewer vCPUs or of another quota class`;
-      }
-      default:
-        this.types.set(type, `the account's instance limit refused it (${name})`);
-        return `The account's instance limit refused ${type} (${name}); another zone cannot help: trying the next instance type`;
-    }
-  }
 }
 
 /** RunInstances, tried again while IAM has not propagated the instance profile yet. */

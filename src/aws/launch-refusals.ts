@@ -126,3 +126,50 @@ export function limitAdvice(refusals: LimitRefusal[], region: string | undefined
     );
   return lines.join('. ');
 }
+
+/** What the refusals so far rule out: types, vCPU sizes of a quota class, subnets. */
+export class Skips {
+  private readonly types = new Map<string, string>();
+  private readonly subnets = new Map<string, string>();
+  /** Per quota class: the fewest vCPUs refused by VcpuLimitExceeded; as many or more cannot fit either. */
+  private readonly vcpuCeilings = new Map<string, { vcpus: number; type: string }>();
+
+  reason(type: string, vcpus: number | undefined, subnetId: string): string | undefined {
+    const byType = this.types.get(type);
+    if (byType) return byType;
+    const bySubnet = this.subnets.get(subnetId);
+    if (bySubnet) return bySubnet;
+    const ceiling = this.vcpuCeilings.get(quotaClass(type).name);
+    if (ceiling && vcpus !== undefined && vcpus >= ceiling.vcpus)
+      return `${vcpus} vCPUs do not fit the "${quotaClass(type).name}" quota either (${ceiling.type} was refused with VcpuLimitExceeded)`;
+    return undefined;
+  }
+
+  /** Records a refusal; returns the line that says what was refused and where the launch goes next. */
+  add(
+    move: Move,
+    name: string,
+    at: { type: string; vcpus: number | undefined; availabilityZone: string; subnetId: string },
+  ): string {
+    const { type, vcpus, availabilityZone, subnetId } = at;
+    switch (move) {
+      case 'zone':
+        return `${name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`} in ${availabilityZone} (${name}); trying the next zone, then the next instance type`;
+      case 'subnet':
+        this.subnets.set(subnetId, `subnet ${subnetId} has no free private address (${name})`);
+        return `Subnet ${subnetId} in ${availabilityZone} has no free private address (${name}); trying the next zone`;
+      case 'smaller': {
+        const quota = quotaClass(type).name;
+        this.types.set(type, `the account's vCPU quota refused it (${name})`);
+        if (vcpus !== undefined) {
+          const before = this.vcpuCeilings.get(quota);
+          if (!before || vcpus < before.vcpus) this.vcpuCeilings.set(quota, { vcpus, type });
+        }
+        return `The account's "${quota}" vCPU quota has no room for ${type}${vcpus ? ` (${vcpus} vCPUs)` : ''} (${name}); another zone cannot help: trying a type with fewer vCPUs or of another quota class`;
+      }
+      default:
+        this.types.set(type, `the account's instance limit refused it (${name})`);
+        return `The account's instance limit refused ${type} (${name}); another zone cannot help: trying the next instance type`;
+    }
+  }
+}
