@@ -18,7 +18,7 @@ import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
 import { LIMITS, type LimitRefusal, limitAdvice, MOVES, Skips } from './launch-refusals.js';
-import { allPages } from './pages.js';
+import { allPages, DESCRIBE_PAGE } from './pages.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
@@ -288,7 +288,7 @@ export async function terminateRunInstances(clients: AwsClients, runId: string, 
   const { ec2 } = clients;
   const found = await allPages(
     paginateDescribeInstances(
-      { client: ec2 },
+      { client: ec2, pageSize: DESCRIBE_PAGE },
       {
         Filters: [
           { Name: 'tag:efsync:run-id', Values: [runId] },

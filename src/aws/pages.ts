@@ -5,6 +5,14 @@
  * 100, as botocore's service models document MaxResults/MaxKeys), so a reader of one page misses the rest.
  */
 
+/**
+ * MaxResults of a DescribeInstances by filters: EC2 asks for paginated calls there ("unpaginated calls might be
+ * throttled and could time out"), its example with `withMaxResults(1000)` (EC2 Developer Guide, Pagination in the
+ * Amazon EC2 API, https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-pagination.html); 1,000 is the most a page
+ * holds.
+ */
+export const DESCRIBE_PAGE = 1000;
+
 /** Every item of every page. */
 export async function allPages<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
   const all: T[] = [];

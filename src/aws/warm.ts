@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetParameterCommand, paginateDescribeInstanceInformation } from '@aws-sdk/client-ssm';
 import type { AwsClients } from './clients.js';
-import { allPages, chunks } from './pages.js';
+import { allPages, chunks, DESCRIBE_PAGE } from './pages.js';
 import { STACK_TAG, stackFilters } from './tags.js';
 
 export const WARM_UNTIL = 'efsync:warm-until';
@@ -90,7 +90,7 @@ export async function warmCandidates(
   const { ec2, ssm } = clients;
   const instances = await allPages(
     paginateDescribeInstances(
-      { client: ec2 },
+      { client: ec2, pageSize: DESCRIBE_PAGE },
       {
         Filters: [
           ...stackFilters(stack),

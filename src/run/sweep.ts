@@ -6,7 +6,7 @@
  */
 import { paginateDescribeInstances, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
-import { allPages, chunks } from '../aws/pages.js';
+import { allPages, chunks, DESCRIBE_PAGE } from '../aws/pages.js';
 import { stackFilters } from '../aws/tags.js';
 import { WARM_UNTIL } from '../aws/warm.js';
 import type { Config } from '../config/types.js';
@@ -33,8 +33,9 @@ export async function sweep(
     ];
     const expired: string[] = [];
     const warm: string[] = [];
-    const instances = await allPages(paginateDescribeInstances({ client: ec2 }, { Filters: filters }), (page) =>
-      (page.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+    const instances = await allPages(
+      paginateDescribeInstances({ client: ec2, pageSize: DESCRIBE_PAGE }, { Filters: filters }),
+      (page) => (page.Reservations ?? []).flatMap((r) => r.Instances ?? []),
     );
     for (const instance of instances) {
       const expiresAt = instance.Tags?.find((t) => t.Key === 'expires-at')?.Value;

@@ -109,6 +109,7 @@ describe('teardown', () => {
         { Name: 'tag:efsync:run-id', Values: ['run-1'] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
       ],
+      MaxResults: 1000,
     });
     expect(sent[4]?.input).toEqual({ InstanceIds: ['i-0stray'] });
     expect(sent[7]?.input).toMatchObject({
