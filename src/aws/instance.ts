@@ -5,8 +5,8 @@
  */
 import {
   type _InstanceType,
-  DescribeInstancesCommand,
   type EC2Client,
+  paginateDescribeInstances,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
@@ -17,6 +17,8 @@ import { delay } from '../core/delay.js';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { explainAwsError, isNotFound } from './errors.js';
+import { LIMITS, type LimitRefusal, limitAdvice, MOVES, Skips } from './launch-refusals.js';
+import { allPages, DESCRIBE_PAGE } from './pages.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
@@ -36,10 +38,6 @@ export interface LaunchRequest {
   /** Bytes of staged parts the agent keeps on the instance's disk at once (root-volume.ts). */
   scratchBytes?: number;
 }
-
-const CAPACITY = /InsufficientInstanceCapacity|InstanceLimitExceeded|Unsupported/;
-/** Answers that are about the zone: another zone may have the type, or capacity for it (EC2 API reference, Error codes). */
-const ZONAL = /InsufficientInstanceCapacity|Unsupported/;
 
 /**
  * RunInstances just after the instance profile (or its role) was created refuses it until IAM's change has
@@ -110,9 +108,10 @@ export function placementsOf(preflight: PreflightResult): Placement[] {
 }
 
 /**
- * Launches one instance, reporting the id at once. When EC2 does not offer the type in the zone (`Unsupported`) or
- * has no capacity for it there (`InsufficientInstanceCapacity`), the next zone is tried (its mount target's subnet,
- * the same security groups), then the next instance type; InstanceLimitExceeded moves to the next type.
+ * Launches one instance, reporting the id at once. A refusal about capacity or limits moves on as launch-refusals.ts
+ * explains: to the next zone (its mount target's subnet, the same security groups), the next instance type, or a
+ * type with fewer vCPUs; each move is logged. When every place was refused and limits were among the answers, the
+ * error names the quota to raise.
  */
 export async function launchInstance(
   clients: AwsClients,
@@ -125,9 +124,17 @@ export async function launchInstance(
   let lastError: unknown;
   const tried: string[] = [];
   const images = new Map<string, { image: string; root: RootDevice }>();
-  let skipType: string | undefined;
+  const vcpusOf = new Map(request.preflight.instanceTypes.map((t) => [t.type, t.vcpus]));
+  const skip = new Skips();
+  const limits: LimitRefusal[] = [];
+  let placesRefused = false;
   for (const { type, architecture, availabilityZone, subnetId } of placementsOf(request.preflight)) {
-    if (type === skipType) continue;
+    const vcpus = vcpusOf.get(type);
+    const why = skip.reason(type, vcpus, subnetId);
+    if (why) {
+      log(`Not trying ${type} in ${availabilityZone} (${subnetId}): ${why}`);
+      continue;
+    }
     let found = images.get(architecture);
     if (!found) {
       const parameter = `/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-${architecture}`;
@@ -150,15 +157,20 @@ export async function launchInstance(
     } catch (error) {
       lastError = error;
       const name = (error as Error).name;
-      if (!CAPACITY.test(name)) break;
+      const move = MOVES[name];
+      if (!move) break;
       tried.push(`${type} in ${availabilityZone}: ${name}`);
-      skipType = ZONAL.test(name) ? undefined : type;
-      const what = name === 'Unsupported' ? `${type} is not supported` : `No capacity for ${type}`;
-      const next = ZONAL.test(name) ? 'the next zone, then the next instance type' : 'the next instance type';
-      log(`${what} in ${availabilityZone} (${name}); trying ${next}`);
+      if (LIMITS.has(name)) limits.push({ type, code: name, message: errorMessage(error), vcpus });
+      else placesRefused = true;
+      log(skip.add(move, name, { type, vcpus, availabilityZone, subnetId }));
     }
   }
   const summary = tried.length > 1 ? ` (tried ${tried.join('; ')})` : '';
+  if (limits.length > 0 && MOVES[(lastError as Error | undefined)?.name ?? ''])
+    throw new InstanceError(
+      `Could not launch an instance: every instance type was refused${placesRefused ? ', some for capacity in their zones, the others' : ''} by the account's limits. ` +
+        `${limitAdvice(limits, (clients as { region?: string }).region)}${summary}`,
+    );
   throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}${summary}`);
 }
 
@@ -274,17 +286,19 @@ export async function terminateInstance(clients: AwsClients, instanceId: string)
  */
 export async function terminateRunInstances(clients: AwsClients, runId: string, keep?: string): Promise<string[]> {
   const { ec2 } = clients;
-  const found = await ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: 'tag:efsync:run-id', Values: [runId] },
-        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-      ],
-    }),
+  const found = await allPages(
+    paginateDescribeInstances(
+      { client: ec2, pageSize: DESCRIBE_PAGE },
+      {
+        Filters: [
+          { Name: 'tag:efsync:run-id', Values: [runId] },
+          { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        ],
+      },
+    ),
+    (page) => (page.Reservations ?? []).flatMap((r) => r.Instances ?? []),
   );
-  const ids = (found.Reservations ?? [])
-    .flatMap((r) => r.Instances ?? [])
-    .flatMap((i) => (i.InstanceId && i.InstanceId !== keep ? [i.InstanceId] : []));
+  const ids = found.flatMap((i) => (i.InstanceId && i.InstanceId !== keep ? [i.InstanceId] : []));
   if (ids.length > 0) await ec2.send(new TerminateInstancesCommand({ InstanceIds: ids }));
   return ids;
 }

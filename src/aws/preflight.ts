@@ -16,16 +16,17 @@ import {
   DescribeAccessPointsCommand,
   DescribeFileSystemsCommand,
   DescribeMountTargetSecurityGroupsCommand,
-  DescribeMountTargetsCommand,
   type EFSClient,
+  paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
 import type { Config } from '../config/types.js';
 import type { MountSpec } from '../core/protocol.js';
-import { autoTypes } from '../plan/instance-size.js';
+import { autoTypes, sizeOf } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isDenied, isNotFound } from './errors.js';
+import { allPages } from './pages.js';
 import { checkBucket, checkInstanceProfile } from './preflight-checks.js';
 import { PreflightError } from './preflight-error.js';
 import { checkS3Route } from './s3-route.js';
@@ -43,7 +44,8 @@ export interface PreflightResult {
   accessPointRoot: string;
   accessPointArn?: string;
   /** Architecture of each instance type, in the order they are tried. */
-  instanceTypes: { type: string; architecture: 'x86_64' | 'arm64' }[];
+  /** vCPUs where known: a VcpuLimitExceeded moves to a type with fewer (launch-refusals.ts). */
+  instanceTypes: { type: string; architecture: 'x86_64' | 'arm64'; vcpus?: number | undefined }[];
   /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
   placements?: Placement[];
   /** instance-id: the user's own instance, where it is; nothing is launched. */
@@ -77,7 +79,7 @@ export async function preflight(
       throw new PreflightError(`File system ${fsId} is ${state}, not available. Wait until it is, then run again.`);
 
     const targets = (
-      (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: fsId }))).MountTargets ?? []
+      await allPages(paginateDescribeMountTargets({ client: efs }, { FileSystemId: fsId }), (page) => page.MountTargets)
     ).filter((t) => t.LifeCycleState === 'available');
     if (targets.length === 0) {
       throw new PreflightError(
@@ -179,7 +181,7 @@ async function planPlacements(
   const autoSize = chosen.length === 0;
   const types = autoSize ? autoTypes() : chosen;
   const instanceTypes = autoSize
-    ? types.map((type) => ({ type, architecture: 'arm64' as const }))
+    ? types.map((type) => ({ type, architecture: 'arm64' as const, vcpus: sizeOf(type)?.vcpus }))
     : await checkInstanceTypes(ec2, types);
   const offerings = await readOfferings(ec2, types, log);
   const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
@@ -274,6 +276,6 @@ async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Pref
         : GRAVITON.test(type)
           ? 'arm64'
           : 'x86_64';
-    return { type, architecture };
+    return { type, architecture, vcpus: info?.VCpuInfo?.DefaultVCpus };
   });
 }

@@ -31,14 +31,15 @@
  * https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html).
  */
 import {
-  DescribeRouteTablesCommand,
   DescribeSubnetsCommand,
-  DescribeVpcEndpointsCommand,
   type EC2Client,
+  paginateDescribeRouteTables,
+  paginateDescribeVpcEndpoints,
   type Route,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import type { AwsClients } from './clients.js';
+import { allPages } from './pages.js';
 import { PreflightError } from './preflight-error.js';
 
 export interface S3RouteFacts {
@@ -192,33 +193,23 @@ export async function checkS3Route(clients: AwsClients, subnetId: string, log: (
 }
 
 async function routeTable(ec2: EC2Client, subnetId: string, vpcId: string): Promise<S3RouteFacts['table']> {
-  const explicit = (
-    await ec2.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'association.subnet-id', Values: [subnetId] }] }))
-  ).RouteTables?.[0];
+  const tables = (filters: { Name: string; Values: string[] }[]) =>
+    allPages(paginateDescribeRouteTables({ client: ec2 }, { Filters: filters }), (page) => page.RouteTables);
+  const explicit = (await tables([{ Name: 'association.subnet-id', Values: [subnetId] }]))[0];
   const table =
     explicit ??
     (
-      await ec2.send(
-        new DescribeRouteTablesCommand({
-          Filters: [
-            { Name: 'vpc-id', Values: [vpcId] },
-            { Name: 'association.main', Values: ['true'] },
-          ],
-        }),
-      )
-    ).RouteTables?.[0];
+      await tables([
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'association.main', Values: ['true'] },
+      ])
+    )[0];
   return table && { id: table.RouteTableId ?? '', main: !explicit, routes: table.Routes ?? [] };
 }
 
 async function vpcEndpoints(ec2: EC2Client, vpcId: string): Promise<VpcEndpoint[]> {
-  const found: VpcEndpoint[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken: token }),
-    );
-    found.push(...(page.VpcEndpoints ?? []));
-    token = page.NextToken;
-  } while (token);
-  return found;
+  return allPages(
+    paginateDescribeVpcEndpoints({ client: ec2 }, { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+    (page) => page.VpcEndpoints,
+  );
 }

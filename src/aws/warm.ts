@@ -4,9 +4,15 @@
  * same file system finds one by its tags (another stack's instances are never considered: its role cannot reach them) and reuses it when it matches what the run would launch. The choice is a pure function
  * (chooseWarm); the rest reads and writes tags.
  */
-import { CreateTagsCommand, DescribeInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
+import {
+  CreateTagsCommand,
+  DescribeInstancesCommand,
+  type Instance,
+  paginateDescribeInstances,
+} from '@aws-sdk/client-ec2';
+import { GetParameterCommand, paginateDescribeInstanceInformation } from '@aws-sdk/client-ssm';
 import type { AwsClients } from './clients.js';
+import { allPages, chunks, DESCRIBE_PAGE } from './pages.js';
 import { STACK_TAG, stackFilters } from './tags.js';
 
 export const WARM_UNTIL = 'efsync:warm-until';
@@ -82,31 +88,32 @@ export async function warmCandidates(
   fileSystemId: string,
 ): Promise<WarmCandidate[]> {
   const { ec2, ssm } = clients;
-  const instances: Instance[] = [];
-  let token: string | undefined;
-  do {
-    const page = await ec2.send(
-      new DescribeInstancesCommand({
+  const instances = await allPages(
+    paginateDescribeInstances(
+      { client: ec2, pageSize: DESCRIBE_PAGE },
+      {
         Filters: [
           ...stackFilters(stack),
           { Name: 'tag:efsync:file-system-id', Values: [fileSystemId] },
           { Name: 'tag-key', Values: [WARM_UNTIL] },
           { Name: 'instance-state-name', Values: ['running'] },
         ],
-        NextToken: token,
-      }),
-    );
-    instances.push(...(page.Reservations ?? []).flatMap((r) => r.Instances ?? []));
-    token = page.NextToken;
-  } while (token);
+      },
+    ),
+    (page) => (page.Reservations ?? []).flatMap((r): Instance[] => r.Instances ?? []),
+  );
   const ids = instances.flatMap((i) => (i.InstanceId ? [i.InstanceId] : []));
   if (ids.length === 0) return [];
   const online = new Set<string>();
-  const info = await ssm.send(
-    new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: ids.slice(0, 50) }] }),
-  );
-  for (const i of info.InstanceInformationList ?? [])
-    if (i.InstanceId && i.PingStatus === 'Online') online.add(i.InstanceId);
+  // SSM pages this answer (10 nodes by default) and takes at most 100 values in a filter
+  // (InstanceInformationFilterValueSet, botocore's ssm service-2.json).
+  for (const some of chunks(ids, 100)) {
+    const infos = await allPages(
+      paginateDescribeInstanceInformation({ client: ssm }, { Filters: [{ Key: 'InstanceIds', Values: some }] }),
+      (page) => page.InstanceInformationList,
+    );
+    for (const i of infos) if (i.InstanceId && i.PingStatus === 'Online') online.add(i.InstanceId);
+  }
   return instances.map((i) => ({
     id: i.InstanceId ?? '',
     stack: tag(i, STACK_TAG) ?? '',

@@ -4,8 +4,9 @@
  * warm instance's expires-at is its warm-until, or a later deadline of a run using it), and staged runs older than a
  * day in the staging bucket.
  */
-import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { paginateDescribeInstances, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
+import { allPages, chunks, DESCRIBE_PAGE } from '../aws/pages.js';
 import { stackFilters } from '../aws/tags.js';
 import { WARM_UNTIL } from '../aws/warm.js';
 import type { Config } from '../config/types.js';
@@ -32,19 +33,19 @@ export async function sweep(
     ];
     const expired: string[] = [];
     const warm: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await ec2.send(new DescribeInstancesCommand({ Filters: filters, NextToken: token }));
-      for (const instance of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
-        const expiresAt = instance.Tags?.find((t) => t.Key === 'expires-at')?.Value;
-        const warmUntil = instance.Tags?.find((t) => t.Key === WARM_UNTIL)?.Value;
-        if (instance.InstanceId && expiresAt && Date.parse(expiresAt) < now.getTime())
-          (warmUntil ? warm : expired).push(instance.InstanceId);
-      }
-      token = page.NextToken;
-    } while (token);
-    if (expired.length + warm.length > 0)
-      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [...expired, ...warm] }));
+    const instances = await allPages(
+      paginateDescribeInstances({ client: ec2, pageSize: DESCRIBE_PAGE }, { Filters: filters }),
+      (page) => (page.Reservations ?? []).flatMap((r) => r.Instances ?? []),
+    );
+    for (const instance of instances) {
+      const expiresAt = instance.Tags?.find((t) => t.Key === 'expires-at')?.Value;
+      const warmUntil = instance.Tags?.find((t) => t.Key === WARM_UNTIL)?.Value;
+      if (instance.InstanceId && expiresAt && Date.parse(expiresAt) < now.getTime())
+        (warmUntil ? warm : expired).push(instance.InstanceId);
+    }
+    // "Up to 1000 instance IDs" a call (TerminateInstances, InstanceIds, botocore's ec2 service-2.json).
+    for (const some of chunks([...expired, ...warm], 1000))
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: some }));
     lines.push(
       expired.length
         ? `Terminated ${expired.length} expired instance(s): ${expired.join(', ')}.`

@@ -8,7 +8,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
-  ListObjectsV2Command,
+  paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { StagingError } from './tar.js';
@@ -101,18 +101,14 @@ export async function listRunPrefixes(s3: S3Client, bucket: string, prefix: stri
 }
 
 async function* objects(s3: S3Client, bucket: string, prefix: string) {
-  let token: string | undefined;
-  do {
-    const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token && { ContinuationToken: token }) }),
-    );
+  for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: bucket, Prefix: prefix })) {
     for (const object of page.Contents ?? []) {
       if (object.Key) yield { key: object.Key, lastModified: object.LastModified };
     }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  }
 }
 
+/** The SDK has no paginator for ListMultipartUploads: its two markers are followed here while IsTruncated. */
 async function* multipartUploads(s3: S3Client, bucket: string, prefix: string) {
   let keyMarker: string | undefined;
   let uploadIdMarker: string | undefined;

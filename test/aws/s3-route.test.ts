@@ -1,9 +1,10 @@
-import type { Route, VpcEndpoint } from '@aws-sdk/client-ec2';
+import { EC2Client, type Route, type VpcEndpoint } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { launchInput } from '../../src/aws/instance.js';
 import { PreflightError } from '../../src/aws/preflight.js';
 import { checkS3Route, decideS3Route, type S3RouteFacts } from '../../src/aws/s3-route.js';
+import { sdkFake } from '../support/sdk-fake.ts';
 
 const REGION = 'eu-central-1';
 // The service model's State enum says "Available"; EC2 answers "available" (and moto does): both count.
@@ -173,8 +174,9 @@ describe('checkS3Route', () => {
   /** An EC2 client that answers from the given route tables (by filter) and endpoints. */
   function clientsWith(tables: { explicit?: Route[]; main: Route[] }, endpoints: VpcEndpoint[]) {
     const calls: { name: string; input: Record<string, unknown> }[] = [];
-    const ec2 = {
-      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+    const ec2 = sdkFake(
+      EC2Client,
+      async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
         const name = command.constructor.name.replace(/Command$/, '');
         calls.push({ name, input: command.input });
         if (name === 'DescribeSubnets') return { Subnets: [{ SubnetId: 'subnet-1', VpcId: 'vpc-1' }] };
@@ -184,7 +186,7 @@ describe('checkS3Route', () => {
           return { RouteTables: tables.explicit ? [{ RouteTableId: 'rtb-own', Routes: tables.explicit }] : [] };
         return { RouteTables: [{ RouteTableId: 'rtb-1', Routes: tables.main }] };
       },
-    };
+    );
     return { clients: { region: REGION, ec2 } as unknown as AwsClients, calls };
   }
 

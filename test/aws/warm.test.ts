@@ -1,6 +1,7 @@
 // Which warm instance a run takes (src/aws/warm.ts): the same stack, the same file system, subnet, groups, profile and architecture,
 // warm-until ahead, Online, and a current image or a young instance; and the bootstrap for instances that stay.
-import type { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { type DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import { bootstrap, RemoteError } from '../../src/aws/remote.js';
@@ -13,6 +14,7 @@ import {
   warmCandidates,
   warmMismatch,
 } from '../../src/aws/warm.js';
+import { sdkFake } from '../support/sdk-fake.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const want: WarmWant = {
@@ -83,13 +85,11 @@ describe('warmCandidates', () => {
       ],
     };
     const clients = {
-      ec2: {
-        send: async (command: DescribeInstancesCommand) => {
-          asked.push(command.input);
-          return { Reservations: [{ Instances: [instance] }] };
-        },
-      },
-      ssm: { send: async () => ({ InstanceInformationList: [] }) },
+      ec2: sdkFake(EC2Client, async (command: DescribeInstancesCommand) => {
+        asked.push(command.input);
+        return { Reservations: [{ Instances: [instance] }] };
+      }),
+      ssm: sdkFake(SSMClient, async () => ({ InstanceInformationList: [] })),
     } as unknown as AwsClients;
     const found = await warmCandidates(clients, 'efsync-models', 'fs-0123456789abcdef0');
     expect(asked[0]?.Filters).toEqual([

@@ -119,4 +119,51 @@ describe('zones', { timeout: 180_000 }, () => {
     expect(served(aws, 'models')).toBeDefined();
     await expectClean(aws, [step, step.post], 'models');
   });
+
+  it('moves to a type with fewer vCPUs when the account vCPU quota refuses the first (VcpuLimitExceeded), and says so', async () => {
+    await aws.reset();
+    // 3 vCPUs of Standard instances: t3.xlarge (4) does not fit, t3.small (2) does (test/local-aws/quotas.ts).
+    await aws.vcpuQuota('standard', 3);
+    fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+    const step = await runAction(aws, workspace, { ...INPUTS, 'instance-type': 't3.xlarge,t3.small' }, { debug: true });
+    expect(record('zones', 'vCPU quota refuses the first type', 'published', step), step.stdout.slice(-3000)).toBe(
+      'published',
+    );
+    expect(step.stdout).toContain(
+      'vCPU quota has no room for t3.xlarge (4 vCPUs) (VcpuLimitExceeded); another zone cannot help: trying a type with fewer vCPUs',
+    );
+    // Not the other zone: the quota is the account's, in the whole Region.
+    expect(await launches(0)).toEqual([
+      `t3.xlarge@${aws.info.subnetIds[0]} 400`,
+      `t3.small@${aws.info.subnetIds[0]} 200`,
+    ]);
+    await expectClean(aws, [step, step.post], 'models');
+  });
+
+  it('fails with one error naming the quota to raise when every type is refused by the vCPU quota', async () => {
+    await aws.reset();
+    // What the target serves, if an earlier row published it: the failed run leaves it as it was.
+    const published = fs.existsSync(path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, 'models'));
+    const before = published ? served(aws, 'models') : undefined;
+    await aws.vcpuQuota('standard', 1);
+    fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
+    const step = await runAction(aws, workspace, { ...INPUTS, 'instance-type': 't3.xlarge,t3.small' }, { debug: true });
+    expect(record('zones', 'vCPU quota refuses every type', 'failed: names the quota', step)).toMatch(
+      /^failed \(exit 1, 1 error\)/,
+    );
+    const errors = step.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain("every instance type was refused by the account's limits");
+    expect(errors[0]).toContain(
+      '"Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances" quota (L-1216C47A), now 1 vCPUs',
+    );
+    expect(errors[0]).toContain(
+      `aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-1216C47A --desired-value 3 --region ${aws.info.region}`,
+    );
+    expect(await launches(0)).toEqual([
+      `t3.xlarge@${aws.info.subnetIds[0]} 400`,
+      `t3.small@${aws.info.subnetIds[0]} 400`,
+    ]);
+    await expectClean(aws, [step, step.post], 'models', before);
+  });
 });

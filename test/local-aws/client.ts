@@ -34,6 +34,8 @@ export interface LocalAws {
   withholdType(zone: string, type: string): Promise<void>;
   /** RunInstances in this zone answers InsufficientInstanceCapacity (zones.ts). */
   noCapacity(zone: string): Promise<void>;
+  /** The account's On-Demand vCPU quota of a class, e.g. `standard` (quotas.ts): RunInstances past it answers VcpuLimitExceeded. */
+  vcpuQuota(quotaClass: string, vcpus: number): Promise<void>;
   settings(settings: Partial<Settings>): Promise<Settings>;
   /**
    * Updates a stack's parameters, as a CloudFormation stack update would (e.g. SourceKmsKeyArn for a key the test
@@ -104,6 +106,7 @@ export async function startLocalAws(args: string[] = []): Promise<LocalAws> {
     launchFault: (fault = {}) => control<LaunchFault>('POST', '/launches', fault),
     withholdType: (zone, type) => control<void>('POST', '/zones/withheld', { zone, type }),
     noCapacity: (zone) => control<void>('POST', '/zones/no-capacity', { zone }),
+    vcpuQuota: (quotaClass, vcpus) => control<void>('POST', '/quotas/vcpus', { class: quotaClass, vcpus }),
     settings: (settings) => control<Settings>('PUT', '/settings', settings),
     updateStack: async (stackName, parameters) => {
       await control('PUT', `/stacks/${stackName}/parameters`, parameters);

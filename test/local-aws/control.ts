@@ -5,6 +5,7 @@ import type { CommandFault, Faults } from './faults.ts';
 import type { Instances } from './instances.ts';
 import { KMS_KEY_UNUSABLE, type LaunchFault } from './launch-faults.ts';
 import type { OidcIssuer } from './oidc.ts';
+import { QUOTA_CLASSES } from './quotas.ts';
 import type { RequestLog } from './request-log.ts';
 import type { Sandboxes } from './sandbox.ts';
 import type { RunCommand } from './ssm.ts';
@@ -109,6 +110,18 @@ export function createControl(deps: ControlDeps) {
         if (m[1] === 'no-capacity') faults.zones.noCapacity.add(body.zone);
         else if (typeof body.type === 'string') faults.zones.withheld.add(`${body.zone}/${body.type}`);
         else return [400, { message: 'type is required' }];
+        return [200, {}];
+      },
+    ],
+    // The account's On-Demand vCPU quota of a class (quotas.ts); cleared with the faults.
+    [
+      'POST',
+      /^\/quotas\/vcpus$/,
+      (_m, body) => {
+        if (typeof body.class !== 'string' || !(body.class in QUOTA_CLASSES))
+          return [400, { message: `class must be one of ${Object.keys(QUOTA_CLASSES).join(', ')}` }];
+        if (typeof body.vcpus !== 'number' || body.vcpus < 0) return [400, { message: 'vcpus must be a number' }];
+        faults.vcpuQuotas.set(body.class, body.vcpus);
         return [200, {}];
       },
     ],

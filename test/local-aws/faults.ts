@@ -3,6 +3,7 @@
 
 import type { LatencyModel } from './latency.ts';
 import type { LaunchFault } from './launch-faults.ts';
+import type { VcpuQuotas } from './quotas.ts';
 import type { ZoneRules } from './zones.ts';
 
 export interface FaultRule {
@@ -88,6 +89,11 @@ export interface Settings {
    * default, as AWS does. Off only for a test that wants to see what happens past a refusal.
    */
   iam?: boolean;
+  /**
+   * Smaller default pages than AWS's, per operation (paging.ts), so that a test with a few resources gets several
+   * pages. Absent: AWS's documented defaults.
+   */
+  pageSizes?: Record<string, number>;
 }
 
 // Default HTTP statuses of the error codes tests use, as AWS answers them.
@@ -99,6 +105,8 @@ const STATUS: Record<string, number> = {
   AccessDeniedException: 403,
   UnauthorizedOperation: 403,
   InsufficientInstanceCapacity: 500,
+  VcpuLimitExceeded: 400,
+  InstanceLimitExceeded: 400,
   InternalError: 500,
   InternalFailure: 500,
   ServiceUnavailable: 503,
@@ -122,6 +130,8 @@ export class Faults {
   readonly stateReasons = new Map<string, LaunchFault>();
   /** Instance types withheld per zone, and zones without capacity (zones.ts). */
   readonly zones: ZoneRules = { withheld: new Set(), noCapacity: new Set() };
+  /** The account's On-Demand vCPU quotas per class (quotas.ts); none unless a test sets one. */
+  readonly vcpuQuotas: VcpuQuotas = new Map();
   settings: Settings;
 
   constructor(settings: Settings) {
@@ -143,6 +153,7 @@ export class Faults {
     this.unreachableFileSystems.clear();
     this.zones.withheld.clear();
     this.zones.noCapacity.clear();
+    this.vcpuQuotas.clear();
   }
 
   list(): FaultRule[] {

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ImageRoot } from './disk.ts';
 import type { Faults } from './faults.ts';
+import { quotaRefusal } from './quotas.ts';
 import { reachesS3 } from './routes.ts';
 import { type Refusal, zoneRefusal } from './zones.ts';
 
@@ -79,7 +80,9 @@ export class Instances {
 
   /** EC2's refusal of a launch in the subnet's zone: a type not offered there, or no capacity (zones.ts). */
   async zoneRefusal(form: URLSearchParams): Promise<Refusal | undefined> {
-    return zoneRefusal(this.ec2, form, this.faults.zones);
+    return (
+      (await quotaRefusal(this.ec2, form, this.faults.vcpuQuotas)) ?? zoneRefusal(this.ec2, form, this.faults.zones)
+    );
   }
 
   async terminate(id: string): Promise<void> {

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Faults } from './faults.ts';
 import type { Instances } from './instances.ts';
+import { pageOf } from './paging.ts';
 import type { Sandboxes, SandboxProcess } from './sandbox.ts';
 
 const STDOUT_CAP = 24_000;
@@ -323,7 +324,8 @@ export class RunCommand {
           ],
         }),
       }));
-    return { CommandInvocations: invocations };
+    const page = pageOf('ListCommandInvocations', invocations, input, this.faults.settings.pageSizes);
+    return { CommandInvocations: page.items, ...(page.NextToken && { NextToken: page.NextToken }) };
   }
 
   private listCommands(input: Record<string, unknown>): unknown {
@@ -334,7 +336,13 @@ export class RunCommand {
     );
     if (input.CommandId !== undefined && commands.length === 0)
       throw new SsmError('InvalidCommandId', 'Invalid command id.');
-    return { Commands: commands.map((c) => this.commandView(c)) };
+    const page = pageOf(
+      'ListCommands',
+      commands.map((c) => this.commandView(c)),
+      input,
+      this.faults.settings.pageSizes,
+    );
+    return { Commands: page.items, ...(page.NextToken && { NextToken: page.NextToken }) };
   }
 
   private commandView(c: Command): Record<string, unknown> {
@@ -395,7 +403,9 @@ export class RunCommand {
     ];
     const ids = filters.find((f) => f.Key === 'InstanceIds')?.Values;
     const ping = filters.find((f) => f.Key === 'PingStatus')?.Values;
-    const views = ids ? [...(await this.instances.byId(ids)).values()] : await this.instances.list();
+    // In EC2's order of the instances, whatever the order of the filter's values: a page is a page of the same list.
+    const wanted = ids && new Set(ids);
+    const views = (await this.instances.list()).filter((v) => !wanted || wanted.has(v.id));
     const list = views
       .filter((v) => v.online && (!ping || ping.includes('Online')))
       .map((v) => ({
@@ -412,7 +422,8 @@ export class RunCommand {
         ComputerName: `ip-${v.privateIp.replace(/\./g, '-')}.ec2.internal`,
         AssociationStatus: 'Success',
       }));
-    return { InstanceInformationList: list };
+    const page = pageOf('DescribeInstanceInformation', list, input, this.faults.settings.pageSizes);
+    return { InstanceInformationList: page.items, ...(page.NextToken && { NextToken: page.NextToken }) };
   }
 }
 

@@ -1,12 +1,13 @@
 // mode: sweep (src/run/sweep.ts) terminates the expired instances of its own stack only: the DescribeInstances filter
 // names the stack's tag, which is also the only tag the stack's role may terminate.
-import type { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { type DescribeInstancesCommand, EC2Client, type TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import type { Config } from '../../src/config/types.js';
 import { silentReporter } from '../../src/core/reporter.js';
 import { emptyStats } from '../../src/core/result.js';
 import { sweep } from '../../src/run/sweep.js';
+import { sdkFake } from '../support/sdk-fake.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 
@@ -21,28 +22,26 @@ function fakeEc2(instances: { id: string; expiresAt: string; warmUntil?: string 
   const described: DescribeInstancesCommand['input'][] = [];
   const terminated: string[] = [];
   const clients = {
-    ec2: {
-      send: async (command: DescribeInstancesCommand | TerminateInstancesCommand) => {
-        if ('InstanceIds' in command.input && command.constructor.name === 'TerminateInstancesCommand') {
-          terminated.push(...(command.input.InstanceIds ?? []));
-          return {};
-        }
-        described.push(command.input as DescribeInstancesCommand['input']);
-        return {
-          Reservations: [
-            {
-              Instances: instances.map((i) => ({
-                InstanceId: i.id,
-                Tags: [
-                  { Key: 'expires-at', Value: i.expiresAt },
-                  ...(i.warmUntil ? [{ Key: 'efsync:warm-until', Value: i.warmUntil }] : []),
-                ],
-              })),
-            },
-          ],
-        };
-      },
-    },
+    ec2: sdkFake(EC2Client, async (command: DescribeInstancesCommand | TerminateInstancesCommand) => {
+      if ('InstanceIds' in command.input && command.constructor.name === 'TerminateInstancesCommand') {
+        terminated.push(...(command.input.InstanceIds ?? []));
+        return {};
+      }
+      described.push(command.input as DescribeInstancesCommand['input']);
+      return {
+        Reservations: [
+          {
+            Instances: instances.map((i) => ({
+              InstanceId: i.id,
+              Tags: [
+                { Key: 'expires-at', Value: i.expiresAt },
+                ...(i.warmUntil ? [{ Key: 'efsync:warm-until', Value: i.warmUntil }] : []),
+              ],
+            })),
+          },
+        ],
+      };
+    }),
     s3: { send: async () => ({}) },
   } as unknown as AwsClients;
   return { clients, described, terminated };

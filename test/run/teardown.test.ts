@@ -1,9 +1,13 @@
 // The run's teardown against hand-made clients that record every command and answer like AWS: no network.
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import type { Reporter } from '../../src/core/reporter.js';
 import type { RunRecord } from '../../src/core/state-keys.js';
 import { teardown } from '../../src/run/teardown.js';
+import { sdkFake } from '../support/sdk-fake.ts';
 
 /** The calls of a teardown with every resource recorded and an instance to terminate by id and by tag. */
 const EVERY_STEP = [
@@ -28,16 +32,19 @@ type Answer = (input: Record<string, unknown>) => unknown;
 /** Clients whose `send` records the command and returns (or throws) what `answers` gives for its name. */
 function fakeClients(answers: Record<string, Answer>) {
   const sent: Sent[] = [];
-  const service = (name: Sent['service']) => ({
-    send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+  const service = <T extends object>(name: Sent['service'], Client: new (config: object) => T) =>
+    sdkFake(Client, async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       const commandName = command.constructor.name.replace(/Command$/, '');
       sent.push({ service: name, command: commandName, input: command.input });
       const answer = answers[commandName];
       if (!answer) throw new Error(`unexpected ${commandName}`);
       return answer(command.input);
-    },
-  });
-  const clients = { ec2: service('ec2'), ssm: service('ssm'), s3: service('s3') } as unknown as AwsClients;
+    });
+  const clients = {
+    ec2: service('ec2', EC2Client),
+    ssm: service('ssm', SSMClient),
+    s3: service('s3', S3Client),
+  } as unknown as AwsClients;
   return { clients, sent };
 }
 
@@ -102,6 +109,7 @@ describe('teardown', () => {
         { Name: 'tag:efsync:run-id', Values: ['run-1'] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
       ],
+      MaxResults: 1000,
     });
     expect(sent[4]?.input).toEqual({ InstanceIds: ['i-0stray'] });
     expect(sent[7]?.input).toMatchObject({
