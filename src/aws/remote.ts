@@ -96,7 +96,7 @@ const SCRATCH = [
   `trap 'cd / && rm -rf "$work"' EXIT`,
   'exec 8>"$work/.in-use"',
   'flock 8',
-  'for old in "${TMPDIR:-/tmp}"/efsync-run.*; do',
+  'for old in "$(dirname "$work")"/efsync-run.*; do',
   '  if [ "$old" != "$work" ] && [ -d "$old" ] && [ ! -L "$old" ] && [ -O "$old" ] && [ -f "$old/.in-use" ]; then',
   '    flock -n "$old/.in-use" rm -rf -- "$old" || true',
   '  fi',

@@ -42,6 +42,7 @@ PY`;
 describe('an instance', () => {
   it('runs a command in the environment SSM Agent gives it: no TMPDIR, no HOME, AWS_SSM_INSTANCE_ID', async () => {
     const out = await run(id, [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, expanded by bash
       'echo "TMPDIR=${TMPDIR-unset} HOME=${HOME-unset} USER=${USER-unset}"',
       'echo "instance=$AWS_SSM_INSTANCE_ID region=$AWS_SSM_REGION_NAME"',
       'whoami',
