@@ -44,7 +44,8 @@ export interface InstanceEfsView {
 
 /**
  * Where a script sees the test bed's state directory. The instance's own /tmp and /var/tmp are bound over the machine's
- * in the script's namespace, and a state directory under /tmp would vanish behind them: enter.sh binds it here first.
+ * in the script's namespace, and a state directory under /tmp would vanish behind them: enter.sh binds it here first
+ * (the mount point, an empty directory, is made on the machine once).
  */
 export const BED_VIEW = '/run/efsync-testbed';
 
