@@ -80,6 +80,8 @@ export function launchInput(
     SubnetId: subnetId,
     SecurityGroupIds: request.preflight.securityGroupIds,
     IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
+    // IMDSv2 only, as EC2 recommends ("Use IMDSv2", EC2 User Guide; Security Hub control EC2.8): whatever the account's
+    // or the image's default, a request without a session token is refused. The agent asks for its zone with one.
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
     InstanceInitiatedShutdownBehavior: 'terminate',
     // The same token on a retried call returns the same instance instead of a second one.

@@ -82,6 +82,27 @@ const ARM = [
   '}',
 ];
 
+/**
+ * The command's work folder (the job and the agent): its own, named efsync-run.*, in $TMPDIR or /tmp (SSM Agent sets
+ * no TMPDIR: /tmp, a tmpfs on Amazon Linux 2023), removed when the command ends. A command SSM ends at its
+ * executionTimeout or on CancelCommand is killed with SIGKILL, process group and all (killProcess in
+ * agent/executers/executers_unix.go of aws/amazon-ssm-agent), and leaves its folder: on a warm or borrowed instance the
+ * next run removes each such folder that no live run holds. A run holds its folder by a lock on its .in-use file for as
+ * long as its bash lives; a folder whose lock is free belongs to a run that is gone. Only root's own folders, never
+ * through a symbolic link.
+ */
+const SCRATCH = [
+  'work=$(mktemp -d -t efsync-run.XXXXXXXXXX)',
+  `trap 'cd / && rm -rf "$work"' EXIT`,
+  'exec 8>"$work/.in-use"',
+  'flock 8',
+  'for old in "$(dirname "$work")"/efsync-run.*; do',
+  '  if [ "$old" != "$work" ] && [ -d "$old" ] && [ ! -L "$old" ] && [ -O "$old" ] && [ -f "$old/.in-use" ]; then',
+  '    flock -n "$old/.in-use" rm -rf -- "$old" || true',
+  '  fi',
+  'done',
+];
+
 const whole = (n: number | undefined) => n !== undefined && Number.isSafeInteger(n) && n >= 0;
 
 /** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes and whole numbers, and is single-quoted. */
@@ -94,10 +115,10 @@ export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying):
       '#!/bin/bash',
       'set -euo pipefail',
       'umask 022',
-      'work=$(mktemp -d)',
+      ...SCRATCH,
       'cd "$work"',
       ...fetch,
-      'exec python3 efsync_agent.py job.json',
+      'python3 efsync_agent.py job.json',
     ];
   }
   const { armSeconds, warmSeconds } = staying;
@@ -108,8 +129,7 @@ export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying):
     '#!/bin/bash',
     'set -euo pipefail',
     'umask 022',
-    'work=$(mktemp -d)',
-    `trap 'cd / && rm -rf "$work"' EXIT`,
+    ...SCRATCH,
     'cd "$work"',
     ...(arming ? ARM : []),
     ...(armSeconds !== undefined ? [`efsync_arm ${armSeconds}`] : []),

@@ -1,7 +1,8 @@
 // The agent's scratch space: each staged part is deleted as soon as the files taken from it are written, and new
 // downloads wait while `concurrency` parts are on disk, so an instance's disk needs room for about `concurrency`
 // parts, never for the sum of a target's parts. Proved twice: by watching the parts directory while the agent runs,
-// and by running the agent on an instance sandbox whose TMPDIR is a tmpfs too small for the sum.
+// and by running the agent on an instance sandbox whose root volume (where /var/tmp is) is a tmpfs too small for the sum.
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await bucket.close();
+  sandboxes.release();
   fs.rmSync(state, { recursive: true, force: true });
 });
 
@@ -54,7 +56,7 @@ function manyParts(
 }
 
 /** Runs the agent as the bootstrap would, in a new instance sandbox whose scratch space holds `scratch` bytes. */
-async function onInstance(manifest: JobManifest, scratch: number) {
+async function onInstance(manifest: JobManifest, scratch: number, prepare?: (id: string) => void) {
   const id = `i-${String(++instances).padStart(17, '0')}`;
   const work = path.join(sandboxes.dir(id), 'work');
   const efs = path.join(sandboxes.dir(id), 'efs');
@@ -63,7 +65,8 @@ async function onInstance(manifest: JobManifest, scratch: number) {
   fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.py'));
   fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify(manifest));
   sandboxes.setDisk(id, { scratchBytes: scratch });
-  const script = ['#!/bin/bash', `python3 efsync_agent.py job.json --mounted '${efs}'`].join('\n');
+  prepare?.(id);
+  const script = ['#!/bin/bash', `python3 efsync_agent.py job.json --mounted '${sandboxes.seen(efs)}'`].join('\n');
   const run = sandboxes.run(id, 'script.sh', script, 'work');
   let stdout = '';
   let stderr = '';
@@ -74,7 +77,7 @@ async function onInstance(manifest: JobManifest, scratch: number) {
     stderr += c.toString('utf8');
   });
   const { code } = await run.done;
-  return { code, stdout, stderr, efs, result: parseResult(stdout) };
+  return { id, code, stdout, stderr, efs, result: parseResult(stdout) };
 }
 
 /** The agent's own count of the parts it held at once, from its last log lines. */
@@ -100,7 +103,7 @@ describe('staged parts on the instance disk', () => {
     });
     const partsOnDisk = () => {
       const found = tmpdir && fs.readdirSync(tmpdir).find((n) => n.startsWith('efsync-parts-'));
-      return found ? fs.readdirSync(path.join(tmpdir, found)) : [];
+      return found ? fs.readdirSync(path.join(tmpdir, found)).filter((n) => n !== '.in-use') : [];
     };
     let onDisk: string[] = [];
     for (let i = 0; i < 250; i++) {
@@ -176,14 +179,42 @@ describe('an instance disk smaller than the sum of the parts', () => {
   });
 });
 
+describe('parts left on the instance by an earlier run', () => {
+  // SSM kills a command at its timeout or on cancel with SIGKILL: its agent removes nothing. On a warm or borrowed
+  // instance the next run finds the folder in /var/tmp, on a root volume sized for one run's parts.
+  it('are removed when no live agent holds them; a folder a live agent holds is kept', async () => {
+    const planned = manyParts('after', 1, 64 * 1024);
+    let holder: ReturnType<typeof spawn> | undefined;
+    const varTmp = (id: string) => path.join(sandboxes.dir(id), 'var', 'tmp');
+    const run = await onInstance(job(bucket, [planned], { concurrency: 1 }), 4 * MiB, (id) => {
+      const left = path.join(varTmp(id), 'efsync-parts-killed');
+      fs.mkdirSync(left, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(path.join(left, '.in-use'), '');
+      fs.writeFileSync(path.join(left, 'part-0123456789ab'), Buffer.alloc(MiB));
+      const live = path.join(varTmp(id), 'efsync-parts-live');
+      fs.mkdirSync(live, { mode: 0o700 });
+      fs.writeFileSync(path.join(live, '.in-use'), '');
+      holder = spawn('flock', [path.join(live, '.in-use'), 'sleep', '60'], { stdio: 'ignore' });
+    });
+    try {
+      expect(run.result?.status, run.stdout.slice(-2000)).toBe('ok');
+      expect(run.stdout).toMatch(/removed "\/var\/tmp\/efsync-parts-killed", left by an earlier run that was killed/);
+      // Its own folder is gone too; the one a live agent holds is not touched.
+      expect(fs.readdirSync(varTmp(run.id))).toEqual(['efsync-parts-live']);
+    } finally {
+      holder?.kill();
+    }
+  });
+});
+
 describe('the sandbox scratch bound itself', () => {
-  it('is what the script sees as TMPDIR, and refuses more', async () => {
+  it('is the root volume, where /var/tmp is, and refuses more', async () => {
     const id = `i-${String(++instances).padStart(17, '0')}`;
     sandboxes.setDisk(id, { scratchBytes: MiB });
     const script = [
       '#!/bin/bash',
-      'df -B1 --output=size "$TMPDIR" | tail -1',
-      'head -c 2097152 /dev/zero 2>&1 >"$TMPDIR/fill" || echo FULL',
+      'df -B1 --output=size /var/tmp | tail -1',
+      'head -c 2097152 /dev/zero 2>&1 >/var/tmp/fill || echo FULL',
     ].join('\n');
     const run = sandboxes.run(id, 'script.sh', script, undefined);
     let stdout = '';

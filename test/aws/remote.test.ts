@@ -8,17 +8,21 @@ const SHA = 'a'.repeat(64);
 describe('bootstrap', () => {
   const lines = bootstrap(URL, SHA);
 
-  it('is a strict bash script that fetches, verifies and runs the agent', () => {
-    expect(lines.slice(0, 5)).toEqual([
+  it('is a strict bash script that fetches, verifies and runs the agent in a work folder of its own', () => {
+    expect(lines.slice(0, 7)).toEqual([
       '#!/bin/bash',
       'set -euo pipefail',
       'umask 022',
-      'work=$(mktemp -d)',
-      'cd "$work"',
+      'work=$(mktemp -d -t efsync-run.XXXXXXXXXX)',
+      `trap 'cd / && rm -rf "$work"' EXIT`,
+      'exec 8>"$work/.in-use"',
+      'flock 8',
     ]);
-    expect(lines[5]).toBe(`python3 - '${URL}' ${SHA} <<'EFSYNC_FETCH'`);
+    const fetch = lines.indexOf(`python3 - '${URL}' ${SHA} <<'EFSYNC_FETCH'`);
+    expect(lines[fetch - 1]).toBe('cd "$work"');
     expect(lines.at(-2)).toBe('EFSYNC_FETCH');
-    expect(lines.at(-1)).toBe('exec python3 efsync_agent.py job.json');
+    // Not exec: the trap removes the work folder when the agent ends.
+    expect(lines.at(-1)).toBe('python3 efsync_agent.py job.json');
     // The here-document is quoted, so nothing in it is expanded by bash.
     expect(lines.filter((line) => line === 'EFSYNC_FETCH')).toHaveLength(1);
   });

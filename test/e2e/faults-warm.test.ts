@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { launchOwn } from '../support/local-aws.ts';
+import { launchOwn, waitDone } from '../support/local-aws.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { printTable, record } from './fault-harness.ts';
 import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
@@ -62,6 +62,24 @@ function lockSpan(stdout: string): { took: number; released: number } {
   const at = (what: string) =>
     Date.parse(new RegExp(`(\\S+Z) ${what} the file system lock`).exec(stdout)?.[1] ?? '') || Number.NaN;
   return { took: at('took'), released: at('released') };
+}
+
+/**
+ * What is in the instance's /tmp and /var/tmp (the test bed keeps them under <state-dir>/instances/<id>/, sandbox.ts).
+ * Nothing but efsync writes there on the test bed, so every entry is one a run left.
+ */
+function scratchOf(id: string): { tmp: string[]; varTmp: string[] } {
+  const list = (...sub: string[]) => {
+    const dir = path.join(aws.info.stateDir, 'instances', id, ...sub);
+    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  };
+  return { tmp: list('tmp'), varTmp: list('var', 'tmp') };
+}
+
+/** Waits until the command was killed on the instance (waitDone tolerates InvocationDoesNotExist at first). */
+async function killedOn(id: string, commandId: string): Promise<void> {
+  const done = await waitDone(aws, commandId, id, 90_000);
+  expect([done.Status, done.ResponseCode]).toEqual(['Failed', 137]);
 }
 
 const shutdownArmed = (id: string) => fs.existsSync(path.join(aws.info.stateDir, 'instances', id, 'shutdown'));
@@ -213,5 +231,60 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
     expect(await stateOf(mine)).toEqual(before);
     expect(shutdownArmed(mine)).toBe(false);
     expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+
+  // A command SSM ends (its timeout, a cancel) is killed with SIGKILL: nothing on the instance cleans up after it. On a
+  // warm or borrowed instance the next run finds what it left in /tmp and /var/tmp.
+  it('instance-id: after a run killed mid-command, the next run publishes and leaves no scratch', async () => {
+    await aws.reset();
+    const mine = await launchOwn(aws, 'workbench');
+    const inputs = { 'local-dir': 'models', 'instance-id': mine, 'timeout-minutes': '5' };
+    await aws.commandFault({ action: 'kill', when: 'downloaded part' });
+    edit();
+    const killed = await runAction(aws, workspace, inputs);
+    expect(record('borrowed', 'instance-id, a run killed mid-command', 'failed', killed)).toMatch(/^failed/);
+    const left = scratchOf(mine);
+    expect(left.tmp.length * left.varTmp.length, JSON.stringify(left)).toBeGreaterThan(0);
+    edit();
+    const step = await runAction(aws, workspace, inputs);
+    expect(
+      record('borrowed', 'instance-id, the run after a killed one', 'published, no scratch left', step),
+      step.stdout.slice(-3000),
+    ).toBe('published');
+    expect(scratchOf(mine)).toEqual({ tmp: [], varTmp: [] });
+    expect((await stateOf(mine)).state).toBe('running');
+    expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+
+  it('keep-warm: after a run whose runner was lost while its command was killed, the next run reuses the instance, publishes and leaves no scratch', async () => {
+    await aws.reset();
+    edit();
+    const first = await runAction(aws, workspace, WARM);
+    expect(first.status).toBe(0);
+    const id = first.outputs['instance-id'] ?? '';
+    // The lost run: its runner dies once the command is sent (no teardown, no post step), and the command is then
+    // killed on the instance mid-download.
+    await aws.commandFault({ action: 'kill', when: 'downloaded part' });
+    edit();
+    const setup = actionSetup(aws, workspace, WARM);
+    const lost = startBundle('main', setup.inputs, setup.env);
+    await lost.waitFor(/Sent command [0-9a-f-]+ to i-/, 90_000);
+    lost.child.kill('SIGKILL');
+    const { stdout } = await lost.done;
+    await killedOn(id, /Sent command ([0-9a-f-]+) to i-/.exec(stdout)?.[1] ?? '');
+    const left = scratchOf(id);
+    expect(left.tmp.length * left.varTmp.length, JSON.stringify(left)).toBeGreaterThan(0);
+    // The lost run's staged objects stay for the staging lifecycle rule (runs/ expire after a day).
+    const staged = (await leftovers(aws)).runObjects;
+    edit();
+    const step = await runAction(aws, workspace, WARM);
+    expect(
+      record('warm', 'keep-warm, the run after a killed one', 'reused, published, no scratch left', step),
+      step.stdout.slice(-3000),
+    ).toBe('published');
+    expect(step.outputs['instance-source']).toBe('reused');
+    expect(step.outputs['instance-id']).toBe(id);
+    expect(scratchOf(id)).toEqual({ tmp: [], varTmp: [] });
+    expect((await leftovers(aws)).runObjects).toEqual(staged);
   });
 });

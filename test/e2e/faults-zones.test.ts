@@ -3,6 +3,7 @@
 // target, in the second subnet's zone, so that the action has somewhere else to go.
 import fs from 'node:fs';
 import path from 'node:path';
+import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import {
   CreateMountTargetCommand,
   DescribeMountTargetSecurityGroupsCommand,
@@ -11,6 +12,7 @@ import {
 } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { clients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
@@ -165,5 +167,48 @@ describe('zones', { timeout: 180_000 }, () => {
       `t3.small@${aws.info.subnetIds[0]} 400`,
     ]);
     await expectClean(aws, [step, step.post], 'models', before);
+  });
+
+  it('by IP with DNS hostnames off, in the second zone: mounts the mount target of the zone IMDS names', async () => {
+    // The instance asks its metadata service (IMDSv2, tokens required) for its zone and mounts that zone's mount
+    // target, not the first zone's: the launch moved to the second zone for want of capacity in the first.
+    await aws.reset();
+    const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];
+    await aws.noCapacity(a);
+    const { ec2 } = clients(aws);
+    const efs = new EFSClient({
+      endpoint: aws.info.motoEndpoint,
+      region: aws.info.region,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
+    const targets = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: aws.info.fileSystemId })))
+      .MountTargets;
+    const ipOf = (zone: string) => targets?.find((t) => t.AvailabilityZoneName === zone)?.IpAddress ?? '';
+    expect(ipOf(a)).not.toBe(ipOf(b));
+    await ec2.send(new ModifyVpcAttributeCommand({ VpcId: aws.info.vpcId, EnableDnsHostnames: { Value: false } }));
+    try {
+      const step = await run();
+      expect(
+        record('zones', 'DNS hostnames off, launched in the second zone', "published by its own zone's IP", step),
+        step.stdout.slice(-3000),
+      ).toBe('published');
+      expect(step.stdout).toContain(`in ${b} (${aws.info.subnetIds[1]})`);
+      expect(step.stdout).toContain(`mounting by the mount target's IP address ${ipOf(b)}`);
+      expect(step.stdout).not.toContain('using the mount target IP of the first zone');
+      // The test bed's record of the instance's mount: type, file system, mount target IP, options.
+      const id = step.outputs['instance-id'] ?? '';
+      const mounts = fs.readFileSync(path.join(aws.info.stateDir, 'instances', id, 'mounts'), 'utf8');
+      const lines = mounts
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' '));
+      expect(lines).toHaveLength(1);
+      const [type, fileSystem, ip, options] = lines[0] ?? [];
+      expect([type, fileSystem, ip]).toEqual(['efs', aws.info.fileSystemId, ipOf(b)]);
+      expect(options?.split(',')).toContain(`mounttargetip=${ipOf(b)}`);
+      await expectClean(aws, [step, step.post], 'models');
+    } finally {
+      await ec2.send(new ModifyVpcAttributeCommand({ VpcId: aws.info.vpcId, EnableDnsHostnames: { Value: true } }));
+    }
   });
 });

@@ -79,10 +79,10 @@ describe('instances of the test bed', () => {
     ],
   });
 
-  /** Writes `bytes` into the instance's TMPDIR in one command; its status and output. */
+  /** Writes `bytes` into the instance's /var/tmp (on its root volume) in one command; its status and output. */
   async function fill(id: string, bytes: number) {
     await waitOnline(aws, id);
-    const command = await sendScript(aws, id, [`head -c ${bytes} /dev/zero > "$TMPDIR/fill" && echo WROTE`]);
+    const command = await sendScript(aws, id, [`head -c ${bytes} /dev/zero > /var/tmp/fill && echo WROTE`]);
     return waitDone(aws, command, id);
   }
 

@@ -1,5 +1,5 @@
 // An instance's disk as RunInstances asked for it: the root volume's size, and the scratch space the instance's
-// scripts get from it (sandbox.ts bounds TMPDIR by it).
+// scripts get from it (sandbox.ts bounds the root volume, where /var/tmp is, by it).
 //
 // AWS's rules, as the front applies them:
 // - The root volume is the image's root device (DescribeImages RootDeviceName) at the size of its snapshot, unless

@@ -298,7 +298,7 @@ describe('faults', () => {
   it('terminates an instance mid-command: the script dies, the invocation never completes, new commands are refused', async () => {
     const id = await launchOnline(aws);
     await aws.commandFault({ action: 'terminate-instance', afterMs: 500 });
-    const commandId = await sendScript(aws, id, ['echo $$ > "$HOME/pid"', 'sleep 300'], '3');
+    const commandId = await sendScript(aws, id, ['echo $$ > /var/tmp/pid', 'sleep 300'], '3');
     const inv = await waitDone(aws, commandId, id);
     expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' });
     const described = await new EC2Client(viaFront()).send(new DescribeInstancesCommand({ InstanceIds: [id] }));
@@ -313,7 +313,7 @@ describe('faults', () => {
 
 describe('instance lifecycle', () => {
   it('runs user data once at launch, and terminates an instance that shuts itself down', async () => {
-    const id = await launch(aws, '#!/bin/bash\necho booted > "$HOME/booted"\nshutdown -P +0\n');
+    const id = await launch(aws, '#!/bin/bash\necho booted > /var/tmp/booted\nshutdown -P +0\n');
     const sandbox = path.join(aws.info.stateDir, 'instances', id);
     const deadline = Date.now() + 15_000;
     let state = '';
@@ -322,7 +322,7 @@ describe('instance lifecycle', () => {
       const out = await new EC2Client(viaFront()).send(new DescribeInstancesCommand({ InstanceIds: [id] }));
       state = out.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? '';
     }
-    expect(fs.readFileSync(path.join(sandbox, 'root', 'booted'), 'utf8')).toBe('booted\n');
+    expect(fs.readFileSync(path.join(sandbox, 'var', 'tmp', 'booted'), 'utf8')).toBe('booted\n');
     expect(state).toBe('terminated');
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import type { ImageRoot } from './disk.ts';
 import type { Faults } from './faults.ts';
+import type { InstanceMetadata } from './imds.ts';
 import { quotaRefusal } from './quotas.ts';
 import { reachesS3 } from './routes.ts';
 import { type Refusal, zoneRefusal } from './zones.ts';
@@ -83,6 +84,23 @@ export class Instances {
     return (
       (await quotaRefusal(this.ec2, form, this.faults.vcpuQuotas)) ?? zoneRefusal(this.ec2, form, this.faults.zones)
     );
+  }
+
+  /** What the instance's metadata service tells it (imds.ts); undefined for an instance moto does not know. */
+  async metadata(id: string): Promise<InstanceMetadata | undefined> {
+    const found = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })).catch(() => undefined);
+    const i = found?.Reservations?.[0]?.Instances?.[0];
+    if (!i?.InstanceId) return undefined;
+    const image = i.ImageId
+      ? (await this.ec2.send(new DescribeImagesCommand({ ImageIds: [i.ImageId] })).catch(() => undefined))?.Images?.[0]
+      : undefined;
+    const v2Image = image?.ImdsSupport === 'v2.0' || /^al2023-ami-/.test(image?.Name ?? '');
+    return {
+      instanceId: i.InstanceId,
+      availabilityZone: i.Placement?.AvailabilityZone ?? '',
+      region: this.region,
+      httpTokens: i.MetadataOptions?.HttpTokens === 'required' || v2Image ? 'required' : 'optional',
+    };
   }
 
   async terminate(id: string): Promise<void> {

@@ -1,6 +1,6 @@
-// Runs shell scripts as a test bed instance: bash as root, in a private mount namespace, with the instance's own
-// /mnt, HOME and TMPDIR under <state-dir>/instances/<id>/ (TMPDIR bounded like the instance's disk, once set), and
-// shims for mount, shutdown and dnf. An instance whose
+// Runs shell scripts as a test bed instance: bash as root, in a private mount namespace, with the instance's own /mnt,
+// /tmp and /var/tmp under <state-dir>/instances/<id>/ (its root volume bounded like the instance's disk, once set), the
+// environment SSM Agent gives a command (see run()), and shims for mount, shutdown and dnf. An instance whose
 // subnet has no route to S3 (routes.ts) runs them in a network namespace of its own as well: it has only a loopback
 // that is down, so every connection (to the bed's S3 on 127.0.0.1 too) fails. On AWS such packets are dropped and a
 // connection times out instead; here it fails at once ("Network is unreachable"). Both are a connection that never
@@ -42,18 +42,29 @@ export interface InstanceEfsView {
   access: { fileSystemId: string; tls: boolean; iam: boolean; access: string }[];
 }
 
+/**
+ * Where a script sees the test bed's state directory. The instance's own /tmp and /var/tmp are bound over the machine's
+ * in the script's namespace, and a state directory under /tmp would vanish behind them: enter.sh binds it here first
+ * (the mount point, an empty directory, is made on the machine once).
+ */
+export const BED_VIEW = '/run/efsync-testbed';
+
 export class Sandboxes {
   readonly shims: string;
   readonly efsRoot: string;
   private readonly stateDir: string;
   /** efs.<region>.<the partition's DNS suffix>: what the EFS mount helper appends to a file system id. */
   private readonly efsDomain: string;
+  private readonly region: string;
+  /** Instances whose root volume is a tmpfs mounted by setDisk, unmounted by release(). */
+  private readonly volumes = new Set<string>();
 
   constructor(stateDir: string, region = 'eu-central-1') {
-    this.stateDir = stateDir;
+    this.stateDir = path.resolve(stateDir);
+    this.region = region;
     this.efsDomain = `efs.${region}.${partition(region).dnsSuffix}`;
-    this.efsRoot = path.join(stateDir, 'efs');
-    this.shims = path.join(stateDir, 'shims');
+    this.efsRoot = path.join(this.stateDir, 'efs');
+    this.shims = path.join(this.stateDir, 'shims');
     fs.mkdirSync(this.efsRoot, { recursive: true });
     fs.mkdirSync(path.join(this.efsRoot, '.access-points'), { recursive: true });
     fs.mkdirSync(path.join(this.efsRoot, '.unreachable'), { recursive: true });
@@ -71,6 +82,13 @@ export class Sandboxes {
 
   dir(instanceId: string): string {
     return path.join(this.stateDir, 'instances', instanceId);
+  }
+
+  /** A path of the test bed's state directory as the instance's scripts see it (BED_VIEW). */
+  seen(hostPath: string): string {
+    const rel = path.relative(this.stateDir, path.resolve(hostPath));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) return hostPath;
+    return path.join(BED_VIEW, rel);
   }
 
   /** Mirrors the file systems and access points moto knows into the directories the mount shim reads. */
@@ -119,13 +137,36 @@ export class Sandboxes {
   }
 
   /**
-   * The instance's disk (disk.ts): every script it runs from now on sees a TMPDIR of at most `disk.scratchBytes` (a
-   * tmpfs mounted in the script's own mount namespace, so it starts empty for each script, where an instance's
-   * /var/tmp would keep what an earlier command left). The test bed sets it from RunInstances' root volume.
+   * The instance's disk (disk.ts): its root volume, which holds /var (so /var/tmp, where the agent keeps staged parts,
+   * /var/lib/efsync, and the scripts SSM Agent writes under /var/lib/amazon/ssm), holds at most `disk.scratchBytes`. A
+   * tmpfs of that size mounted at the instance's var/ in the test bed's own mount namespace, so that what one command
+   * leaves there the next one finds, as on an EBS volume; release() unmounts it. The test bed sets it from RunInstances'
+   * root volume, before the instance's first script.
    */
   setDisk(instanceId: string, disk: Disk): void {
+    const dir = this.dir(instanceId);
+    fs.mkdirSync(path.join(dir, 'var'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'disk.json'), `${JSON.stringify(disk)}\n`);
+    if (this.volumes.has(instanceId)) return;
+    const size = Math.max(4096, Math.floor(disk.scratchBytes));
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'efsync-root-volume', path.join(dir, 'var')]);
+    this.volumes.add(instanceId);
+  }
+
+  /** Unmounts the root volumes setDisk mounted (all, or one instance's): its files are gone, as with the volume. */
+  release(instanceId?: string): void {
+    for (const id of instanceId ? [instanceId] : [...this.volumes]) {
+      if (!this.volumes.delete(id)) continue;
+      try {
+        execFileSync('umount', ['-l', path.join(this.dir(id), 'var')], { stdio: 'ignore' });
+      } catch {}
+    }
+  }
+
+  /** The instance's metadata service endpoint (imds.ts), given to its scripts; see run(). */
+  setImdsEndpoint(instanceId: string, endpoint: string): void {
     fs.mkdirSync(this.dir(instanceId), { recursive: true });
-    fs.writeFileSync(path.join(this.dir(instanceId), 'disk.json'), `${JSON.stringify(disk)}\n`);
+    fs.writeFileSync(path.join(this.dir(instanceId), 'imds-endpoint'), `${endpoint}\n`);
   }
 
   /** The instance's disk, if it has one. */
@@ -146,16 +187,20 @@ export class Sandboxes {
     { network = true }: { network?: boolean } = {},
   ): SandboxProcess {
     const sandbox = this.dir(instanceId);
-    for (const sub of ['mnt', 'tmp', 'root']) fs.mkdirSync(path.join(sandbox, sub), { recursive: true });
+    for (const sub of ['mnt', 'tmp', 'var/tmp']) fs.mkdirSync(path.join(sandbox, sub), { recursive: true });
     // The dnf shim reads it: the Amazon Linux repositories are in S3.
     if (network) fs.rmSync(path.join(sandbox, 'no-route-to-s3'), { force: true });
     else fs.writeFileSync(path.join(sandbox, 'no-route-to-s3'), '');
-    const scratch = this.disk(instanceId)?.scratchBytes;
     const file = path.join(sandbox, scriptPath);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, script, { mode: 0o700 });
     const workdir = workingDirectory ? path.join(sandbox, workingDirectory) : path.dirname(file);
     fs.mkdirSync(workdir, { recursive: true });
+    let imds: string | undefined;
+    try {
+      imds = fs.readFileSync(path.join(sandbox, 'imds-endpoint'), 'utf8').trim();
+    } catch {}
+    const seen = this.seen(sandbox);
     const child = spawn(
       'unshare',
       [
@@ -166,25 +211,38 @@ export class Sandboxes {
         '--',
         'bash',
         path.join(HERE, 'sandbox/enter.sh'),
-        sandbox,
-        workdir,
-        file,
+        this.stateDir,
+        seen,
+        this.seen(workdir),
+        this.seen(file),
       ],
       {
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
+        // What SSM Agent gives an aws:runShellScript command: its own environment plus AWS_SSM_INSTANCE_ID,
+        // AWS_SSM_REGION_NAME, AWS_SSM_PLATFORM_NAME and AWS_SSM_PLATFORM_VERSION (prepareEnvironment in
+        // agent/executers/executers.go of aws/amazon-ssm-agent; HOME is added only for PowerShell, in
+        // executers_unix.go). Its own is a systemd system service's: the unit (packaging/linux/amazon-ssm-agent.service)
+        // sets no User= and no Environment=, and systemd sets only PATH and the locale for such a service, $HOME and
+        // $USER only for units with User= (systemd.exec(5), Environment variables in spawned processes). So no TMPDIR,
+        // no HOME, no USER: mktemp and Python's tempfile use /tmp.
         env: {
           // sbin/ holds what dnf installed on this instance (mount.efs, mount.nfs4): nothing at first.
-          PATH: `${path.join(sandbox, 'sbin')}:${this.shims}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-          HOME: path.join(sandbox, 'root'),
-          TMPDIR: path.join(sandbox, 'tmp'),
+          PATH: `${path.join(seen, 'sbin')}:${this.seen(this.shims)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
           LANG: 'C.UTF-8',
-          USER: 'root',
-          EFSYNC_TESTBED_EFS: this.efsRoot,
-          EFSYNC_TESTBED_SANDBOX: sandbox,
+          AWS_SSM_INSTANCE_ID: instanceId,
+          AWS_SSM_REGION_NAME: this.region,
+          AWS_SSM_PLATFORM_NAME: 'Amazon Linux',
+          AWS_SSM_PLATFORM_VERSION: '2023',
+          // The one departure: the test bed cannot answer on 169.254.169.254 (it serves on loopback only), so the
+          // instance's metadata service (imds.ts) is named by the variable AWS SDKs and the CLI read for its endpoint
+          // (AWS_EC2_METADATA_SERVICE_ENDPOINT, "IMDS credential provider", AWS SDKs and Tools Reference Guide), which
+          // the agent honours as they do. Unset on AWS, where the agent uses the link-local address.
+          ...(imds && { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds }),
+          EFSYNC_TESTBED_EFS: this.seen(this.efsRoot),
+          EFSYNC_TESTBED_SANDBOX: seen,
           EFSYNC_TESTBED_INSTANCE: instanceId,
           EFSYNC_TESTBED_EFS_DOMAIN: this.efsDomain,
-          ...(scratch !== undefined && { EFSYNC_TESTBED_SCRATCH_BYTES: String(Math.max(4096, Math.floor(scratch))) }),
         },
       },
     );

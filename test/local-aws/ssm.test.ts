@@ -173,21 +173,21 @@ describe('statuses and output', () => {
     const commandId = await sendScript(
       aws,
       instanceId,
-      ['echo $$ > "$HOME/timeout.pid"', 'echo started', 'sleep 300 & wait'],
+      ['echo $$ > /var/tmp/timeout.pid', 'echo started', 'sleep 300 & wait'],
       '2',
     );
     const inv = await waitDone(aws, commandId, instanceId);
     // Output only for Success or Failed (GetCommandInvocationResult.StandardOutputContent).
     expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'ExecutionTimedOut', StandardOutputContent: '' });
     const pid = Number(
-      fs.readFileSync(path.join(aws.info.stateDir, 'instances', instanceId, 'root', 'timeout.pid'), 'utf8'),
+      fs.readFileSync(path.join(aws.info.stateDir, 'instances', instanceId, 'var', 'tmp', 'timeout.pid'), 'utf8'),
     );
     expect(isAlive(pid)).toBe(false);
   });
 
   it('cancels: kills the process and reports Cancelling, then Cancelled', async () => {
     const { ssm } = clients(aws);
-    const commandId = await sendScript(aws, instanceId, ['echo $$ > "$HOME/cancel.pid"', 'echo started', 'sleep 300']);
+    const commandId = await sendScript(aws, instanceId, ['echo $$ > /var/tmp/cancel.pid', 'echo started', 'sleep 300']);
     await new Promise((r) => setTimeout(r, 1500));
     await ssm.send(new CancelCommandCommand({ CommandId: commandId }));
     const cancelling = await ssm.send(
@@ -198,7 +198,7 @@ describe('statuses and output', () => {
     expect(inv.Status).toBe('Cancelled');
     expect(inv.StandardOutputContent).toBe('');
     const pid = Number(
-      fs.readFileSync(path.join(aws.info.stateDir, 'instances', instanceId, 'root', 'cancel.pid'), 'utf8'),
+      fs.readFileSync(path.join(aws.info.stateDir, 'instances', instanceId, 'var', 'tmp', 'cancel.pid'), 'utf8'),
     );
     await new Promise((r) => setTimeout(r, 200));
     expect(isAlive(pid)).toBe(false);

@@ -10,6 +10,7 @@ import { Faults, type Settings } from './faults.ts';
 import { createFront } from './front.ts';
 import { IamEvaluator } from './iam-eval.ts';
 import { motoLookup } from './iam-lookup.ts';
+import { Imds } from './imds.ts';
 import { Instances } from './instances.ts';
 import { freePort, startMoto } from './moto.ts';
 import { OidcIssuer } from './oidc.ts';
@@ -70,7 +71,12 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const instances = new Instances(moto.endpoint, region, faults);
     const sandboxes = new Sandboxes(stateDir, region);
     const network = new EfsNetwork(moto.endpoint, region);
-    const ssm = new RunCommand(instances, sandboxes, faults, (id) => network.prepare(sandboxes, id));
+    // Each instance's metadata service (imds.ts), named to its scripts before they run.
+    const imds = new Imds((id) => instances.metadata(id));
+    const withImds = async (id: string) => sandboxes.setImdsEndpoint(id, await imds.endpoint(id));
+    const ssm = new RunCommand(instances, sandboxes, faults, async (id) => {
+      await Promise.all([network.prepare(sandboxes, id), withImds(id)]);
+    });
     const running = new Set<string>();
     const evaluator = new IamEvaluator();
     const rendered = new Map<string, RenderedStack>();
@@ -131,7 +137,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
             // cloud-init runs a user data script once, as root, at first boot; without a network when the subnet has
             // no route to S3 (routes.ts).
             if (userData?.startsWith('#!')) {
-              void instances.reachesS3(id).then((network) => {
+              void Promise.all([instances.reachesS3(id), withImds(id)]).then(([network]) => {
                 const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined, {
                   network,
                 });
@@ -197,6 +203,8 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const stop = async () => {
       clearInterval(ticker);
       ssm.stopAll();
+      sandboxes.release();
+      imds.close();
       front.closeAllConnections();
       await new Promise<void>((resolve) => front.close(() => resolve()));
       network.destroy();
