@@ -1,4 +1,5 @@
 // The run's teardown against hand-made clients that record every command and answer like AWS: no network.
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import type { Reporter } from '../../src/core/reporter.js';
@@ -8,6 +9,7 @@ import { teardown } from '../../src/run/teardown.js';
 /** The calls of a teardown with every resource recorded and an instance to terminate by id and by tag. */
 const EVERY_STEP = [
   'ssm:CancelCommand',
+  'ec2:DescribeInstances', // whether another run uses it (a warm instance only: in-use.ts)
   'ec2:DescribeInstances',
   'ec2:TerminateInstances',
   'ec2:DescribeInstances',
@@ -37,7 +39,9 @@ function fakeClients(answers: Record<string, Answer>) {
       return answer(command.input);
     },
   });
-  const clients = { ec2: service('ec2'), ssm: service('ssm'), s3: service('s3') } as unknown as AwsClients;
+  // An SSMClient by its prototype, as the SDK's paginators require (instanceof), sending through the recorder.
+  const ssm = Object.assign(Object.create(SSMClient.prototype), service('ssm'));
+  const clients = { ec2: service('ec2'), ssm, s3: service('s3') } as unknown as AwsClients;
   return { clients, sent };
 }
 
@@ -84,6 +88,37 @@ const { commandId: _, ...WITHOUT_COMMAND } = RECORD;
 const names = (sent: Sent[]) => sent.map((s) => `${s.service}:${s.command}`);
 
 describe('teardown', () => {
+  it('leaves a warm instance that another run is using, and forgets it for the post step', async () => {
+    const warmTags = [
+      { Key: 'efsync:warm-until', Value: '2026-12-01T12:30:00.000Z' },
+      { Key: 'efsync:last-run', Value: 'run-1' },
+    ];
+    const { clients, sent } = fakeClients({
+      CancelCommand: () => ({}),
+      DescribeInstances: (input) =>
+        input.InstanceIds
+          ? { Reservations: [{ Instances: [{ InstanceId: 'i-0abc', State: { Name: 'running' }, Tags: warmTags }] }] }
+          : { Reservations: [] },
+      ListCommandInvocations: () => ({
+        CommandInvocations: [
+          { CommandId: 'cmd-1', Comment: 'efsync run-1', Status: 'Failed' },
+          { CommandId: 'cmd-2', Comment: 'efsync run-2', Status: 'InProgress' },
+        ],
+      }),
+      ...staged([]),
+    });
+    const { lines, reporter } = recorder();
+    const forgotten: string[] = [];
+    await teardown(clients, RECORD, reporter, (key) => forgotten.push(key));
+    expect(names(sent)).not.toContain('ec2:TerminateInstances');
+    expect(sent.find((s) => s.command === 'ListCommandInvocations')?.input).toEqual({ InstanceId: 'i-0abc' });
+    expect(forgotten).toEqual(['instanceId']);
+    expect(lines[0]).toBe(
+      'info: Left i-0abc running: another run is using it (command cmd-2 (efsync run-2) is InProgress on it). ' +
+        'Its dead-man switch ends it once no run needs it.',
+    );
+  });
+
   it('cancels the command, terminates the instance and the run, then deletes the staged run', async () => {
     const { clients, sent } = fakeClients({
       CancelCommand: () => ({}),
@@ -97,14 +132,14 @@ describe('teardown', () => {
     expect(sent[0]?.input).toEqual({ CommandId: 'cmd-1' });
     expect(sent[1]?.input).toEqual({ InstanceIds: ['i-0abc'] });
     expect(sent[2]?.input).toEqual({ InstanceIds: ['i-0abc'] });
-    expect(sent[3]?.input).toEqual({
+    expect(sent[4]?.input).toEqual({
       Filters: [
         { Name: 'tag:efsync:run-id', Values: ['run-1'] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
       ],
     });
-    expect(sent[4]?.input).toEqual({ InstanceIds: ['i-0stray'] });
-    expect(sent[7]?.input).toMatchObject({
+    expect(sent[5]?.input).toEqual({ InstanceIds: ['i-0stray'] });
+    expect(sent[8]?.input).toMatchObject({
       Bucket: 'efsync-staging',
       Delete: { Objects: [{ Key: 'efsync/runs/run-1/job.json' }, { Key: 'efsync/runs/run-1/part-0001.tar' }] },
     });
