@@ -26,7 +26,7 @@ export function commandComment(runId: string): string {
 export function otherUser(
   runId: string,
   tags: Record<string, string>,
-  invocations: { CommandId?: string; Comment?: string; Status?: string }[],
+  invocations: { CommandId?: string | undefined; Comment?: string | undefined; Status?: string | undefined }[],
 ): string | undefined {
   if (tags[WARM_UNTIL] === undefined) return undefined;
   const own = commandComment(runId);
