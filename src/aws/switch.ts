@@ -15,10 +15,9 @@
  * `shutdown -P +N` lives in systemd's runtime state (logind keeps a scheduled shutdown under /run/systemd, a tmpfs
  * emptied at every boot; shutdown(8), file-hierarchy(7)), so a reboot forgets it. The user data installs a unit,
  * enabled for multi-user.target, that arms it again from `shutdown-at` at every boot; the user data itself runs on the
- * first boot only (cloud-init's scripts-user module runs once per instance; "Run commands when you launch an EC2
- * instance with user data input", Amazon EC2 User Guide:
- * https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html, "by default, user data scripts and cloud-init
- * directives run only during the first boot cycle").
+ * first boot only (cloud-init's scripts-user module runs once per instance; "By default, UserData is run only once
+ * during the first instance launch", https://aws.amazon.com/premiumsupport/knowledge-center/execute-user-data-ec2/, as
+ * the AWS CDK's UserData documentation quotes it).
  *
  * No value is interpolated into these lines but whole numbers checked by the callers, and the unit has none at all.
  */

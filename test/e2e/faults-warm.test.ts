@@ -234,7 +234,6 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
     ).toBe('published');
     const first = small.outputs['instance-id'] ?? '';
     const disk = await aws.control<{ imageGiB: number; scratchBytes: number }>('GET', `/instances/${first}/disk`);
-    expect((await stateOf(first)).tags['efsync:root-gib']).toBe(String(disk.imageGiB));
     // One part larger than the warm instance's free space (the bed's image headroom, 32 MiB).
     edit();
     fs.writeFileSync(path.join(workspace, 'models/large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
@@ -256,6 +255,7 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
     );
     expect(large.stdout).toMatch(new RegExp(`smaller than this run needs on \\S+ \\(${disk.imageGiB + 1} GiB\\)`));
     expect(await calls(since, 'RunInstances')).toHaveLength(1);
+    expect((await stateOf(first)).tags['efsync:root-gib']).toBe(String(disk.imageGiB));
     expect(large.outputs['instance-source']).toBe('launched');
     const second = large.outputs['instance-id'] ?? '';
     expect(second).not.toBe(first);

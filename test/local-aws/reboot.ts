@@ -6,16 +6,18 @@
 //   the root volume stays, so the sandbox's /var and /etc are kept.
 // - Runtime state is not: every process ends (the scripts of running commands are killed, and SSM never hears back
 //   from them: ssm.ts, instanceGone), a pending shutdown is forgotten (systemd-logind keeps it under /run/systemd, a
-//   tmpfs; shutdown(8), file-hierarchy(7)), and /run and /tmp start empty (on Amazon Linux 2023 /tmp is a tmpfs, "tmp.mount",
-//   AL2023 User Guide, "Changes in AL2023 compared to AL2").
+//   tmpfs; shutdown(8), file-hierarchy(7)), and /run and /tmp start empty ("by default /tmp is now tmpfs rather than a
+//   path on the root file system", AL2023 User Guide, https://docs.aws.amazon.com/linux/al2023/ug/filesystem-slash-tmp.html;
+//   /run: https://docs.aws.amazon.com/linux/al2023/ug/filesystem-slash-run.html).
 // - SSM Agent stops sending heartbeats while the instance is down: DescribeInstanceInformation shows it with PingStatus
 //   ConnectionLost (PingStatus in botocore's ssm service-2.json: Online, ConnectionLost), and a SendCommand to it fails
 //   with InvalidInstanceId, as for any instance that is not Online. Once the agent runs again it is Online.
 // - At boot systemd starts the units enabled for multi-user.target (their symlinks in
 //   /etc/systemd/system/multi-user.target.wants/, made by `systemctl enable` from the unit's [Install] WantedBy=;
 //   systemctl(1), systemd.unit(5)); the bed runs each one's ExecStart= in the sandbox before the instance is Online.
-//   cloud-init's user data scripts run on the first boot only (Amazon EC2 User Guide, "Run commands when you launch an
-//   EC2 instance with user data input"): a reboot does not run them again.
+//   cloud-init's user data scripts run on the first boot only ("By default, UserData is run only once during the first
+//   instance launch", https://aws.amazon.com/premiumsupport/knowledge-center/execute-user-data-ec2/): a reboot does not
+//   run them again.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Faults } from './faults.ts';
