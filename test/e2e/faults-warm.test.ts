@@ -94,7 +94,6 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
 
   it('a second run with keep-warm reuses the warm instance: no RunInstances, published', async () => {
     await aws.reset();
-    await endWarm();
     edit();
     const first = await runAction(aws, workspace, WARM);
     expect(record('warm', 'first run with keep-warm', 'published', first), first.stdout.slice(-3000)).toBe('published');
@@ -238,7 +237,7 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
     edit();
     fs.writeFileSync(path.join(workspace, 'models/large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
     expect(40 * 1024 * 1024).toBeGreaterThan(disk.scratchBytes);
-    const since = (await aws.log()).length;
+    const since = (await aws.log()).at(-1)?.seq ?? 0;
     const large = await runAction(aws, workspace, WARM);
     fs.rmSync(path.join(workspace, 'models/large.bin'));
     expect(
@@ -269,6 +268,7 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
 
   it("after a reuse the switch fires a minute after warm-until, not at the run's deadline", async () => {
     await aws.reset();
+    await endWarm();
     const inputs = { 'local-dir': 'models', 'timeout-minutes': '30', 'keep-warm': '1' };
     edit();
     const first = await runAction(aws, workspace, inputs);
