@@ -1,6 +1,7 @@
 /**
  * The short-lived instance: launched with the subnet and groups from preflight, IMDSv2 only, tagged, terminating
- * itself at the run's deadline (user data arms `shutdown -P +N`, and shutdown means terminate); waited for until it
+ * itself at the run's deadline (user data arms `shutdown -P +N` and keeps it across reboots, switch.ts; shutdown means
+ * terminate); waited for until it
  * runs and until SSM has it Online; terminated idempotently.
  */
 import {
@@ -22,7 +23,9 @@ import { allPages, DESCRIBE_PAGE } from './pages.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
+import { userData } from './switch.js';
 import { MANAGED_BY, STACK_TAG } from './tags.js';
+import { ROOT_GIB } from './warm.js';
 import type { Placement } from './zones.js';
 
 export class InstanceError extends EfsyncError {}
@@ -72,6 +75,7 @@ export function launchInput(
 ): RunInstancesCommandInput {
   const profile = request.instanceProfile;
   const tags = instanceTags(request, now);
+  const volume = rootVolume(root, request.scratchBytes ?? 0);
   return {
     ImageId: imageId,
     InstanceType: type as _InstanceType,
@@ -87,11 +91,13 @@ export function launchInput(
     // The same token on a retried call returns the same instance instead of a second one.
     ClientToken:
       `efsync-${request.runId}-${type}${subnetId === request.preflight.subnetId ? '' : `-${subnetId}`}`.slice(0, 64),
-    // The dead-man switch: whatever happens to the runner, the instance powers off (and so terminates) in time.
-    UserData: Buffer.from(`#!/bin/bash\nshutdown -P +${request.timeoutMinutes}\n`).toString('base64'),
-    BlockDeviceMappings: [rootVolume(root, request.scratchBytes ?? 0)],
+    // The dead-man switch: whatever happens to the runner, the instance powers off (and so terminates) in time, also
+    // after a reboot (switch.ts).
+    UserData: Buffer.from(userData(request.timeoutMinutes)).toString('base64'),
+    BlockDeviceMappings: [volume],
     TagSpecifications: [
-      { ResourceType: 'instance', Tags: tags },
+      // The root volume's size, for a later run deciding whether this instance fits it (warm.ts, ROOT_GIB).
+      { ResourceType: 'instance', Tags: [...tags, { Key: ROOT_GIB, Value: String(volume.Ebs?.VolumeSize ?? 0) }] },
       { ResourceType: 'volume', Tags: tags },
     ],
   };

@@ -13,7 +13,9 @@ import {
 import { delay } from '../core/delay.js';
 import { EfsyncError } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
+import { commandComment } from './in-use.js';
 import { instanceState } from './instance.js';
+import { ARM_FUNCTIONS, EFSYNC_DIR, LEASES_DIR } from './switch.js';
 
 export class RemoteError extends EfsyncError {}
 /** A warm instance that went away between finding it and sending to it: the run launches one instead. */
@@ -57,30 +59,20 @@ const FETCH = [
 
 /**
  * How the command treats an instance that outlives the run (a warm one, or the user's own): the work directory is
- * removed when the command ends, runs on the instance take turns (a lock on the instance, then the lock on EFS),
- * and on an efsync instance the dead-man switch is re-armed, never earlier than it was: `armSeconds` from the start
- * (the run's own budget, on a reused instance) and `warmSeconds` once the agent has succeeded (keep-warm).
+ * removed when the command ends, and runs on the instance take turns (a lock on the instance, then the lock on EFS).
+ * On an efsync instance it also keeps the dead-man switch (switch.ts): `lease` (hex) names this run's lease, which
+ * holds the switch at least `armSeconds` from the command's start (the run's deadline) while the command runs, and is
+ * removed when it ends, success or failure; `warmSeconds`, once the agent has succeeded, records warm-until that far
+ * ahead (keep-warm). Whenever the command ends the switch is armed again from what is left: warm-until plus a minute,
+ * or a later lease of another run still at work.
  */
 export interface Staying {
+  lease?: string;
   armSeconds?: number;
   warmSeconds?: number;
 }
 
-/** Where the switch's time is kept, so that a re-arm never brings it forward: epoch seconds. */
-const SWITCH_FILE = '/var/lib/efsync/shutdown-at';
-const AGENT_LOCK = '/var/lib/efsync/agent.lock';
-
-// shutdown(8) replaces a pending shutdown with the new one; the later of the two times is kept in SWITCH_FILE.
-const ARM = [
-  'efsync_arm() {',
-  `  local now due f=${SWITCH_FILE}`,
-  '  now=$(date +%s); due=$((now + $1))',
-  '  mkdir -p "$(dirname "$f")"',
-  '  if [ -s "$f" ] && [ "$(cat "$f")" -gt "$due" ]; then due=$(cat "$f"); fi',
-  '  echo "$due" > "$f"',
-  '  shutdown -P "+$(( (due - now + 59) / 60 ))" >/dev/null 2>&1',
-  '}',
-];
+const AGENT_LOCK = `${EFSYNC_DIR}/agent.lock`;
 
 /**
  * The command's work folder (the job and the agent): its own, named efsync-run.*, in $TMPDIR or /tmp (SSM Agent sets
@@ -105,7 +97,7 @@ const SCRATCH = [
 
 const whole = (n: number | undefined) => n !== undefined && Number.isSafeInteger(n) && n >= 0;
 
-/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes and whole numbers, and is single-quoted. */
+/** The command's lines. `jobUrl` is the only non-constant text besides hex (hashes, the lease) and whole numbers, and is single-quoted. */
 export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying): string[] {
   if (!/^https?:\/\/[^'\s]+$/.test(jobUrl) || !/^[0-9a-f]{64}$/.test(jobSha256))
     throw new RemoteError('bad job location');
@@ -121,22 +113,28 @@ export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying):
       'python3 efsync_agent.py job.json',
     ];
   }
-  const { armSeconds, warmSeconds } = staying;
+  const { lease, armSeconds, warmSeconds } = staying;
   if ((armSeconds !== undefined && !whole(armSeconds)) || (warmSeconds !== undefined && !whole(warmSeconds)))
     throw new RemoteError('bad dead-man switch time');
-  const arming = armSeconds !== undefined || warmSeconds !== undefined;
+  if ((lease === undefined) !== (armSeconds === undefined) || (lease !== undefined && !/^[0-9a-f]{8,64}$/.test(lease)))
+    throw new RemoteError('bad dead-man switch lease');
+  const arming = lease !== undefined;
+  const cleanup = `trap 'rm -f ${LEASES_DIR}/${lease}; efsync_arm || true; cd / && rm -rf "$work"' EXIT`;
   return [
     '#!/bin/bash',
     'set -euo pipefail',
     'umask 022',
     ...SCRATCH,
+    // Replaces SCRATCH's trap: the run's lease goes and the switch is re-armed however the command ends.
+    ...(arming ? [...ARM_FUNCTIONS, cleanup] : []),
     'cd "$work"',
-    ...(arming ? ARM : []),
-    ...(armSeconds !== undefined ? [`efsync_arm ${armSeconds}`] : []),
+    ...(arming
+      ? [`mkdir -p ${LEASES_DIR}`, `echo $(( $(date +%s) + ${armSeconds} )) > ${LEASES_DIR}/${lease}`, 'efsync_arm']
+      : []),
     ...fetch,
-    `mkdir -p ${AGENT_LOCK.replace(/\/[^/]+$/, '')}`,
+    `mkdir -p ${EFSYNC_DIR}`,
     `flock ${AGENT_LOCK} python3 efsync_agent.py job.json`,
-    ...(warmSeconds !== undefined ? [`efsync_arm ${warmSeconds}`] : []),
+    ...(arming && warmSeconds !== undefined ? [`efsync_warm ${warmSeconds}`] : []),
   ];
 }
 
@@ -171,7 +169,7 @@ export interface RemoteRequest {
 
 // Cancelling is not terminal: the command is still being cancelled (CommandInvocationStatus in botocore's ssm
 // service-2.json lists it beside Pending, InProgress and Delayed; "Understanding command statuses", SSM User Guide).
-const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
+export const RUNNING = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
 
 /**
  * SendCommand to an instance that has only just come Online can answer InvalidInstanceId while SSM's view of it
@@ -211,7 +209,7 @@ export async function runRemote(clients: AwsClients, request: RemoteRequest): Pr
     new SendCommandCommand({
       InstanceIds: [request.instanceId],
       DocumentName: 'AWS-RunShellScript',
-      Comment: `efsync ${request.runId}`.slice(0, 100),
+      Comment: commandComment(request.runId),
       TimeoutSeconds: DELIVERY_TIMEOUT_SECONDS,
       Parameters: {
         commands: bootstrap(await request.jobUrl(), request.jobSha256, request.staying),

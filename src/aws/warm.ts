@@ -13,11 +13,19 @@ import {
 import { GetParameterCommand, paginateDescribeInstanceInformation } from '@aws-sdk/client-ssm';
 import type { AwsClients } from './clients.js';
 import { allPages, chunks, DESCRIBE_PAGE } from './pages.js';
+import { imageRoot, type RootDevice, rootVolumeGiB } from './root-volume.js';
 import { STACK_TAG, stackFilters } from './tags.js';
 
 export const WARM_UNTIL = 'efsync:warm-until';
 /** The last run that used a warm instance (efsync:run-id stays the run that launched it). */
 export const LAST_RUN = 'efsync:last-run';
+/**
+ * The root volume's size in GiB, tagged at launch (src/aws/instance.ts). DescribeInstances names an instance's volumes
+ * only by id (EbsInstanceBlockDevice in botocore's ec2 service-2.json has no size), and DescribeVolumes is not in the
+ * action role's policy; the tag is written by RunInstances' TagSpecifications (the role's TagOnLaunchOnly statement)
+ * and the role cannot change it afterwards (TagOwnInstancesWarm allows other keys only).
+ */
+export const ROOT_GIB = 'efsync:root-gib';
 /** An instance whose image is no longer the current one is still reused while it is younger than this. */
 export const IMAGE_GRACE_MS = 24 * 3600 * 1000;
 
@@ -35,6 +43,11 @@ export interface WarmWant {
   architectures: string[];
   /** The current Amazon Linux image of each architecture. */
   currentImages: Record<string, string>;
+  /**
+   * The instance types this run's sizing accepts (the chosen size and the larger ones with `auto`, else the listed
+   * types), each with the root volume (GiB) this run would launch it with: its scratch follows the type's concurrency.
+   */
+  rootGiB: Record<string, number>;
 }
 
 export interface WarmCandidate {
@@ -45,6 +58,9 @@ export interface WarmCandidate {
   securityGroupIds: string[];
   instanceProfileArn: string;
   architecture: string;
+  instanceType: string;
+  /** From the ROOT_GIB tag; undefined when the instance has none. */
+  rootGiB: number | undefined;
   imageId: string;
   launchTime: number;
   warmUntil: number;
@@ -61,6 +77,12 @@ export function warmMismatch(c: WarmCandidate, want: WarmWant, now: number): str
   if (!same(c.securityGroupIds, want.securityGroupIds)) return 'other security groups';
   if (!profileMatches(c.instanceProfileArn, want.instanceProfile)) return 'another instance profile';
   if (!want.architectures.includes(c.architecture)) return `architecture ${c.architecture}`;
+  const needs = want.rootGiB[c.instanceType];
+  if (needs === undefined)
+    return `type ${c.instanceType} does not fit this run's sizing (it takes ${Object.keys(want.rootGiB).join(', ')})`;
+  if (c.rootGiB === undefined) return `its root volume's size is not known (no ${ROOT_GIB} tag)`;
+  if (c.rootGiB < needs)
+    return `its root volume (${c.rootGiB} GiB) is smaller than this run needs on ${c.instanceType} (${needs} GiB)`;
   if (c.imageId !== want.currentImages[c.architecture] && now - c.launchTime >= IMAGE_GRACE_MS)
     return 'its image is no longer the current one and it is over a day old';
   if (!c.online) return 'SSM does not have it Online';
@@ -122,11 +144,17 @@ export async function warmCandidates(
     securityGroupIds: (i.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
     instanceProfileArn: i.IamInstanceProfile?.Arn ?? '',
     architecture: i.Architecture ?? '',
+    instanceType: i.InstanceType ?? '',
+    rootGiB: wholeOrUndefined(tag(i, ROOT_GIB)),
     imageId: i.ImageId ?? '',
     launchTime: i.LaunchTime?.getTime() ?? 0,
     warmUntil: Date.parse(tag(i, WARM_UNTIL) ?? '') || 0,
     online: online.has(i.InstanceId ?? ''),
   }));
+}
+
+function wholeOrUndefined(text: string | undefined): number | undefined {
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
 /** The current Amazon Linux 2023 image of each architecture (the parameters a launch reads). */
@@ -139,10 +167,42 @@ export async function currentImages(clients: AwsClients, architectures: string[]
   return images;
 }
 
+/** What findWarm needs beyond WarmWant's plain fields: the types to accept and the scratch each would need. */
+export interface WarmSizing {
+  /** The types this run's sizing accepts, with their architectures. */
+  types: { type: string; architecture: string }[];
+  /** The bytes the agent keeps on the instance's disk at once on a type (its concurrency decides). */
+  scratchBytes: (type: string) => number;
+}
+
+/**
+ * The root volume each accepted type would be launched with for this run: the current image's root plus the scratch
+ * on that type (root-volume.ts), as a launch would compute it.
+ */
+export async function rootGiBByType(
+  clients: AwsClients,
+  sizing: WarmSizing,
+  images: Record<string, string>,
+  log: (line: string) => void,
+): Promise<Record<string, number>> {
+  const roots = new Map<string, RootDevice>();
+  const sizes: Record<string, number> = {};
+  for (const { type, architecture } of sizing.types) {
+    let root = roots.get(architecture);
+    if (!root) {
+      root = await imageRoot(clients.ec2, images[architecture] ?? '', log);
+      roots.set(architecture, root);
+    }
+    sizes[type] = rootVolumeGiB(root, sizing.scratchBytes(type));
+  }
+  return sizes;
+}
+
 /** Finds a warm instance to reuse, logging why each other one is not taken. */
 export async function findWarm(
   clients: AwsClients,
-  want: Omit<WarmWant, 'currentImages'>,
+  want: Omit<WarmWant, 'currentImages' | 'rootGiB'>,
+  sizing: WarmSizing,
   log: (line: string) => void,
   now = Date.now(),
 ): Promise<WarmCandidate | undefined> {
@@ -151,7 +211,8 @@ export async function findWarm(
     log(`No warm instance of stack ${want.stack} for ${want.fileSystemId}`);
     return undefined;
   }
-  const full = { ...want, currentImages: await currentImages(clients, want.architectures) };
+  const images = await currentImages(clients, want.architectures);
+  const full = { ...want, currentImages: images, rootGiB: await rootGiBByType(clients, sizing, images, log) };
   for (const c of candidates) {
     const why = warmMismatch(c, full, now);
     if (why) log(`Warm instance ${c.id} is not reused: ${why}`);

@@ -27,6 +27,7 @@ import { planTargets, rollbackPlans } from './plan-targets.js';
 import { BaseMismatchError, type PublishOutcome, publish } from './publish.js';
 import {
   Cleanup,
+  forget,
   newRunId,
   RunCancelled,
   type RunContext,
@@ -115,7 +116,7 @@ function newRun(
     deadline: Date.now() + budgetSeconds * 1000,
     record: {},
   };
-  cleanup.add('tear down the run', () => teardown(clients, ctx.record, reporter));
+  cleanup.add('tear down the run', () => teardown(clients, ctx.record, reporter, (key) => forget(ctx, key)));
   return ctx;
 }
 
@@ -209,7 +210,10 @@ async function publishPlans(
   const sized = sizeInstance(checked, bytesToMove(toPublish(planned), action));
   for (const line of sized.lines) reporter.info(line);
   const launch = sized.preflight;
-  const instance = new InstanceSession(ctx, launch, scratchBytes(planned, action, launch.concurrency));
+  const instance = new InstanceSession(ctx, launch, {
+    reuseTypes: sized.reuseTypes,
+    scratchBytes: (concurrency) => scratchBytes(planned, action, concurrency),
+  });
   void instance.start();
   let plans = planned;
   let outcome: PublishOutcome;

@@ -3,16 +3,26 @@
  * (while staging runs), recorded for teardown the moment the run may leave it suspect. A launched or reused instance
  * stays warm only after the agent succeeded; any other end terminates it (teardown.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { launchInstance, terminateInstance, waitOnline, waitRunning } from '../aws/instance.js';
 import type { PreflightResult } from '../aws/preflight.js';
 import type { Staying } from '../aws/remote.js';
 import { findWarm, tagWarm } from '../aws/warm.js';
 import { errorMessage } from '../core/errors.js';
 import type { InstanceSource } from '../core/result.js';
+import { agentConcurrency } from '../plan/instance-size.js';
 import { forget, type RunContext, remember, throwIfCancelled, waitsFor } from './run-context.js';
 
 /** How long a reused instance may answer InvalidInstanceId before it counts as vanished. */
 const VANISH_AFTER_MS = 20_000;
+
+/** What the run's sizing says an instance must be (run/size-instance.ts). */
+export interface InstanceSizing {
+  /** The types a warm instance may be of, with their architectures: the sized type and larger, or the listed ones. */
+  reuseTypes: { type: string; architecture: string }[];
+  /** What the agent keeps on the instance's disk at most with this concurrency (job-manifest.ts, scratchBytes). */
+  scratchBytes: (concurrency: number) => number;
+}
 
 export class InstanceSession {
   id: string | undefined;
@@ -21,13 +31,31 @@ export class InstanceSession {
   private ready: Promise<string> | undefined;
   private readonly ctx: RunContext;
   private readonly preflight: PreflightResult;
-  private readonly scratchBytes: number;
+  private readonly sizing: InstanceSizing;
+  /** The agent's concurrency on the instance, once it is known whether one is reused (and of which type). */
+  private readonly chosen: Promise<number>;
+  private settle: (concurrency: number) => void = () => {};
+  private concurrencyChosen: number;
+  /** This run's lease on the instance's dead-man switch (switch.ts): hex, one per run. */
+  private readonly lease = randomBytes(8).toString('hex');
 
-  /** `scratchBytes`: what the agent keeps on the instance's disk at most (job-manifest.ts, scratchBytes). */
-  constructor(ctx: RunContext, preflight: PreflightResult, scratchBytes = 0) {
+  constructor(ctx: RunContext, preflight: PreflightResult, sizing: InstanceSizing) {
     this.ctx = ctx;
     this.preflight = preflight;
-    this.scratchBytes = scratchBytes;
+    this.sizing = sizing;
+    this.concurrencyChosen = preflight.concurrency ?? agentConcurrency(preflight.instanceTypes[0]?.type);
+    this.chosen = new Promise((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  /**
+   * The agent's concurrency for the job: the reused instance's type decides it, else the launch's sizing. Resolves as
+   * soon as the choice between reusing and launching is made, before any launch.
+   */
+  concurrency(): Promise<number> {
+    void this.start();
+    return this.chosen;
   }
 
   private get keepWarmMs(): number {
@@ -51,6 +79,7 @@ export class InstanceSession {
   private async choose(): Promise<string> {
     const { borrowed } = this.preflight;
     if (borrowed) {
+      this.settle(this.concurrencyChosen);
       this.source = 'borrowed';
       this.id = borrowed.instanceId;
       this.log(`Using your instance ${borrowed.instanceId} (instance-id): it is never stopped or terminated`);
@@ -63,6 +92,7 @@ export class InstanceSession {
       });
       if (reused) return reused;
     }
+    this.settle(this.concurrencyChosen);
     return this.launch();
   }
 
@@ -77,11 +107,18 @@ export class InstanceSession {
         subnetIds: [...new Set([preflight.subnetId, ...placements.map((p) => p.subnetId)])],
         securityGroupIds: preflight.securityGroupIds,
         instanceProfile: ctx.config.fileSystem.instanceProfile,
-        architectures: [...new Set(preflight.instanceTypes.map((t) => t.architecture))],
+        architectures: [...new Set(this.sizing.reuseTypes.map((t) => t.architecture))],
+      },
+      {
+        types: this.sizing.reuseTypes,
+        scratchBytes: (type) => this.sizing.scratchBytes(agentConcurrency(type)),
       },
       (line) => this.log(line),
     );
-    if (!found) return undefined;
+    if (!found) {
+      this.log('No warm instance fits this run: launching one');
+      return undefined;
+    }
     throwIfCancelled(ctx.hooks);
     const now = Date.now();
     const until = await tagWarm(
@@ -92,7 +129,13 @@ export class InstanceSession {
     );
     this.source = 'reused';
     this.id = found.id;
-    this.log(`Reusing warm instance ${found.id} (warm until ${until.toISOString()}): no launch, no boot wait`);
+    this.concurrencyChosen = agentConcurrency(found.instanceType);
+    this.settle(this.concurrencyChosen);
+    this.log(
+      `Reusing warm instance ${found.id} (${found.instanceType}, ${found.rootGiB} GiB root volume; warm until ` +
+        `${until.toISOString()}): no launch, no boot wait; the agent runs ${this.concurrencyChosen} downloads and ` +
+        'writes at once on it',
+    );
     return found.id;
   }
 
@@ -109,7 +152,8 @@ export class InstanceSession {
         instanceProfile: ctx.config.fileSystem.instanceProfile,
         timeoutMinutes: ctx.config.timeoutMinutes,
         preflight: this.preflight,
-        scratchBytes: this.scratchBytes,
+        // The job's concurrency (a relaunch after a reused instance vanished keeps the reused type's).
+        scratchBytes: this.sizing.scratchBytes(this.concurrencyChosen),
       },
       (launched) => {
         this.id = launched;
@@ -139,12 +183,12 @@ export class InstanceSession {
   /** What the command does about the dead-man switch and what it leaves behind (remote.ts, Staying). */
   staying(): Staying | undefined {
     if (this.source === 'borrowed') return {};
-    const warmSeconds = this.keepWarmMs > 0 ? Math.ceil(this.keepWarmMs / 1000) + 60 : undefined;
-    if (this.source === 'reused') {
-      const armSeconds = Math.max(60, Math.ceil((this.ctx.deadline - Date.now()) / 1000) + 60);
-      return { armSeconds, ...(warmSeconds !== undefined && { warmSeconds }) };
-    }
-    return warmSeconds !== undefined ? { warmSeconds } : undefined;
+    // A launched instance without keep-warm ends with the run: the user data's switch is its only one.
+    if (this.source === 'launched' && this.keepWarmMs <= 0) return undefined;
+    // This run's lease: the switch fires no earlier than a minute past the run's deadline while the command runs.
+    const armSeconds = Math.max(60, Math.ceil((this.ctx.deadline - Date.now()) / 1000) + 60);
+    const warmSeconds = this.keepWarmMs > 0 ? Math.ceil(this.keepWarmMs / 1000) : undefined;
+    return { lease: this.lease, armSeconds, ...(warmSeconds !== undefined && { warmSeconds }) };
   }
 
   /** For a reused instance only: InvalidInstanceId this long means it vanished. */

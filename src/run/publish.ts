@@ -35,7 +35,10 @@ export async function publish(
   instance: InstanceSession,
   action: JobAction,
 ): Promise<PublishOutcome> {
-  const staged = await timed(ctx.stats, 'stage', () => stageRun(ctx, preflight, plans, action));
+  // The job carries the agent's concurrency, which the instance's type decides: a reused one's, else the launch's.
+  const staged = await timed(ctx.stats, 'stage', async () =>
+    stageRun(ctx, { ...preflight, concurrency: await instance.concurrency() }, plans, action),
+  );
   let instanceId = await timed(ctx.stats, 'instance', () => instance.start());
   throwIfCancelled(ctx.hooks);
   let ran: { result: AgentResult; commandOk: boolean };

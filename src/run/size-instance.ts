@@ -8,10 +8,15 @@
 import { placementsOf } from '../aws/instance.js';
 import type { PreflightResult } from '../aws/preflight.js';
 import { describePlacements, type Placement } from '../aws/zones.js';
-import { agentConcurrency, chooseSize, describeChoice } from '../plan/instance-size.js';
+import { agentConcurrency, chooseSize, describeChoice, SIZES } from '../plan/instance-size.js';
 
 export interface SizedLaunch {
   preflight: PreflightResult;
+  /**
+   * The types a warm instance may be of to serve this run (warm.ts): with `auto`, the chosen size and every larger one
+   * (a smaller one would move the bytes slower than the sizing allows); else the listed types.
+   */
+  reuseTypes: { type: string; architecture: string }[];
   /** What to log: the type chosen and why, and the launch order. */
   lines: string[];
 }
@@ -19,7 +24,7 @@ export interface SizedLaunch {
 export function sizeInstance(checked: PreflightResult, bytes: number): SizedLaunch {
   if (!checked.autoSize) {
     const concurrency = agentConcurrency(checked.instanceTypes[0]?.type);
-    return { preflight: { ...checked, concurrency }, lines: [] };
+    return { preflight: { ...checked, concurrency }, reuseTypes: checked.instanceTypes, lines: [] };
   }
   const choice = chooseSize(bytes);
   const all = placementsOf(checked);
@@ -45,5 +50,7 @@ export function sizeInstance(checked: PreflightResult, bytes: number): SizedLaun
   lines.push(
     `The agent runs ${preflight.concurrency} downloads and writes at once on ${first?.type ?? choice.size.type}`,
   );
-  return { preflight, lines };
+  const larger = new Set(SIZES.slice(SIZES.indexOf(choice.size)).flatMap((size) => [size.type, ...size.others]));
+  const reuseTypes = checked.instanceTypes.filter((t) => larger.has(t.type));
+  return { preflight, reuseTypes, lines };
 }

@@ -9,6 +9,7 @@ import {
   waitRunning,
 } from '../../src/aws/instance.js';
 import type { PreflightResult } from '../../src/aws/preflight.js';
+import { userData } from '../../src/aws/switch.js';
 
 const NOW = new Date('2026-03-04T05:06:07.890Z');
 
@@ -89,9 +90,10 @@ describe('launchInput', () => {
   });
 
   it('arms the dead-man switch: user data powers the instance off after timeout-minutes', () => {
-    expect(Buffer.from(input.UserData ?? '', 'base64').toString('utf8')).toBe('#!/bin/bash\nshutdown -P +30\n');
+    expect(Buffer.from(input.UserData ?? '', 'base64').toString('utf8')).toBe(userData(30));
+    expect(userData(30).split('\n').slice(0, 2)).toEqual(['#!/bin/bash', 'shutdown -P +30']);
     const short = launchInput(request({ timeoutMinutes: 7 }), 'ami-0feed', 't3.micro', NOW);
-    expect(Buffer.from(short.UserData ?? '', 'base64').toString('utf8')).toBe('#!/bin/bash\nshutdown -P +7\n');
+    expect(Buffer.from(short.UserData ?? '', 'base64').toString('utf8')).toBe(userData(7));
   });
 
   it('sizes the root volume from the scratch the agent needs: the root device, gp3, encrypted, deleted with it', () => {
@@ -113,12 +115,14 @@ describe('launchInput', () => {
     ]);
   });
 
-  it('tags the instance and its volume alike', () => {
+  it('tags the instance and its volume alike, and the instance with its root volume size', () => {
     const tags = instanceTags(request(), NOW);
     expect(input.TagSpecifications).toEqual([
-      { ResourceType: 'instance', Tags: tags },
+      { ResourceType: 'instance', Tags: [...tags, { Key: 'efsync:root-gib', Value: '8' }] },
       { ResourceType: 'volume', Tags: tags },
     ]);
+    const staged = launchInput(request({ scratchBytes: 5 * 1024 ** 3 + 1 }), 'ami', 't3.micro', NOW);
+    expect(staged.TagSpecifications?.[0]?.Tags).toContainEqual({ Key: 'efsync:root-gib', Value: '14' });
   });
 
   it('names the instance profile by name, or by ARN when given one', () => {

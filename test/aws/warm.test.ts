@@ -25,6 +25,7 @@ const want: WarmWant = {
   instanceProfile: 'efsync-instance',
   architectures: ['arm64'],
   currentImages: { arm64: 'ami-0new' },
+  rootGiB: { 't4g.small': 16, 'c7g.large': 16, 'm7g.large': 16, 'c7g.xlarge': 17 },
 };
 const warm = (over: Partial<WarmCandidate> = {}): WarmCandidate => ({
   id: 'i-0aaaaaaaaaaaaaaaa',
@@ -34,6 +35,8 @@ const warm = (over: Partial<WarmCandidate> = {}): WarmCandidate => ({
   securityGroupIds: ['sg-0bbbbbbbbbbbbbbbb', 'sg-0aaaaaaaaaaaaaaaa'],
   instanceProfileArn: 'arn:aws:iam::123456789012:instance-profile/efsync-instance',
   architecture: 'arm64',
+  instanceType: 't4g.small',
+  rootGiB: 16,
   imageId: 'ami-0new',
   launchTime: NOW - 3600_000,
   warmUntil: NOW + 600_000,
@@ -61,8 +64,21 @@ describe('warmMismatch', () => {
       { imageId: 'ami-0old', launchTime: NOW - IMAGE_GRACE_MS },
     ],
     ['SSM does not have it Online', { online: false }],
+    [
+      "type t3.small does not fit this run's sizing (it takes t4g.small, c7g.large, m7g.large, c7g.xlarge)",
+      { instanceType: 't3.small' },
+    ],
+    ["its root volume's size is not known (no efsync:root-gib tag)", { rootGiB: undefined }],
+    ['its root volume (15 GiB) is smaller than this run needs on t4g.small (16 GiB)', { rootGiB: 15 }],
+    // A larger type takes more parts at once (its concurrency), so it needs more room than the smaller one.
+    ['its root volume (16 GiB) is smaller than this run needs on c7g.xlarge (17 GiB)', { instanceType: 'c7g.xlarge' }],
   ] as [string, Partial<WarmCandidate>][])('refuses one with %s', (why, over) => {
     expect(warmMismatch(warm(over), want, NOW)).toBe(why);
+  });
+
+  it('takes a larger root volume than the run needs, and any type of the sizing', () => {
+    expect(warmMismatch(warm({ rootGiB: 200 }), want, NOW)).toBeUndefined();
+    expect(warmMismatch(warm({ instanceType: 'm7g.large' }), want, NOW)).toBeUndefined();
   });
 
   it('takes an instance on an older image while it is less than a day old', () => {
@@ -126,23 +142,26 @@ describe('bootstrap for an instance that stays', () => {
   const URL = 'https://bucket.s3.amazonaws.com/efsync/runs/r/job.json?X=1';
   const SHA = 'a'.repeat(64);
 
-  it('removes its work directory, takes turns on the instance, and re-arms the switch only later', () => {
-    const lines = bootstrap(URL, SHA, { armSeconds: 3660, warmSeconds: 960 });
-    expect(lines).toContain(`trap 'cd / && rm -rf "$work"' EXIT`);
-    expect(lines).toContain('efsync_arm 3660');
+  it('holds its lease while it runs, takes turns on the instance, and records warm-until on success', () => {
+    const lines = bootstrap(URL, SHA, { lease: '0123456789abcdef', armSeconds: 3660, warmSeconds: 600 });
+    expect(lines).toContain(
+      `trap 'rm -f /var/lib/efsync/leases/0123456789abcdef; efsync_arm || true; cd / && rm -rf "$work"' EXIT`,
+    );
+    expect(lines).toContain('echo $(( $(date +%s) + 3660 )) > /var/lib/efsync/leases/0123456789abcdef');
     expect(lines.at(-2)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.py job.json');
-    expect(lines.at(-1)).toBe('efsync_arm 960');
-    expect(lines.join('\n')).toContain('if [ -s "$f" ] && [ "$(cat "$f")" -gt "$due" ]; then due=$(cat "$f"); fi');
+    expect(lines.at(-1)).toBe('efsync_warm 600');
   });
 
   it('never arms a shutdown on a borrowed instance', () => {
     const lines = bootstrap(URL, SHA, {});
-    expect(lines.join('\n')).not.toMatch(/shutdown|efsync_arm/);
+    expect(lines.join('\n')).not.toMatch(/shutdown|efsync_arm|lease/);
     expect(lines.at(-1)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.py job.json');
   });
 
-  it('refuses a time that is not a whole number of seconds', () => {
-    expect(() => bootstrap(URL, SHA, { warmSeconds: 1.5 })).toThrow(RemoteError);
-    expect(() => bootstrap(URL, SHA, { armSeconds: -1 })).toThrow('bad dead-man switch time');
+  it('refuses a time that is not a whole number of seconds, and a lease that is not hex', () => {
+    expect(() => bootstrap(URL, SHA, { lease: 'abcdef0123', armSeconds: 60, warmSeconds: 1.5 })).toThrow(RemoteError);
+    expect(() => bootstrap(URL, SHA, { lease: 'abcdef0123', armSeconds: -1 })).toThrow('bad dead-man switch time');
+    expect(() => bootstrap(URL, SHA, { lease: "x'; reboot", armSeconds: 60 })).toThrow('bad dead-man switch lease');
+    expect(() => bootstrap(URL, SHA, { armSeconds: 60 })).toThrow('bad dead-man switch lease');
   });
 });

@@ -1,17 +1,20 @@
 // Warm and borrowed instances (keep-warm, instance-id): a second run reuses the warm instance with no RunInstances; a
 // warm instance terminated just before the send makes the run launch one; two runs at once share the warm instance,
 // one after the other on the file system's lock; an instance of the user's own is used and left as it was; sweep ends
-// a warm instance whose warm-until has passed; SIGINT on a warm instance terminates it.
+// a warm instance whose warm-until has passed; SIGINT on a warm instance terminates it. The warm path's promises: a
+// warm instance whose root volume is too small for the run is not reused (a new one is launched, the log says why);
+// after a reuse the switch fires a minute after warm-until, not at the run's deadline; a reboot does not lose it; a
+// failed run leaves the warm instance to the run still at work on it.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CreateTagsCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, DescribeInstancesCommand, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { launchOwn, waitDone } from '../support/local-aws.ts';
+import { clients, launchOwn, waitDone } from '../support/local-aws.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
-import { printTable, record } from './fault-harness.ts';
+import { printTable, record, rows } from './fault-harness.ts';
 import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
@@ -83,6 +86,26 @@ async function killedOn(id: string, commandId: string): Promise<void> {
 }
 
 const shutdownArmed = (id: string) => fs.existsSync(path.join(aws.info.stateDir, 'instances', id, 'shutdown'));
+
+/** When the instance's pending shutdown is due (ms), as the bed's shutdown(8) recorded it; NaN with none. */
+const shutdownDue = (id: string) =>
+  Number(fs.readFileSync(path.join(aws.info.stateDir, 'instances', id, 'shutdown'), 'utf8')) * 1000;
+
+/** Ends every instance an earlier case left warm, so that a case starts with none to reuse. */
+async function endWarm(): Promise<void> {
+  for (const id of (await leftovers(aws)).instances) await aws.control('POST', `/instances/${id}/terminate`);
+}
+
+/** Waits until the bed has terminated the instance (its dead-man switch fired), for up to `ms`. */
+async function untilEnded(id: string, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { state } = await stateOf(id);
+    if (state === 'terminated' || state === 'shutting-down') return Date.now();
+    if (Date.now() > deadline) throw new Error(`${id} is still ${state}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
 
 describe('warm and borrowed instances', { timeout: 300_000 }, () => {
   let warmId = '';
@@ -210,6 +233,151 @@ describe('warm and borrowed instances', { timeout: 300_000 }, () => {
     expect(record('warm', 'sweep after warm-until', 'the warm instance terminated', sweep)).toBe('no change');
     expect(sweep.stdout).toContain(`Terminated 1 warm instance(s) whose warm-until has passed: ${id}.`);
     expect(['terminated', 'shutting-down']).toContain((await stateOf(id)).state);
+  });
+
+  it('a small keep-warm publish, then a large part: the warm root volume is too small, one is launched, saying why', async () => {
+    await aws.reset();
+    await endWarm();
+    // S3-source objects go straight to EFS: nothing is staged, so the instance gets the image's own root volume.
+    const small = await runAction(aws, workspace, {
+      's3-source': `s3://${aws.info.sourceBucket}/${aws.info.sourcePrefix}`,
+      's3-target': 'small-first',
+      'timeout-minutes': '5',
+      'keep-warm': '10',
+    });
+    expect(
+      record('warm', 'small keep-warm publish (nothing staged)', 'published', small),
+      small.stdout.slice(-3000),
+    ).toBe('published');
+    const first = small.outputs['instance-id'] ?? '';
+    const disk = await aws.control<{ imageGiB: number; scratchBytes: number }>('GET', `/instances/${first}/disk`);
+    // One part larger than the warm instance's free space (the bed's image headroom, 32 MiB).
+    edit();
+    fs.writeFileSync(path.join(workspace, 'models/large.bin'), Buffer.alloc(40 * 1024 * 1024, 7));
+    expect(40 * 1024 * 1024).toBeGreaterThan(disk.scratchBytes);
+    const since = (await aws.log()).at(-1)?.seq ?? 0;
+    const large = await runAction(aws, workspace, WARM);
+    fs.rmSync(path.join(workspace, 'models/large.bin'));
+    expect(
+      record(
+        'warm',
+        'then a part larger than its root volume allows',
+        'a new instance launched, saying why; published',
+        large,
+      ),
+      large.stdout.slice(-3000),
+    ).toBe('published');
+    expect(large.stdout).toContain(
+      `Warm instance ${first} is not reused: its root volume (${disk.imageGiB} GiB) is smaller than this run needs on `,
+    );
+    expect(large.stdout).toMatch(new RegExp(`smaller than this run needs on \\S+ \\(${disk.imageGiB + 1} GiB\\)`));
+    expect(await calls(since, 'RunInstances')).toHaveLength(1);
+    expect((await stateOf(first)).tags['efsync:root-gib']).toBe(String(disk.imageGiB));
+    expect(large.outputs['instance-source']).toBe('launched');
+    const second = large.outputs['instance-id'] ?? '';
+    expect(second).not.toBe(first);
+    expect((await stateOf(second)).tags['efsync:root-gib']).toBe(String(disk.imageGiB + 1));
+    for (const id of [first, second]) await aws.control('POST', `/instances/${id}/terminate`);
+    expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+
+  let rebootId = '';
+  let rebootWarmUntil = 0;
+
+  it("after a reuse the switch fires a minute after warm-until, not at the run's deadline", async () => {
+    await aws.reset();
+    await endWarm();
+    const inputs = { 'local-dir': 'models', 'timeout-minutes': '30', 'keep-warm': '1' };
+    edit();
+    const first = await runAction(aws, workspace, inputs);
+    expect(first.outputs['instance-source'], first.stdout.slice(-3000)).toBe('launched');
+    edit();
+    const second = await runAction(aws, workspace, inputs);
+    expect(
+      record('warm', 'reuse with keep-warm 1, timeout 30 min', 'published; switch at warm-until + 1 min', second),
+    ).toBe('published');
+    expect(second.outputs['instance-source']).toBe('reused');
+    rebootId = second.outputs['instance-id'] ?? '';
+    rebootWarmUntil = Date.parse(second.outputs['warm-until'] ?? '');
+    // shutdown(8) takes whole minutes: due within a minute after the wanted warm-until + 60 s (never the 31 minutes
+    // of the run's deadline).
+    const due = shutdownDue(rebootId);
+    expect(due).toBeGreaterThanOrEqual(rebootWarmUntil + 30_000);
+    expect(due).toBeLessThanOrEqual(rebootWarmUntil + 125_000);
+    // The launching run's lease ended with its success: only warm-until holds the switch now.
+    const leases = path.join(aws.info.stateDir, 'instances', rebootId, 'var/lib/efsync/leases');
+    expect(fs.readdirSync(leases)).toEqual([]);
+    expect((await leftovers(aws)).runObjects).toEqual([]);
+  });
+
+  it('a reboot of the warm instance: the switch is armed again at boot, and the instance ends on time', {
+    timeout: 420_000,
+  }, async () => {
+    expect(rebootId).not.toBe('');
+    const before = shutdownDue(rebootId);
+    await clients(aws).ec2.send(new RebootInstancesCommand({ InstanceIds: [rebootId] }));
+    // Up again: the boot unit armed the shutdown kept on its root volume.
+    for (let i = 0; i < 60 && !shutdownArmed(rebootId); i++) await new Promise((r) => setTimeout(r, 500));
+    const armed = shutdownArmed(rebootId);
+    if (!armed)
+      rows.push({
+        group: 'warm',
+        name: 'reboot of the warm instance',
+        expected: 'ends after warm-until',
+        observed: 'no shutdown pending after the reboot',
+      });
+    expect(armed).toBe(true);
+    const after = shutdownDue(rebootId);
+    expect(Math.abs(after - before)).toBeLessThanOrEqual(60_000);
+    const ended = await untilEnded(rebootId, Math.max(0, rebootWarmUntil + 200_000 - Date.now()));
+    rows.push({
+      group: 'warm',
+      name: 'reboot of the warm instance',
+      expected: 'ends after warm-until',
+      observed: `switch re-armed at boot; terminated ${Math.round((ended - rebootWarmUntil) / 1000)} s after warm-until`,
+    });
+    expect(ended).toBeGreaterThanOrEqual(rebootWarmUntil);
+  });
+
+  it('two runs share a warm instance; the first fails: the instance is left to the second, which publishes', async () => {
+    await aws.reset();
+    await endWarm();
+    edit();
+    const warm = await runAction(aws, workspace, WARM);
+    expect(warm.outputs['instance-source'], warm.stdout.slice(-3000)).toBe('launched');
+    const shared = warm.outputs['instance-id'] ?? '';
+    const lockFile = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, '.efsync.lock');
+    // The file system's lock held from outside: the second run's agent waits on it, its command InProgress.
+    const holder = spawn('python3', ['-c', HOLD_LOCK, lockFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+    await once(holder.stdout, 'data');
+    edit();
+    const setup = actionSetup(aws, workspace, { ...WARM, 'local-target': 'shared-second' });
+    const second = startBundle('main', setup.inputs, setup.env);
+    let failed: Awaited<ReturnType<typeof runAction>>;
+    try {
+      await second.waitFor(/waits for the file system lock held by a run of the test/, 90_000);
+      // The next command to start fails at once: the first run's, on the same warm instance.
+      await aws.commandFault({ action: 'fail', exitCode: 1, stderr: 'failed by the test bed' });
+      failed = await runAction(aws, workspace, { ...WARM, 'local-target': 'shared-first' });
+    } finally {
+      holder.stdin.end();
+    }
+    record('warm', 'first of two runs on a warm instance fails', 'failed, the instance left running', failed);
+    expect(failed.status).not.toBe(0);
+    expect(failed.stdout).toContain(`Reusing warm instance ${shared}`);
+    const result = await second.done;
+    const step = { ...result, outputs: parseCommandFile(result.output), post: await runPost(setup.env, result) };
+    expect(record('warm', 'second run on the shared instance', 'published', step), step.stdout.slice(-3000)).toBe(
+      'published',
+    );
+    expect(step.outputs['instance-id']).toBe(shared);
+    expect((await stateOf(shared)).state).toBe('running');
+    expect(JSON.stringify(await calls(0, 'TerminateInstances'))).not.toContain(shared);
+    expect(failed.stdout).toMatch(
+      new RegExp(`Left ${shared} running: another run is using it \\(command \\S+ \\(efsync `),
+    );
+    await aws.control('POST', `/instances/${shared}/terminate`);
+    expect((await leftovers(aws)).runObjects).toEqual([]);
   });
 
   it('instance-id publishes and leaves that instance running and untouched', async () => {

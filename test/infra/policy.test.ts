@@ -42,6 +42,7 @@ import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   GetParameterCommand,
+  ListCommandInvocationsCommand,
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -191,7 +192,7 @@ describe('docs/iam-policy.json', () => {
     // Every write or launch is scoped by resource or condition: a "*" resource only for reads without resource types.
     for (const statement of policy.Statement) {
       if (list(statement.Resource).includes('*')) {
-        for (const action of list(statement.Action)) expect(action).toMatch(/:(Describe|Get|Cancel)\w+$/);
+        for (const action of list(statement.Action)) expect(action).toMatch(/:(Describe|Get|List|Cancel)\w+$/);
       }
       for (const action of list(statement.Action)) expect(action).not.toContain('*');
     }
@@ -235,6 +236,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   GetCommandInvocation: ['ssm:GetCommandInvocation'],
   CancelCommand: ['ssm:CancelCommand'],
   DescribeInstanceInformation: ['ssm:DescribeInstanceInformation'],
+  paginateListCommandInvocations: ['ssm:ListCommandInvocations'], // another run at work on a warm instance (in-use.ts)
   HeadBucket: ['s3:ListBucket'],
   ListObjectsV2: ['s3:ListBucket'],
   paginateListObjectsV2: ['s3:ListBucket'],
@@ -578,6 +580,7 @@ describe('the deployed policy, evaluated', () => {
     ],
     ['ssm', 'GetCommandInvocation', ssm, new GetCommandInvocationCommand({ CommandId: 'c', InstanceId: INSTANCE })],
     ['ssm', 'CancelCommand', ssm, new CancelCommandCommand({ CommandId: 'c' })],
+    ['ssm', 'ListCommandInvocations', ssm, new ListCommandInvocationsCommand({ InstanceId: INSTANCE })],
     [
       'ssm',
       'DescribeInstanceInformation',

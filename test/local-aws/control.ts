@@ -22,6 +22,8 @@ export interface ControlDeps {
    * replaced (what the bed evaluates, and what moto's IAM holds).
    */
   updateStack(name: string, parameters: Record<string, string>): Promise<unknown>;
+  /** Reboots an instance (reboot.ts): a reboot by a fault, as AWS's maintenance or the OS would do it. */
+  reboot(id: string): Promise<void>;
   /** An administrator's PutRolePolicy, outside the request log: moto's IAM and the bed's evaluation both get it. */
   putRolePolicy(role: string, name: string, document: Record<string, unknown>): Promise<void>;
 }
@@ -147,6 +149,15 @@ export function createControl(deps: ControlDeps) {
       /^\/instances\/(i-[0-9a-f]+)\/vanish-on-send$/,
       (m) => {
         faults.vanishOnSend.add(m[1] ?? '');
+        return [200, {}];
+      },
+    ],
+    // A reboot as a fault: answers once the instance is up again (reboot.ts).
+    [
+      'POST',
+      /^\/instances\/(i-[0-9a-f]+)\/reboot$/,
+      async (m) => {
+        await deps.reboot(m[1] ?? '');
         return [200, {}];
       },
     ],

@@ -117,6 +117,8 @@ export class Faults {
   private rules: FaultRule[] = [];
   private nextId = 1;
   readonly neverOnline = new Set<string>();
+  /** Instances down for a reboot (reboot.ts): SSM has them ConnectionLost until they are up again. */
+  readonly rebooting = new Set<string>();
   /** Instances terminated the moment a SendCommand names them: gone between a run finding them and sending. */
   readonly vanishOnSend = new Set<string>();
   readonly unreachableFileSystems = new Set<string>();

@@ -42,6 +42,8 @@ export interface FrontHooks {
   launched(ids: string[], userData: string | undefined, disk: Disk | undefined): Promise<void>;
   /** After moto terminated or stopped instances. */
   stopped(ids: string[]): void;
+  /** After moto accepted RebootInstances (reboot.ts). */
+  rebooted(ids: string[]): void;
 }
 
 export interface FrontDeps {
@@ -292,7 +294,8 @@ export function createFront(deps: FrontDeps): http.Server {
     disk?: Disk,
   ): Promise<void> {
     const watchInstances =
-      request.service === 'ec2' && ['RunInstances', 'TerminateInstances', 'StopInstances'].includes(request.operation);
+      request.service === 'ec2' &&
+      ['RunInstances', 'TerminateInstances', 'StopInstances', 'RebootInstances'].includes(request.operation);
     const latency = faults.settings.latency;
     const describing = request.service === 'ec2' && request.operation === 'DescribeInstances';
     // DescribeInstances is rewritten for a latency model (instances still booting) and for instances a launch fault
@@ -391,7 +394,9 @@ export function createFront(deps: FrontDeps): http.Server {
       const userData = form.get('UserData');
       await hooks.launched(ids, userData ? Buffer.from(userData, 'base64').toString('utf8') : undefined, disk);
     } else {
-      hooks.stopped([...form.entries()].filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v));
+      const ids = [...form.entries()].filter(([k]) => /^InstanceId\.\d+$/.test(k)).map(([, v]) => v);
+      if (operation === 'RebootInstances') hooks.rebooted(ids);
+      else hooks.stopped(ids);
     }
   }
 

@@ -18,6 +18,8 @@ export interface InstanceView {
   launchTime: Date;
   privateIp: string;
   online: boolean;
+  /** Down for a reboot: SSM shows it ConnectionLost (reboot.ts). */
+  connectionLost: boolean;
 }
 
 export class Instances {
@@ -50,8 +52,17 @@ export class Instances {
           const online =
             state === 'running' &&
             !this.faults.neverOnline.has(i.InstanceId) &&
+            !this.faults.rebooting.has(i.InstanceId) &&
             Date.now() - launchTime.getTime() >= this.faults.settings.onlineDelayMs;
-          views.push({ id: i.InstanceId, state, launchTime, privateIp: i.PrivateIpAddress ?? '', online });
+          const connectionLost = state === 'running' && this.faults.rebooting.has(i.InstanceId);
+          views.push({
+            id: i.InstanceId,
+            state,
+            launchTime,
+            privateIp: i.PrivateIpAddress ?? '',
+            online,
+            connectionLost,
+          });
         }
       }
       token = page.NextToken;

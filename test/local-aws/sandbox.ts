@@ -261,6 +261,19 @@ export class Sandboxes {
     return { child, done, kill };
   }
 
+  /**
+   * A reboot's end of runtime state (reboot.ts): the pending shutdown, /run and /tmp; /var and /etc are on the root
+   * volume and stay.
+   */
+  clearRuntime(instanceId: string): void {
+    const dir = this.dir(instanceId);
+    fs.rmSync(path.join(dir, 'shutdown'), { force: true });
+    for (const sub of ['run', 'tmp']) {
+      fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
+      fs.mkdirSync(path.join(dir, sub), { recursive: true });
+    }
+  }
+
   /** A shutdown the instance asked for: the time (ms) it is due, if any. */
   shutdownDue(instanceId: string): number | undefined {
     try {

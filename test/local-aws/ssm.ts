@@ -407,10 +407,11 @@ export class RunCommand {
     const wanted = ids && new Set(ids);
     const views = (await this.instances.list()).filter((v) => !wanted || wanted.has(v.id));
     const list = views
-      .filter((v) => v.online && (!ping || ping.includes('Online')))
+      .filter((v) => (v.online || v.connectionLost) && (!ping || ping.includes(v.online ? 'Online' : 'ConnectionLost')))
       .map((v) => ({
         InstanceId: v.id,
-        PingStatus: 'Online',
+        // An instance down for a reboot sends no heartbeat (reboot.ts).
+        PingStatus: v.online ? 'Online' : 'ConnectionLost',
         LastPingDateTime: Date.now() / 1000,
         AgentVersion: '3.3.1142.0',
         IsLatestVersion: true,

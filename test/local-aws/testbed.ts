@@ -14,6 +14,7 @@ import { Imds } from './imds.ts';
 import { Instances } from './instances.ts';
 import { freePort, startMoto } from './moto.ts';
 import { OidcIssuer } from './oidc.ts';
+import { reboot } from './reboot.ts';
 import { RequestLog } from './request-log.ts';
 import { Sandboxes } from './sandbox.ts';
 import { putRolePolicies, putRolePolicy, type Seeded, type SeededStack, seed } from './seed.ts';
@@ -78,6 +79,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       await Promise.all([network.prepare(sandboxes, id), withImds(id)]);
     });
     const running = new Set<string>();
+    const rebootDeps = { faults, sandboxes, ssm, isRunning: (id: string) => running.has(id) };
     const evaluator = new IamEvaluator();
     const rendered = new Map<string, RenderedStack>();
     const lookup = motoLookup(moto.endpoint, region);
@@ -107,6 +109,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
             await putRolePolicies(moto.endpoint, region, after);
             return { stackName: name, parameters };
           },
+          reboot: (id) => reboot(id, rebootDeps),
           putRolePolicy: async (role, name, document) => {
             await putRolePolicy(moto.endpoint, region, role, name, document);
             evaluator.putInlinePolicy(role, name, document as never);
@@ -152,6 +155,14 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
           for (const id of ids) {
             running.delete(id);
             ssm.instanceGone(id);
+          }
+        },
+        rebooted(ids) {
+          for (const id of ids) {
+            // moto's reboot sets any instance running, a terminated one too; EC2 ignores a reboot of a terminated
+            // instance (RebootInstances, botocore's ec2 service-2.json): it is put back as it was.
+            if (!running.has(id)) void instances.terminate(id).catch(() => {});
+            else void reboot(id, rebootDeps);
           }
         },
       },

@@ -46,6 +46,24 @@ describe('sizeInstance', () => {
     expect(sized.lines.some((l) => l.startsWith('Launch order: c7g.large in eu-west-1a (subnet-a), then'))).toBe(true);
   });
 
+  it('reuses a warm instance of the chosen size or a larger one, never a smaller one; any listed type otherwise', () => {
+    const big = sizeInstance(checked(undefined), 10 * GB);
+    expect(big.reuseTypes.map((t) => t.type)).toEqual([
+      'c7g.large',
+      'm7g.large',
+      'c7g.xlarge',
+      'm7g.xlarge',
+      'c7g.2xlarge',
+      'm7g.2xlarge',
+      'c7g.4xlarge',
+      'm7g.4xlarge',
+    ]);
+    expect(sizeInstance(checked(undefined), 30_000).reuseTypes.map((t) => t.type)).toEqual(autoTypes());
+    expect(sizeInstance(checked(undefined, false), 10 * GB).reuseTypes).toEqual([
+      { type: 't3.small', architecture: 'arm64' },
+    ]);
+  });
+
   it('launches t4g.small alone for a small run', () => {
     const sized = sizeInstance(checked(undefined), 30_000);
     expect(order(sized.preflight)).toEqual(['t4g.small@eu-west-1a', 't4g.small@eu-west-1b']);

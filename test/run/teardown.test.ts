@@ -12,6 +12,7 @@ import { sdkFake } from '../support/sdk-fake.ts';
 /** The calls of a teardown with every resource recorded and an instance to terminate by id and by tag. */
 const EVERY_STEP = [
   'ssm:CancelCommand',
+  'ec2:DescribeInstances', // whether another run uses it (a warm instance only: in-use.ts)
   'ec2:DescribeInstances',
   'ec2:TerminateInstances',
   'ec2:DescribeInstances',
@@ -91,6 +92,37 @@ const { commandId: _, ...WITHOUT_COMMAND } = RECORD;
 const names = (sent: Sent[]) => sent.map((s) => `${s.service}:${s.command}`);
 
 describe('teardown', () => {
+  it('leaves a warm instance that another run is using, and forgets it for the post step', async () => {
+    const warmTags = [
+      { Key: 'efsync:warm-until', Value: '2026-12-01T12:30:00.000Z' },
+      { Key: 'efsync:last-run', Value: 'run-1' },
+    ];
+    const { clients, sent } = fakeClients({
+      CancelCommand: () => ({}),
+      DescribeInstances: (input) =>
+        input.InstanceIds
+          ? { Reservations: [{ Instances: [{ InstanceId: 'i-0abc', State: { Name: 'running' }, Tags: warmTags }] }] }
+          : { Reservations: [] },
+      ListCommandInvocations: () => ({
+        CommandInvocations: [
+          { CommandId: 'cmd-1', Comment: 'efsync run-1', Status: 'Failed' },
+          { CommandId: 'cmd-2', Comment: 'efsync run-2', Status: 'InProgress' },
+        ],
+      }),
+      ...staged([]),
+    });
+    const { lines, reporter } = recorder();
+    const forgotten: string[] = [];
+    await teardown(clients, RECORD, reporter, (key) => forgotten.push(key));
+    expect(names(sent)).not.toContain('ec2:TerminateInstances');
+    expect(sent.find((s) => s.command === 'ListCommandInvocations')?.input).toEqual({ InstanceId: 'i-0abc' });
+    expect(forgotten).toEqual(['instanceId']);
+    expect(lines[0]).toBe(
+      'info: Left i-0abc running: another run is using it (command cmd-2 (efsync run-2) is InProgress on it). ' +
+        'Its dead-man switch ends it once no run needs it.',
+    );
+  });
+
   it('cancels the command, terminates the instance and the run, then deletes the staged run', async () => {
     const { clients, sent } = fakeClients({
       CancelCommand: () => ({}),
@@ -104,15 +136,15 @@ describe('teardown', () => {
     expect(sent[0]?.input).toEqual({ CommandId: 'cmd-1' });
     expect(sent[1]?.input).toEqual({ InstanceIds: ['i-0abc'] });
     expect(sent[2]?.input).toEqual({ InstanceIds: ['i-0abc'] });
-    expect(sent[3]?.input).toEqual({
+    expect(sent[4]?.input).toEqual({
       Filters: [
         { Name: 'tag:efsync:run-id', Values: ['run-1'] },
         { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
       ],
       MaxResults: 1000,
     });
-    expect(sent[4]?.input).toEqual({ InstanceIds: ['i-0stray'] });
-    expect(sent[7]?.input).toMatchObject({
+    expect(sent[5]?.input).toEqual({ InstanceIds: ['i-0stray'] });
+    expect(sent[8]?.input).toMatchObject({
       Bucket: 'efsync-staging',
       Delete: { Objects: [{ Key: 'efsync/runs/run-1/job.json' }, { Key: 'efsync/runs/run-1/part-0001.tar' }] },
     });

@@ -25,6 +25,10 @@ chmod 1777 "$sandbox/tmp" "$sandbox/var/tmp"
 # dead-man switch and the lock runs on one instance take turns with (src/aws/remote.ts, Staying).
 mkdir -p /var/lib/efsync
 /usr/bin/mount --bind "$sandbox/var/lib/efsync" /var/lib/efsync
+# The instance's own systemd units (/etc on its root volume: they last across reboots, and the test bed starts the
+# enabled ones at boot, test/local-aws/reboot.ts); `systemctl enable` is the shim's.
+mkdir -p "$sandbox/etc/systemd/system" /etc/systemd/system
+/usr/bin/mount --bind "$sandbox/etc/systemd/system" /etc/systemd/system
 # The instance's own name resolution (Sandboxes.prepareInstance), when the test bed prepared it.
 for file in hosts resolv.conf; do
   if [ -f "$sandbox/etc/$file" ]; then /usr/bin/mount --bind "$sandbox/etc/$file" "/etc/$file"; fi
