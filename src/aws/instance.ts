@@ -176,7 +176,8 @@ export async function launchInstance(
   const summary = tried.length > 1 ? ` (tried ${tried.join('; ')})` : '';
   if (limits.length > 0 && MOVES[(lastError as Error | undefined)?.name ?? ''])
     throw new InstanceError(
-      `Could not launch an instance: every instance type was refused${placesRefused ? ', some for capacity in their zones, the others' : ''} by the account's limits. ` +
+      `Could not launch an instance: every instance type was refused by the account's limits. ` +
+        `${placesRefused ? 'Some places were refused for capacity in their zones before. ' : ''}` +
         `${limitAdvice(limits, (clients as { region?: string }).region)}${summary}`,
     );
   throw new InstanceError(`Could not launch an instance: ${explainAwsError(lastError)}${summary}`);
