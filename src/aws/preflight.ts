@@ -138,7 +138,7 @@ export async function preflight(
     await checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr);
 
     const accessPoint = await checkAccessPoint(efs, config);
-    if (!borrowed) await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
+    if (!borrowed) await checkInstanceProfile(clients, config.fileSystem.instanceProfile, log);
     await checkBucket(clients, config.staging.bucket ?? '');
     const policy = policyFacts(await readFileSystemPolicy(efs, fsId));
     const zoneUsed = (zone: string | undefined) =>

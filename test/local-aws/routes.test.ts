@@ -226,7 +226,7 @@ describe('which instances SSM has Online', () => {
           ...extra,
         }),
       );
-    const drop = async (created: { VpcEndpoint?: { VpcEndpointId?: string } }) =>
+    const drop = async (created: { VpcEndpoint?: { VpcEndpointId?: string | undefined } | undefined }) =>
       moto.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [created.VpcEndpoint?.VpcEndpointId ?? ''] }));
     try {
       const noDns = await again({ PrivateDnsEnabled: false });
