@@ -38,6 +38,7 @@ export const SSM_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'] as const;
 const HTTPS = 443;
 const DEFAULT_ROUTE = '0.0.0.0/0';
 const lower = (text: string | undefined) => (text ?? '').toLowerCase();
+const GONE = new Set(['deleting', 'deleted', 'failed', 'rejected', 'expired']);
 
 export interface SsmReachFacts extends S3RouteFacts {
   subnetCidr: string | undefined;
@@ -101,8 +102,10 @@ export function decideSsmReach(facts: SsmReachFacts): SsmReachDecision {
   const vias: string[] = [];
   for (const service of SSM_SERVICES) {
     const name = ssmServiceName(facts.region, service);
+    // An endpoint deleted (or one that failed or was rejected) stays in DescribeVpcEndpoints for a while
+    // (VpcEndpoint.State, botocore's ec2 service-2.json): it is gone, and a new one is what fixes it.
     const candidates = facts.endpoints.filter(
-      (e) => e.ServiceName === name && lower(e.VpcEndpointType) === 'interface',
+      (e) => e.ServiceName === name && lower(e.VpcEndpointType) === 'interface' && !GONE.has(lower(e.State)),
     );
     const judged = candidates.map((e) => ({ endpoint: e, problem: endpointProblem(e, facts) }));
     const usable = judged.find((j) => j.problem === undefined);

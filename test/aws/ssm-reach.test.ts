@@ -95,6 +95,15 @@ describe('decideSsmReach', () => {
     ]);
   });
 
+  it('an endpoint deleted (still listed, as EC2 lists it for a while) is missing, and gets its create command', () => {
+    const deleted = ssmEndpoint('ssm', { State: 'deleted' as VpcEndpoint['State'] });
+    const decision = decideSsmReach(facts([S3_ROUTE], [deleted, ...ALL_THREE.slice(1)]));
+    if (decision.reachable) throw new Error('reachable');
+    expect(decision.commands[0]).toContain(
+      `create-vpc-endpoint --vpc-id vpc-1 --vpc-endpoint-type Interface --service-name com.amazonaws.${REGION}.ssm `,
+    );
+  });
+
   it('only the missing ones: one endpoint absent gives one command', () => {
     const decision = decideSsmReach(
       facts([S3_ROUTE], [GATEWAY, ...ALL_THREE.filter((e) => e.VpcEndpointId !== 'vpce-ec2messages')]),
