@@ -29,10 +29,5 @@ export interface PreflightResult {
     autoSize?: boolean;
     /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
     concurrency?: number;
-    /**
-     * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run
-     * knows whether it reuses a warm instance, which needs neither; launching throws it before RunInstances.
-     */
-    launchBlocker?: string;
 }
 export declare function preflight(config: Config, clients: AwsClients, log?: (line: string) => void): Promise<PreflightResult>;

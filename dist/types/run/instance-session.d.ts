@@ -1,4 +1,4 @@
-import { type PreflightResult } from '../aws/preflight.js';
+import type { PreflightResult } from '../aws/preflight.js';
 import type { Staying } from '../aws/remote.js';
 import type { InstanceSource } from '../core/result.js';
 import { type RunContext } from './run-context.js';
