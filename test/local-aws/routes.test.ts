@@ -1,6 +1,7 @@
 // A route to S3 on the test bed: which instances have one (routes.ts, from moto's route tables and endpoints), that
 // an instance without one cannot connect to the bed's S3, and that the bootstrap then gives up within about a minute,
-// naming S3.
+// naming S3. Then which instances SSM has Online (their subnet reaches its endpoints or a NAT, their role lets the
+// agent in), and which reach the Amazon Linux repositories with dnf.
 import {
   AllocateAddressCommand,
   AssociateRouteTableCommand,
@@ -241,6 +242,44 @@ describe('which instances SSM has Online', () => {
       await drop(wrongGroup);
     } finally {
       await again({ PrivateDnsEnabled: true });
+    }
+    expect(await pingStatus(await launch(aws))).toBe('Online');
+  });
+
+  it('without any SSM endpoint, one whose subnet routes 0.0.0.0/0 to a NAT gateway', async () => {
+    const { vpcId } = aws.info;
+    const ssmEndpoints = await Promise.all(['ssm', 'ssmmessages', 'ec2messages'].map((s) => vpcEndpoint(s)));
+    await moto.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ssmEndpoints.map((e) => e.VpcEndpointId ?? '') }));
+    const subnetId = aws.info.subnetIds[1] ?? '';
+    const table = (await moto.send(new CreateRouteTableCommand({ VpcId: vpcId }))).RouteTable?.RouteTableId;
+    const association = await moto.send(new AssociateRouteTableCommand({ RouteTableId: table, SubnetId: subnetId }));
+    try {
+      const eip = await moto.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      const nat = await moto.send(new CreateNatGatewayCommand({ SubnetId: subnetId, AllocationId: eip.AllocationId }));
+      await moto.send(
+        new CreateRouteCommand({
+          RouteTableId: table,
+          DestinationCidrBlock: '0.0.0.0/0',
+          NatGatewayId: nat.NatGateway?.NatGatewayId,
+        }),
+      );
+      expect(await pingStatus(await launch(aws, undefined, { SubnetId: subnetId }))).toBe('Online');
+      // The first subnet keeps the main route table: no default route, and no endpoint now.
+      expect(await pingStatus(await launch(aws))).toBeUndefined();
+    } finally {
+      await moto.send(new DisassociateRouteTableCommand({ AssociationId: association.AssociationId }));
+      for (const e of ssmEndpoints) {
+        await moto.send(
+          new CreateVpcEndpointCommand({
+            VpcId: vpcId,
+            VpcEndpointType: 'Interface',
+            ServiceName: e.ServiceName,
+            SubnetIds: e.SubnetIds,
+            SecurityGroupIds: (e.Groups ?? []).map((g) => g.GroupId ?? ''),
+            PrivateDnsEnabled: true,
+          }),
+        );
+      }
     }
     expect(await pingStatus(await launch(aws))).toBe('Online');
   });
