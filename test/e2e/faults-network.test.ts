@@ -109,6 +109,44 @@ async function applyPrinted(message: string): Promise<string[]> {
 const errorLine = (stdout: string) => stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
 
 describe('network before launch', { timeout: 240_000 }, () => {
+  it('with keep-warm and no warm instance, the same failure stops the launch before RunInstances', async () => {
+    const { region, subnetIds } = aws.info;
+    const { ec2 } = motoClients(aws);
+    const ssmEndpoints = (await endpoints()).filter((e) => e.ServiceName !== `com.amazonaws.${region}.s3`);
+    await deleteEndpoints((e) => e.ServiceName === `com.amazonaws.${region}.s3`);
+    try {
+      const step = await run({ 'keep-warm': '5' });
+      const observed = record(
+        '3',
+        'SSM unreachable, keep-warm with no warm instance',
+        'failed before RunInstances: missing the SSM endpoints',
+        step,
+      );
+      expect(observed).toMatch(/^failed \(exit 1, 1 error\)/);
+      expect(errorLine(step.stdout)).toContain(`Subnet ${subnetIds[0]} does not reach SSM: missing`);
+      expect(step.stdout).toContain(
+        'A warm instance reused needs none of this; launching one fails before RunInstances.',
+      );
+      const operations = (await aws.log()).map((e) => e.operation);
+      expect(operations).toContain('DescribeInstances'); // it looked for a warm instance first
+      expect(operations).not.toContain('RunInstances');
+      await expectClean(aws, [step, step.post], 'models', baseline);
+    } finally {
+      for (const e of ssmEndpoints) {
+        await ec2.send(
+          new CreateVpcEndpointCommand({
+            VpcId: e.VpcId,
+            VpcEndpointType: 'Interface',
+            ServiceName: e.ServiceName,
+            SubnetIds: e.SubnetIds,
+            SecurityGroupIds: (e.Groups ?? []).map((g) => g.GroupId ?? ''),
+            PrivateDnsEnabled: true,
+          }),
+        );
+      }
+    }
+  });
+
   it('a subnet with only an S3 gateway endpoint fails in preflight naming the SSM endpoints; the printed fix makes the next run publish', async () => {
     const { region, vpcId, subnetIds, instanceSecurityGroupId: group } = aws.info;
     await deleteEndpoints((e) => e.ServiceName === `com.amazonaws.${region}.s3`);
