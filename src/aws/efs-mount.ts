@@ -88,3 +88,11 @@ export function planMount(input: {
     reason: `TLS (encryption in transit) always; ${why.join('; ')}`,
   };
 }
+
+/**
+ * Whether the mount cannot do without the EFS mount helper, which the agent installs with dnf (agent: have_mount_helper):
+ * where plain NFSv4.1 is not allowed, a failed install fails the run; elsewhere the agent falls back to plain NFS.
+ */
+export function needsMountHelper(spec: MountSpec): boolean {
+  return !spec.plainNfsAllowed;
+}

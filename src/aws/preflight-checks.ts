@@ -3,17 +3,25 @@ import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.js';
 import { isNotFound } from './errors.js';
+import { checkAgentRole } from './instance-role.js';
 import { PreflightError } from './preflight-error.js';
 
-export async function checkInstanceProfile(clients: AwsClients, profile: string): Promise<void> {
+/** The profile exists and has a role, and the role grants what SSM Agent needs (instance-role.ts). */
+export async function checkInstanceProfile(
+  clients: AwsClients,
+  profile: string,
+  log: (line: string) => void = () => {},
+): Promise<void> {
   const name = profile.startsWith('arn:') ? (profile.split('/').pop() ?? profile) : profile;
   try {
     const found = await clients.iam.send(new GetInstanceProfileCommand({ InstanceProfileName: name }));
-    if (!found.InstanceProfile?.Roles?.length) {
+    const role = found.InstanceProfile?.Roles?.[0]?.RoleName;
+    if (!role) {
       throw new PreflightError(
         `Instance profile ${name} has no role. Add one with SSM Agent's Run Command permissions (docs/instance-role.json).`,
       );
     }
+    await checkAgentRole(clients, role, log);
   } catch (error) {
     if (error instanceof PreflightError) throw error;
     if (isNotFound(error)) {

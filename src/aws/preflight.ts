@@ -24,13 +24,15 @@ import type { MountSpec } from '../core/protocol.js';
 import { autoTypes, sizeOf } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
-import { planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
+import { needsMountHelper, planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { explainAwsError, isDenied, isNotFound } from './errors.js';
 import { allPages } from './pages.js';
 import { checkBucket, checkInstanceProfile } from './preflight-checks.js';
 import { PreflightError } from './preflight-error.js';
-import { checkS3Route } from './s3-route.js';
+import { checkRepoRoute } from './repo-route.js';
+import { checkS3Route, readSubnetNetwork } from './s3-route.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
+import { checkSsmReach } from './ssm-reach.js';
 import { describePlacements, orderPlacements, type Placement, readOfferings } from './zones.js';
 
 export { PreflightError };
@@ -57,6 +59,11 @@ export interface PreflightResult {
   autoSize?: boolean;
   /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
   concurrency?: number;
+  /**
+   * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run
+   * knows whether it reuses a warm instance, which needs neither; launching throws it before RunInstances.
+   */
+  launchBlocker?: string;
 }
 
 export async function preflight(
@@ -122,7 +129,7 @@ export async function preflight(
     const subnetId = borrowed?.subnetId ?? placements[0]?.subnetId ?? '';
     const availabilityZone = borrowed?.availabilityZone ?? placements[0]?.availabilityZone ?? '';
     subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
-    await checkS3Route(clients, subnetId, log);
+    const network = await checkS3Route(clients, subnetId, log);
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
     const mountGroups =
       (await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId })))
@@ -133,7 +140,7 @@ export async function preflight(
     await checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr);
 
     const accessPoint = await checkAccessPoint(efs, config);
-    if (!borrowed) await checkInstanceProfile(clients, config.fileSystem.instanceProfile);
+    if (!borrowed) await checkInstanceProfile(clients, config.fileSystem.instanceProfile, log);
     await checkBucket(clients, config.staging.bucket ?? '');
     const policy = policyFacts(await readFileSystemPolicy(efs, fsId));
     const zoneUsed = (zone: string | undefined) =>
@@ -150,6 +157,9 @@ export async function preflight(
       accessPointId: accessPoint?.id,
       policy,
     });
+    const launchBlocker = borrowed
+      ? undefined
+      : await checkLaunchNetwork(clients, config, { network, placements, instanceGroups, mount }, log);
     return {
       subnetId,
       availabilityZone,
@@ -161,6 +171,7 @@ export async function preflight(
       placements,
       ...(borrowed && { borrowed }),
       ...(autoSize && { autoSize }),
+      ...(launchBlocker && { launchBlocker }),
     };
   } catch (error) {
     if (error instanceof PreflightError) throw error;
@@ -187,6 +198,42 @@ async function planPlacements(
   const placements = orderPlacements(zones, instanceTypes, offerings, fsId);
   if (!autoSize) log(describePlacements(zones, placements, types));
   return { instanceTypes, placements, autoSize };
+}
+
+/**
+ * What a launched instance needs of each subnet it may launch in: SSM (ssm-reach.ts) and, when the mount needs the
+ * EFS mount helper, Amazon Linux's package repositories (repo-route.ts). A borrowed instance is the user's own and
+ * is not checked. With keep-warm the failure is returned, not thrown: a warm instance reused needs neither.
+ */
+async function checkLaunchNetwork(
+  clients: AwsClients,
+  config: Config,
+  run: {
+    network: Awaited<ReturnType<typeof checkS3Route>>;
+    placements: Placement[];
+    instanceGroups: string[];
+    mount: MountSpec;
+  },
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  const subnets = [...new Set([run.network.subnetId, ...run.placements.map((p) => p.subnetId)])];
+  try {
+    for (const subnetId of subnets) {
+      const network = subnetId === run.network.subnetId ? run.network : await readSubnetNetwork(clients, subnetId);
+      await checkSsmReach(clients, network, run.instanceGroups, log);
+      if (needsMountHelper(run.mount)) {
+        const why = run.mount.accessPointId
+          ? `the mount goes through access point ${run.mount.accessPointId}`
+          : 'the file system has a policy, so the mount presents the instance role (iam)';
+        checkRepoRoute(clients, network, why, log);
+      }
+    }
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof PreflightError) || !(config.keepWarmMinutes && config.keepWarmMinutes > 0)) throw error;
+    log(`${error.message} A warm instance reused needs none of this; launching one fails before RunInstances.`);
+    return error.message;
+  }
 }
 
 /** Only a "not found" answer means absent; a refusal or an outage must reach the user as what it is. */

@@ -73,7 +73,7 @@ const lower = (text: string | undefined) => (text ?? '').toLowerCase();
 const DEFAULT_ROUTE = '0.0.0.0/0';
 
 /** What a route leads to, in words, with its id. */
-function targetOf(route: Route): string {
+export function targetOf(route: Route): string {
   const gateway = route.GatewayId ?? '';
   if (route.NatGatewayId) return `the NAT gateway ${route.NatGatewayId}`;
   if (gateway.startsWith('igw-')) return `the internet gateway ${gateway}`;
@@ -162,19 +162,35 @@ function capital(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** Reads the subnet, its route table and the VPC's endpoints; throws a PreflightError with the fix when S3 is out of reach. */
-export async function checkS3Route(clients: AwsClients, subnetId: string, log: (line: string) => void): Promise<void> {
+/** What the network checks read of a subnet: its VPC, CIDR, route table and the VPC's endpoints. */
+export async function readSubnetNetwork(
+  clients: AwsClients,
+  subnetId: string,
+): Promise<S3RouteFacts & { subnetCidr: string | undefined }> {
   const { ec2 } = clients;
   const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0];
   const vpcId = subnet?.VpcId ?? '';
-  const facts: S3RouteFacts = {
+  return {
     region: clients.region,
     subnetId,
     vpcId,
+    subnetCidr: subnet?.CidrBlock,
     mapPublicIpOnLaunch: subnet?.MapPublicIpOnLaunch === true,
     table: await routeTable(ec2, subnetId, vpcId),
     endpoints: await vpcEndpoints(ec2, vpcId),
   };
+}
+
+/**
+ * Reads the subnet, its route table and the VPC's endpoints; throws a PreflightError with the fix when S3 is out of
+ * reach. Returns what it read, for the checks of SSM and of the package repositories (ssm-reach.ts, repo-route.ts).
+ */
+export async function checkS3Route(
+  clients: AwsClients,
+  subnetId: string,
+  log: (line: string) => void,
+): Promise<S3RouteFacts & { subnetCidr: string | undefined }> {
+  const facts = await readSubnetNetwork(clients, subnetId);
   const decision = decideS3Route(facts);
   if (decision.reachable) {
     log(
@@ -183,7 +199,7 @@ export async function checkS3Route(clients: AwsClients, subnetId: string, log: (
             "reachable that way, the instance's first download fails within about a minute, naming S3"
         : `S3 is reached from ${subnetId} through ${decision.via}`,
     );
-    return;
+    return facts;
   }
   throw new PreflightError(
     `Subnet ${subnetId} has no route to S3. ${decision.why.join(' ')} The instance downloads its job, the agent, ` +

@@ -1,12 +1,22 @@
-/** Reading security group rules for NFS. Pure. */
+/** Reading security group rules for NFS (and HTTPS to interface endpoints). Pure. */
 import type { IpPermission } from '@aws-sdk/client-ec2';
 
 const NFS_PORT = 2049;
 
 /** Whether an ingress (or egress) rule lets TCP 2049 through from (or to) one of the groups, or from a CIDR covering the subnet. */
 export function ruleAdmitsNfs(rule: IpPermission, groups: string[], subnetCidr: string | undefined): boolean {
+  return ruleAdmitsTcp(rule, NFS_PORT, groups, subnetCidr);
+}
+
+/** Whether an ingress (or egress) rule lets TCP `port` through from (or to) one of the groups, or from a CIDR covering the subnet. */
+export function ruleAdmitsTcp(
+  rule: IpPermission,
+  port: number,
+  groups: string[],
+  subnetCidr: string | undefined,
+): boolean {
   const protocolOk = rule.IpProtocol === '-1' || rule.IpProtocol === 'tcp' || rule.IpProtocol === '6';
-  const portOk = rule.IpProtocol === '-1' || ((rule.FromPort ?? 0) <= NFS_PORT && NFS_PORT <= (rule.ToPort ?? 65535));
+  const portOk = rule.IpProtocol === '-1' || ((rule.FromPort ?? 0) <= port && port <= (rule.ToPort ?? 65535));
   if (!protocolOk || !portOk) return false;
   if ((rule.UserIdGroupPairs ?? []).some((pair) => pair.GroupId && groups.includes(pair.GroupId))) return true;
   return (

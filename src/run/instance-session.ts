@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { launchInstance, terminateInstance, waitOnline, waitRunning } from '../aws/instance.js';
-import type { PreflightResult } from '../aws/preflight.js';
+import { PreflightError, type PreflightResult } from '../aws/preflight.js';
 import type { Staying } from '../aws/remote.js';
 import { findWarm, tagWarm } from '../aws/warm.js';
 import { errorMessage } from '../core/errors.js';
@@ -142,6 +142,8 @@ export class InstanceSession {
   private async launch(): Promise<string> {
     const { ctx } = this;
     throwIfCancelled(ctx.hooks);
+    // keep-warm held preflight's network failure back until no warm instance was found (preflight.ts).
+    if (this.preflight.launchBlocker) throw new PreflightError(this.preflight.launchBlocker);
     const log = (line: string) => this.log(line);
     const id = await launchInstance(
       ctx.clients,

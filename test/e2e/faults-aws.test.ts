@@ -212,7 +212,10 @@ describe('no route to S3', { timeout: 120_000 }, () => {
       const endpoints = await ec2.send(
         new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
       );
-      const live = (endpoints.VpcEndpoints ?? []).filter((e) => e.State?.toLowerCase() === 'available');
+      // The S3 endpoints only: the SSM endpoints stay, so that the case is about S3 alone.
+      const live = (endpoints.VpcEndpoints ?? []).filter(
+        (e) => e.State?.toLowerCase() === 'available' && e.ServiceName === `com.amazonaws.${region}.s3`,
+      );
       await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: live.map((e) => e.VpcEndpointId ?? '') }));
       let fix: RegExpExecArray | null = null;
       try {

@@ -24,7 +24,13 @@ import {
   DescribeMountTargetsCommand,
   EFSClient,
 } from '@aws-sdk/client-efs';
-import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  GetInstanceProfileCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -230,6 +236,9 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   DescribeAccessPoints: ['elasticfilesystem:DescribeAccessPoints'],
   DescribeFileSystemPolicy: ['elasticfilesystem:DescribeFileSystemPolicy'],
   GetInstanceProfile: ['iam:GetInstanceProfile'],
+  paginateListAttachedRolePolicies: ['iam:ListAttachedRolePolicies'],
+  paginateListRolePolicies: ['iam:ListRolePolicies'],
+  GetRolePolicy: ['iam:GetRolePolicy'],
   RunInstancesPassRole: ['iam:PassRole'],
   GetParameter: ['ssm:GetParameter'],
   SendCommand: ['ssm:SendCommand'],
@@ -451,6 +460,7 @@ describe('the deployed policy, evaluated', () => {
   );
   const staging = stack.stagingBucket;
   const prefix = 'efsync/';
+  const instanceRoleName = stack.instanceRole.name;
   const launch = {
     // The stack whose role launches (the action's stack input, once src/ tags efsync:stack).
     ...({ stack: stack.stackName } as object),
@@ -602,6 +612,14 @@ describe('the deployed policy, evaluated', () => {
       'GetInstanceProfile',
       iamClient,
       new GetInstanceProfileCommand({ InstanceProfileName: stack.instanceProfile }),
+    ],
+    ['iam', 'ListAttachedRolePolicies', iamClient, new ListAttachedRolePoliciesCommand({ RoleName: instanceRoleName })],
+    ['iam', 'ListRolePolicies', iamClient, new ListRolePoliciesCommand({ RoleName: instanceRoleName })],
+    [
+      'iam',
+      'GetRolePolicy',
+      iamClient,
+      new GetRolePolicyCommand({ RoleName: instanceRoleName, PolicyName: 'ssm-agent-run-command' }),
     ],
     ['s3', 'HeadBucket', s3, new HeadBucketCommand({ Bucket: staging })],
     ['s3', 'ListObjectsV2', s3, new ListObjectsV2Command({ Bucket: staging, Prefix: `${prefix}runs/r/` })],

@@ -9,7 +9,7 @@ import type { ImageRoot } from './disk.ts';
 import type { Faults } from './faults.ts';
 import type { InstanceMetadata } from './imds.ts';
 import { quotaRefusal } from './quotas.ts';
-import { reachesS3 } from './routes.ts';
+import { reachesRepos, reachesS3, reachesSsm } from './routes.ts';
 import { type Refusal, zoneRefusal } from './zones.ts';
 
 export interface InstanceView {
@@ -26,6 +26,11 @@ export class Instances {
   private readonly ec2: EC2Client;
   private readonly faults: Faults;
   private readonly region: string;
+  /**
+   * Whether an instance's profile grants SSM Agent's permissions (agent-role.ts); set by the test bed. Without it (a
+   * bed without IAM evaluation) the profile is not judged.
+   */
+  agentPermitted: ((profileArn: string) => Promise<boolean>) | undefined;
 
   constructor(motoEndpoint: string, region: string, faults: Faults) {
     this.region = region;
@@ -53,7 +58,8 @@ export class Instances {
             state === 'running' &&
             !this.faults.neverOnline.has(i.InstanceId) &&
             !this.faults.rebooting.has(i.InstanceId) &&
-            Date.now() - launchTime.getTime() >= this.faults.settings.onlineDelayMs;
+            Date.now() - launchTime.getTime() >= this.faults.settings.onlineDelayMs &&
+            (await this.agentRegisters(i.InstanceId, i.IamInstanceProfile?.Arn));
           const connectionLost = state === 'running' && this.faults.rebooting.has(i.InstanceId);
           views.push({
             id: i.InstanceId,
@@ -74,6 +80,21 @@ export class Instances {
   async byId(ids: string[]): Promise<Map<string, InstanceView>> {
     const views = await Promise.all(ids.map((id) => this.list([id]).catch(() => [] as InstanceView[])));
     return new Map(views.flat().map((view) => [view.id, view]));
+  }
+
+  /**
+   * Whether SSM Agent on the instance registers: its subnet reaches SSM's endpoints (routes.ts) and its profile's role
+   * grants the agent's permissions (agent-role.ts). An instance without a profile has no credentials for the agent.
+   */
+  private async agentRegisters(id: string, profileArn: string | undefined): Promise<boolean> {
+    if (!profileArn) return false;
+    if (this.agentPermitted && !(await this.agentPermitted(profileArn).catch(() => false))) return false;
+    return reachesSsm(this.ec2, this.region, id).catch(() => false);
+  }
+
+  /** Whether dnf on the instance reaches the Amazon Linux repositories (routes.ts). */
+  async reachesRepos(id: string): Promise<boolean> {
+    return reachesRepos(this.ec2, this.region, id).catch(() => false);
   }
 
   /** Whether the instance's subnet routes to S3 (routes.ts); an instance the bed cannot look up does not. */

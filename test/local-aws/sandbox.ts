@@ -184,13 +184,15 @@ export class Sandboxes {
     scriptPath: string,
     script: string,
     workingDirectory: string | undefined,
-    { network = true }: { network?: boolean } = {},
+    { network = true, repos = network }: { network?: boolean; repos?: boolean } = {},
   ): SandboxProcess {
     const sandbox = this.dir(instanceId);
     for (const sub of ['mnt', 'tmp', 'var/tmp']) fs.mkdirSync(path.join(sandbox, sub), { recursive: true });
-    // The dnf shim reads it: the Amazon Linux repositories are in S3.
+    // The dnf shim reads them: the Amazon Linux repositories are in S3, reached by names only some routes serve.
     if (network) fs.rmSync(path.join(sandbox, 'no-route-to-s3'), { force: true });
     else fs.writeFileSync(path.join(sandbox, 'no-route-to-s3'), '');
+    if (repos) fs.rmSync(path.join(sandbox, 'no-route-to-repos'), { force: true });
+    else fs.writeFileSync(path.join(sandbox, 'no-route-to-repos'), '');
     const file = path.join(sandbox, scriptPath);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, script, { mode: 0o700 });

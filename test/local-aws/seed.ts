@@ -1,6 +1,6 @@
 // A realistic account in moto: a VPC with two subnets in two AZs that route to S3 through a gateway endpoint on the
-// VPC's main route table (as the README's private subnets are set up), the mount targets' security group, an EFS file
-// system with a mount target and an access point, the account's GitHub OIDC provider and a source bucket; then one or
+// VPC's main route table and reach SSM through interface endpoints (as the README's private subnets are set up), the
+// mount targets' security group, an EFS file system with a mount target and an access point, the account's GitHub OIDC provider and a source bucket; then one or
 // two deployments of infra/efsync.yaml (stacks.ts), each with what its template creates: the action role (its trust
 // and inline policy as rendered), the instance role and profile, the staging bucket and the instance security group
 // with its NFS rule on the mount targets' group.
@@ -147,6 +147,7 @@ export async function seed(motoEndpoint: string, region: string, options: SeedOp
   const mountSg = await ec2.send(
     new CreateSecurityGroupCommand({ GroupName: 'efs-mount-target', Description: 'EFS mount targets', VpcId: vpcId }),
   );
+  await seedSsmEndpoints(ec2, region, vpcId, subnetIds);
 
   const fileSystem = await efs.send(new CreateFileSystemCommand({ CreationToken: 'efsync-testbed', Encrypted: true }));
   const fileSystemId = fileSystem.FileSystemId ?? '';
@@ -228,6 +229,36 @@ export async function seed(motoEndpoint: string, region: string, options: SeedOp
     actionAccessKeyId: main.actionAccessKeyId,
     stacks,
   };
+}
+
+/**
+ * The subnets reach SSM as the README's private subnets do: interface endpoints for ssm, ssmmessages and ec2messages
+ * with private DNS, in both subnets, whose group admits HTTPS from the VPC ("Improve the security of EC2 instances by
+ * using VPC endpoints for Systems Manager", https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html).
+ * Without them no instance comes Online on the bed (routes.ts), as on AWS.
+ */
+async function seedSsmEndpoints(ec2: EC2Client, region: string, vpcId: string, subnetIds: string[]): Promise<void> {
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ GroupName: 'vpc-endpoints', Description: 'HTTPS to VPC endpoints', VpcId: vpcId }),
+  );
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: group.GroupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '10.20.0.0/16' }] }],
+    }),
+  );
+  for (const service of ['ssm', 'ssmmessages', 'ec2messages']) {
+    await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcId: vpcId,
+        VpcEndpointType: 'Interface',
+        ServiceName: `com.amazonaws.${region}.${service}`,
+        SubnetIds: subnetIds,
+        SecurityGroupIds: [group.GroupId ?? ''],
+        PrivateDnsEnabled: true,
+      }),
+    );
+  }
 }
 
 /**

@@ -185,6 +185,8 @@ export class RunCommand {
     await this.beforeRun(inv.instanceId);
     // Without a route to S3 (routes.ts), the script runs without a network.
     const network = await this.instances.reachesS3(inv.instanceId);
+    // dnf reaches Amazon Linux's repositories only through a gateway endpoint or the default route (routes.ts).
+    const repos = await this.instances.reachesRepos(inv.instanceId);
     // A command cancelled (or its instance gone) while the agent was picking it up never runs: Cancelled, "The
     // command was terminated before it was completed", is "a terminal state", and Pending means "The command hasn't
     // been sent to the managed node" (botocore's ssm service-2.json, CommandInvocation.StatusDetails).
@@ -206,7 +208,7 @@ export class RunCommand {
       scriptPath,
       body,
       command.parameters.workingDirectory?.[0] || undefined,
-      { network },
+      { network, repos },
     );
     inv.process = proc;
     let seen = '';

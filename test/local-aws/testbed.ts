@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
+import { roleGrantsAgent } from './agent-role.ts';
 import { createControl } from './control.ts';
 import { diskOf, launchRefusal, ROOT_FREE_BYTES } from './disk.ts';
 import { EfsNetwork } from './efs-network.ts';
@@ -83,6 +84,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const evaluator = new IamEvaluator();
     const rendered = new Map<string, RenderedStack>();
     const lookup = motoLookup(moto.endpoint, region);
+    instances.agentPermitted = (profileArn) => roleGrantsAgent(evaluator, lookup, profileArn);
 
     const front: http.Server = createFront({
       motoEndpoint: moto.endpoint,
@@ -140,14 +142,17 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
             // cloud-init runs a user data script once, as root, at first boot; without a network when the subnet has
             // no route to S3 (routes.ts).
             if (userData?.startsWith('#!')) {
-              void Promise.all([instances.reachesS3(id), withImds(id)]).then(([network]) => {
-                const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined, {
-                  network,
-                });
-                const out = fs.createWriteStream(path.join(sandboxes.dir(id), 'cloud-init-output.log'));
-                proc.child.stdout?.pipe(out);
-                proc.child.stderr?.pipe(out);
-              });
+              void Promise.all([instances.reachesS3(id), instances.reachesRepos(id), withImds(id)]).then(
+                ([network, repos]) => {
+                  const proc = sandboxes.run(id, 'var/lib/cloud/instance/scripts/part-001', userData, undefined, {
+                    network,
+                    repos,
+                  });
+                  const out = fs.createWriteStream(path.join(sandboxes.dir(id), 'cloud-init-output.log'));
+                  proc.child.stdout?.pipe(out);
+                  proc.child.stderr?.pipe(out);
+                },
+              );
             }
           }
         },

@@ -1,0 +1,61 @@
+/**
+ * Whether the instance reaches Amazon Linux 2023's package repositories, checked before launching when the mount needs
+ * the EFS mount helper (efs-mount.ts, needsMountHelper), which the agent installs with dnf.
+ *
+ * AL2023's repositories are S3 buckets, and dnf reaches them by S3's dualstack names
+ * (al2023-repos-<region>-….s3.dualstack.<region>.amazonaws.com, as dnf's errors name them in
+ * amazonlinux/amazon-linux-2023 issue #1084): issue #535, "yum/dnf update always resolving to s3.dualstack.amazonaws
+ * url", is an instance whose VPC has an S3 interface endpoint with private DNS and whose dnf still goes to public
+ * addresses. S3 interface endpoints do not serve dualstack names
+ * ("Using dual-stack endpoints", S3 User Guide, https://docs.aws.amazon.com/AmazonS3/latest/userguide/dual-stack-endpoints.html),
+ * so their private DNS does not cover them, and AWS documents no other way an interface endpoint would serve the
+ * repositories: it does not count here (the strict side). What counts: an S3 gateway endpoint on the subnet's route
+ * table (its route carries any S3 name of the region to S3, "Gateway endpoints", AWS PrivateLink Guide,
+ * https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html), or a default route to a NAT gateway
+ * (or an internet gateway with a public IPv4 address); a default route efsync cannot see beyond is accepted with a
+ * log line. That is decideS3Route without the interface endpoints.
+ */
+import type { AwsClients } from './clients.js';
+import { PreflightError } from './preflight-error.js';
+import { decideS3Route, type S3RouteDecision, type S3RouteFacts } from './s3-route.js';
+
+const lower = (text: string | undefined) => (text ?? '').toLowerCase();
+
+export function decideRepoRoute(facts: S3RouteFacts): S3RouteDecision {
+  const interfaces = facts.endpoints.filter(
+    (e) => lower(e.VpcEndpointType) === 'interface' && /\.s3$/.test(e.ServiceName ?? ''),
+  );
+  const decision = decideS3Route({ ...facts, endpoints: facts.endpoints.filter((e) => !interfaces.includes(e)) });
+  if (decision.reachable || interfaces.length === 0) return decision;
+  const ids = interfaces.map((e) => e.VpcEndpointId).join(', ');
+  return {
+    ...decision,
+    why: [
+      ...decision.why,
+      `The S3 interface endpoint ${ids} does not serve them: dnf reaches the repositories by S3's dualstack names, ` +
+        'which S3 interface endpoints do not serve.',
+    ],
+  };
+}
+
+/** Throws a PreflightError with the fix when the mount needs the helper and the repositories are out of reach. */
+export function checkRepoRoute(
+  clients: AwsClients,
+  network: S3RouteFacts,
+  why: string,
+  log: (line: string) => void,
+): void {
+  const decision = decideRepoRoute({ ...network, region: clients.region });
+  const { subnetId } = network;
+  if (decision.reachable) {
+    log(
+      `The Amazon Linux repositories (for the EFS mount helper) are reached from ${subnetId} through ${decision.via}`,
+    );
+    return;
+  }
+  throw new PreflightError(
+    `Subnet ${subnetId} does not reach the Amazon Linux repositories, and the instance must install the EFS mount ` +
+      `helper (amazon-efs-utils) with dnf: ${why}. ${decision.why.join(' ')} Add an S3 gateway endpoint (free) to ` +
+      `the route table: ${decision.fix} (or route 0.0.0.0/0 to a NAT gateway).`,
+  );
+}
