@@ -6,14 +6,12 @@
  */
 import {
   type _InstanceType,
-  type EC2Client,
   paginateDescribeInstances,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
-  waitUntilInstanceRunning,
 } from '@aws-sdk/client-ec2';
-import { DescribeInstanceInformationCommand, GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { delay } from '../core/delay.js';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
@@ -22,7 +20,7 @@ import { LIMITS, type LimitRefusal, limitAdvice, MOVES, Skips } from './launch-r
 import { allPages, DESCRIBE_PAGE } from './pages.js';
 import type { PreflightResult } from './preflight.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
-import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';
+import { instanceStatus } from './state-reason.js';
 import { userData } from './switch.js';
 import { MANAGED_BY, STACK_TAG } from './tags.js';
 import { ROOT_GIB } from './warm.js';
@@ -206,78 +204,13 @@ async function runWhenProfileUsable<T>(
   }
 }
 
-/** States an instance that is not running any more, or never ran, is in. */
-const ENDED = new Set(['shutting-down', 'terminated', 'stopping', 'stopped']);
-
-/**
- * Waits until the instance runs. One that ends first (EC2 takes it from pending straight to terminated, e.g. for a
- * volume KMS key the role cannot use) fails the run with its StateReason and the fix (state-reason.ts).
- */
-export async function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void> {
-  try {
-    await waitUntilInstanceRunning(
-      { client: clients.ec2, minDelay: 2, maxDelay: 5, maxWaitTime: maxWaitSeconds },
-      { InstanceIds: [instanceId] },
-    );
-  } catch (error) {
-    const status = await instanceStatus(clients.ec2, instanceId).catch(() => undefined);
-    if (status && ENDED.has(status.state)) {
-      throw new InstanceError(
-        `Instance ${instanceId} never ran: it is ${status.state}, with ${describeStateReason(status.reason)}. ` +
-          stateReasonFix(status.reason),
-      );
-    }
-    throw new InstanceError(
-      `Instance ${instanceId} did not reach running within ${maxWaitSeconds} s: ${errorMessage(error)}`,
-    );
-  }
-}
-
-/** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
-export async function waitOnline(
-  clients: AwsClients,
-  instanceId: string,
-  maxWaitSeconds: number,
-  sleep = delay,
-): Promise<void> {
-  const { ssm, ec2 } = clients;
-  const deadline = Date.now() + maxWaitSeconds * 1000;
-  for (let attempt = 0; ; attempt++) {
-    const info = await ssm.send(
-      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [instanceId] }] }),
-    );
-    if (info.InstanceInformationList?.[0]?.PingStatus === 'Online') return;
-    if (attempt % 3 === 2) {
-      const { state, reason } = await instanceStatus(ec2, instanceId);
-      if (state !== 'running' && state !== 'pending')
-        throw new InstanceError(
-          `Instance ${instanceId} is ${state} before SSM could reach it. EC2 gives ${describeStateReason(reason)}. ` +
-            stateReasonFix(reason),
-        );
-    }
-    if (Date.now() > deadline) {
-      throw new InstanceError(
-        `Instance ${instanceId} never came Online in SSM within ${maxWaitSeconds} s. Likely causes: the instance profile lacks ` +
-          "SSM Agent's permissions (the template's instance role has them, as AmazonSSMManagedInstanceCore does); " +
-          'the subnet has no route to SSM (a NAT gateway, or VPC endpoints for ssm, ssmmessages and ec2messages with ' +
-          '443 open); or the AMI has no SSM agent.',
-      );
-    }
-    await sleep(Math.min(2000 + attempt * 500, 5000));
-  }
-}
-
-export async function instanceState(ec2: EC2Client, instanceId: string): Promise<string> {
-  return (await instanceStatus(ec2, instanceId)).state;
-}
-
 /**
  * Terminates the instance unless it is already gone; returns whether a termination was requested. An instance that
  * DescribeInstances does not show is terminated by id all the same: EC2's API is eventually consistent, and a just
  * launched instance may not be listed yet ("Eventual consistency in the Amazon EC2 API", EC2 API reference).
  */
 export async function terminateInstance(clients: AwsClients, instanceId: string): Promise<boolean> {
-  const state = await instanceState(clients.ec2, instanceId);
+  const { state } = await instanceStatus(clients.ec2, instanceId);
   if (state === 'terminated' || state === 'shutting-down') return false;
   try {
     await clients.ec2.send(new TerminateInstancesCommand({ InstanceIds: [instanceId] }));

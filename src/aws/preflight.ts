@@ -4,14 +4,7 @@
  * between the security groups, the access point, the file system policy (which decides the mount options), the
  * instance profile, the instance types and the staging bucket.
  */
-import {
-  type _InstanceType,
-  DescribeInstanceTypesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  type EC2Client,
-  type SecurityGroup,
-} from '@aws-sdk/client-ec2';
+import { DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
   DescribeAccessPointsCommand,
   DescribeFileSystemsCommand,
@@ -25,13 +18,12 @@ import { autoTypes, sizeOf } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { needsMountHelper, planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
-import { explainAwsError, isDenied, isNotFound } from './errors.js';
+import { explainAwsError, isNotFound } from './errors.js';
 import { allPages } from './pages.js';
-import { checkBucket, checkInstanceProfile } from './preflight-checks.js';
+import { checkBucket, checkInstanceProfile, checkInstanceTypes, checkNfsPath } from './preflight-checks.js';
 import { PreflightError } from './preflight-error.js';
 import { checkRepoRoute } from './repo-route.js';
 import { checkS3Route, readSubnetNetwork } from './s3-route.js';
-import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 import { checkSsmReach } from './ssm-reach.js';
 import { describePlacements, orderPlacements, type Placement, readOfferings } from './zones.js';
 
@@ -242,45 +234,6 @@ function absentIfNotFound(error: unknown): undefined {
   throw error;
 }
 
-/** The mount target's groups must admit TCP 2049 from the instance's groups (or its subnet), and the instance's groups let it out. */
-async function checkNfsPath(
-  ec2: EC2Client,
-  mountGroups: string[],
-  instanceGroups: string[],
-  subnetCidr: string | undefined,
-): Promise<void> {
-  const ids = [...new Set([...mountGroups, ...instanceGroups])];
-  const found = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: ids }))).SecurityGroups ?? [];
-  const byId = new Map(found.map((g): [string, SecurityGroup] => [g.GroupId ?? '', g]));
-  const missing = instanceGroups.filter((id) => !byId.has(id));
-  if (missing.length)
-    throw new PreflightError(`Security group ${missing.join(', ')} does not exist. Check security-group-ids.`);
-  const admits = mountGroups.some((id) =>
-    (byId.get(id)?.IpPermissions ?? []).some((rule) => ruleAdmitsNfs(rule, instanceGroups, subnetCidr)),
-  );
-  if (!admits) {
-    const source = instanceGroups[0] ?? 'sg-INSTANCE';
-    throw new PreflightError(
-      `The mount target's security group ${mountGroups.join(', ')} does not admit NFS (TCP 2049) from the instance's ` +
-        `group ${instanceGroups.join(', ')}. Add the rule: aws ec2 authorize-security-group-ingress --group-id ` +
-        `${mountGroups[0]} --protocol tcp --port 2049 --source-group ${source}`,
-    );
-  }
-  const egressOk = instanceGroups.some((id) =>
-    (byId.get(id)?.IpPermissionsEgress ?? []).some(
-      (rule) =>
-        ruleAdmitsNfs(rule, mountGroups, undefined) ||
-        (rule.IpRanges ?? []).some((r) => cidrContains(r.CidrIp ?? '', subnetCidr ?? '')),
-    ),
-  );
-  if (!egressOk) {
-    throw new PreflightError(
-      `The instance's security group ${instanceGroups.join(', ')} does not let NFS (TCP 2049) out to the mount target. ` +
-        `Add the rule: aws ec2 authorize-security-group-egress --group-id ${instanceGroups[0]} --protocol tcp --port 2049 --source-group ${mountGroups[0]}`,
-    );
-  }
-}
-
 async function checkAccessPoint(
   efs: EFSClient,
   config: Config,
@@ -296,33 +249,4 @@ async function checkAccessPoint(
     );
   }
   return { id, arn: point.AccessPointArn ?? '', root: point.RootDirectory?.Path || '/' };
-}
-
-const GRAVITON = /^([a-z]+\d*g[a-z]*|a1)\./;
-
-async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<PreflightResult['instanceTypes']> {
-  const answer = await ec2
-    .send(new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[] }))
-    .catch((error: unknown) => {
-      if (/InvalidInstanceType/.test((error as Error).name)) {
-        throw new PreflightError(
-          `Instance type ${types.join(', ')} is not offered in this region. Check instance-type, e.g. t4g.small.`,
-        );
-      }
-      // A refusal is a missing permission to report, not an answer to guess around (the architecture, hence the AMI).
-      if (isDenied(error)) throw error;
-      return undefined;
-    });
-  return types.map((type) => {
-    const info = answer?.InstanceTypes?.find((t) => t.InstanceType === type);
-    const archs = info?.ProcessorInfo?.SupportedArchitectures ?? [];
-    const architecture = archs.includes('arm64')
-      ? 'arm64'
-      : archs.includes('x86_64')
-        ? 'x86_64'
-        : GRAVITON.test(type)
-          ? 'arm64'
-          : 'x86_64';
-    return { type, architecture, vcpus: info?.VCpuInfo?.DefaultVCpus };
-  });
 }

@@ -14,7 +14,7 @@ import { delay } from '../core/delay.js';
 import { EfsyncError } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
 import { commandComment } from './in-use.js';
-import { instanceState } from './instance.js';
+import { instanceState } from './instance-wait.js';
 import { ARM_FUNCTIONS, EFSYNC_DIR, LEASES_DIR } from './switch.js';
 
 export class RemoteError extends EfsyncError {}

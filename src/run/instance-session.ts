@@ -4,7 +4,8 @@
  * stays warm only after the agent succeeded; any other end terminates it (teardown.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { launchInstance, terminateInstance, waitOnline, waitRunning } from '../aws/instance.js';
+import { launchInstance, terminateInstance } from '../aws/instance.js';
+import { waitOnline, waitRunning } from '../aws/instance-wait.js';
 import { PreflightError, type PreflightResult } from '../aws/preflight.js';
 import type { Staying } from '../aws/remote.js';
 import { findWarm, tagWarm } from '../aws/warm.js';

@@ -1,13 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import {
-  InstanceError,
-  instanceTags,
-  type LaunchRequest,
-  launchInput,
-  waitOnline,
-  waitRunning,
-} from '../../src/aws/instance.js';
+import { InstanceError, instanceTags, type LaunchRequest, launchInput } from '../../src/aws/instance.js';
+import { waitOnline, waitRunning } from '../../src/aws/instance-wait.js';
 import type { PreflightResult } from '../../src/aws/preflight.js';
 import { userData } from '../../src/aws/switch.js';
 

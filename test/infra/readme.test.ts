@@ -104,6 +104,7 @@ describe('README', () => {
     ...errorMessages('src/plan/s3-objects.ts', ['S3SourceError']),
     ...errorMessages('src/plan/bytecode.ts', ['BytecodeError']),
     ...errorMessages('src/aws/instance.ts', ['InstanceError']).filter((m) => m !== 'RunInstances returned no instance'),
+    ...errorMessages('src/aws/instance-wait.ts', ['InstanceError']),
   ];
 
   it('finds the error messages in the source', () => {
