@@ -245,7 +245,11 @@ class MountSpec:
 
 
 AZ_NAME = re.compile(r'^[a-z]{2}(-[a-z0-9]+)+-[0-9]+[a-z]$')
-IMDS = 'http://169.254.169.254/latest/'
+# The instance metadata service. AWS_EC2_METADATA_SERVICE_ENDPOINT names another endpoint for it, as AWS SDKs and the
+# CLI read it ("IMDS credential provider", ec2_metadata_service_endpoint, AWS SDKs and Tools Reference Guide): unset on
+# an instance, where SSM Agent's command environment has no such variable; the test bed sets it (it cannot answer on
+# the link-local address).
+IMDS = os.environ.get('AWS_EC2_METADATA_SERVICE_ENDPOINT', 'http://169.254.169.254').rstrip('/') + '/latest/'
 
 
 def own_zone():
@@ -1401,6 +1405,59 @@ class Part:
         os.unlink(self.path)
 
 
+PARTS_PREFIX = 'efsync-parts-'
+IN_USE = '.in-use'
+
+
+def parts_root():
+    """Where staged parts go: $TMPDIR when set, else /var/tmp. SSM Agent sets no TMPDIR, and /tmp is a RAM-backed tmpfs
+    of half the memory on Amazon Linux 2023, meant for small files; /var/tmp is on the root volume, which the action
+    sizes for the parts (AL2023 User Guide, "/tmp (small temporary files)")."""
+    return os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else tempfile.gettempdir())
+
+
+def hold_scratch(folder):
+    """Marks a scratch folder as this agent's while it lives: an exclusive lock on its .in-use file, which the kernel
+    drops when the process ends, however it ends."""
+    fd = os.open(os.path.join(folder, IN_USE), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def clear_stale_scratch(root=None):
+    """Removes the parts folders earlier agents left in `root` (parts_root()): a command SSM ends at its timeout or on
+    cancel is killed with SIGKILL, and its agent cleans nothing up. On a warm or borrowed instance the next run finds
+    them, and the root volume is sized for one run's parts, not for every run's. A folder is left over when its
+    .in-use lock is free; one without the file, or whose lock a live agent holds, is kept. Only root's own folders,
+    never through a symbolic link (shutil.rmtree follows none)."""
+    root = root or parts_root()
+    try:
+        names = [n for n in os.listdir(root) if n.startswith(PARTS_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        folder = os.path.join(root, name)
+        try:
+            st = os.lstat(folder)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+                continue
+            fd = os.open(os.path.join(folder, IN_USE), os.O_RDWR | os.O_NOFOLLOW)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            shutil.rmtree(folder)
+            log('removed %s, left by an earlier run that was killed' % q(folder))
+        except OSError as e:
+            log('could not remove %s, left by an earlier run: %s' % (q(folder), e))
+        finally:
+            os.close(fd)
+
+
 def no_space(spec, workdir):
     """The error of a part that did not fit on the instance's disk."""
     try:
@@ -1421,9 +1478,8 @@ class PartStore:
     the same rule: src/run/job-manifest.ts, scratchBytes)."""
 
     def __init__(self, limit):
-        # /tmp is a RAM-backed tmpfs on Amazon Linux 2023: parts, which can be big, go to /var/tmp unless told.
-        tmp = os.environ.get('TMPDIR') or ('/var/tmp' if os.path.isdir('/var/tmp') else None)
-        self.workdir = tempfile.mkdtemp(prefix='efsync-parts-', dir=tmp)
+        self.workdir = tempfile.mkdtemp(prefix=PARTS_PREFIX, dir=parts_root())
+        self.in_use = hold_scratch(self.workdir)
         self.limit, self.held, self.later = max(limit, 1), {}, set()
         # Parts downloading now, and the bytes on disk (a download counts in full from its start): now and at most.
         self.downloading, self.bytes, self.peak_parts, self.peak_bytes = 0, 0, 0, 0
@@ -1474,6 +1530,7 @@ class PartStore:
             part.close()
         self.held = {}
         shutil.rmtree(self.workdir, ignore_errors=True)
+        os.close(self.in_use)
 
 
 # --- Targets. ---
@@ -2041,6 +2098,7 @@ def carry_out(job, mounted, result):
     log('efsync agent: run %s, %d target(s), file system %s' % (job.run_id, len(job.targets), job.file_system_id))
     for spec in job.targets:  # before the mount: a bad chunk fails the job before anything is written
         spec.check_chunks()
+    clear_stale_scratch()
     if mounted is not None:
         need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
         return run_on(job, mounted, result)

@@ -31,3 +31,8 @@ export declare function planMount(input: {
     accessPointId?: string | undefined;
     policy: PolicyFacts;
 }): MountSpec;
+/**
+ * Whether the mount cannot do without the EFS mount helper, which the agent installs with dnf (agent: have_mount_helper):
+ * where plain NFSv4.1 is not allowed, a failed install fails the run; elsewhere the agent falls back to plain NFS.
+ */
+export declare function needsMountHelper(spec: MountSpec): boolean;

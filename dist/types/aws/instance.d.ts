@@ -1,9 +1,10 @@
 /**
  * The short-lived instance: launched with the subnet and groups from preflight, IMDSv2 only, tagged, terminating
- * itself at the run's deadline (user data arms `shutdown -P +N`, and shutdown means terminate); waited for until it
+ * itself at the run's deadline (user data arms `shutdown -P +N` and keeps it across reboots, switch.ts; shutdown means
+ * terminate); waited for until it
  * runs and until SSM has it Online; terminated idempotently.
  */
-import { type EC2Client, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { delay } from '../core/delay.js';
 import { EfsyncError } from '../core/errors.js';
 import type { AwsClients } from './clients.js';
@@ -32,19 +33,12 @@ export declare function launchInput(request: LaunchRequest, imageId: string, typ
 /** The places to try, in order: preflight's placements, or each instance type in preflight's subnet. */
 export declare function placementsOf(preflight: PreflightResult): Placement[];
 /**
- * Launches one instance, reporting the id at once. When EC2 does not offer the type in the zone (`Unsupported`) or
- * has no capacity for it there (`InsufficientInstanceCapacity`), the next zone is tried (its mount target's subnet,
- * the same security groups), then the next instance type; InstanceLimitExceeded moves to the next type.
+ * Launches one instance, reporting the id at once. A refusal about capacity or limits moves on as launch-refusals.ts
+ * explains: to the next zone (its mount target's subnet, the same security groups), the next instance type, or a
+ * type with fewer vCPUs; each move is logged. When every place was refused and limits were among the answers, the
+ * error names the quota to raise.
  */
 export declare function launchInstance(clients: AwsClients, request: LaunchRequest, onLaunched: (id: string) => void, log: (line: string) => void, sleep?: typeof delay): Promise<string>;
-/**
- * Waits until the instance runs. One that ends first (EC2 takes it from pending straight to terminated, e.g. for a
- * volume KMS key the role cannot use) fails the run with its StateReason and the fix (state-reason.ts).
- */
-export declare function waitRunning(clients: AwsClients, instanceId: string, maxWaitSeconds: number): Promise<void>;
-/** Polls SSM every 2 to 5 s until the instance is Online, watching that it still runs. */
-export declare function waitOnline(clients: AwsClients, instanceId: string, maxWaitSeconds: number, sleep?: typeof delay): Promise<void>;
-export declare function instanceState(ec2: EC2Client, instanceId: string): Promise<string>;
 /**
  * Terminates the instance unless it is already gone; returns whether a termination was requested. An instance that
  * DescribeInstances does not show is terminated by id all the same: EC2's API is eventually consistent, and a just

@@ -14,9 +14,11 @@ export interface PreflightResult {
     accessPointRoot: string;
     accessPointArn?: string;
     /** Architecture of each instance type, in the order they are tried. */
+    /** vCPUs where known: a VcpuLimitExceeded moves to a type with fewer (launch-refusals.ts). */
     instanceTypes: {
         type: string;
         architecture: 'x86_64' | 'arm64';
+        vcpus?: number | undefined;
     }[];
     /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
     placements?: Placement[];
@@ -29,5 +31,10 @@ export interface PreflightResult {
     autoSize?: boolean;
     /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
     concurrency?: number;
+    /**
+     * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run
+     * knows whether it reuses a warm instance, which needs neither; launching throws it before RunInstances.
+     */
+    launchBlocker?: string;
 }
 export declare function preflight(config: Config, clients: AwsClients, log?: (line: string) => void): Promise<PreflightResult>;

@@ -7,15 +7,19 @@ export declare class InstanceVanished extends EfsyncError {
 }
 /**
  * How the command treats an instance that outlives the run (a warm one, or the user's own): the work directory is
- * removed when the command ends, runs on the instance take turns (a lock on the instance, then the lock on EFS),
- * and on an efsync instance the dead-man switch is re-armed, never earlier than it was: `armSeconds` from the start
- * (the run's own budget, on a reused instance) and `warmSeconds` once the agent has succeeded (keep-warm).
+ * removed when the command ends, and runs on the instance take turns (a lock on the instance, then the lock on EFS).
+ * On an efsync instance it also keeps the dead-man switch (switch.ts): `lease` (hex) names this run's lease, which
+ * holds the switch at least `armSeconds` from the command's start (the run's deadline) while the command runs, and is
+ * removed when it ends, success or failure; `warmSeconds`, once the agent has succeeded, records warm-until that far
+ * ahead (keep-warm). Whenever the command ends the switch is armed again from what is left: warm-until plus a minute,
+ * or a later lease of another run still at work.
  */
 export interface Staying {
+    lease?: string;
     armSeconds?: number;
     warmSeconds?: number;
 }
-/** The command's lines. `jobUrl` is the only non-constant text besides two hex hashes and whole numbers, and is single-quoted. */
+/** The command's lines. `jobUrl` is the only non-constant text besides hex (hashes, the lease) and whole numbers, and is single-quoted. */
 export declare function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying): string[];
 export interface RemoteOutcome {
     status: string;
@@ -44,6 +48,7 @@ export interface RemoteRequest {
     log?: (line: string) => void;
     sleep?: (ms: number) => Promise<void>;
 }
+export declare const RUNNING: Set<string>;
 /**
  * How long the job URL in the command text is valid. SendCommand's parameters stay in the account's command history,
  * readable to anyone allowed ssm:ListCommands, which returns each command's Parameters

@@ -64,6 +64,17 @@ export type S3RouteDecision =
  * and GatewayVpcEndpointAwsService in aws-cdk-lib's aws-ec2/lib/vpc-endpoint.ts).
  */
 export declare function s3ServiceName(region: string): string;
+/** What a route leads to, in words, with its id. */
+export declare function targetOf(route: Route): string;
 export declare function decideS3Route(facts: S3RouteFacts): S3RouteDecision;
-/** Reads the subnet, its route table and the VPC's endpoints; throws a PreflightError with the fix when S3 is out of reach. */
-export declare function checkS3Route(clients: AwsClients, subnetId: string, log: (line: string) => void): Promise<void>;
+/** What the network checks read of a subnet: its VPC, CIDR, route table and the VPC's endpoints. */
+export declare function readSubnetNetwork(clients: AwsClients, subnetId: string): Promise<S3RouteFacts & {
+    subnetCidr: string | undefined;
+}>;
+/**
+ * Reads the subnet, its route table and the VPC's endpoints; throws a PreflightError with the fix when S3 is out of
+ * reach. Returns what it read, for the checks of SSM and of the package repositories (ssm-reach.ts, repo-route.ts).
+ */
+export declare function checkS3Route(clients: AwsClients, subnetId: string, log: (line: string) => void): Promise<S3RouteFacts & {
+    subnetCidr: string | undefined;
+}>;

@@ -2,6 +2,13 @@ import type { AwsClients } from './clients.js';
 export declare const WARM_UNTIL = "efsync:warm-until";
 /** The last run that used a warm instance (efsync:run-id stays the run that launched it). */
 export declare const LAST_RUN = "efsync:last-run";
+/**
+ * The root volume's size in GiB, tagged at launch (src/aws/instance.ts). DescribeInstances names an instance's volumes
+ * only by id (EbsInstanceBlockDevice in botocore's ec2 service-2.json has no size), and DescribeVolumes is not in the
+ * action role's policy; the tag is written by RunInstances' TagSpecifications (the role's TagOnLaunchOnly statement)
+ * and the role cannot change it afterwards (TagOwnInstancesWarm allows other keys only).
+ */
+export declare const ROOT_GIB = "efsync:root-gib";
 /** An instance whose image is no longer the current one is still reused while it is younger than this. */
 export declare const IMAGE_GRACE_MS: number;
 /** What a warm instance must match: where and how the run would launch one. */
@@ -18,6 +25,11 @@ export interface WarmWant {
     architectures: string[];
     /** The current Amazon Linux image of each architecture. */
     currentImages: Record<string, string>;
+    /**
+     * The instance types this run's sizing accepts (the chosen size and the larger ones with `auto`, else the listed
+     * types), each with the root volume (GiB) this run would launch it with: its scratch follows the type's concurrency.
+     */
+    rootGiB: Record<string, number>;
 }
 export interface WarmCandidate {
     id: string;
@@ -27,6 +39,9 @@ export interface WarmCandidate {
     securityGroupIds: string[];
     instanceProfileArn: string;
     architecture: string;
+    instanceType: string;
+    /** From the ROOT_GIB tag; undefined when the instance has none. */
+    rootGiB: number | undefined;
     imageId: string;
     launchTime: number;
     warmUntil: number;
@@ -40,8 +55,23 @@ export declare function chooseWarm(candidates: WarmCandidate[], want: WarmWant, 
 export declare function warmCandidates(clients: AwsClients, stack: string, fileSystemId: string): Promise<WarmCandidate[]>;
 /** The current Amazon Linux 2023 image of each architecture (the parameters a launch reads). */
 export declare function currentImages(clients: AwsClients, architectures: string[]): Promise<Record<string, string>>;
+/** What findWarm needs beyond WarmWant's plain fields: the types to accept and the scratch each would need. */
+export interface WarmSizing {
+    /** The types this run's sizing accepts, with their architectures. */
+    types: {
+        type: string;
+        architecture: string;
+    }[];
+    /** The bytes the agent keeps on the instance's disk at once on a type (its concurrency decides). */
+    scratchBytes: (type: string) => number;
+}
+/**
+ * The root volume each accepted type would be launched with for this run: the current image's root plus the scratch
+ * on that type (root-volume.ts), as a launch would compute it.
+ */
+export declare function rootGiBByType(clients: AwsClients, sizing: WarmSizing, images: Record<string, string>, log: (line: string) => void): Promise<Record<string, number>>;
 /** Finds a warm instance to reuse, logging why each other one is not taken. */
-export declare function findWarm(clients: AwsClients, want: Omit<WarmWant, 'currentImages'>, log: (line: string) => void, now?: number): Promise<WarmCandidate | undefined>;
+export declare function findWarm(clients: AwsClients, want: Omit<WarmWant, 'currentImages' | 'rootGiB'>, sizing: WarmSizing, log: (line: string) => void, now?: number): Promise<WarmCandidate | undefined>;
 /** The later of an ISO time and `ms` (so that two runs sharing an instance never shorten each other's time). */
 export declare function laterOf(iso: string | undefined, ms: number): Date;
 /**

@@ -5,10 +5,15 @@
 import { EfsyncError } from './errors.js';
 import type { TargetKind } from './targets.js';
 import type { DirEntry, FileEntry, Tree } from './tree.js';
-/** What was last published to a target, kept at <staging-prefix>state/<fs-id>/<target>.json after success. */
+/**
+ * What was last published to a target at one place (the file system, and the access point's root directory or '/'),
+ * kept at the place's key after success (src/plan/place.ts).
+ */
 export interface PublishedState {
     version: 1;
     fileSystemId: string;
+    /** The root directory it was published through ('/' without an access point); absent in older states. */
+    root?: string;
     target: string;
     kind: TargetKind;
     releaseId: string;

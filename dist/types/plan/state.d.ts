@@ -7,6 +7,5 @@ import { EfsyncError } from '../core/errors.js';
 import { type PublishedState } from '../core/protocol.js';
 export declare class StateError extends EfsyncError {
 }
-export declare function stateKey(prefix: string, fileSystemId: string, target: string): string;
 export declare function readPublishedState(s3: S3Client, bucket: string, key: string): Promise<PublishedState | undefined>;
 export declare function writePublishedState(s3: S3Client, bucket: string, key: string, state: PublishedState): Promise<void>;

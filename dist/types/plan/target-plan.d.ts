@@ -27,6 +27,8 @@ export interface TargetPlan {
     dirs: DirEntry[];
     /** Nothing to publish for this target. */
     unchanged: boolean;
+    /** The legacy key `previous` was read at: the agent must find its release before it counts (plan/place.ts). */
+    carriedFrom?: string;
 }
 export declare class PlanError extends EfsyncError {
 }

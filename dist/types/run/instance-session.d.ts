@@ -1,7 +1,17 @@
-import type { PreflightResult } from '../aws/preflight.js';
+import { type PreflightResult } from '../aws/preflight.js';
 import type { Staying } from '../aws/remote.js';
 import type { InstanceSource } from '../core/result.js';
 import { type RunContext } from './run-context.js';
+/** What the run's sizing says an instance must be (run/size-instance.ts). */
+export interface InstanceSizing {
+    /** The types a warm instance may be of, with their architectures: the sized type and larger, or the listed ones. */
+    reuseTypes: {
+        type: string;
+        architecture: string;
+    }[];
+    /** What the agent keeps on the instance's disk at most with this concurrency (job-manifest.ts, scratchBytes). */
+    scratchBytes: (concurrency: number) => number;
+}
 export declare class InstanceSession {
     id: string | undefined;
     source: InstanceSource;
@@ -9,9 +19,19 @@ export declare class InstanceSession {
     private ready;
     private readonly ctx;
     private readonly preflight;
-    private readonly scratchBytes;
-    /** `scratchBytes`: what the agent keeps on the instance's disk at most (job-manifest.ts, scratchBytes). */
-    constructor(ctx: RunContext, preflight: PreflightResult, scratchBytes?: number);
+    private readonly sizing;
+    /** The agent's concurrency on the instance, once it is known whether one is reused (and of which type). */
+    private readonly chosen;
+    private settle;
+    private concurrencyChosen;
+    /** This run's lease on the instance's dead-man switch (switch.ts): hex, one per run. */
+    private readonly lease;
+    constructor(ctx: RunContext, preflight: PreflightResult, sizing: InstanceSizing);
+    /**
+     * The agent's concurrency for the job: the reused instance's type decides it, else the launch's sizing. Resolves as
+     * soon as the choice between reusing and launching is made, before any launch.
+     */
+    concurrency(): Promise<number>;
     private get keepWarmMs();
     private log;
     /** Starts finding or launching an instance if not started; resolves once SSM has it Online. */

@@ -3,6 +3,7 @@ import type { Config } from '../config/types.js';
 import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import type { Interpreter } from '../plan/bytecode.js';
+import { type Place } from '../plan/place.js';
 import { type TargetPlan } from '../plan/target-plan.js';
 export interface PlanOptions {
     /** Ignore the published state's tree: every file is fetched (after a base mismatch). */
@@ -11,9 +12,14 @@ export interface PlanOptions {
     buildDir: string;
     /** The interpreter that writes the dependencies' .pyc files (engine.ts resolves it before any AWS call). */
     compiler?: Interpreter;
+    /** Where the targets live: the file system and the access point's root directory (preflight learns it). */
+    place: Place;
 }
 export declare function planTargets(config: Config, clients: AwsClients, reporter: Reporter, options: PlanOptions): Promise<TargetPlan[]>;
-/** Rollback needs no tree: each configured target, with the state that says what it serves now. */
-export declare function rollbackPlans(config: Config, clients: AwsClients): Promise<TargetPlan[]>;
+/**
+ * Rollback needs no tree: each configured target, with the state that says what it serves now at this place. A state
+ * at the legacy key is not read (`ownOnly`): the agent rolls back what this place serves, and its result is the state.
+ */
+export declare function rollbackPlans(config: Config, clients: AwsClients, place: Place): Promise<TargetPlan[]>;
 /** How the S3 objects to fetch will be verified, e.g. "3 S3 objects to fetch, verified by md5 (2), size only (1)". */
 export declare function describeChecks(checks: Map<string, ObjectCheck>): string | undefined;

@@ -7,6 +7,14 @@
 import type { PreflightResult } from '../aws/preflight.js';
 export interface SizedLaunch {
     preflight: PreflightResult;
+    /**
+     * The types a warm instance may be of to serve this run (warm.ts): with `auto`, the chosen size and every larger one
+     * (a smaller one would move the bytes slower than the sizing allows); else the listed types.
+     */
+    reuseTypes: {
+        type: string;
+        architecture: string;
+    }[];
     /** What to log: the type chosen and why, and the launch order. */
     lines: string[];
 }
