@@ -2,7 +2,7 @@
 // VcpuLimitExceeded, counting the vCPUs of the class's pending and running instances.
 import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch } from '../support/local-aws.ts';
+import { clients, launch, refusal } from '../support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { quotaClassOf, vcpuLimitMessage } from './quotas.ts';
 
@@ -13,16 +13,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => aws?.stop());
 beforeEach(() => aws.reset());
-
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: Error & { $metadata?: { httpStatusCode?: number } }) => ({
-      name: error.name,
-      message: error.message,
-      status: error.$metadata?.httpStatusCode,
-    }),
-  );
 
 describe('vCPU quotas', () => {
   it('sorts types into the On-Demand quota classes', () => {
@@ -37,14 +27,14 @@ describe('vCPU quotas', () => {
   it('refuses a launch past the class quota with VcpuLimitExceeded, counting running instances', async () => {
     await aws.vcpuQuota('standard', 3);
     // t3.xlarge has 4 vCPUs: past 3 at once.
-    expect(await failure(launch(aws, undefined, { InstanceType: 't3.xlarge' }))).toEqual({
+    expect(await refusal(launch(aws, undefined, { InstanceType: 't3.xlarge' }))).toEqual({
       name: 'VcpuLimitExceeded',
       message: vcpuLimitMessage(3),
       status: 400,
     });
     // t3.small has 2: it fits, and then a second one does not (2 + 2 > 3).
     const first = await launch(aws, undefined, { InstanceType: 't3.small' });
-    expect(await failure(launch(aws, undefined, { InstanceType: 't3.small' }))).toMatchObject({
+    expect(await refusal(launch(aws, undefined, { InstanceType: 't3.small' }))).toMatchObject({
       name: 'VcpuLimitExceeded',
     });
     // Another class has its own quota, unset here.
@@ -56,7 +46,7 @@ describe('vCPU quotas', () => {
 
   it('has no quota until a test sets one, and reset clears it', async () => {
     await aws.vcpuQuota('standard', 0);
-    expect(await failure(launch(aws))).toMatchObject({ name: 'VcpuLimitExceeded' });
+    expect(await refusal(launch(aws))).toMatchObject({ name: 'VcpuLimitExceeded' });
     await aws.reset();
     expect(await launch(aws)).toMatch(/^i-/);
   });

@@ -2,7 +2,7 @@
 // RunInstances does agree, per the subnet's zone.
 import { DescribeInstanceTypeOfferingsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch } from '../support/local-aws.ts';
+import { clients, launch, refusal } from '../support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { withoutWithheld } from './zones.ts';
 
@@ -24,16 +24,6 @@ async function offeredIn(type: string): Promise<string[]> {
   return (answer.InstanceTypeOfferings ?? []).map((o) => o.Location ?? '').sort();
 }
 
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: Error & { $metadata?: { httpStatusCode?: number } }) => ({
-      name: error.name,
-      message: error.message,
-      status: error.$metadata?.httpStatusCode,
-    }),
-  );
-
 describe('zones', () => {
   it("offers t3.small in both seeded zones, as moto's data for the region does", async () => {
     const zones = await offeredIn('t3.small');
@@ -45,7 +35,7 @@ describe('zones', () => {
     const zone = `${aws.info.region}a`;
     await aws.withholdType(zone, 't3.small');
     expect(await offeredIn('t3.small')).not.toContain(zone);
-    expect(await failure(launch(aws))).toEqual({
+    expect(await refusal(launch(aws))).toEqual({
       name: 'Unsupported',
       message: expect.stringContaining(
         `Your requested instance type (t3.small) is not supported in your requested Availability Zone (${zone})`,
@@ -53,7 +43,7 @@ describe('zones', () => {
       status: 400,
     });
     // Like EC2, the refusal names the zones that do offer the type, and not this one.
-    const choices = /or choosing (.*)\.$/.exec((await failure(launch(aws)))?.message ?? '')?.[1]?.split(', ');
+    const choices = /or choosing (.*)\.$/.exec((await refusal(launch(aws)))?.message ?? '')?.[1]?.split(', ');
     expect(choices).toContain(`${aws.info.region}b`);
     expect(choices).not.toContain(zone);
     // The other zone launches it.
@@ -62,7 +52,7 @@ describe('zones', () => {
 
   it('answers InsufficientInstanceCapacity, a server error, for a zone without capacity', async () => {
     await aws.noCapacity(`${aws.info.region}a`);
-    expect(await failure(launch(aws))).toMatchObject({ name: 'InsufficientInstanceCapacity', status: 500 });
+    expect(await refusal(launch(aws))).toMatchObject({ name: 'InsufficientInstanceCapacity', status: 500 });
     expect(await launch(aws, undefined, { SubnetId: aws.info.subnetIds[1] })).toMatch(/^i-/);
     await aws.reset();
     expect(await launch(aws)).toMatch(/^i-/);

@@ -172,3 +172,14 @@ export async function createKmsKey(aws: LocalAws, description = 'efsync test key
   if (!answer.ok || !arn) throw new Error(`CreateKey: ${answer.status} ${JSON.stringify(json)}`);
   return arn;
 }
+
+/** What a refused AWS call answered (its error's name, message and HTTP status), or undefined when it succeeded. */
+export const refusal = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: Error & { $metadata?: { httpStatusCode?: number } }) => ({
+      name: error.name,
+      message: error.message,
+      status: error.$metadata?.httpStatusCode,
+    }),
+  );
