@@ -46,12 +46,25 @@ describe('paged answers on the bed', () => {
 
   beforeAll(async () => {
     aws = await startLocalAws(['--online-delay-ms', '0']);
-    // Eleven instances, straight at moto: one more than SSM's default page.
+    // Eleven instances, straight at moto: one more than SSM's default page. In the seeded subnet (it reaches SSM's
+    // endpoints) with the stack's instance profile (it grants SSM Agent's actions), so that SSM registers each one.
+    // One RunInstances each: moto associates the profile with the first instance of a launch only.
     moto = new EC2Client({ ...clients(aws).config, endpoint: aws.info.motoEndpoint });
-    const run = await moto.send(
-      new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 't3.small', MinCount: 11, MaxCount: 11 }),
-    );
-    ids = (run.Instances ?? []).map((i) => i.InstanceId ?? '');
+    const launchOne = () =>
+      moto.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-12c6146b',
+          InstanceType: 't3.small',
+          MinCount: 1,
+          MaxCount: 1,
+          SubnetId: aws.info.subnetIds[0],
+          SecurityGroupIds: [aws.info.instanceSecurityGroupId],
+          IamInstanceProfile: { Name: aws.info.instanceProfile },
+        }),
+      );
+    const runs = [];
+    for (let i = 0; i < 11; i++) runs.push(await launchOne());
+    ids = runs.map((run) => run.Instances?.[0]?.InstanceId ?? '');
   }, 60_000);
   afterAll(async () => {
     await moto?.send(new TerminateInstancesCommand({ InstanceIds: ids })).catch(() => undefined);
