@@ -365,7 +365,7 @@ describe('secrets', { timeout: 300_000, concurrent: true }, () => {
 describe('least privilege', { timeout: 300_000 }, () => {
   it('the policy allows every operation the e2e suite calls, and nothing it does not', () =>
     lanes.use(async ({ aws }) => {
-      // Cover what a sync does not: a rollback, a sweep, and a run cancelled while the agent runs.
+      // Cover what a sync does not: a rollback, a sweep, and a run cancelled while the agent runs on a warm instance.
       const ws = makeWorkspace({ 'models/a.txt': 'v1\n', 'models/big.bin': Buffer.alloc(30 * 1024 * 1024, 1) });
       const target = {
         'local-dir': 'models',
@@ -384,8 +384,13 @@ describe('least privilege', { timeout: 300_000 }, () => {
       await aws.fault({ service: 's3', operation: 'UploadPart', code: 'AccessDenied', times: 99 });
       expect((await publish()).status).toBe(1);
       await aws.control('DELETE', '/faults');
+      // A warm instance, then a run that reuses it and is cancelled while the agent runs: before terminating it, the
+      // teardown asks SSM whether another run's command is at work there (in-use.ts).
+      const warm = { ...target, 'keep-warm': '10' };
       fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 2));
-      const setup = actionSetup(aws, ws, target);
+      expect((await runAction(aws, ws, warm)).status).toBe(0);
+      fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 3));
+      const setup = actionSetup(aws, ws, warm);
       const main = startBundle('main', setup.inputs, setup.env);
       await main.waitFor(/Sent command [0-9a-f-]+ to i-/);
       main.child.kill('SIGINT');

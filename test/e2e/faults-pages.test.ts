@@ -27,7 +27,8 @@ describe('pages', { timeout: 300_000 }, () => {
   it('a warm instance on the second page of DescribeInstanceInformation is found Online and reused', async () => {
     await aws.reset();
     // Another warm instance of the stack and file system, launched first (so first in EC2's order, and on SSM's first
-    // page), that the run does not take: it has no instance profile.
+    // page: the stack's profile and the seeded subnet let SSM Agent register), that the run does not take: it has no
+    // efsync:root-gib tag, so its root volume's size is not known (warm.ts).
     const { ec2 } = motoClients(aws);
     const until = new Date(Date.now() + 3_600_000).toISOString();
     const tags = [
@@ -47,6 +48,7 @@ describe('pages', { timeout: 300_000 }, () => {
             MaxCount: 1,
             SubnetId: aws.info.subnetIds[0],
             SecurityGroupIds: [aws.info.instanceSecurityGroupId],
+            IamInstanceProfile: { Name: aws.info.instanceProfile },
             TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
           }),
         )
@@ -71,6 +73,7 @@ describe('pages', { timeout: 300_000 }, () => {
       ).toBe('published');
       expect(second.outputs['instance-source']).toBe('reused');
       expect(second.outputs['instance-id']).toBe(warm);
+      expect(second.stdout).toContain(`Warm instance ${other} is not reused`);
       const log = await aws.log(since);
       expect(log.filter((e) => e.operation === 'RunInstances')).toEqual([]);
       // Both pages were read.
