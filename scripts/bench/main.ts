@@ -109,9 +109,14 @@ async function scenarioSet(bed: Bed, tag: string, model?: LatencyModel) {
   return out;
 }
 
+/**
+ * The AWS CLI as the person who runs a baseline by hand: with the bed's administrator key, not the action role's
+ * (bed.env), whose policy allows only what the action does.
+ */
 function aws(bed: Bed, argv: string[]): void {
+  const admin = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
   execFileSync('aws', ['--endpoint-url', bed.aws.info.endpoint, ...argv], {
-    env: { ...process.env, ...bed.env, AWS_DEFAULT_REGION: bed.aws.info.region },
+    env: { ...process.env, ...bed.env, ...admin, AWS_DEFAULT_REGION: bed.aws.info.region },
     stdio: ['ignore', 'ignore', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
   });
