@@ -56,7 +56,9 @@ export async function otherRunUsing(
   const tags = Object.fromEntries((instance?.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
   if (tags[WARM_UNTIL] === undefined) return undefined;
   const invocations: CommandInvocation[] = [];
-  for await (const page of paginateListCommandInvocations({ client: clients.ssm }, { InstanceId: instanceId }))
+  // Pages of the model's largest size (MaxResults 1 to 50, ssm service-2.json): fewer calls on a long-lived instance.
+  const paging = { client: clients.ssm, pageSize: 50 };
+  for await (const page of paginateListCommandInvocations(paging, { InstanceId: instanceId }))
     invocations.push(...(page.CommandInvocations ?? []));
   return otherUser(runId, tags, invocations);
 }

@@ -121,20 +121,25 @@ export async function preflight(
     const subnetId = borrowed?.subnetId ?? placements[0]?.subnetId ?? '';
     const availabilityZone = borrowed?.availabilityZone ?? placements[0]?.availabilityZone ?? '';
     subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
-    const network = await checkS3Route(clients, subnetId, log);
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
-    const mountGroups =
-      (await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId })))
-        .SecurityGroups ?? [];
+    // The checks below read different things: side by side, a run waits for the slowest, not for the sum.
+    const [network, mountGroups] = await Promise.all([
+      checkS3Route(clients, subnetId, log),
+      efs
+        .send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId }))
+        .then((answer) => answer.SecurityGroups ?? []),
+    ]);
     const instanceGroups =
       borrowed?.securityGroupIds ??
       (config.fileSystem.securityGroupIds.length > 0 ? config.fileSystem.securityGroupIds : mountGroups);
-    await checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr);
-
-    const accessPoint = await checkAccessPoint(efs, config);
-    if (!borrowed) await checkInstanceProfile(clients, config.fileSystem.instanceProfile, log);
-    await checkBucket(clients, config.staging.bucket ?? '');
-    const policy = policyFacts(await readFileSystemPolicy(efs, fsId));
+    const [accessPoint, policyText] = await Promise.all([
+      checkAccessPoint(efs, config),
+      readFileSystemPolicy(efs, fsId),
+      checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr),
+      borrowed ? undefined : checkInstanceProfile(clients, config.fileSystem.instanceProfile, log),
+      checkBucket(clients, config.staging.bucket ?? ''),
+    ]);
+    const policy = policyFacts(policyText);
     const zoneUsed = (zone: string | undefined) =>
       zone === availabilityZone || placements.some((p) => p.availabilityZone === zone);
     const mount = planMount({

@@ -6,12 +6,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import {
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEMPLATE_PATH } from '../infra/schema.ts';
+import { AGENT_ACTIONS } from '../local-aws/agent-role.ts';
 import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { allowedBy } from '../local-aws/iam-eval.ts';
+import { ACCOUNT, type PolicyDocument } from '../local-aws/stacks.ts';
 import { clients } from '../support/local-aws.ts';
-import { expectClean, outcome, printTable, record, type Served, served } from './fault-harness.ts';
-import { makeWorkspace, motoClients, runAction } from './support.ts';
+import { actionYml, ROOT } from '../support/repo.ts';
+import { expectClean, outcome, printTable, record, rows, type Served, served } from './fault-harness.ts';
+import { makeWorkspace, motoClients, motoConfig, runAction } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -141,6 +152,90 @@ describe('places', () => {
     const again = await runAction(aws, workspace, INPUTS);
     expect(outcome(again)).toBe('no change');
     await expectClean(aws, [step, step.post, atRoot, atRoot.post, again, again.post], 'models');
+  }, 180_000);
+});
+
+/** The actions a text names in backticks: `elasticfilesystem:ClientMount`, or `ClientWrite` after it. */
+function namedEfsActions(text: string): string[] {
+  const named = [...text.matchAll(/`(?:elasticfilesystem:)?(Client\w+)`/g)].map((m) => `elasticfilesystem:${m[1]}`);
+  return [...new Set(named)].sort();
+}
+
+const EFS_CLIENT = [
+  'elasticfilesystem:ClientMount',
+  'elasticfilesystem:ClientRootAccess',
+  'elasticfilesystem:ClientWrite',
+];
+
+describe('instance role', () => {
+  it('the docs name what the deployed instance role grants, and SSM permissions alone do not mount', async () => {
+    // The three places that tell a user what a role of their own needs (action.yml's `instance-profile`, the
+    // template's InstanceProfile output, the troubleshooting row for "not Online"), read against the instance role
+    // the template deployed in the test bed.
+    const described = actionYml().inputs['instance-profile']?.description ?? '';
+    const template = fs.readFileSync(TEMPLATE_PATH, 'utf8');
+    const output = /\n {2}InstanceProfile:\n {4}Description: >-\n((?: {6}.*\n)+)/.exec(template)?.[1] ?? '';
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const row = readme.split('\n').find((l) => l.startsWith('| `Instance … is not Online in SSM')) ?? '';
+    const stack = Object.values(aws.info.stacks).find((st) => st.instanceProfile === aws.info.instanceProfile);
+    const roleArn = stack?.instanceRoleArn ?? '';
+    const role = roleArn.split('/').pop() ?? '';
+    const iam = new IAMClient(motoConfig(aws));
+    const policies = await Promise.all(
+      ((await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []).map(async (name) => {
+        const got = await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }));
+        return { name, document: JSON.parse(decodeURIComponent(got.PolicyDocument ?? '{}')) as PolicyDocument };
+      }),
+    );
+    const attached = (await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role }))).AttachedPolicies ?? [];
+    iam.destroy();
+    const fileSystemArn = `arn:aws:elasticfilesystem:${aws.info.region}:${ACCOUNT}:file-system/${aws.info.fileSystemId}`;
+    const grants = async (action: string, resource: string) =>
+      allowedBy(policies, roleArn, { action, resource, context: {} });
+    const granted = [];
+    for (const action of [...EFS_CLIENT, ...AGENT_ACTIONS])
+      if (await grants(action, action.startsWith('elasticfilesystem:') ? fileSystemArn : '*')) granted.push(action);
+    const s3 = await grants('s3:GetObject', `arn:aws:s3:::${aws.info.stagingBucket}/efsync/runs/x`);
+    const docs = [described, output, row].map((text) =>
+      [namedEfsActions(text).join(' '), /AmazonSSMManagedInstanceCore`? alone is not enough/.test(text)].join(' | '),
+    );
+    const observed = [
+      `docs name: ${docs.join('; ')}`,
+      `the role grants: ${granted.length === EFS_CLIENT.length + AGENT_ACTIONS.length ? 'all of them' : granted.join(' ')}`,
+      `S3: ${s3 ? 'yes' : 'no'}, managed policies: ${attached.length}`,
+    ].join('; ');
+    const named = `${EFS_CLIENT.join(' ')} | true`;
+    const expected = `docs name: ${named}; ${named}; ${named}; the role grants: all of them; S3: no, managed policies: 0`;
+    rows.push({ group: 'instance role', name: 'docs against the deployed role', expected, observed });
+    expect(observed).toBe(expected);
+
+    // The claim itself: without the role's EFS client policy (what AmazonSSMManagedInstanceCore would leave it), a
+    // file system whose policy grants clients nothing of its own refuses the mount.
+    const efsClient = policies.find((p) => p.name === 'efs-client');
+    expect(efsClient).toBeDefined();
+    await putPolicy({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: '*',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    const before: Served = served(aws, 'models');
+    await aws.control('DELETE', `/roles/${role}/policies/efs-client`);
+    try {
+      edit();
+      const step = await runAction(aws, workspace, INPUTS);
+      const failed = record('instance role', 'SSM permissions only', 'failed: cannot mount … ClientMount', step);
+      expect(failed).toMatch(/^failed \(exit 1, 1 error\): .*cannot mount/);
+      expect(step.stdout).toContain('(elasticfilesystem:ClientMount)');
+      await expectClean(aws, [step, step.post], 'models', before);
+    } finally {
+      await aws.control('PUT', `/roles/${role}/policies/efs-client`, efsClient?.document);
+    }
+    const content = edit();
+    const again = await runAction(aws, workspace, INPUTS);
+    expect(record('instance role', "the template's role again", 'published', again)).toBe('published');
+    expect(servedFile()).toBe(content);
+    await expectClean(aws, [again, again.post], 'models');
   }, 180_000);
 });
 

@@ -132,12 +132,17 @@ export async function runApi(
 
 const API_STEP = path.join(ROOT, 'test/support/api-step.ts');
 
-export function motoClients(aws: LocalAws) {
-  const config = {
+/** A client configuration for moto itself: an administrator's calls, past the test bed's IAM and request log. */
+export function motoConfig(aws: LocalAws) {
+  return {
     endpoint: aws.info.motoEndpoint,
     region: aws.info.region,
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   };
+}
+
+export function motoClients(aws: LocalAws) {
+  const config = motoConfig(aws);
   return { ec2: new EC2Client(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
 }
 

@@ -25,7 +25,8 @@ export interface ControlDeps {
   /** Reboots an instance (reboot.ts): a reboot by a fault, as AWS's maintenance or the OS would do it. */
   reboot(id: string): Promise<void>;
   /** An administrator's PutRolePolicy, outside the request log: moto's IAM and the bed's evaluation both get it. */
-  putRolePolicy(role: string, name: string, document: Record<string, unknown>): Promise<void>;
+  /** Puts a role's inline policy, or deletes it (no document), as an administrator would. */
+  putRolePolicy(role: string, name: string, document: Record<string, unknown> | undefined): Promise<void>;
 }
 
 type Handler = (
@@ -115,7 +116,7 @@ export function createControl(deps: ControlDeps) {
         return [200, {}];
       },
     ],
-    // The account's On-Demand vCPU quota of a class (quotas.ts); cleared with the faults.
+    // The account's On-Demand vCPU quota of a class (quotas.ts); back to AWS's defaults when the faults are cleared.
     [
       'POST',
       /^\/quotas\/vcpus$/,
@@ -208,6 +209,14 @@ export function createControl(deps: ControlDeps) {
       /^\/roles\/([\w+=,.@-]+)\/policies\/([\w+=,.@-]+)$/,
       async (m, body) => {
         await deps.putRolePolicy(m[1] ?? '', m[2] ?? '', body);
+        return [200, {}];
+      },
+    ],
+    [
+      'DELETE',
+      /^\/roles\/([\w+=,.@-]+)\/policies\/([\w+=,.@-]+)$/,
+      async (m) => {
+        await deps.putRolePolicy(m[1] ?? '', m[2] ?? '', undefined);
         return [200, {}];
       },
     ],

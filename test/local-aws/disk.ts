@@ -31,6 +31,12 @@ export interface ImageRoot {
 /** What an instance got: its root volume, and the scratch space its scripts see. */
 export interface Disk {
   scratchBytes: number;
+  /**
+   * The size of its /tmp: "By default, AL2023 configures it to be a tmpfs file system with a size limit of 50% of RAM
+   * and a maximum of one million inodes" (AL2023 User Guide, "/tmp (small temporary files)"); the RAM is
+   * DescribeInstanceTypes' MemoryInfo.SizeInMiB. Real bytes: memory is not scaled as the root volume is.
+   */
+  tmpBytes?: number;
   deviceName?: string;
   volumeGiB?: number;
   imageGiB?: number;
@@ -59,12 +65,13 @@ export function launchRefusal(form: URLSearchParams, image: ImageRoot): { code: 
 }
 
 /** The root volume RunInstances gives an instance, and the scratch space that stands for its free space. */
-export function diskOf(form: URLSearchParams, image: ImageRoot, rootFreeBytes: number): Disk {
+export function diskOf(form: URLSearchParams, image: ImageRoot, rootFreeBytes: number, memoryMiB?: number): Disk {
   const volumeGiB = Number(mappingOf(form, image.deviceName)?.VolumeSize ?? image.sizeGiB);
   return {
     deviceName: image.deviceName,
     volumeGiB,
     imageGiB: image.sizeGiB,
     scratchBytes: rootFreeBytes + Math.max(0, volumeGiB - image.sizeGiB) * GiB,
+    ...(memoryMiB !== undefined && { tmpBytes: Math.floor((memoryMiB * 1024 * 1024) / 2) }),
   };
 }

@@ -3,7 +3,7 @@
 
 import type { LatencyModel } from './latency.ts';
 import type { LaunchFault } from './launch-faults.ts';
-import type { VcpuQuotas } from './quotas.ts';
+import { DEFAULT_VCPU_QUOTAS } from './quotas.ts';
 import type { ZoneRules } from './zones.ts';
 
 export interface FaultRule {
@@ -70,6 +70,11 @@ export interface Settings {
   partialOutput: boolean;
   /** Real AWS's waits and throughput (`--latency aws`, see latency.ts); none by default. */
   latency?: LatencyModel;
+  /**
+   * The account's On-Demand vCPU quotas per class, where it has raised them (quotas.ts); AWS's defaults elsewhere.
+   * Kept across resets, as an account's quotas are.
+   */
+  vcpuQuotas?: Record<string, number>;
   /** A fast clock for executionTimeout: commands time out after at most this many seconds (0: no cap). */
   executionTimeoutCapSeconds?: number;
   /**
@@ -132,8 +137,8 @@ export class Faults {
   readonly stateReasons = new Map<string, LaunchFault>();
   /** Instance types withheld per zone, and zones without capacity (zones.ts). */
   readonly zones: ZoneRules = { withheld: new Set(), noCapacity: new Set() };
-  /** The account's On-Demand vCPU quotas per class (quotas.ts); none unless a test sets one. */
-  readonly vcpuQuotas: VcpuQuotas = new Map();
+  /** vCPU quotas a fault sets per class for a while (quotas.ts), over the account's (vcpuQuota). */
+  readonly vcpuQuotas = new Map<string, number>();
   settings: Settings;
 
   constructor(settings: Settings) {
@@ -144,6 +149,11 @@ export class Faults {
     const full: FaultRule = { nth: 1, times: 1, ...rule, id: this.nextId++, seen: 0 };
     this.rules.push(full);
     return full;
+  }
+
+  /** The account's On-Demand vCPU quota of a class now: a fault's, else the account's, else AWS's default. */
+  vcpuQuota(quotaClass: string): number | undefined {
+    return this.vcpuQuotas.get(quotaClass) ?? this.settings.vcpuQuotas?.[quotaClass] ?? DEFAULT_VCPU_QUOTAS[quotaClass];
   }
 
   clear(): void {

@@ -23,6 +23,9 @@ const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '500']);
+  // Its cases leave instances running side by side, past AWS's default Standard quota of 5 vCPUs: this account has
+  // raised it (quotas.ts).
+  await aws.settings({ vcpuQuotas: { standard: 64 } });
   instanceId = await launchOnline(aws);
 }, 60_000);
 afterAll(() => aws?.stop());

@@ -24,6 +24,9 @@ let aws: LocalAws;
 
 beforeAll(async () => {
   aws = await startLocalAws();
+  // Its cases leave instances running side by side, past AWS's default Standard quota of 5 vCPUs: this account has
+  // raised it (quotas.ts).
+  await aws.settings({ vcpuQuotas: { standard: 64 } });
 }, 120_000);
 afterAll(async () => {
   await aws?.stop();

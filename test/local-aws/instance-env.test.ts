@@ -3,7 +3,7 @@
 // service, IMDSv2 with tokens required for an Amazon Linux 2023 image, naming the zone EC2 placed it in.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, DescribeInstanceTypesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clients, launch, launchOnline, sendScript, waitDone, waitOnline } from '../support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
@@ -68,6 +68,20 @@ describe('an instance', () => {
     const other = await launch(aws);
     await waitOnline(aws, other);
     expect(await run(other, ['ls -A /tmp /var/tmp'])).toBe('/tmp:\n\n/var/tmp:\n');
+  });
+
+  it("bounds /tmp as AL2023 does: a tmpfs of half the type's memory and a million inodes", async () => {
+    const { ec2 } = clients(aws);
+    const type = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0]
+      ?.InstanceType;
+    const info = await ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as never] }));
+    const memoryMiB = info.InstanceTypes?.[0]?.MemoryInfo?.SizeInMiB ?? 0;
+    expect(memoryMiB).toBeGreaterThan(0);
+    // stat -f: the file system's type, its size in blocks, the block size, and its inodes.
+    const [fsType, blocks, blockSize, inodes] = (await run(id, ['stat -f -c "%T %b %S %c" /tmp'])).trim().split(' ');
+    expect(fsType).toBe('tmpfs');
+    expect(Number(blocks) * Number(blockSize)).toBe((memoryMiB * 1024 * 1024) / 2);
+    expect(Number(inodes)).toBe(1_000_000);
   });
 
   it('asks its metadata service with a token: 401 without one, its id, zone and region with one', async () => {

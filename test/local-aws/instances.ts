@@ -2,6 +2,7 @@
 import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   EC2Client,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
@@ -111,10 +112,20 @@ export class Instances {
     return { deviceName: image.RootDeviceName, sizeGiB: root.VolumeSize, snapshotId: root.SnapshotId ?? '' };
   }
 
+  /** An instance type's memory, as DescribeInstanceTypes gives it (MemoryInfo.SizeInMiB); undefined if unknown. */
+  async memoryMiB(type: string | null): Promise<number | undefined> {
+    if (!type) return undefined;
+    const found = await this.ec2
+      .send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as never] }))
+      .catch(() => undefined);
+    return found?.InstanceTypes?.[0]?.MemoryInfo?.SizeInMiB;
+  }
+
   /** EC2's refusal of a launch in the subnet's zone: a type not offered there, or no capacity (zones.ts). */
   async zoneRefusal(form: URLSearchParams): Promise<Refusal | undefined> {
     return (
-      (await quotaRefusal(this.ec2, form, this.faults.vcpuQuotas)) ?? zoneRefusal(this.ec2, form, this.faults.zones)
+      (await quotaRefusal(this.ec2, form, (c) => this.faults.vcpuQuota(c))) ??
+      zoneRefusal(this.ec2, form, this.faults.zones)
     );
   }
 

@@ -22,7 +22,8 @@ describe('pageOf', () => {
 
   it('takes MaxResults up to the maximum, and a test may shrink the default page', () => {
     expect(pageOf('DescribeInstanceInformation', items, { MaxResults: 50 }).items).toHaveLength(23);
-    expect(pageOf('ListCommands', Array(60).fill(0), {}).items).toHaveLength(50);
+    expect(pageOf('ListCommands', Array(60).fill(0), {}).items).toHaveLength(10);
+    expect(pageOf('ListCommands', Array(60).fill(0), { MaxResults: 50 }).items).toHaveLength(50);
     expect(pageOf('DescribeInstanceInformation', items, {}, { DescribeInstanceInformation: 1 }).items).toEqual([0]);
   });
 

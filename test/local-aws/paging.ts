@@ -5,8 +5,8 @@
 //
 // The APIs the bed answers itself, from botocore's ssm service-2.json:
 // - DescribeInstanceInformation: MaxResults 5 to 50, "The default value is 10 items."
-// - ListCommandInvocations, ListCommands: MaxResults 1 to 50; the default is not documented, so a page is never more
-//   than the maximum, 50.
+// - ListCommandInvocations, ListCommands: MaxResults 1 to 50; the default is not documented, so the strict side: a
+//   page smaller than the maximum, 10, the default SSM documents for DescribeInstanceInformation.
 // An unknown or altered token is refused: InvalidNextToken, "The specified token isn't valid." (same model).
 // moto answers EC2 and EFS, and the bed does not page those further: the action gives them no MaxResults and reads
 // them through the SDK's paginators, which follow whatever token comes back. (EC2 documents that all items come back
@@ -23,8 +23,8 @@ export interface PageRule {
 
 export const PAGES: Readonly<Record<string, PageRule>> = {
   DescribeInstanceInformation: { defaultSize: 10, maxSize: 50 },
-  ListCommandInvocations: { defaultSize: 50, maxSize: 50 },
-  ListCommands: { defaultSize: 50, maxSize: 50 },
+  ListCommandInvocations: { defaultSize: 10, maxSize: 50 },
+  ListCommands: { defaultSize: 10, maxSize: 50 },
 };
 
 export interface Page<T> {

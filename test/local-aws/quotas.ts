@@ -3,8 +3,12 @@
 // Instance quotas; e.g. "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", quota code L-1216C47A, a
 // vCPU count: the AWS CLI User Guide's Service Quotas examples). A RunInstances that would pass it is refused with
 // `VcpuLimitExceeded` (EC2 API reference, Error codes, https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html),
-// a client error. An account's quotas differ from one account to another and AWS documents no single default, so the
-// bed has none until a test sets one (`POST /__testbed/quotas/vcpus`).
+// a client error. The bed's account has AWS's default quotas:
+// - Standard: 5 vCPUs, the value GetAWSDefaultServiceQuota gives for L-1216C47A ("Value": 5.0, AWS CLI User Guide,
+//   Service Quotas examples, get-aws-default-service-quota), so two 2-vCPU instances run at once and a third is refused;
+// - every other class: AWS documents no default value here, so the strict side, 0.
+// A test whose account has raised a quota says so (settings.vcpuQuotas, kept across resets); a fault sets one for a
+// while (`POST /__testbed/quotas/vcpus`, cleared with the faults).
 import { DescribeInstancesCommand, DescribeInstanceTypesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { Refusal } from './zones.ts';
 
@@ -25,8 +29,10 @@ export function quotaClassOf(type: string): string | undefined {
   return ['inf', 'trn', 'dl', 'hpc', 'g-vt', 'p', 'x', 'f', 'standard'].find((c) => QUOTA_CLASSES[c]?.test(type));
 }
 
-/** vCPUs per quota class; absent: no limit. */
-export type VcpuQuotas = Map<string, number>;
+/** The quotas of an account that never asked for more (see above), in vCPUs per class. */
+export const DEFAULT_VCPU_QUOTAS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.keys(QUOTA_CLASSES).map((c) => [c, c === 'standard' ? 5 : 0]),
+);
 
 /**
  * The message EC2 gives, as quoted from RunInstances answers in public issue reports (scrapoxy/scrapoxy#202,
@@ -53,11 +59,11 @@ async function vcpusOf(ec2: EC2Client, types: string[]): Promise<Map<string, num
 export async function quotaRefusal(
   ec2: EC2Client,
   form: URLSearchParams,
-  quotas: VcpuQuotas,
+  quotaOf: (quotaClass: string) => number | undefined,
 ): Promise<Refusal | undefined> {
   const type = form.get('InstanceType');
   const cls = type ? quotaClassOf(type) : undefined;
-  const limit = cls ? quotas.get(cls) : undefined;
+  const limit = cls ? quotaOf(cls) : undefined;
   if (!type || limit === undefined) return undefined;
   // Counted: pending and running instances ("running On-Demand instances"; a pending one holds its vCPUs already).
   const running = (

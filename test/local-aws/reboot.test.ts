@@ -54,6 +54,9 @@ async function until(what: () => boolean | Promise<boolean>, ms = 20_000): Promi
   }
 }
 
+/** statfs(2)'s f_type of a tmpfs (linux/magic.h). */
+const TMPFS_MAGIC = 0x01021994;
+
 describe('reboot', { timeout: 60_000 }, () => {
   it('RebootInstances: ConnectionLost, runtime state gone, /var and /etc kept, enabled units run at boot', async () => {
     const id = await launch(aws, USER_DATA);
@@ -74,6 +77,8 @@ describe('reboot', { timeout: 60_000 }, () => {
     await until(async () => (await ping(id)) === 'ConnectionLost', 5000);
     expect(fs.existsSync(file('tmp/kept-until-reboot'))).toBe(false);
     await until(async () => (await ping(id)) === 'Online');
+    // A fresh /tmp, still the tmpfs AL2023 makes it (disk.ts, Disk.tmpBytes).
+    expect(fs.statfsSync(file('tmp')).type).toBe(TMPFS_MAGIC);
     expect(fs.readFileSync(file('var/lib/efsync/boots'), 'utf8')).toBe('boot\n');
     expect(fs.readFileSync(file('var/lib/efsync/user-data-runs'), 'utf8')).toBe('first-boot\n');
     // The unit armed the shutdown again: due in 20 minutes, not the user data's 30.

@@ -33,6 +33,9 @@ let moto: EC2Client;
 
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '0']);
+  // Its cases leave instances running side by side, past AWS's default Standard quota of 5 vCPUs: this account has
+  // raised it (quotas.ts).
+  await aws.settings({ vcpuQuotas: { standard: 64 } });
   moto = new EC2Client({
     endpoint: aws.info.motoEndpoint,
     region: aws.info.region,

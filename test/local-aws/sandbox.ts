@@ -58,6 +58,8 @@ export class Sandboxes {
   private readonly region: string;
   /** Instances whose root volume is a tmpfs mounted by setDisk, unmounted by release(). */
   private readonly volumes = new Set<string>();
+  /** Instances whose /tmp is a tmpfs mounted by setDisk, with its size. */
+  private readonly tmps = new Map<string, number>();
 
   constructor(stateDir: string, region = 'eu-central-1') {
     this.stateDir = path.resolve(stateDir);
@@ -151,15 +153,24 @@ export class Sandboxes {
     const size = Math.max(4096, Math.floor(disk.scratchBytes));
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'efsync-root-volume', path.join(dir, 'var')]);
     this.volumes.add(instanceId);
+    if (disk.tmpBytes !== undefined) this.mountTmp(instanceId, disk.tmpBytes);
+  }
+
+  /** The instance's /tmp as AL2023 makes it (disk.ts, Disk.tmpBytes): a tmpfs bounded in bytes and inodes. */
+  private mountTmp(instanceId: string, bytes: number): void {
+    const tmp = path.join(this.dir(instanceId), 'tmp');
+    fs.mkdirSync(tmp, { recursive: true });
+    const options = `size=${Math.max(4096, bytes)},nr_inodes=1000000,mode=1777`;
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'efsync-tmp', tmp]);
+    this.tmps.set(instanceId, bytes);
   }
 
   /** Unmounts the root volumes setDisk mounted (all, or one instance's): its files are gone, as with the volume. */
   release(instanceId?: string): void {
     for (const id of instanceId ? [instanceId] : [...this.volumes]) {
+      if (this.tmps.delete(id)) unmount(path.join(this.dir(id), 'tmp'));
       if (!this.volumes.delete(id)) continue;
-      try {
-        execFileSync('umount', ['-l', path.join(this.dir(id), 'var')], { stdio: 'ignore' });
-      } catch {}
+      unmount(path.join(this.dir(id), 'var'));
     }
   }
 
@@ -270,10 +281,17 @@ export class Sandboxes {
   clearRuntime(instanceId: string): void {
     const dir = this.dir(instanceId);
     fs.rmSync(path.join(dir, 'shutdown'), { force: true });
+    // A fresh /tmp: a new tmpfs where setDisk mounted one, else an empty directory.
+    const tmpBytes = this.tmps.get(instanceId);
+    if (tmpBytes !== undefined) {
+      this.tmps.delete(instanceId);
+      unmount(path.join(dir, 'tmp'));
+    }
     for (const sub of ['run', 'tmp']) {
       fs.rmSync(path.join(dir, sub), { recursive: true, force: true });
       fs.mkdirSync(path.join(dir, sub), { recursive: true });
     }
+    if (tmpBytes !== undefined) this.mountTmp(instanceId, tmpBytes);
   }
 
   /** A shutdown the instance asked for: the time (ms) it is due, if any. */
@@ -284,4 +302,10 @@ export class Sandboxes {
       return undefined;
     }
   }
+}
+
+function unmount(dir: string): void {
+  try {
+    execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+  } catch {}
 }

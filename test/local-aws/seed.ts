@@ -33,6 +33,7 @@ import {
   CreateInstanceProfileCommand,
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
+  DeleteRolePolicyCommand,
   IAMClient,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
@@ -387,7 +388,7 @@ export async function putRolePolicy(
   region: string,
   role: string,
   name: string,
-  document: Record<string, unknown>,
+  document: Record<string, unknown> | undefined,
 ): Promise<void> {
   const iam = new IAMClient({
     endpoint: motoEndpoint,
@@ -395,9 +396,11 @@ export async function putRolePolicy(
     credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
   });
   try {
-    await iam.send(
-      new PutRolePolicyCommand({ RoleName: role, PolicyName: name, PolicyDocument: JSON.stringify(document) }),
-    );
+    if (document)
+      await iam.send(
+        new PutRolePolicyCommand({ RoleName: role, PolicyName: name, PolicyDocument: JSON.stringify(document) }),
+      );
+    else await iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: name }));
   } finally {
     iam.destroy();
   }

@@ -123,7 +123,10 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
           const inZone = await instances.zoneRefusal(form);
           if (inZone) return { refusal: inZone };
           const refusal = launchRefusal(form, image);
-          return refusal ? { refusal } : { disk: diskOf(form, image, faults.settings.rootFreeBytes) };
+          if (refusal) return { refusal };
+          // RunInstances' InstanceType, "Default: m1.small" (EC2 API reference, RunInstances).
+          const memory = await instances.memoryMiB(form.get('InstanceType') ?? 'm1.small');
+          return { disk: diskOf(form, image, faults.settings.rootFreeBytes, memory) };
         },
         async launched(ids, userData, disk) {
           // A launch fault ends the instance before RunInstances answers: no caller ever sees it running, and it
