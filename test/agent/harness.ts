@@ -1,4 +1,4 @@
-// Drives the real agent (agent/efsync_agent.py) with Python 3.9, the python3 of Amazon Linux 2023: a loopback HTTP
+// Drives the real agent (the zipapp built from agent/, as it ships) with Python 3.9, the python3 of Amazon Linux 2023: a loopback HTTP
 // server stands in for S3 (presigned GETs of parts and objects, PUTs of the log and the result), and a small
 // planner builds jobs and tar parts the way the runner would.
 import { spawn } from 'node:child_process';
@@ -19,9 +19,17 @@ import type {
   TargetJob,
 } from '../../src/core/protocol.ts';
 import type { DirEntry, FileEntry, Tree } from '../../src/core/tree.ts';
+import { AGENT_NAME, agentFile } from '../../src/run/agent-file.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 
-export const AGENT = path.resolve(import.meta.dirname, '../../agent/efsync_agent.py');
+/** The agent as the instance gets it: efsync_agent.pyz, built from agent/ as `npm run package` builds dist/agent/. */
+export const AGENT = (() => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-pyz-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, AGENT_NAME);
+  fs.writeFileSync(file, agentFile().source);
+  return file;
+})();
 export const PYTHON = findPython39();
 
 export const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');

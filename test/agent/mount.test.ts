@@ -83,11 +83,11 @@ async function onInstance(manifest: JobManifest, instance: Instance = {}) {
   }
   const work = path.join(sandboxes.dir(id), 'work');
   fs.mkdirSync(work, { recursive: true });
-  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.py'));
+  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.pyz'));
   fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify(manifest));
   const script = [
     '#!/bin/bash',
-    'python3 efsync_agent.py job.json',
+    'python3 efsync_agent.pyz job.json',
     'code=$?',
     "if grep -qE ' /mnt/efsync(/fs)? ' /proc/self/mounts; then echo STILL-MOUNTED; fi",
     "stat -c 'MOUNT-BASE %a %u' /mnt/efsync",

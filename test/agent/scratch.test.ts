@@ -62,11 +62,11 @@ async function onInstance(manifest: JobManifest, scratch: number, prepare?: (id:
   const efs = path.join(sandboxes.dir(id), 'efs');
   fs.mkdirSync(work, { recursive: true });
   fs.mkdirSync(efs, { recursive: true });
-  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.py'));
+  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.pyz'));
   fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify(manifest));
   sandboxes.setDisk(id, { scratchBytes: scratch });
   prepare?.(id);
-  const script = ['#!/bin/bash', `python3 efsync_agent.py job.json --mounted '${sandboxes.seen(efs)}'`].join('\n');
+  const script = ['#!/bin/bash', `python3 efsync_agent.pyz job.json --mounted '${sandboxes.seen(efs)}'`].join('\n');
   const run = sandboxes.run(id, 'script.sh', script, 'work');
   let stdout = '';
   let stderr = '';
