@@ -10,7 +10,6 @@ import threading
 
 EXIT = {'ok': 0, 'error': 1, 'baseMismatch': 3, 'lockTimeout': 4, 'mountFailed': 5, 'downloadFailed': 6}
 
-
 # Set on SIGTERM/SIGINT or on the first failure of a build: download and copy threads stop at their next chunk.
 STOP = threading.Event()
 SIGNALS = (signal.SIGTERM, signal.SIGINT)

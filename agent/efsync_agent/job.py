@@ -21,7 +21,6 @@ from .transfer import download
 CHUNK_MAX_FILES = 10000
 CHUNK_MAX_BYTES = 32 << 20
 
-
 RELEASE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$')
 HEX = re.compile(r'^[0-9a-f]+$')
 

@@ -13,7 +13,6 @@ from .common import human, utc
 SHIP_EVERY = 1.0
 PROGRESS_EVERY = 3.0
 
-
 # Presigned URLs are secrets. Whatever a line holds (an exception text quoting a URL, say), these never get out.
 URL = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*://\S+')
 SIGNED = re.compile(r'((?:X-Amz-)?(?:Signature|Credential|Security-Token)|AWSAccessKeyId)=[^&\s\'"]+', re.I)

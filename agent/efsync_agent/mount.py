@@ -36,11 +36,9 @@ MOUNTPOINT = MOUNT_BASE + '/fs'
 HARDENING = 'nosymfollow,nosuid,nodev,noexec'
 ST_NOSYMFOLLOW = 0x2000  # statvfs(3): f_flag of a mount with nosymfollow (Linux 5.10)
 
-
 MOUNT_BUDGET = 30.0
 # EFS User Guide, "Mounting on Amazon EC2 with a DNS name": the options AWS recommends for NFSv4.1.
 NFS_OPTIONS = 'nfsvers=4.1,rsize=1048576,wsize=1048576,hard,timeo=600,retrans=2,noresvport'
-
 
 # The instance metadata service. AWS_EC2_METADATA_SERVICE_ENDPOINT names another endpoint for it, as AWS SDKs and the
 # CLI read it ("IMDS credential provider", ec2_metadata_service_endpoint, AWS SDKs and Tools Reference Guide): unset on

@@ -1,4 +1,7 @@
-"""What the agent's unit tests share: a job as the action writes it, a scratch file system, the log held back."""
+"""What the agent's unit tests share: a job as the action writes it, a scratch file system, the log held back.
+
+Run from agent/: python3 -m unittest discover -s tests -t tests (npm test runs them against the built zipapp:
+test/agent/python-unit.test.ts)."""
 import contextlib
 import hashlib
 import io
