@@ -30,7 +30,7 @@ from .log import log
 #   unmount_grace_period_sec (aws/efs-utils, watchdog check_efs_mounts), which would hang the hard NFS mount in the
 #   middle of a run. The 0700 folder keeps other users out instead.
 # - Whatever the mount options (a kernel without nosymfollow, or --mounted), the agent's own file handling refuses
-#   links and swapped folders (Dir, below); where the remount fails the run goes on with that alone, and says so.
+#   links and swapped folders (Dir, fs.py); where the remount fails the run goes on with that alone, and says so.
 MOUNT_BASE = '/mnt/efsync'
 MOUNTPOINT = MOUNT_BASE + '/fs'
 HARDENING = 'nosymfollow,nosuid,nodev,noexec'
