@@ -2,6 +2,7 @@
 // CI rebuilds dist/ and fails if the result differs from what is committed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { AGENT_NAME, buildAgent } from '../src/run/agent-file.ts';
 
 const entries = {
   main: 'src/main.ts',
@@ -17,6 +18,6 @@ for (const [name, entry] of Object.entries(entries)) {
   });
 }
 execFileSync('npx', ['tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
-// The agent runs on the instance as it is: one Python file beside the bundles.
+// The agent runs on the instance as one zipapp beside the bundles, the same bytes at every build.
 fs.mkdirSync('dist/agent', { recursive: true });
-fs.copyFileSync('agent/efsync_agent.py', 'dist/agent/efsync_agent.py');
+fs.writeFileSync(`dist/agent/${AGENT_NAME}`, buildAgent('agent'));

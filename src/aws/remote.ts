@@ -54,7 +54,7 @@ const FETCH = [
   'job = get(sys.argv[1], "the job"); check(job, sys.argv[2], "the job")',
   'agent = json.loads(job)["agent"]',
   'code = get(agent["url"], "the agent"); check(code, agent["sha256"], "the agent")',
-  'open("job.json", "wb").write(job); open("efsync_agent.py", "wb").write(code)',
+  'open("job.json", "wb").write(job); open("efsync_agent.pyz", "wb").write(code)',
 ];
 
 /**
@@ -110,7 +110,7 @@ export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying):
       ...SCRATCH,
       'cd "$work"',
       ...fetch,
-      'python3 efsync_agent.py job.json',
+      'python3 efsync_agent.pyz job.json',
     ];
   }
   const { lease, armSeconds, warmSeconds } = staying;
@@ -133,7 +133,7 @@ export function bootstrap(jobUrl: string, jobSha256: string, staying?: Staying):
       : []),
     ...fetch,
     `mkdir -p ${EFSYNC_DIR}`,
-    `flock ${AGENT_LOCK} python3 efsync_agent.py job.json`,
+    `flock ${AGENT_LOCK} python3 efsync_agent.pyz job.json`,
     ...(arming && warmSeconds !== undefined ? [`efsync_warm ${warmSeconds}`] : []),
   ];
 }

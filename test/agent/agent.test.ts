@@ -52,7 +52,7 @@ async function publish(
   extra = {},
   over: Partial<JobManifest> = {},
 ) {
-  const planned = plan(bucket, { target, releaseId, files, ...extra });
+  const planned = await plan(bucket, { target, releaseId, files, ...extra });
   const run = await runAgent(job(bucket, [planned], over), efs);
   expect(run.stderr).toBe('');
   expect(run.result?.status).toBe('ok');
@@ -180,7 +180,7 @@ describe('a second release', () => {
     await publish('lib', 'r1', V1);
     fs.rmSync(path.join(efs, '.lib.efsync/r1/app.py'));
     const before = snapshot(efs);
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -304,7 +304,7 @@ describe('url sources (s3-source objects)', () => {
     it(`fails on ${what}, leaving the served release as it was`, async () => {
       await publish('lib', 'r1', V1);
       const before = snapshot(efs);
-      const planned = plan(bucket, {
+      const planned = await plan(bucket, {
         target: 'lib',
         releaseId: 'r2',
         baseReleaseId: 'r1',
@@ -320,7 +320,11 @@ describe('url sources (s3-source objects)', () => {
   }
 
   it('fails on an S3 it cannot connect to, naming S3 and the route it needs', async () => {
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'new.bin': { data: 'x', from: 'url' } } });
+    const planned = await plan(bucket, {
+      target: 'lib',
+      releaseId: 'r1',
+      files: { 'new.bin': { data: 'x', from: 'url' } },
+    });
     const source = planned.target.files[0]?.source;
     // A port nothing listens on: every connection is refused, as no route to S3 makes every one fail.
     const closed = await new Promise<number>((resolve) => {
@@ -342,7 +346,7 @@ describe('staged parts', () => {
   it('refuses a corrupted part: status error, served release untouched, nothing left behind', async () => {
     await publish('lib', 'r1', V1);
     const before = snapshot(efs);
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -359,7 +363,7 @@ describe('staged parts', () => {
   });
 
   it('refuses a file whose content does not match its sha256 in the plan', async () => {
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'aaa' } } });
+    const planned = await plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'aaa' } } });
     const file = planned.target.files[0];
     if (file) file.sha256 = sha256('bbb');
     const run = await runAgent(job(bucket, [planned]), efs);
@@ -370,7 +374,7 @@ describe('staged parts', () => {
   });
 
   it('refuses a member that the part does not hold', async () => {
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'aaa' } } });
+    const planned = await plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'aaa' } } });
     const source = planned.target.files[0]?.source;
     if (source?.from === 'part') source.member = 'b.txt';
     const run = await runAgent(job(bucket, [planned]), efs);
@@ -379,8 +383,12 @@ describe('staged parts', () => {
   });
 
   it('downloads a part shared by two targets once', async () => {
-    const a = plan(bucket, { target: 'a', releaseId: 'r1', files: { 'x.txt': { data: 'x' }, 'y.txt': { data: 'y' } } });
-    const b = plan(bucket, { target: 'b', releaseId: 'r1', files: {} });
+    const a = await plan(bucket, {
+      target: 'a',
+      releaseId: 'r1',
+      files: { 'x.txt': { data: 'x' }, 'y.txt': { data: 'y' } },
+    });
+    const b = await plan(bucket, { target: 'b', releaseId: 'r1', files: {} });
     b.target.files = a.target.files.filter((f) => f.path === 'y.txt');
     a.target.files = a.target.files.filter((f) => f.path === 'x.txt');
     const gets = bucket.gets.length;
@@ -398,13 +406,13 @@ describe('base mismatch', () => {
     await publish('other', 'o1', { 'o.txt': { data: 'o' } });
     const before = snapshot(efs);
     const gets = bucket.gets.length;
-    const lib = plan(bucket, {
+    const lib = await plan(bucket, {
       target: 'lib',
       releaseId: 'r3',
       baseReleaseId: 'r2',
       files: { 'a.txt': { data: 'a' } },
     });
-    const other = plan(bucket, { target: 'other', releaseId: 'o2', files: { 'o.txt': { data: 'o2' } } });
+    const other = await plan(bucket, { target: 'other', releaseId: 'o2', files: { 'o.txt': { data: 'o2' } } });
     const run = await runAgent(job(bucket, [lib, other]), efs);
     expect(run.code).toBe(AGENT_EXIT.baseMismatch);
     expect(run.result).toMatchObject({
@@ -418,7 +426,12 @@ describe('base mismatch', () => {
   });
 
   it('reports a target with no release at all as a mismatch with actualReleaseId null', async () => {
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r2', baseReleaseId: 'r1', files: { a: { data: 'a' } } });
+    const planned = await plan(bucket, {
+      target: 'lib',
+      releaseId: 'r2',
+      baseReleaseId: 'r1',
+      files: { a: { data: 'a' } },
+    });
     const run = await runAgent(job(bucket, [planned]), efs);
     expect(run.code).toBe(AGENT_EXIT.baseMismatch);
     expect(run.result?.targets[0]).toMatchObject({ status: 'base-mismatch', actualReleaseId: null });
@@ -458,7 +471,12 @@ describe('a plain directory at the target', () => {
     fs.mkdirSync(path.join(efs, 'lib'));
     fs.writeFileSync(path.join(efs, 'lib/x'), 'x');
     const before = snapshot(efs);
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r2', baseReleaseId: 'r1', files: { x: { data: 'y' } } });
+    const planned = await plan(bucket, {
+      target: 'lib',
+      releaseId: 'r2',
+      baseReleaseId: 'r1',
+      files: { x: { data: 'y' } },
+    });
     const run = await runAgent(job(bucket, [planned]), efs);
     expect(run.code).toBe(AGENT_EXIT.baseMismatch);
     expect(snapshot(efs)).toEqual(before);
@@ -466,7 +484,7 @@ describe('a plain directory at the target', () => {
 
   it('a regular file at the target is an error', async () => {
     fs.writeFileSync(path.join(efs, 'lib'), 'not a dir');
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { x: { data: 'y' } } });
+    const planned = await plan(bucket, { target: 'lib', releaseId: 'r1', files: { x: { data: 'y' } } });
     const run = await runAgent(job(bucket, [planned]), efs);
     expect(run.code).toBe(AGENT_EXIT.error);
     expect(run.result?.error).toMatch(/target ".*lib" is a file, not a directory/);
@@ -477,7 +495,7 @@ describe('a plain directory at the target', () => {
 describe('releases kept', () => {
   it('prunes all but keepReleases, oldest first', async () => {
     for (const [i, id] of ['r1', 'r2', 'r3', 'r4'].entries()) {
-      const planned = plan(bucket, {
+      const planned = await plan(bucket, {
         target: 'lib',
         releaseId: id,
         baseReleaseId: i === 0 ? null : `r${i}`,
@@ -565,7 +583,7 @@ describe('the file system lock', () => {
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { a: { data: 'a' } } });
+    const planned = await plan(bucket, { target: 'lib', releaseId: 'r1', files: { a: { data: 'a' } } });
     const run = await runAgent(job(bucket, [planned], { lockTimeoutSeconds: 1 }), efs);
     expect(run.code).toBe(AGENT_EXIT.lockTimeout);
     expect(run.result?.status).toBe('error');
@@ -618,7 +636,7 @@ describe('odd file names', () => {
 });
 
 describe('paths from the job', () => {
-  type Planned = ReturnType<typeof plan>;
+  type Planned = Awaited<ReturnType<typeof plan>>;
   const firstFile = (p: Planned) => {
     const file = p.target.files[0];
     if (!file) throw new Error('no file planned');
@@ -685,7 +703,7 @@ describe('paths from the job', () => {
   ];
   for (const [what, spoil, message] of bad) {
     it(`refuses ${what} before writing anything`, async () => {
-      const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'a' } } });
+      const planned = await plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'a' } } });
       spoil(planned);
       const run = await runAgent(job(bucket, [planned]), efs);
       expect(run.code).toBe(AGENT_EXIT.error);
@@ -698,7 +716,7 @@ describe('paths from the job', () => {
   it('refuses a target inside another target (its parent resolves through a symlink)', async () => {
     await publish('lib', 'r1', { 'a.txt': { data: 'a' } });
     const before = snapshot(efs);
-    const planned = plan(bucket, { target: 'lib/inner', releaseId: 'i1', files: { 'b.txt': { data: 'b' } } });
+    const planned = await plan(bucket, { target: 'lib/inner', releaseId: 'i1', files: { 'b.txt': { data: 'b' } } });
     const run = await runAgent(job(bucket, [planned]), efs);
     expect(run.code).toBe(AGENT_EXIT.error);
     expect(run.result?.error).toMatch(/its parent resolves through a symlink/);
@@ -710,7 +728,7 @@ describe('paths from the job', () => {
     await publish('lib', 'r1', { 'd/a.txt': { data: 'a' } });
     fs.rmSync(path.join(efs, '.lib.efsync/r1/d'), { recursive: true });
     fs.symlinkSync('../..', path.join(efs, '.lib.efsync/r1/d'));
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -755,7 +773,11 @@ describe('output', () => {
   ];
   for (const [what, url, message] of leaks) {
     it(`keeps the URL out of the error of ${what}`, async () => {
-      const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'a', from: 'url' } } });
+      const planned = await plan(bucket, {
+        target: 'lib',
+        releaseId: 'r1',
+        files: { 'a.txt': { data: 'a', from: 'url' } },
+      });
       const file = planned.target.files[0];
       if (file)
         file.source = { from: 'url', url: `${url}?${bucket.secret}&X-Amz-Credential=AKIAEXAMPLE`, verify: 'size' };
@@ -772,7 +794,7 @@ describe('output', () => {
   }
 
   it('still ends with a result when the log and result cannot be uploaded', async () => {
-    const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'a' } } });
+    const planned = await plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'a' } } });
     const manifest = job(bucket, [planned], {
       logUrl: `http://127.0.0.1:${bucket.port}/log?no-signature`,
       resultUrl: `http://127.0.0.1:${bucket.port}/result?no-signature`,
@@ -800,7 +822,7 @@ describe('SIGTERM', () => {
   it('stops, removes the release being built, releases the lock, and leaves the served release serving', async () => {
     await publish('lib', 'r1', V1);
     const before = snapshot(efs);
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -818,7 +840,7 @@ describe('SIGTERM', () => {
     expect(run.stdout).toContain('released the file system lock');
     expect(snapshot(efs)).toEqual(before);
     const locker = await runAgent(
-      job(bucket, [plan(bucket, { target: 'x', releaseId: 'x1', files: {} })], { lockTimeoutSeconds: 0 }),
+      job(bucket, [await plan(bucket, { target: 'x', releaseId: 'x1', files: {} })], { lockTimeoutSeconds: 0 }),
       efs,
     );
     expect(locker.code).toBe(AGENT_EXIT.ok);

@@ -1,6 +1,6 @@
-// Drives the real agent (agent/efsync_agent.py) with Python 3.9, the python3 of Amazon Linux 2023: a loopback HTTP
-// server stands in for S3 (presigned GETs of parts and objects, PUTs of the log and the result), and a small
-// planner builds jobs and tar parts the way the runner would.
+// Drives the real agent (the zipapp built from agent/, as it ships) with Python 3.9, the python3 of Amazon Linux 2023: a loopback HTTP
+// server stands in for S3 (presigned GETs of parts and objects, PUTs of the log and the result), and jobs and tar parts
+// are made by the product's own buildJob and tar encoder, as the runner makes them.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -8,20 +8,24 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { create as createTar } from 'tar';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'vitest';
-import type {
-  AgentResult,
-  JobManifest,
-  ObjectCheck,
-  ReleaseFile,
-  StagedPart,
-  TargetJob,
-} from '../../src/core/protocol.ts';
+import type { AgentResult, JobManifest, ObjectCheck, StagedPart, TargetJob } from '../../src/core/protocol.ts';
 import type { DirEntry, FileEntry, Tree } from '../../src/core/tree.ts';
+import type { TargetPlan } from '../../src/plan/target-plan.ts';
+import { AGENT_NAME, agentFile } from '../../src/run/agent-file.ts';
+import { buildJob, type JobInput, type StagedJob } from '../../src/run/job-manifest.ts';
+import { tarChunks } from '../../src/stage/tar.ts';
 import { findPython39 } from '../local-aws/sandbox.ts';
 
-export const AGENT = path.resolve(import.meta.dirname, '../../agent/efsync_agent.py');
+/** The agent as the instance gets it: efsync_agent.pyz, built from agent/ as `npm run package` builds dist/agent/. */
+export const AGENT = (() => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'efsync-pyz-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, AGENT_NAME);
+  fs.writeFileSync(file, agentFile().source);
+  return file;
+})();
 export const PYTHON = findPython39();
 
 export const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
@@ -184,11 +188,19 @@ export interface PlanOptions {
   corruptPart?: boolean;
 }
 
-/** Plans one target as the runner would: part files packed into one tar part, url files served as objects. */
-export function plan(bucket: Bucket, options: PlanOptions): { target: TargetJob; parts: StagedPart[] } {
+const FILE_SYSTEM_ID = 'fs-0123456789abcdef0';
+/** Where the objects of url files are served from, as an S3 source. */
+const SOURCE_BUCKET = 'source-bucket';
+
+/**
+ * Plans one target as the runner does: the product's own TargetPlan and buildJob (src/run/job-manifest.ts), with part
+ * files packed into one tar part by the product's tar encoder (src/stage/tar.ts) and url files served as objects of
+ * an S3 source. Part names carry the release and the target, so that the parts of several targets in one job differ.
+ */
+export async function plan(bucket: Bucket, options: PlanOptions): Promise<{ target: TargetJob; parts: StagedPart[] }> {
   const dirModes = new Map<string, number>(Object.entries(options.dirs ?? {}));
-  const files: ReleaseFile[] = [];
-  const packed: string[] = [];
+  const files: TargetPlan['files'] = [];
+  const objectChecks = new Map<string, ObjectCheck>();
   const staging = tmpDir('efsync-part-');
   for (const [file, spec] of Object.entries(options.files).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const data = Buffer.from(spec.data);
@@ -200,75 +212,95 @@ export function plan(bucket: Bucket, options: PlanOptions): { target: TargetJob;
     const entry: FileEntry = { path: file, size: data.length, mode: spec.mode ?? 0o644, sha256: sha256(data) };
     const from = spec.from ?? 'part';
     if (from === 'url') {
+      // An S3 object: an ETag and no sha256 (src/plan/s3-source.ts), with the check s3-objects.ts would choose.
       const etag = spec.etag ?? md5(data);
-      const url = bucket.serve(`objects/${options.releaseId}/${file}`, spec.served ?? data, spec.serveOptions);
+      bucket.serve(`objects/${options.releaseId}/${file}`, spec.served ?? data, spec.serveOptions);
       const { sha256: _, ...noHash } = entry;
-      const check: ObjectCheck =
-        spec.check ?? (/^[0-9a-f]{32}$/.test(etag) ? { verify: 'md5', digest: etag } : { verify: 'size' });
-      files.push({ ...noHash, etag, source: { from: 'url', url, ...check } });
-    } else if (from === 'base') {
-      files.push({ ...entry, source: { from: 'base' } });
+      objectChecks.set(
+        file,
+        spec.check ?? (/^[0-9a-f]{32}$/.test(etag) ? { verify: 'md5', digest: etag } : { verify: 'size' }),
+      );
+      files.push({ ...noHash, etag, changed: true });
     } else {
-      fs.mkdirSync(path.join(staging, path.dirname(file)), { recursive: true });
-      fs.writeFileSync(path.join(staging, file), data);
-      packed.push(file);
-      files.push({ ...entry, source: { from: 'part', part: '', member: file } });
+      if (from === 'part') {
+        fs.mkdirSync(path.join(staging, path.dirname(file)), { recursive: true });
+        fs.writeFileSync(path.join(staging, file), data);
+      }
+      files.push({ ...entry, changed: from === 'part' });
     }
   }
+  const packed = files.filter((f) => f.changed && f.etag === undefined).map(({ changed: _, ...f }) => f);
   const parts: StagedPart[] = [];
+  const members = new Map<string, { part: string; member: string }>();
   if (packed.length > 0) {
     const name = `${options.releaseId}-${options.target}-0001.tar${options.gzip ? '.gz' : ''}`;
-    const file = path.join(staging, '..', `${path.basename(staging)}.tar`);
-    createTar({ sync: true, file, cwd: staging, portable: true, gzip: options.gzip ?? false }, packed);
-    const body = fs.readFileSync(file);
+    const chunks: Buffer[] = [];
+    for await (const chunk of tarChunks({ root: staging, target: options.target, files: packed })) chunks.push(chunk);
+    // The runner stages plain tar; the agent also reads a gzip-compressed part (its tarfile opens either).
+    const body = options.gzip ? gzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
     const hash = sha256(body);
     if (options.corruptPart) body.writeUInt8(body.readUInt8(body.length >> 1) ^ 0xff, body.length >> 1);
     parts.push({ name, url: bucket.serve(`parts/${name}`, body), size: body.length, sha256: hash });
-    for (const f of files) if (f.source.from === 'part') f.source.part = name;
-    fs.rmSync(file);
+    for (const f of packed) members.set(f.path, { part: name, member: f.path });
   }
   fs.rmSync(staging, { recursive: true });
   const dirs: DirEntry[] = [...dirModes.entries()]
     .map(([p, mode]) => ({ path: p, mode }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
-  const target: TargetJob = {
-    target: options.target,
+  const base = options.baseReleaseId ?? null;
+  const targetPlan: TargetPlan = {
     kind: 'local',
-    action: 'sync',
-    releaseId: options.releaseId,
-    baseReleaseId: options.baseReleaseId ?? null,
-    dirs,
+    target: options.target,
+    root: staging,
+    s3Source: { bucket: SOURCE_BUCKET, prefix: `objects/${options.releaseId}/` },
+    objectChecks,
+    ...(base !== null && {
+      previous: {
+        version: 1,
+        fileSystemId: FILE_SYSTEM_ID,
+        target: options.target,
+        kind: 'local',
+        releaseId: base,
+        publishedAt: '1970-01-01T00:00:00.000Z',
+        tree: { files: [], dirs: [] },
+      },
+    }),
+    tree: { files: files.map(({ changed: _, ...f }) => f), dirs },
+    changes: { add: [], modify: [], delete: options.deleted ?? [] },
     files,
-    deleted: options.deleted ?? [],
+    dirs,
+    unchanged: false,
   };
+  const built = envelope(bucket.url.bind(bucket), {
+    action: 'sync',
+    plans: [targetPlan],
+    releaseIds: { [options.target]: options.releaseId },
+    parts,
+    members: new Map([[options.target, members]]),
+    deleteGone: true,
+    objectUrl: (where, key) => {
+      expect(where).toBe(SOURCE_BUCKET);
+      return bucket.url(key);
+    },
+  });
+  const target = built.targets[0] as TargetJob;
+  // buildJob names the base only when a file is kept from it; a test may name it for a plan that keeps none, to
+  // check that the agent refuses a plan made against another release.
+  target.baseReleaseId = base;
   return { target, parts };
 }
 
-export function rollback(target: string): TargetJob {
-  return {
-    target,
-    kind: 'local',
-    action: 'rollback',
-    releaseId: '',
-    baseReleaseId: null,
-    dirs: [],
-    files: [],
-    deleted: [],
-  };
-}
-
-export function job(
-  bucket: Bucket,
-  planned: { target: TargetJob; parts: StagedPart[] }[],
-  over: Partial<JobManifest> = {},
-) {
-  const manifest: JobManifest = {
-    version: 1,
+/** The job buildJob makes of these plans, with the harness's settings; `agent` as the bootstrap would find it. */
+function envelope(
+  url: (key: string) => string,
+  input: Pick<JobInput, 'action' | 'plans' | 'releaseIds' | 'parts' | 'members' | 'deleteGone' | 'objectUrl'>,
+): StagedJob {
+  return buildJob({
     runId: 'run-1',
-    fileSystemId: 'fs-0123456789abcdef0',
+    fileSystemId: FILE_SYSTEM_ID,
     mount: {
-      fileSystemId: 'fs-0123456789abcdef0',
-      dnsName: 'fs-0123456789abcdef0.efs.eu-central-1.amazonaws.com',
+      fileSystemId: FILE_SYSTEM_ID,
+      dnsName: `${FILE_SYSTEM_ID}.efs.eu-central-1.amazonaws.com`,
       iam: false,
       plainNfsAllowed: true,
       reason: 'no policy',
@@ -277,10 +309,58 @@ export function job(
     keepReleases: 3,
     keepReleasesMinutes: 0,
     concurrency: 4,
+    logUrl: url('runs/run-1/agent.log'),
+    resultUrl: url('runs/run-1/result.json'),
+    agent: { url: url(`runs/run-1/${AGENT_NAME}`), sha256: agentFile().sha256 },
+    ...input,
+  });
+}
+
+/** A rollback of a target, as buildJob writes it. */
+export function rollback(target: string): TargetJob {
+  const targetPlan: TargetPlan = {
+    kind: 'local',
+    target,
+    tree: { files: [], dirs: [] },
+    changes: { add: [], modify: [], delete: [] },
+    files: [],
+    dirs: [],
+    unchanged: false,
+  };
+  const noUrls = () => {
+    throw new Error('a rollback fetches nothing');
+  };
+  // No URL of a rollback's job is fetched here: only its target entry is used.
+  const built = envelope((key) => `http://127.0.0.1/${key}`, {
+    action: 'rollback',
+    plans: [targetPlan],
+    releaseIds: {},
+    parts: [],
+    members: new Map(),
+    deleteGone: false,
+    objectUrl: noUrls,
+  });
+  return built.targets[0] as TargetJob;
+}
+
+/** The job of the planned targets: buildJob's manifest around them (their parts, in order), with `over` applied. */
+export function job(
+  bucket: Bucket,
+  planned: { target: TargetJob; parts: StagedPart[] }[],
+  over: Partial<JobManifest> = {},
+): JobManifest {
+  const manifest: JobManifest = {
+    ...envelope(bucket.url.bind(bucket), {
+      action: 'sync',
+      plans: [],
+      releaseIds: {},
+      parts: [],
+      members: new Map(),
+      deleteGone: true,
+      objectUrl: bucket.url.bind(bucket),
+    }),
     parts: planned.flatMap((p) => p.parts),
     targets: planned.map((p) => p.target),
-    logUrl: bucket.url('runs/run-1/agent.log'),
-    resultUrl: bucket.url('runs/run-1/result.json'),
     ...over,
   };
   return manifest;

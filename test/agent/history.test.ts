@@ -25,7 +25,7 @@ const releases = () => fs.readdirSync(path.join(efs, '.lib.efsync')).filter((n) 
 /** Publishes release `id` of lib (one file holding the id) on whatever lib serves now. */
 async function publish(id: string, over: Partial<JobManifest> = {}) {
   const current = fs.existsSync(path.join(efs, 'lib')) ? path.basename(serving()) : null;
-  const planned = plan(bucket, {
+  const planned = await plan(bucket, {
     target: 'lib',
     releaseId: id,
     baseReleaseId: current,
@@ -166,7 +166,7 @@ describe('a history.json of the first format (a plain list of release ids)', () 
 
 describe('published modes', () => {
   it('are applied as mode & 0o775 to files and folders: setuid, setgid, sticky and world-write dropped', async () => {
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r1',
       files: {

@@ -31,7 +31,7 @@ async function publish(
   files: Record<string, Spec>,
   baseReleaseId: string | null = null,
 ) {
-  const run = await runAgent(job(bucket, [plan(bucket, { target, releaseId, files, baseReleaseId })]), efs);
+  const run = await runAgent(job(bucket, [await plan(bucket, { target, releaseId, files, baseReleaseId })]), efs);
   expect(run.result?.error).toBeUndefined();
   expect(run.code).toBe(AGENT_EXIT.ok);
 }
@@ -83,7 +83,12 @@ describe('planted links and swapped folders', () => {
 
     const run = await runAgent(
       job(bucket, [
-        plan(bucket, { target: 'lib', releaseId: 'r2', baseReleaseId: 'r1', files: { 'a.txt': { data: 'two' } } }),
+        await plan(bucket, {
+          target: 'lib',
+          releaseId: 'r2',
+          baseReleaseId: 'r1',
+          files: { 'a.txt': { data: 'two' } },
+        }),
       ]),
       efs,
     );
@@ -98,7 +103,7 @@ describe('planted links and swapped folders', () => {
     fs.symlinkSync(target, path.join(efs, '.efsync.lock'));
 
     const run = await runAgent(
-      job(bucket, [plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'one' } } })]),
+      job(bucket, [await plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'a.txt': { data: 'one' } } })]),
       efs,
     );
 
@@ -114,7 +119,12 @@ describe('planted links and swapped folders', () => {
 
     const run = await runAgent(
       job(bucket, [
-        plan(bucket, { target: 'lib', releaseId: 'r2', baseReleaseId: 'r1', files: { 'a.txt': { data: 'two' } } }),
+        await plan(bucket, {
+          target: 'lib',
+          releaseId: 'r2',
+          baseReleaseId: 'r1',
+          files: { 'a.txt': { data: 'two' } },
+        }),
       ]),
       efs,
     );
@@ -127,7 +137,7 @@ describe('planted links and swapped folders', () => {
     await publish('models', 'r1', { 'm.bin': { data: 'one' } });
     const target = localFile('etc/passwd-like', 'root:x:0:0\n');
     const before = localState();
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'models',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -162,7 +172,7 @@ describe('planted links and swapped folders', () => {
 
     const run = await runAgent(
       job(bucket, [
-        plan(bucket, { target: 'x2', releaseId: 'r2', baseReleaseId: 'r1', files: { 'a.txt': { data: 'two' } } }),
+        await plan(bucket, { target: 'x2', releaseId: 'r2', baseReleaseId: 'r1', files: { 'a.txt': { data: 'two' } } }),
       ]),
       efs,
     );
@@ -177,7 +187,7 @@ describe('planted links and swapped folders', () => {
     localFile('srv/data.txt', 'local data\n');
     const before = localState();
     const releases = path.join(efs, '.lib.efsync');
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -205,7 +215,7 @@ describe('planted links and swapped folders', () => {
     localFile('srv/data.txt', 'local data\n');
     const before = localState();
     const releases = path.join(efs, '.lib.efsync');
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',
@@ -233,7 +243,7 @@ describe('planted links and swapped folders', () => {
     const before = localState();
     fs.renameSync(path.join(efs, '.lib.efsync/r1/d'), path.join(efs, 'moved-d'));
     fs.symlinkSync(path.join(local, 'srv'), path.join(efs, '.lib.efsync/r1/d'));
-    const planned = plan(bucket, {
+    const planned = await plan(bucket, {
       target: 'lib',
       releaseId: 'r2',
       baseReleaseId: 'r1',

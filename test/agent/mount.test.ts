@@ -83,11 +83,11 @@ async function onInstance(manifest: JobManifest, instance: Instance = {}) {
   }
   const work = path.join(sandboxes.dir(id), 'work');
   fs.mkdirSync(work, { recursive: true });
-  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.py'));
+  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.pyz'));
   fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify(manifest));
   const script = [
     '#!/bin/bash',
-    'python3 efsync_agent.py job.json',
+    'python3 efsync_agent.pyz job.json',
     'code=$?',
     "if grep -qE ' /mnt/efsync(/fs)? ' /proc/self/mounts; then echo STILL-MOUNTED; fi",
     "stat -c 'MOUNT-BASE %a %u' /mnt/efsync",
@@ -118,8 +118,12 @@ function spec(overrides: Partial<MountSpec> = {}): MountSpec {
   };
 }
 
-function publishJob(mount: MountSpec): JobManifest {
-  const planned = plan(bucket, { target: 'lib', releaseId: 'r1', files: { 'pkg/__init__.py': { data: 'x = 1\n' } } });
+async function publishJob(mount: MountSpec): Promise<JobManifest> {
+  const planned = await plan(bucket, {
+    target: 'lib',
+    releaseId: 'r1',
+    files: { 'pkg/__init__.py': { data: 'x = 1\n' } },
+  });
   return job(bucket, [planned], { mount });
 }
 
@@ -129,7 +133,7 @@ function published(root = path.join(sandboxes.efsRoot, FS)): string {
 
 describe('mounting the file system', () => {
   it('installs the EFS mount helper, mounts with TLS by DNS name, publishes, and unmounts', async () => {
-    const run = await onInstance(publishJob(spec()));
+    const run = await onInstance(await publishJob(spec()));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.result?.status).toBe('ok');
@@ -144,7 +148,7 @@ describe('mounting the file system', () => {
   });
 
   it('mounts in a folder only root can enter, and remounts so that the kernel follows no link on it', async () => {
-    const run = await onInstance(publishJob(spec()));
+    const run = await onInstance(await publishJob(spec()));
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain('remounted /mnt/efsync/fs with nosymfollow,nosuid,nodev,noexec');
     expect(run.stdout).toContain('MOUNT-BASE 700 0');
@@ -159,7 +163,7 @@ describe('mounting the file system', () => {
     if (fs.existsSync(lock)) fs.renameSync(lock, saved);
     fs.symlinkSync(outside, lock);
     try {
-      const run = await onInstance(publishJob(spec()));
+      const run = await onInstance(await publishJob(spec()));
       expect(run.code).toBe(AGENT_EXIT.error);
       expect(run.result?.error).toMatch(
         /^"\/mnt\/efsync\/fs\/.efsync.lock" is a symbolic link that efsync did not make/,
@@ -173,7 +177,7 @@ describe('mounting the file system', () => {
   });
 
   it('mounts through an access point with TLS and IAM', async () => {
-    const run = await onInstance(publishJob(spec({ accessPointId: AP, iam: true, plainNfsAllowed: false })));
+    const run = await onInstance(await publishJob(spec({ accessPointId: AP, iam: true, plainNfsAllowed: false })));
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain(`with the EFS mount helper (tls,iam,accesspoint=${AP})`);
     expect(run.stdout).not.toContain('STILL-MOUNTED');
@@ -182,14 +186,14 @@ describe('mounting the file system', () => {
   });
 
   it('publishes to a file system whose policy denies access without TLS', async () => {
-    const run = await onInstance(publishJob(spec({ iam: true, plainNfsAllowed: false })), { policy: TLS_ONLY });
+    const run = await onInstance(await publishJob(spec({ iam: true, plainNfsAllowed: false })), { policy: TLS_ONLY });
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain('with the EFS mount helper (tls,iam)');
     expect(published()).toBe('x = 1\n');
   });
 
   it("mounts by the mount target's IP when the DNS name does not resolve (DNS hostnames off)", async () => {
-    const run = await onInstance(publishJob(spec()), { dns: false });
+    const run = await onInstance(await publishJob(spec()), { dns: false });
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain(`${DNS} does not resolve`);
     expect(run.stdout).toContain(`with the EFS mount helper (tls,mounttargetip=${IP})`);
@@ -198,7 +202,7 @@ describe('mounting the file system', () => {
   it("takes the mount target IP of its own zone, or the first zone's when it cannot read its zone", async () => {
     // The sandbox has no instance metadata service, so the agent cannot learn its zone and uses mountTargetIp.
     const ips = { 'eu-central-1a': IP, 'eu-central-1b': '10.20.2.25' };
-    const run = await onInstance(publishJob(spec({ mountTargetIps: ips })), { dns: false });
+    const run = await onInstance(await publishJob(spec({ mountTargetIps: ips })), { dns: false });
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain(
       "the instance's availability zone is unknown: using the mount target IP of the first zone",
@@ -207,20 +211,20 @@ describe('mounting the file system', () => {
   });
 
   it('refuses a mountTargetIps entry that is not a zone and an IP address', async () => {
-    const run = await onInstance(publishJob(spec({ mountTargetIps: { 'eu-central-1a': 'x; reboot' } })));
+    const run = await onInstance(await publishJob(spec({ mountTargetIps: { 'eu-central-1a': 'x; reboot' } })));
     expect(run.code).not.toBe(AGENT_EXIT.ok);
     expect(run.stdout + run.stderr).toContain('invalid mount mountTargetIps');
   });
 
   it('falls back to plain NFSv4.1 by IP where the policy allows it and the mount helper cannot be installed', async () => {
-    const run = await onInstance(publishJob(spec()), { dns: false, dnfFails: true, nfsClient: true });
+    const run = await onInstance(await publishJob(spec()), { dns: false, dnfFails: true, nfsClient: true });
     expect(run.code).toBe(AGENT_EXIT.ok);
     expect(run.stdout).toContain('falling back to plain NFSv4.1, which this file system allows');
     expect(run.stdout).toContain(`mounted ${FS} at /mnt/efsync/fs with plain NFSv4.1`);
   });
 
   it('fails, naming S3, where the file system needs the mount helper and it cannot be installed', async () => {
-    const run = await onInstance(publishJob(spec({ iam: true, plainNfsAllowed: false })), {
+    const run = await onInstance(await publishJob(spec({ iam: true, plainNfsAllowed: false })), {
       policy: TLS_ONLY,
       noRouteToS3: true,
     });
@@ -259,11 +263,11 @@ describe('mounting the file system', () => {
         },
       ],
     });
-    const without = await onInstance(publishJob(spec({ plainNfsAllowed: false })), { policy });
+    const without = await onInstance(await publishJob(spec({ plainNfsAllowed: false })), { policy });
     expect(without.code).toBe(AGENT_EXIT.error);
     expect(without.result?.error).toMatch(/^the file system refuses writes by root .*ClientRootAccess/);
     expect(without.stdout).not.toContain('STILL-MOUNTED');
-    const withIam = await onInstance(publishJob(spec({ iam: true, plainNfsAllowed: false })), { policy });
+    const withIam = await onInstance(await publishJob(spec({ iam: true, plainNfsAllowed: false })), { policy });
     expect(withIam.code).toBe(AGENT_EXIT.ok);
   });
 
@@ -271,7 +275,7 @@ describe('mounting the file system', () => {
     sandboxes.setUnreachable(FS, true);
     const gets = bucket.gets.length;
     try {
-      const run = await onInstance(publishJob(spec()));
+      const run = await onInstance(await publishJob(spec()));
       expect(run.code).toBe(AGENT_EXIT.mountFailed);
       expect(run.result?.status).toBe('error');
       expect(run.result?.error).toMatch(

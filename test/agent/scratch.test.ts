@@ -30,18 +30,20 @@ afterAll(async () => {
 });
 
 /** One target whose files come from `count` parts of about `bytes` each (one file per part), as staging packs them. */
-function manyParts(
+async function manyParts(
   target: string,
   count: number,
   bytes: number,
   serve: (i: number) => ServeOptions = () => ({}),
-): { target: TargetJob; parts: StagedPart[] } {
-  const planned = Array.from({ length: count }, (_, i) =>
-    plan(bucket, {
-      target,
-      releaseId: `${target}-p${String(i).padStart(2, '0')}`,
-      files: { [`f${i}.bin`]: { data: crypto.randomBytes(bytes) } },
-    }),
+): Promise<{ target: TargetJob; parts: StagedPart[] }> {
+  const planned = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      plan(bucket, {
+        target,
+        releaseId: `${target}-p${String(i).padStart(2, '0')}`,
+        files: { [`f${i}.bin`]: { data: crypto.randomBytes(bytes) } },
+      }),
+    ),
   );
   for (const [i, p] of planned.entries()) {
     const part = p.parts[0] as StagedPart;
@@ -62,11 +64,11 @@ async function onInstance(manifest: JobManifest, scratch: number, prepare?: (id:
   const efs = path.join(sandboxes.dir(id), 'efs');
   fs.mkdirSync(work, { recursive: true });
   fs.mkdirSync(efs, { recursive: true });
-  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.py'));
+  fs.copyFileSync(AGENT, path.join(work, 'efsync_agent.pyz'));
   fs.writeFileSync(path.join(work, 'job.json'), JSON.stringify(manifest));
   sandboxes.setDisk(id, { scratchBytes: scratch });
   prepare?.(id);
-  const script = ['#!/bin/bash', `python3 efsync_agent.py job.json --mounted '${sandboxes.seen(efs)}'`].join('\n');
+  const script = ['#!/bin/bash', `python3 efsync_agent.pyz job.json --mounted '${sandboxes.seen(efs)}'`].join('\n');
   const run = sandboxes.run(id, 'script.sh', script, 'work');
   let stdout = '';
   let stderr = '';
@@ -89,7 +91,7 @@ function peak(stdout: string): { parts: number; text: string } | undefined {
 describe('staged parts on the instance disk', () => {
   it('deletes a part as soon as its files are written, while later parts still download', async () => {
     // Part 0 comes at once; part 1 trickles in for seconds. Part 0 must be gone long before part 1 is complete.
-    const planned = manyParts('gone', 2, 256 * 1024, (i) => (i === 1 ? { drip: 2048 } : {}));
+    const planned = await manyParts('gone', 2, 256 * 1024, (i) => (i === 1 ? { drip: 2048 } : {}));
     const efs = tmpDir('efsync-efs-');
     // The release being built: .tmp-r1-<random>, beside the releases.
     const building = (file: string) => {
@@ -121,7 +123,7 @@ describe('staged parts on the instance disk', () => {
   });
 
   it('holds at most `concurrency` parts at once, however many the target has', async () => {
-    const planned = manyParts('bounded', 12, 64 * 1024);
+    const planned = await manyParts('bounded', 12, 64 * 1024);
     const efs = tmpDir('efsync-efs-');
     const run = await runAgent(job(bucket, [planned], { concurrency: 3 }), efs);
     expect(run.result?.status).toBe('ok');
@@ -133,8 +135,12 @@ describe('staged parts on the instance disk', () => {
   });
 
   it('keeps a part a later target needs until that target has used it', async () => {
-    const a = plan(bucket, { target: 'a', releaseId: 'r1', files: { 'x.txt': { data: 'x' }, 'y.txt': { data: 'y' } } });
-    const b = plan(bucket, { target: 'b', releaseId: 'r1', files: {} });
+    const a = await plan(bucket, {
+      target: 'a',
+      releaseId: 'r1',
+      files: { 'x.txt': { data: 'x' }, 'y.txt': { data: 'y' } },
+    });
+    const b = await plan(bucket, { target: 'b', releaseId: 'r1', files: {} });
     b.target.files = a.target.files.filter((f) => f.path === 'y.txt');
     a.target.files = a.target.files.filter((f) => f.path === 'x.txt');
     const efs = tmpDir('efsync-efs-');
@@ -153,7 +159,7 @@ describe('an instance disk smaller than the sum of the parts', () => {
   const COUNT = 12;
 
   it('takes a publish of three times its size, with three downloads at a time', async () => {
-    const planned = manyParts('big', COUNT, MiB);
+    const planned = await manyParts('big', COUNT, MiB);
     const sum = planned.parts.reduce((n, p) => n + p.size, 0);
     const scratch = 3.5 * MiB;
     expect(sum).toBeGreaterThan(3 * scratch);
@@ -167,7 +173,7 @@ describe('an instance disk smaller than the sum of the parts', () => {
   });
 
   it('fails with a clear error, the served release untouched, when not even one part fits', async () => {
-    const planned = manyParts('tiny', 2, MiB);
+    const planned = await manyParts('tiny', 2, MiB);
     const run = await onInstance(job(bucket, [planned], { concurrency: 2 }), 256 * 1024);
     expect(run.code).toBe(AGENT_EXIT.error);
     expect(run.result?.status).toBe('error');
@@ -183,7 +189,7 @@ describe('parts left on the instance by an earlier run', () => {
   // SSM kills a command at its timeout or on cancel with SIGKILL: its agent removes nothing. On a warm or borrowed
   // instance the next run finds the folder in /var/tmp, on a root volume sized for one run's parts.
   it('are removed when no live agent holds them; a folder a live agent holds is kept', async () => {
-    const planned = manyParts('after', 1, 64 * 1024);
+    const planned = await manyParts('after', 1, 64 * 1024);
     let holder: ReturnType<typeof spawn> | undefined;
     const varTmp = (id: string) => path.join(sandboxes.dir(id), 'var', 'tmp');
     const run = await onInstance(job(bucket, [planned], { concurrency: 1 }), 4 * MiB, (id) => {

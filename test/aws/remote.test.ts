@@ -22,7 +22,7 @@ describe('bootstrap', () => {
     expect(lines[fetch - 1]).toBe('cd "$work"');
     expect(lines.at(-2)).toBe('EFSYNC_FETCH');
     // Not exec: the trap removes the work folder when the agent ends.
-    expect(lines.at(-1)).toBe('python3 efsync_agent.py job.json');
+    expect(lines.at(-1)).toBe('python3 efsync_agent.pyz job.json');
     // The here-document is quoted, so nothing in it is expanded by bash.
     expect(lines.filter((line) => line === 'EFSYNC_FETCH')).toHaveLength(1);
   });

@@ -148,14 +148,14 @@ describe('bootstrap for an instance that stays', () => {
       `trap 'rm -f /var/lib/efsync/leases/0123456789abcdef; efsync_arm || true; cd / && rm -rf "$work"' EXIT`,
     );
     expect(lines).toContain('echo $(( $(date +%s) + 3660 )) > /var/lib/efsync/leases/0123456789abcdef');
-    expect(lines.at(-2)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.py job.json');
+    expect(lines.at(-2)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.pyz job.json');
     expect(lines.at(-1)).toBe('efsync_warm 600');
   });
 
   it('never arms a shutdown on a borrowed instance', () => {
     const lines = bootstrap(URL, SHA, {});
     expect(lines.join('\n')).not.toMatch(/shutdown|efsync_arm|lease/);
-    expect(lines.at(-1)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.py job.json');
+    expect(lines.at(-1)).toBe('flock /var/lib/efsync/agent.lock python3 efsync_agent.pyz job.json');
   });
 
   it('refuses a time that is not a whole number of seconds, and a lease that is not hex', () => {

@@ -1,0 +1,18 @@
+"""efsync agent: carries out one job (JobManifest, src/core/protocol.ts) on an EFS file system.
+
+Runs on the short-lived Amazon Linux 2023 instance under SSM Run Command, as root, with the system python3 (3.9)
+and nothing but the standard library. Usage: python3 efsync_agent.pyz JOB.json [--mounted DIR]
+
+Layout per target <parent>/<name> (DESIGN.md, "Layout on EFS: atomic releases"):
+  <parent>/<name>                       relative symlink -> .<name>.efsync/<release-id>
+  <parent>/.<name>.efsync/<id>/         one complete release: exactly what the source holds
+  <parent>/.<name>.efsync/<id>.json     its tree {files, dirs}; each file says how its content was verified
+  <parent>/.<name>.efsync/history.json  every switch of the target, oldest first (History)
+The last line printed is `EFSYNC_RESULT <AgentResult JSON>`; the exit code is one of EXIT (common.py).
+
+Modules, each one concern, lower ones first: common, log, fs (folders opened without following links), result,
+files (writing and verifying), transfer (HTTP and retries), job (reading and checking it), mount (and the lock),
+parts (staged parts), history (rollback and pruning), target (a target's releases), build (a release's files),
+target_run (a sync or a rollback), run (the whole job). The entry points: the instance's command (__main__.py beside
+this package, the zipapp's entry) and the Lambda handler (lambda_handler.py).
+"""
