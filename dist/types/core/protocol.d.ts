@@ -1,6 +1,6 @@
 /**
  * The data that flows between planning on the runner, staging in S3, and the agent on the instance. This file is
- * the contract: the agent (agent/efsync_agent.py) reads JobManifest and writes AgentResult exactly as typed here.
+ * the contract: the agent (the package agent/efsync_agent) reads JobManifest and writes AgentResult exactly as typed here.
  */
 import { EfsyncError } from './errors.js';
 import type { TargetKind } from './targets.js';

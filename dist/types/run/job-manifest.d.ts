@@ -59,7 +59,7 @@ export declare function filesToStage(plans: TargetPlan[], action: JobAction): {
 /**
  * The most bytes of staged parts the agent keeps on the instance's disk at once. It deletes a part as soon as the
  * files taken from it are written, and starts a download only while fewer than `concurrency` parts are on disk
- * (agent/efsync_agent.py, PartStore): so the `concurrency` largest parts, not the sum of all. Reckoned over every
+ * (agent/efsync_agent/parts.py, PartStore): so the `concurrency` largest parts, not the sum of all. Reckoned over every
  * file of the targets that staging would pack, changed or not, so that the one re-plan after a base mismatch, which
  * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
  */
