@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { AWS_MODEL, type LatencyModel } from '../../test/local-aws/latency.ts';
+import { AWS_MODEL, type LatencyModel } from '../../testbed/latency.ts';
 import {
   bumpRequirements,
   changeOneFile,

@@ -16,7 +16,7 @@ import type { TargetPlan } from '../../src/plan/target-plan.ts';
 import { AGENT_NAME, agentFile } from '../../src/run/agent-file.ts';
 import { buildJob, type JobInput, type StagedJob } from '../../src/run/job-manifest.ts';
 import { tarChunks } from '../../src/stage/tar.ts';
-import { findPython39 } from '../local-aws/sandbox.ts';
+import { findPython39 } from '../../testbed/sandbox.ts';
 
 /** The agent as the instance gets it: efsync_agent.pyz, built from agent/ as `npm run package` builds dist/agent/. */
 export const AGENT = (() => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INPUT_NAMES } from '../../src/config/inputs.js';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
 import { ROOT } from '../support/repo.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { expectClean, expectNoSecrets, printTable, record, rows } from './fault-harness.ts';
@@ -41,7 +41,7 @@ beforeAll(async () => {
   // here is about that wait; sync.test.ts and faults-instance exercise it.
   lanes = await startLanes(3, ['--online-delay-ms', '0'], async (aws) => {
     // Its cases run several actions at once (the concurrency rows, the hostile inputs), past AWS's default Standard
-    // quota of 5 vCPUs: this account has raised it (test/local-aws/quotas.ts). faults-zones covers the quota.
+    // quota of 5 vCPUs: this account has raised it (testbed/quotas.ts). faults-zones covers the quota.
     await aws.settings({ vcpuQuotas: { standard: 64 } });
     return { aws, efs: (...parts: string[]) => path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, ...parts) };
   });

@@ -1,7 +1,7 @@
 // The network an instance needs before it is launched: SSM's endpoints (or a NAT) for Run Command, and, when the mount
 // needs the EFS mount helper, a route to Amazon Linux's repositories that dnf can use (an S3 gateway endpoint or a
 // NAT, not an S3 interface endpoint). The test bed brings an instance Online only when its subnet reaches SSM and its
-// role lets the agent in, and its dnf reaches the repositories by the same rule as AWS (test/local-aws/routes.ts). The
+// role lets the agent in, and its dnf reaches the repositories by the same rule as AWS (testbed/routes.ts). The
 // cases change the VPC in moto directly, as an administrator would: the request log stays the action's own. Each
 // fix is applied as the error prints it: its commands' arguments are parsed and sent through the SDK.
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
 

@@ -1,11 +1,11 @@
-// Pages: SSM answers DescribeInstanceInformation 10 nodes a page by default (test/local-aws/paging.ts has the
+// Pages: SSM answers DescribeInstanceInformation 10 nodes a page by default (testbed/paging.ts has the
 // source), so a run that reads one page misses a warm instance on the next and launches a second one. The bed's
 // page is shrunk to one node here, so that two instances make two pages.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { printTable, record } from './fault-harness.ts';
 import { leftovers, makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
 

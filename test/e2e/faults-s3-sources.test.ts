@@ -1,6 +1,6 @@
 // S3 sources as S3 stores them: objects encrypted with SSE-KMS or DSSE-KMS, whose ETag is not the MD5 of their data
 // (botocore's s3 service-2.json, Object.ETag; the test bed rewrites moto's MD5 ETags as AWS gives them,
-// test/local-aws/kms-etags.ts), and objects archived in GLACIER or DEEP_ARCHIVE, which a GET refuses with
+// testbed/kms-etags.ts), and objects archived in GLACIER or DEEP_ARCHIVE, which a GET refuses with
 // InvalidObjectState until they are restored (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html;
 // moto keeps the storage class PutObject asks for, shows it in HeadObject's x-amz-storage-class and refuses the GET the
 // same way). An encrypted source publishes byte for byte; an archived object fails the run in planning, naming its key,
@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../src/core/tree.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { createKmsKey } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
 import { makeWorkspace, motoClients, readTree, runAction, saveRequestLog } from './support.ts';

@@ -16,12 +16,12 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { allowedBy } from '../../testbed/iam-eval.ts';
+import { findPython39 } from '../../testbed/sandbox.ts';
+import { SECOND_STACK } from '../../testbed/seed.ts';
+import type { PolicyDocument } from '../../testbed/stacks.ts';
 import { deployed, evaluate, parameterValues, parseTemplate, SAMPLE, TEMPLATE_PATH } from '../infra/schema.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { allowedBy } from '../local-aws/iam-eval.ts';
-import { findPython39 } from '../local-aws/sandbox.ts';
-import { SECOND_STACK } from '../local-aws/seed.ts';
-import type { PolicyDocument } from '../local-aws/stacks.ts';
 import { HOSTILE, readAsRunner } from '../support/runner-commands.ts';
 import { expectClean, outcome, printTable, record, rows, served } from './fault-harness.ts';
 import { leftovers, makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';

@@ -1,5 +1,5 @@
 // Zones: an instance type (the default t4g.small among them) is not offered in every zone, and a zone can run out of capacity. The test bed
-// reproduces both as EC2 answers them (test/local-aws/zones.ts has the sources); the file system gets a second mount
+// reproduces both as EC2 answers them (testbed/zones.ts has the sources); the file system gets a second mount
 // target, in the second subnet's zone, so that the action has somewhere else to go.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import {
   EFSClient,
 } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { clients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
@@ -124,7 +124,7 @@ describe('zones', { timeout: 180_000 }, () => {
 
   it('moves to a type with fewer vCPUs when the account vCPU quota refuses the first (VcpuLimitExceeded), and says so', async () => {
     await aws.reset();
-    // 3 vCPUs of Standard instances: t3.xlarge (4) does not fit, t3.small (2) does (test/local-aws/quotas.ts).
+    // 3 vCPUs of Standard instances: t3.xlarge (4) does not fit, t3.small (2) does (testbed/quotas.ts).
     await aws.vcpuQuota('standard', 3);
     fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
     const step = await runAction(aws, workspace, { ...INPUTS, 'instance-type': 't3.xlarge,t3.small' }, { debug: true });

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
 import { expectClean, printTable, record } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
 import { buildWheels, makeWorkspace, motoClients, runAction, type Step, saveRequestLog } from './support.ts';

@@ -6,8 +6,8 @@ import type { PublishedState } from '../../src/core/protocol.js';
 import { findState, legacyStateKey, stateKey } from '../../src/plan/place.js';
 import { listS3Tree, relativeKeyPath, S3SourceError } from '../../src/plan/s3-source.js';
 import { readPublishedState, StateError, writePublishedState } from '../../src/plan/state.js';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { SOURCE_OBJECTS } from '../local-aws/seed.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { SOURCE_OBJECTS } from '../../testbed/seed.ts';
 
 let aws: LocalAws;
 let s3: S3Client;

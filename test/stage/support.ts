@@ -9,7 +9,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Parser, type ReadEntry } from 'tar';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { FileEntry } from '../../src/core/tree.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 
 export function s3For(aws: LocalAws): S3Client {
   return new S3Client({

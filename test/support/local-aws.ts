@@ -8,7 +8,7 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
 
 export function clients(aws: LocalAws, maxAttempts = 3) {
   const config = {

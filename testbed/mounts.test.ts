@@ -1,12 +1,12 @@
 // EFS mounts on a test bed instance as AWS makes them: the NFS client and the EFS mount helper must be installed,
 // file system DNS names resolve only with DNS hostnames on, and a policy set with PutFileSystemPolicy decides what
-// a mount may do (test/local-aws/efs-access.ts cites the EFS User Guide).
+// a mount may do (testbed/efs-access.ts cites the EFS User Guide).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
 import { DescribeMountTargetsCommand, EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clients, launchOnline, sendScript, waitDone } from '../support/local-aws.ts';
+import { clients, launchOnline, sendScript, waitDone } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;
