@@ -14,12 +14,19 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch, launchOnline, sendScript, waitDone } from '../test/support/local-aws.ts';
+import {
+  clients,
+  frontConfig,
+  launch,
+  launchOnline,
+  motoConfig,
+  sendScript,
+  waitDone,
+} from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;
 let instanceId: string;
-const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '500']);
@@ -31,8 +38,8 @@ beforeAll(async () => {
 afterAll(() => aws?.stop());
 beforeEach(() => aws.reset());
 
-const viaFront = () => ({ endpoint: aws.info.endpoint, region: aws.info.region, credentials: creds });
-const viaMoto = () => ({ endpoint: aws.info.motoEndpoint, region: aws.info.region, credentials: creds });
+const viaFront = () => frontConfig(aws);
+const viaMoto = () => motoConfig(aws);
 
 describe('routing', () => {
   it('S3, EC2 and EFS calls through the front are answered by moto: what they create is read straight from moto', async () => {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
-import { DescribeMountTargetsCommand, EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import { DescribeMountTargetsCommand, type EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clients, launchOnline, sendScript, waitDone } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
@@ -16,7 +16,7 @@ let efs: EFSClient;
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '300']);
   instanceId = await launchOnline(aws);
-  efs = new EFSClient(clients(aws).config);
+  efs = clients(aws).efs;
 }, 60_000);
 afterAll(() => aws?.stop());
 

@@ -15,7 +15,7 @@ import {
   DeleteVpcEndpointsCommand,
   DescribeVpcEndpointsCommand,
   DisassociateRouteTableCommand,
-  EC2Client,
+  type EC2Client,
   ModifySubnetAttributeCommand,
   RunInstancesCommand,
   type VpcEndpoint,
@@ -23,7 +23,7 @@ import {
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrap } from '../src/aws/remote.ts';
-import { clients, launch, launchOnline, sendScript, waitDone } from '../test/support/local-aws.ts';
+import { clients, launch, launchOnline, motoClients, sendScript, waitDone } from '../test/support/local-aws.ts';
 import { AGENT_ACTIONS } from './agent-role.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { reachesRepos, reachesS3 } from './routes.ts';
@@ -36,11 +36,7 @@ beforeAll(async () => {
   // Its cases leave instances running side by side, past AWS's default Standard quota of 5 vCPUs: this account has
   // raised it (quotas.ts).
   await aws.settings({ vcpuQuotas: { standard: 64 } });
-  moto = new EC2Client({
-    endpoint: aws.info.motoEndpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-  });
+  moto = motoClients(aws).ec2;
 }, 60_000);
 afterAll(async () => {
   moto?.destroy();

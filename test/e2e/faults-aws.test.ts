@@ -5,9 +5,10 @@ import path from 'node:path';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
-import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 /** A test bed with a workspace published once: what a failed run must leave served. */
 interface Lane {

@@ -9,8 +9,9 @@ import type { RunHooks } from '../../src/index.js';
 import type { LocalAws } from '../../testbed/client.ts';
 import type { Disk } from '../../testbed/disk.ts';
 import { findPython39 } from '../../testbed/sandbox.ts';
+import { sha256 } from '../support/hash.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
-import { expectClean, printTable, record, type Served, served, sha256 } from './fault-harness.ts';
+import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
 import { actionSetup, makeWorkspace, runAction, runApi, runPost, saveRequestLog } from './support.ts';
 

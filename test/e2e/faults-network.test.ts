@@ -15,8 +15,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
-import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;

@@ -6,8 +6,9 @@ import path from 'node:path';
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { printTable, record } from './fault-harness.ts';
-import { leftovers, makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { leftovers, makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
-import { clients, launchOwn, waitDone } from '../support/local-aws.ts';
+import { clients, launchOwn, motoClients, waitDone } from '../support/local-aws.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { printTable, record, rows } from './fault-harness.ts';
-import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
+import { actionSetup, leftovers, makeWorkspace, runAction, runPost, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;

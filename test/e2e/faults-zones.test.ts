@@ -8,11 +8,10 @@ import {
   CreateMountTargetCommand,
   DescribeMountTargetSecurityGroupsCommand,
   DescribeMountTargetsCommand,
-  EFSClient,
 } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
-import { clients } from '../support/local-aws.ts';
+import { clients, motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
@@ -25,11 +24,7 @@ beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '0']);
   workspace = makeWorkspace({ 'models/a.txt': 'first\n' });
   // Straight to moto, as an administrator would: the request log stays the action's own.
-  const efs = new EFSClient({
-    endpoint: aws.info.motoEndpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const efs = motoClients(aws).efs;
   const FileSystemId = aws.info.fileSystemId;
   const first = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId }))).MountTargets?.[0];
   const groups = await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: first?.MountTargetId }));
@@ -176,11 +171,7 @@ describe('zones', { timeout: 180_000 }, () => {
     const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];
     await aws.noCapacity(a);
     const { ec2 } = clients(aws);
-    const efs = new EFSClient({
-      endpoint: aws.info.motoEndpoint,
-      region: aws.info.region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const efs = motoClients(aws).efs;
     const targets = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: aws.info.fileSystemId })))
       .MountTargets;
     const ipOf = (zone: string) => targets?.find((t) => t.AvailabilityZoneName === zone)?.IpAddress ?? '';

@@ -1,5 +1,8 @@
-// Real SDK v3 clients pointed at a running test bed, and the steps most tests need.
+// Real SDK v3 clients pointed at a running test bed or at its moto, and the steps most tests need.
 import { EC2Client, RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
@@ -10,15 +13,53 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { LocalAws } from '../../testbed/client.ts';
 
-export function clients(aws: LocalAws, maxAttempts = 3) {
-  const config = {
+export interface ClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  maxAttempts?: number;
+}
+
+/**
+ * A client configuration for the test bed's front. Signed with the tests' administrator key (`testing`), which the
+ * bed never evaluates, unless `key` is a stack's `actionAccessKeyId`: then the bed evaluates the calls as that stack's
+ * action role.
+ */
+export function frontConfig(aws: LocalAws, { key = 'testing', maxAttempts = 3 } = {}): ClientConfig {
+  return {
     endpoint: aws.info.endpoint,
     region: aws.info.region,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    credentials: { accessKeyId: key, secretAccessKey: 'testing' },
     maxAttempts,
   };
-  return { config, ec2: new EC2Client(config), ssm: new SSMClient(config) };
 }
+
+/** A client configuration for moto itself: an administrator's calls, past the test bed's IAM and request log. */
+export function motoConfig(aws: LocalAws): ClientConfig {
+  return {
+    endpoint: aws.info.motoEndpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+}
+
+/** One client of each service the tests call, on one configuration (S3 path-style: the bed has no bucket DNS). */
+export function clientsOf(config: ClientConfig) {
+  return {
+    config,
+    ec2: new EC2Client(config),
+    ssm: new SSMClient(config),
+    efs: new EFSClient(config),
+    iam: new IAMClient(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+  };
+}
+
+/** The tests' administrator clients, through the front. */
+export const clients = (aws: LocalAws, maxAttempts = 3) => clientsOf(frontConfig(aws, { maxAttempts }));
+
+/** An administrator's clients straight at moto. */
+export const motoClients = (aws: LocalAws) => clientsOf(motoConfig(aws));
 
 export async function launch(
   aws: LocalAws,
@@ -38,8 +79,7 @@ export async function launch(
  * send commands to it (allowSendCommand).
  */
 export async function launchOwn(aws: LocalAws, name: string): Promise<string> {
-  const config = { ...clients(aws).config, endpoint: aws.info.motoEndpoint };
-  const [ec2, ssm] = [new EC2Client(config), new SSMClient(config)];
+  const { ec2, ssm } = motoClients(aws);
   try {
     const tags = [{ ResourceType: 'instance' as const, Tags: [{ Key: 'Name', Value: name }] }];
     const id = await runInstance(aws, { ec2, ssm }, { TagSpecifications: tags });
