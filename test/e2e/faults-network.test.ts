@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
-import { motoClients } from '../support/local-aws.ts';
+import { createS3InterfaceEndpoint, motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
@@ -190,15 +190,7 @@ describe('network before launch', { timeout: 240_000 }, () => {
     const { region, vpcId, routeTableId, subnetIds, accessPointId } = aws.info;
     const { ec2 } = motoClients(aws);
     await deleteEndpoints((e) => e.ServiceName !== `com.amazonaws.${region}.s3`);
-    const s3Interface = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcId: vpcId,
-        VpcEndpointType: 'Interface',
-        ServiceName: `com.amazonaws.${region}.s3`,
-        SubnetIds: subnetIds,
-        PrivateDnsEnabled: true,
-      }),
-    );
+    const s3Interface = await createS3InterfaceEndpoint(aws, ec2);
     const viaAccessPoint = { 'access-point-id': accessPointId };
     // The access point's root directory is /lambda: nothing is published there yet, and a failed run leaves nothing.
     const target = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, 'lambda', 'models');

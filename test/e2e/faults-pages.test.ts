@@ -6,7 +6,7 @@ import path from 'node:path';
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
-import { motoClients } from '../support/local-aws.ts';
+import { instanceInput, motoClients } from '../support/local-aws.ts';
 import { printTable, record } from './fault-harness.ts';
 import { leftovers, makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
@@ -42,16 +42,12 @@ describe('pages', { timeout: 300_000 }, () => {
     const other =
       (
         await ec2.send(
-          new RunInstancesCommand({
-            ImageId: 'ami-12c6146b',
-            InstanceType: 't3.small',
-            MinCount: 1,
-            MaxCount: 1,
-            SubnetId: aws.info.subnetIds[0],
-            SecurityGroupIds: [aws.info.instanceSecurityGroupId],
-            IamInstanceProfile: { Name: aws.info.instanceProfile },
-            TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
-          }),
+          new RunInstancesCommand(
+            instanceInput(aws, {
+              ImageId: 'ami-12c6146b',
+              TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
+            }),
+          ),
         )
       ).Instances?.[0]?.InstanceId ?? '';
     const ids = [other];

@@ -1,5 +1,10 @@
 // Real SDK v3 clients pointed at a running test bed or at its moto, and the steps most tests need.
-import { EC2Client, RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+import {
+  CreateVpcEndpointCommand,
+  EC2Client,
+  RunInstancesCommand,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -110,6 +115,39 @@ export async function allowSendCommand(aws: LocalAws, instanceId: string, roleAr
   });
 }
 
+/**
+ * RunInstances of one t3.small in the first seeded subnet (it reaches SSM's endpoints) with the stack's instance group
+ * and profile (it grants SSM Agent's actions), so that SSM registers it. `ImageId` and the rest come from `extra`.
+ */
+export function instanceInput(aws: LocalAws, extra: Partial<RunInstancesCommandInput>): RunInstancesCommandInput {
+  return {
+    InstanceType: 't3.small',
+    MinCount: 1,
+    MaxCount: 1,
+    SubnetId: aws.info.subnetIds[0],
+    SecurityGroupIds: [aws.info.instanceSecurityGroupId],
+    IamInstanceProfile: { Name: aws.info.instanceProfile },
+    ...extra,
+  };
+}
+
+/**
+ * An S3 interface endpoint with private DNS in the seeded VPC, as an administrator adds one (at moto with `ec2`): it
+ * reaches S3 itself, but not the Amazon Linux repositories, which are reached by S3's dualstack names.
+ */
+export function createS3InterfaceEndpoint(aws: LocalAws, ec2: EC2Client) {
+  const { region, vpcId, subnetIds } = aws.info;
+  return ec2.send(
+    new CreateVpcEndpointCommand({
+      VpcId: vpcId,
+      VpcEndpointType: 'Interface',
+      ServiceName: `com.amazonaws.${region}.s3`,
+      SubnetIds: subnetIds,
+      PrivateDnsEnabled: true,
+    }),
+  );
+}
+
 /** A t3.small of the current Amazon Linux 2023 image in the first subnet, with the instance group and profile. */
 async function runInstance(
   aws: LocalAws,
@@ -119,18 +157,7 @@ async function runInstance(
   const ami = await ssm.send(
     new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
   );
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: ami.Parameter?.Value,
-      InstanceType: 't3.small',
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: aws.info.subnetIds[0],
-      SecurityGroupIds: [aws.info.instanceSecurityGroupId],
-      IamInstanceProfile: { Name: aws.info.instanceProfile },
-      ...extra,
-    }),
-  );
+  const run = await ec2.send(new RunInstancesCommand(instanceInput(aws, { ImageId: ami.Parameter?.Value, ...extra })));
   return run.Instances?.[0]?.InstanceId ?? '';
 }
 
