@@ -6,8 +6,8 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startLocalAws } from '../test/local-aws/client.ts';
 import { parseCommandFile, runBundle } from '../test/support/run-action.ts';
+import { startLocalAws } from '../testbed/client.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

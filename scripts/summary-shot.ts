@@ -25,7 +25,7 @@ registerHooks({
 });
 const { writeSummary } = await import('../src/action/summary.ts');
 const { loadConfig, silentReporter, sync } = await import('../src/index.ts');
-const { startLocalAws } = await import('../test/local-aws/client.ts');
+const { startLocalAws } = await import('../testbed/client.ts');
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const out = path.resolve(process.argv[2] ?? path.join(os.tmpdir(), 'efsync-summary'));

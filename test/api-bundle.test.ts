@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from './local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../testbed/client.ts';
 import { ROOT } from './support/repo.ts';
 
 let aws: LocalAws;

@@ -1,8 +1,8 @@
 // The programmatic API: the same Config and engine as the action, against the local AWS test bed.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig, type Reporter, RunCancelled, silentReporter, sync } from '../src/index.js';
+import { type LocalAws, startLocalAws } from '../testbed/client.ts';
 import { leftovers } from './e2e/support.ts';
-import { type LocalAws, startLocalAws } from './local-aws/client.ts';
 import { tempWorkspace } from './support/config.ts';
 
 let aws: LocalAws;

@@ -27,7 +27,7 @@ describe('the unit project', () => {
 describe('heavyMarkers', () => {
   it('finds the test bed, Python and the bundles', () => {
     const source = [
-      "import { startLocalAws } from '../local-aws/client.ts';",
+      "import { startLocalAws } from '../../testbed/client.ts';",
       "import { launch } from '../support/local-aws.ts';",
       "import { useStagingBed } from './support.ts';",
       "import { runBundle } from '../support/run-action.ts';",
@@ -37,7 +37,7 @@ describe('heavyMarkers', () => {
       "spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/index.js')]);",
     ].join('\n');
     expect(heavyMarkers('test/stage/new.test.ts', source)).toEqual([
-      'imports test/local-aws/client.ts',
+      'imports testbed/client.ts',
       'imports test/support/local-aws.ts',
       'imports test/stage/support.ts',
       'imports test/support/run-action.ts',

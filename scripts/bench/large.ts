@@ -8,7 +8,7 @@
 //   modeled = plan + max(stage, boot) + SSM delivery + bytes / bandwidth
 
 import { bytesPerSecond, chooseSize } from '../../src/plan/instance-size.ts';
-import type { LatencyModel } from '../../test/local-aws/latency.ts';
+import type { LatencyModel } from '../../testbed/latency.ts';
 import type { ScenarioFigures } from './report.ts';
 
 /** EFS per-client read/write throughput, Elastic throughput on a Regional file system (EFS User Guide, "Amazon EFS

@@ -13,8 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { S3Client } from '@aws-sdk/client-s3';
-import { AWS_MODEL, type LatencyModel } from '../../test/local-aws/latency.ts';
+import { AWS_MODEL, type LatencyModel } from '../../testbed/latency.ts';
 import {
   bumpRequirements,
   changeOneFile,
@@ -33,6 +32,7 @@ import { type Bed, runScenario, startBed } from './run.ts';
 import { warmSet } from './warm.ts';
 import { warmFloors } from './warm-figures.ts';
 import './src-hooks.ts';
+import { clients } from '../../test/support/local-aws.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const { values: args } = parseArgs({
@@ -125,12 +125,7 @@ function aws(bed: Bed, argv: string[]): void {
 async function baselines(bed: Bed, rep: number) {
   const { walkLocal } = await import('../../src/plan/local.ts');
   const { stageParts } = await import('../../src/stage/parts.ts');
-  const s3 = new S3Client({
-    endpoint: bed.aws.info.endpoint,
-    region: bed.aws.info.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const { s3 } = clients(bed.aws);
   const bucket = bed.aws.info.stagingBucket;
   const dataRoot = path.join(dataset.workspace, dataset.localDir);
   const files = listFiles(dataRoot);

@@ -2,7 +2,7 @@
 // log, and the agent's own counts from the action's log.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LogEntry } from '../../test/local-aws/request-log.ts';
+import type { LogEntry } from '../../testbed/request-log.ts';
 
 /** Regular files under the EFS directory, symlinks not followed: path → inode, and inode → size. */
 export interface EfsSnapshot {

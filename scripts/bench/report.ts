@@ -1,5 +1,5 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
-import type { LatencyModel } from '../../test/local-aws/latency.ts';
+import type { LatencyModel } from '../../testbed/latency.ts';
 import type { DatasetSpec } from './dataset.ts';
 import { mb, phaseCells, s, table, x } from './format.ts';
 import type { ImportTime } from './import-time.ts';

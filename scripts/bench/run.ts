@@ -2,9 +2,9 @@
 // everything the bench reads around it: the request log, the EFS directory's inodes, the hash cache and the outputs.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type LocalAws, startLocalAws } from '../../test/local-aws/client.ts';
-import { efsSeconds, type LatencyModel } from '../../test/local-aws/latency.ts';
 import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { efsSeconds, type LatencyModel } from '../../testbed/latency.ts';
 import type { Dataset } from './dataset.ts';
 import { agentCounts, countCalls, efsDelta, hashedDelta, snapshotEfs, snapshotHashCache, timeIt } from './measure.ts';
 import type { ScenarioFigures } from './report.ts';
@@ -19,7 +19,7 @@ export interface Bed {
 export async function startBed(extra: string[]): Promise<Bed> {
   const aws = await startLocalAws(extra);
   // The bench measures speed, not quotas: a warm instance, an instance of your own and a large run's type may run at
-  // once, past AWS's default Standard quota of 5 vCPUs (test/local-aws/quotas.ts), so this account has raised it.
+  // once, past AWS's default Standard quota of 5 vCPUs (testbed/quotas.ts), so this account has raised it.
   await aws.settings({ vcpuQuotas: { standard: 64 } });
   const entries = await aws.log();
   return {

@@ -7,7 +7,7 @@
 // the transfer at the baseline bandwidth of the type instance-type auto chooses for the bytes. What the floor leaves
 // out is what a warm or borrowed instance should make small: finding the instance, the process, the cleanup.
 
-import type { LatencyModel } from '../../test/local-aws/latency.ts';
+import type { LatencyModel } from '../../testbed/latency.ts';
 import { phaseCells, s, x } from './format.ts';
 import { deliverySeconds, floorSeconds, transferOf } from './large.ts';
 import type { ScenarioFigures } from './report.ts';

@@ -3,8 +3,8 @@
 // same two with instance-id on an SSM-managed instance of the user's own, launched straight at moto (as an
 // administrator would, outside the action and its request log) while the first three run.
 import path from 'node:path';
-import type { LatencyModel } from '../../test/local-aws/latency.ts';
 import { launchOwn, waitOnline } from '../../test/support/local-aws.ts';
+import type { LatencyModel } from '../../testbed/latency.ts';
 import { bumpRequirements, changeOneFile, type Dataset } from './dataset.ts';
 import { type Bed, runScenario } from './run.ts';
 import { WARM_SOURCE, type WarmKey, type WarmSet } from './warm-figures.ts';

@@ -7,11 +7,11 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AGENT_EXIT, type JobManifest } from '../../src/core/protocol.ts';
 import type { Tree } from '../../src/core/tree.ts';
+import { md5, sha256 } from '../support/hash.ts';
 import {
   Bucket,
   job,
   listing,
-  md5,
   PYTHON,
   plan,
   readJson,
@@ -19,7 +19,6 @@ import {
   runAgent,
   type Spec,
   served,
-  sha256,
   snapshot,
   tmpDir,
   treeOf,

@@ -16,7 +16,8 @@ import type { TargetPlan } from '../../src/plan/target-plan.ts';
 import { AGENT_NAME, agentFile } from '../../src/run/agent-file.ts';
 import { buildJob, type JobInput, type StagedJob } from '../../src/run/job-manifest.ts';
 import { tarChunks } from '../../src/stage/tar.ts';
-import { findPython39 } from '../local-aws/sandbox.ts';
+import { findPython39 } from '../../testbed/sandbox.ts';
+import { md5, sha256 } from '../support/hash.ts';
 
 /** The agent as the instance gets it: efsync_agent.pyz, built from agent/ as `npm run package` builds dist/agent/. */
 export const AGENT = (() => {
@@ -27,9 +28,6 @@ export const AGENT = (() => {
   return file;
 })();
 export const PYTHON = findPython39();
-
-export const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
-export const md5 = (data: Buffer | string) => crypto.createHash('md5').update(data).digest('hex');
 
 export function tmpDir(prefix = 'efsync-agent-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -11,10 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { JobChunk, JobManifest, ReleaseFile } from '../../src/core/protocol.ts';
 import { chunkBody, chunkSpans } from '../../src/stage/job.ts';
+import { md5, sha256 } from '../support/hash.ts';
 import { AGENT, PYTHON } from './harness.ts';
 
 const BODY = Buffer.from('x\n');
-const MD5 = crypto.createHash('md5').update(BODY).digest('hex');
+const MD5 = md5(BODY);
 // A stand-in for X-Amz-Credential, X-Amz-Security-Token (most of a presigned URL's length) and X-Amz-Signature.
 const TOKEN = crypto.randomBytes(1100).toString('base64url');
 
@@ -60,8 +61,7 @@ export async function measureAgentMemory(files = 100_000): Promise<MemoryRun> {
     const jobChunks: JobChunk[] = chunkSpans(entries).map((span, n) => {
       const body = chunkBody(entries, span);
       chunks.set(`/chunks/${n}`, body);
-      const sha256 = crypto.createHash('sha256').update(body).digest('hex');
-      return { url: url(`/chunks/${n}`), size: body.length, sha256, files: span.end - span.start };
+      return { url: url(`/chunks/${n}`), size: body.length, sha256: sha256(body), files: span.end - span.start };
     });
     const dirs = Array.from({ length: Math.ceil(files / 1000) }, (_, i) => ({ path: `d${i}`, mode: 0o755 }));
     entries.length = 0;

@@ -1,12 +1,12 @@
 // The agent without --mounted, as on an instance: it mounts the file system itself. It runs in a test bed instance
 // sandbox (root, a private mount namespace, the test bed's mount and dnf shims), where an NFS or EFS mount of
-// fs-<id> binds the test bed's directory of that file system, after the checks EFS makes (test/local-aws/efs-access.ts).
+// fs-<id> binds the test bed's directory of that file system, after the checks EFS makes (testbed/efs-access.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_EXIT, type JobManifest, type MountSpec } from '../../src/core/protocol.ts';
-import { clientAccess } from '../local-aws/efs-access.ts';
-import { type InstanceEfsView, Sandboxes } from '../local-aws/sandbox.ts';
+import { clientAccess } from '../../testbed/efs-access.ts';
+import { type InstanceEfsView, Sandboxes } from '../../testbed/sandbox.ts';
 import { AGENT, Bucket, job, parseResult, plan, tmpDir } from './harness.ts';
 
 const FS = 'fs-0123456789abcdef0';

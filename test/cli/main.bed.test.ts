@@ -1,7 +1,7 @@
 // The efsync command against the test bed: a dry run plans from what AWS says, and flags win over --config.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { tempWorkspace } from '../support/config.ts';
 import { capture } from '../support/console.ts';
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { buildWheels, leftovers, makeWorkspace, readTree, runAction, saveRequestLog } from './support.ts';
 
 /** An interpreter of pyenv's X.Y (the runner's python3.X may not run for a version pyenv does not activate). */

@@ -1,10 +1,10 @@
 // What every fault case checks after its run: the exit code and one clear error, no instance left running, no staged
 // run objects, the target serving its previous release byte for byte, and no secret anywhere the runner keeps.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'vitest';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
+import { sha256 } from '../support/hash.ts';
 import type { StepResult } from '../support/run-action.ts';
 import { leftovers, readTree } from './support.ts';
 
@@ -56,15 +56,8 @@ export interface Served {
 
 export function served(aws: LocalAws, target: string): Served {
   const root = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId);
-  const files = Object.entries(readTree(path.join(root, target))).map(([name, data]) => [
-    name,
-    createHash('sha256').update(data).digest('hex'),
-  ]);
+  const files = Object.entries(readTree(path.join(root, target))).map(([name, data]) => [name, sha256(data)]);
   return { link: fs.readlinkSync(path.join(root, target)), files: Object.fromEntries(files) };
-}
-
-export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 const SECRET_PATTERNS = [

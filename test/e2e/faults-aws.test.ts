@@ -4,10 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateVpcEndpointCommand, DeleteVpcEndpointsCommand, DescribeVpcEndpointsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
-import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 /** A test bed with a workspace published once: what a failed run must leave served. */
 interface Lane {
@@ -106,7 +107,7 @@ describe('terminal AWS errors', { timeout: 120_000, concurrent: true }, () => {
       },
       'ec2:RunInstances was denied',
     ],
-    // Without a message, the test bed words each refusal as its service does (test/local-aws/refusals.ts).
+    // Without a message, the test bed words each refusal as its service does (testbed/refusals.ts).
     [
       'DescribeFileSystems AccessDenied (in preflight: denied, not missing)',
       { service: 'elasticfilesystem', operation: 'DescribeFileSystems', code: 'AccessDeniedException' },
@@ -198,7 +199,7 @@ describe('terminal AWS errors', { timeout: 120_000, concurrent: true }, () => {
 });
 
 // A subnet with SSM but no route to S3 (no S3 gateway endpoint, no NAT): on AWS the instance launches and its first
-// download from S3 times out. The test bed routes as the VPC does (test/local-aws/routes.ts: the subnet's explicit
+// download from S3 times out. The test bed routes as the VPC does (testbed/routes.ts: the subnet's explicit
 // route table, else the VPC's main one, "Subnet route tables", https://docs.aws.amazon.com/vpc/latest/userguide/subnet-route-tables.html;
 // a gateway endpoint's route to S3's prefix list, https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html),
 // and its seeded subnets reach S3 through a gateway endpoint on the main route table. The case deletes that endpoint

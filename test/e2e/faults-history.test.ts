@@ -15,7 +15,7 @@ import { type Lanes, startLanes } from './lanes.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 interface Lane {
-  aws: import('../local-aws/client.ts').LocalAws;
+  aws: import('../../testbed/client.ts').LocalAws;
   workspace: string;
   baseline: Served;
 }

@@ -1,13 +1,14 @@
 // Concurrency, hostile and odd input, secrets with debug logging on, and least privilege: every case gets a clear
 // error or syncs correctly, nothing is written outside the target, and the policy allows exactly what runs call.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INPUT_NAMES } from '../../src/config/inputs.js';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
+import { sha256 } from '../support/hash.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { ROOT } from '../support/repo.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { expectClean, expectNoSecrets, printTable, record, rows } from './fault-harness.ts';
@@ -18,7 +19,6 @@ import {
   iamActions,
   leftovers,
   makeWorkspace,
-  motoClients,
   readTree,
   runAction,
   runPost,
@@ -41,7 +41,7 @@ beforeAll(async () => {
   // here is about that wait; sync.test.ts and faults-instance exercise it.
   lanes = await startLanes(3, ['--online-delay-ms', '0'], async (aws) => {
     // Its cases run several actions at once (the concurrency rows, the hostile inputs), past AWS's default Standard
-    // quota of 5 vCPUs: this account has raised it (test/local-aws/quotas.ts). faults-zones covers the quota.
+    // quota of 5 vCPUs: this account has raised it (testbed/quotas.ts). faults-zones covers the quota.
     await aws.settings({ vcpuQuotas: { standard: 64 } });
     return { aws, efs: (...parts: string[]) => path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, ...parts) };
   });
@@ -149,10 +149,7 @@ describe('hostile and odd input', { timeout: 300_000, concurrent: true }, () => 
     lanes.use(async ({ aws, efs }) => {
       const ws = makeWorkspace({});
       const wheels = buildWheels(ws, ['alpha==1.0:beta>=2', 'beta==2.0', 'sdist:gamma==1.0']);
-      const hash = (file: string) =>
-        createHash('sha256')
-          .update(fs.readFileSync(path.join(wheels, file)))
-          .digest('hex');
+      const hash = (file: string) => sha256(fs.readFileSync(path.join(wheels, file)));
       const wheel = (prefix: string) =>
         fs.readdirSync(wheels).find((f) => f.startsWith(prefix) && f.endsWith('.whl')) ?? '';
       fs.writeFileSync(

@@ -6,11 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunHooks } from '../../src/index.js';
-import type { LocalAws } from '../local-aws/client.ts';
-import type { Disk } from '../local-aws/disk.ts';
-import { findPython39 } from '../local-aws/sandbox.ts';
+import type { LocalAws } from '../../testbed/client.ts';
+import type { Disk } from '../../testbed/disk.ts';
+import { findPython39 } from '../../testbed/sandbox.ts';
+import { sha256 } from '../support/hash.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
-import { expectClean, printTable, record, type Served, served, sha256 } from './fault-harness.ts';
+import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
 import { actionSetup, makeWorkspace, runAction, runApi, runPost, saveRequestLog } from './support.ts';
 
@@ -210,8 +211,8 @@ describe('the instance disk', { timeout: 180_000, concurrent: true }, () => {
       await aws.reset();
       edit(lane);
       // Three files of 20 MiB, a part each, all downloading at once: 60 MiB, more than an instance with the image's
-      // own root volume has free in the test bed (rootFreeBytes, 32 MiB; test/local-aws/disk.ts). Without a root
-      // volume sized for them the agent fails with no space left (test/local-aws/disk.test.ts shows the bound,
+      // own root volume has free in the test bed (rootFreeBytes, 32 MiB; testbed/disk.ts). Without a root
+      // volume sized for them the agent fails with no space left (testbed/disk.test.ts shows the bound,
       // test/agent/scratch.test.ts the agent's error).
       for (const i of [1, 2, 3])
         fs.writeFileSync(path.join(lane.workspace, `models/big-${i}.bin`), crypto.randomBytes(20 * 1024 * 1024));

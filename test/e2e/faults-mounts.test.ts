@@ -1,28 +1,23 @@
 // Mounts that every file system accepts, as EFS documents them and the test bed reproduces them
-// (test/local-aws/efs-access.ts): a policy that denies access without encryption in transit, a policy under which
+// (testbed/efs-access.ts): a policy that denies access without encryption in transit, a policy under which
 // root is squashed, and a VPC whose DNS hostnames are off. And places: one target through an access point and
 // without it are two directories, each with its own state (src/plan/place.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
-import { EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
-import {
-  GetRolePolicyCommand,
-  IAMClient,
-  ListAttachedRolePoliciesCommand,
-  ListRolePoliciesCommand,
-} from '@aws-sdk/client-iam';
+import { type EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import { GetRolePolicyCommand, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { CopyObjectCommand, DeleteObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_ACTIONS } from '../../testbed/agent-role.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { allowedBy } from '../../testbed/iam-eval.ts';
+import { ACCOUNT, type PolicyDocument } from '../../testbed/stacks.ts';
 import { TEMPLATE_PATH } from '../infra/schema.ts';
-import { AGENT_ACTIONS } from '../local-aws/agent-role.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { allowedBy } from '../local-aws/iam-eval.ts';
-import { ACCOUNT, type PolicyDocument } from '../local-aws/stacks.ts';
-import { clients } from '../support/local-aws.ts';
+import { clients, motoClients } from '../support/local-aws.ts';
 import { actionYml, ROOT } from '../support/repo.ts';
 import { expectClean, outcome, printTable, record, rows, type Served, served } from './fault-harness.ts';
-import { makeWorkspace, motoClients, motoConfig, runAction } from './support.ts';
+import { makeWorkspace, runAction } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -33,7 +28,7 @@ const INPUTS = { 'local-dir': 'models', 'timeout-minutes': '5' };
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '300']);
   workspace = makeWorkspace({ 'models/a.txt': 'first\n' });
-  efs = new EFSClient(clients(aws).config);
+  efs = clients(aws).efs;
 }, 60_000);
 afterAll(async () => {
   printTable();
@@ -91,7 +86,7 @@ describe('places', () => {
   const viaAccessPoint = () => ({ ...INPUTS, 'access-point-id': aws.info.accessPointId });
 
   it('publishes a target through an access point, then the same configuration without it at the root', async () => {
-    // Dev and prod on one file system: the seeded access point's root directory is /lambda (test/local-aws/seed.ts),
+    // Dev and prod on one file system: the seeded access point's root directory is /lambda (testbed/seed.ts),
     // which the test bed keeps as <state-dir>/efs/<fs-id>/lambda.
     const content = edit();
     const first = await runAction(aws, workspace, viaAccessPoint());
@@ -182,7 +177,7 @@ describe('instance role', () => {
     const stack = Object.values(aws.info.stacks).find((st) => st.instanceProfile === aws.info.instanceProfile);
     const roleArn = stack?.instanceRoleArn ?? '';
     const role = roleArn.split('/').pop() ?? '';
-    const iam = new IAMClient(motoConfig(aws));
+    const iam = motoClients(aws).iam;
     const policies = await Promise.all(
       ((await iam.send(new ListRolePoliciesCommand({ RoleName: role }))).PolicyNames ?? []).map(async (name) => {
         const got = await iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }));

@@ -1,7 +1,7 @@
 // The network an instance needs before it is launched: SSM's endpoints (or a NAT) for Run Command, and, when the mount
 // needs the EFS mount helper, a route to Amazon Linux's repositories that dnf can use (an S3 gateway endpoint or a
 // NAT, not an S3 interface endpoint). The test bed brings an instance Online only when its subnet reaches SSM and its
-// role lets the agent in, and its dnf reaches the repositories by the same rule as AWS (test/local-aws/routes.ts). The
+// role lets the agent in, and its dnf reaches the repositories by the same rule as AWS (testbed/routes.ts). The
 // cases change the VPC in moto directly, as an administrator would: the request log stays the action's own. Each
 // fix is applied as the error prints it: its commands' arguments are parsed and sent through the SDK.
 import fs from 'node:fs';
@@ -14,9 +14,10 @@ import {
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { createS3InterfaceEndpoint, motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';
-import { makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -189,15 +190,7 @@ describe('network before launch', { timeout: 240_000 }, () => {
     const { region, vpcId, routeTableId, subnetIds, accessPointId } = aws.info;
     const { ec2 } = motoClients(aws);
     await deleteEndpoints((e) => e.ServiceName !== `com.amazonaws.${region}.s3`);
-    const s3Interface = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcId: vpcId,
-        VpcEndpointType: 'Interface',
-        ServiceName: `com.amazonaws.${region}.s3`,
-        SubnetIds: subnetIds,
-        PrivateDnsEnabled: true,
-      }),
-    );
+    const s3Interface = await createS3InterfaceEndpoint(aws, ec2);
     const viaAccessPoint = { 'access-point-id': accessPointId };
     // The access point's root directory is /lambda: nothing is published there yet, and a failed run leaves nothing.
     const target = path.join(aws.info.stateDir, 'efs', aws.info.fileSystemId, 'lambda', 'models');

@@ -1,13 +1,14 @@
-// Pages: SSM answers DescribeInstanceInformation 10 nodes a page by default (test/local-aws/paging.ts has the
+// Pages: SSM answers DescribeInstanceInformation 10 nodes a page by default (testbed/paging.ts has the
 // source), so a run that reads one page misses a warm instance on the next and launches a second one. The bed's
 // page is shrunk to one node here, so that two instances make two pages.
 import fs from 'node:fs';
 import path from 'node:path';
 import { RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { instanceInput, motoClients } from '../support/local-aws.ts';
 import { printTable, record } from './fault-harness.ts';
-import { leftovers, makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { leftovers, makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -41,16 +42,12 @@ describe('pages', { timeout: 300_000 }, () => {
     const other =
       (
         await ec2.send(
-          new RunInstancesCommand({
-            ImageId: 'ami-12c6146b',
-            InstanceType: 't3.small',
-            MinCount: 1,
-            MaxCount: 1,
-            SubnetId: aws.info.subnetIds[0],
-            SecurityGroupIds: [aws.info.instanceSecurityGroupId],
-            IamInstanceProfile: { Name: aws.info.instanceProfile },
-            TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
-          }),
+          new RunInstancesCommand(
+            instanceInput(aws, {
+              ImageId: 'ami-12c6146b',
+              TagSpecifications: [{ ResourceType: 'instance', Tags: tags }],
+            }),
+          ),
         )
       ).Instances?.[0]?.InstanceId ?? '';
     const ids = [other];

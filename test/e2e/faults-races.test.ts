@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CancelCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { clients } from '../support/local-aws.ts';
 import { startBundle } from '../support/run-action.ts';
 import { expectClean, printTable, record, type Served, served } from './fault-harness.ts';

@@ -1,11 +1,10 @@
 // S3 sources as S3 stores them: objects encrypted with SSE-KMS or DSSE-KMS, whose ETag is not the MD5 of their data
 // (botocore's s3 service-2.json, Object.ETag; the test bed rewrites moto's MD5 ETags as AWS gives them,
-// test/local-aws/kms-etags.ts), and objects archived in GLACIER or DEEP_ARCHIVE, which a GET refuses with
+// testbed/kms-etags.ts), and objects archived in GLACIER or DEEP_ARCHIVE, which a GET refuses with
 // InvalidObjectState until they are restored (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html;
 // moto keeps the storage class PutObject asks for, shows it in HeadObject's x-amz-storage-class and refuses the GET the
 // same way). An encrypted source publishes byte for byte; an archived object fails the run in planning, naming its key,
 // before any instance is launched.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -18,10 +17,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tree } from '../../src/core/tree.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { createKmsKey } from '../support/local-aws.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { md5 } from '../support/hash.ts';
+import { clients, createKmsKey, motoClients, motoConfig } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
-import { makeWorkspace, motoClients, readTree, runAction, saveRequestLog } from './support.ts';
+import { makeWorkspace, readTree, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let keyArn: string;
@@ -45,13 +45,7 @@ function moto(noChecksum = false): S3Client {
   const { s3 } = motoClients(aws);
   if (!noChecksum) return s3;
   // Without the SDK's default CRC32: an object S3 keeps no checksum for, as one uploaded by an older client.
-  return new S3Client({
-    endpoint: aws.info.motoEndpoint,
-    region: aws.info.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-  });
+  return new S3Client({ ...motoConfig(aws), forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
 }
 
 async function put(key: string, body: Buffer | string, extra: Partial<PutObjectCommandInput> = {}, plain = false) {
@@ -61,8 +55,6 @@ async function put(key: string, body: Buffer | string, extra: Partial<PutObjectC
     new PutObjectCommand({ Bucket: aws.info.sourceBucket, Key: `${PREFIX}${key}`, Body: body, ...kms, ...extra }),
   );
 }
-
-const md5 = (data: Buffer) => createHash('md5').update(data).digest('hex');
 
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '0']);
@@ -88,12 +80,9 @@ const INPUTS = () => ({
 describe('S3 sources', { timeout: 180_000 }, () => {
   it('SSE-KMS and DSSE-KMS objects, whose ETags are not MD5s, publish byte for byte', async () => {
     // The ETags S3 shows, as the action lists them: not the MD5 of the data for the KMS-encrypted objects.
-    const listed = await new S3Client({
-      endpoint: aws.info.endpoint,
-      region: aws.info.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    }).send(new ListObjectsV2Command({ Bucket: aws.info.sourceBucket, Prefix: PREFIX }));
+    const listed = await clients(aws).s3.send(
+      new ListObjectsV2Command({ Bucket: aws.info.sourceBucket, Prefix: PREFIX }),
+    );
     const etags = Object.fromEntries(
       (listed.Contents ?? []).map((o) => [o.Key?.slice(PREFIX.length), o.ETag?.replace(/"/g, '')]),
     );

@@ -2,29 +2,29 @@
 // the committed bundles as a runner runs them. After every row: the release intact (or the intended one served),
 // nothing outside the mount touched, no secret shown, nothing left running and no staged run left.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   type _InstanceType,
   CreateTagsCommand,
-  EC2Client,
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { allowedBy } from '../../testbed/iam-eval.ts';
+import { findPython39 } from '../../testbed/sandbox.ts';
+import { SECOND_STACK } from '../../testbed/seed.ts';
+import type { PolicyDocument } from '../../testbed/stacks.ts';
 import { deployed, evaluate, parameterValues, parseTemplate, SAMPLE, TEMPLATE_PATH } from '../infra/schema.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { allowedBy } from '../local-aws/iam-eval.ts';
-import { findPython39 } from '../local-aws/sandbox.ts';
-import { SECOND_STACK } from '../local-aws/seed.ts';
-import type { PolicyDocument } from '../local-aws/stacks.ts';
+import { sha256 } from '../support/hash.ts';
+import { clientsOf, frontConfig, motoClients } from '../support/local-aws.ts';
 import { HOSTILE, readAsRunner } from '../support/runner-commands.ts';
 import { expectClean, outcome, printTable, record, rows, served } from './fault-harness.ts';
-import { leftovers, makeWorkspace, motoClients, runAction, saveRequestLog } from './support.ts';
+import { leftovers, makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -57,10 +57,7 @@ function efsFiles(): Record<string, string> {
     for (const entry of fs.readdirSync(path.join(efsRoot(), rel), { withFileTypes: true })) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) walk(child);
-      else if (entry.isFile())
-        out[child] = createHash('sha256')
-          .update(fs.readFileSync(path.join(efsRoot(), child)))
-          .digest('hex');
+      else if (entry.isFile()) out[child] = sha256(fs.readFileSync(path.join(efsRoot(), child)));
     }
   };
   walk('');
@@ -328,7 +325,7 @@ describe('security', { timeout: 240_000 }, () => {
           const result = {
             version: 1,
             runId: job.runId,
-            jobSha256: createHash('sha256').update(bytes).digest('hex'),
+            jobSha256: sha256(bytes),
             status: 'ok',
             targets: job.targets.map((t) => ({
               target: t.target,
@@ -412,13 +409,7 @@ describe('security', { timeout: 240_000 }, () => {
 
 /** SDK clients that sign with `key`: a stack's own action key (the bed evaluates it as that stack's role), or an admin's. */
 function signingAs(key: string) {
-  const config = {
-    endpoint: aws.info.endpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: key, secretAccessKey: 'testing' },
-    maxAttempts: 1,
-  };
-  return { ec2: new EC2Client(config), ssm: new SSMClient(config) };
+  return clientsOf(frontConfig(aws, { key, maxAttempts: 1 }));
 }
 
 /** The name of the error a call ends with, or what it did. */

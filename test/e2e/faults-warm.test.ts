@@ -11,11 +11,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { clients, launchOwn, waitDone } from '../support/local-aws.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { clients, launchOwn, motoClients, waitDone } from '../support/local-aws.ts';
 import { parseCommandFile, startBundle } from '../support/run-action.ts';
 import { printTable, record, rows } from './fault-harness.ts';
-import { actionSetup, leftovers, makeWorkspace, motoClients, runAction, runPost, saveRequestLog } from './support.ts';
+import { actionSetup, leftovers, makeWorkspace, runAction, runPost, saveRequestLog } from './support.ts';
 
 let aws: LocalAws;
 let workspace: string;
@@ -25,7 +25,7 @@ const WARM = { 'local-dir': 'models', 'timeout-minutes': '5', 'keep-warm': '10' 
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '0']);
   // Its cases keep instances warm beside others (a second warm one, one of your own), past AWS's default Standard
-  // quota of 5 vCPUs: this account has raised it (test/local-aws/quotas.ts). faults-zones covers the quota.
+  // quota of 5 vCPUs: this account has raised it (testbed/quotas.ts). faults-zones covers the quota.
   await aws.settings({ vcpuQuotas: { standard: 64 } });
   workspace = makeWorkspace({ 'models/a.txt': 'first\n' });
 }, 60_000);

@@ -1,5 +1,5 @@
 // Zones: an instance type (the default t4g.small among them) is not offered in every zone, and a zone can run out of capacity. The test bed
-// reproduces both as EC2 answers them (test/local-aws/zones.ts has the sources); the file system gets a second mount
+// reproduces both as EC2 answers them (testbed/zones.ts has the sources); the file system gets a second mount
 // target, in the second subnet's zone, so that the action has somewhere else to go.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,11 +8,10 @@ import {
   CreateMountTargetCommand,
   DescribeMountTargetSecurityGroupsCommand,
   DescribeMountTargetsCommand,
-  EFSClient,
 } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { clients } from '../support/local-aws.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { clients, motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record, served } from './fault-harness.ts';
 import { makeWorkspace, runAction, saveRequestLog } from './support.ts';
 
@@ -25,11 +24,7 @@ beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '0']);
   workspace = makeWorkspace({ 'models/a.txt': 'first\n' });
   // Straight to moto, as an administrator would: the request log stays the action's own.
-  const efs = new EFSClient({
-    endpoint: aws.info.motoEndpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  });
+  const efs = motoClients(aws).efs;
   const FileSystemId = aws.info.fileSystemId;
   const first = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId }))).MountTargets?.[0];
   const groups = await efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: first?.MountTargetId }));
@@ -124,7 +119,7 @@ describe('zones', { timeout: 180_000 }, () => {
 
   it('moves to a type with fewer vCPUs when the account vCPU quota refuses the first (VcpuLimitExceeded), and says so', async () => {
     await aws.reset();
-    // 3 vCPUs of Standard instances: t3.xlarge (4) does not fit, t3.small (2) does (test/local-aws/quotas.ts).
+    // 3 vCPUs of Standard instances: t3.xlarge (4) does not fit, t3.small (2) does (testbed/quotas.ts).
     await aws.vcpuQuota('standard', 3);
     fs.writeFileSync(path.join(workspace, 'models/a.txt'), `edit ${++edits}\n`);
     const step = await runAction(aws, workspace, { ...INPUTS, 'instance-type': 't3.xlarge,t3.small' }, { debug: true });
@@ -176,11 +171,7 @@ describe('zones', { timeout: 180_000 }, () => {
     const [a, b] = [`${aws.info.region}a`, `${aws.info.region}b`];
     await aws.noCapacity(a);
     const { ec2 } = clients(aws);
-    const efs = new EFSClient({
-      endpoint: aws.info.motoEndpoint,
-      region: aws.info.region,
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    const efs = motoClients(aws).efs;
     const targets = (await efs.send(new DescribeMountTargetsCommand({ FileSystemId: aws.info.fileSystemId })))
       .MountTargets;
     const ipOf = (zone: string) => targets?.find((t) => t.AvailabilityZoneName === zone)?.IpAddress ?? '';

@@ -1,7 +1,7 @@
 // Several test beds for one test file, so that its cases run side by side. A case takes a bed to itself for as long as
 // it runs: the faults and settings it sets, the request log it reads, and what it finds left over (instances, staged
 // objects, the target it serves) are its own, exactly as with one bed per file. A case waits for a free bed.
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 
 export interface Lanes<T extends { aws: LocalAws }> {
   /** Every lane, for checks over all of them (the request logs, say). */

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { AWS_MODEL } from '../local-aws/latency.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { AWS_MODEL } from '../../testbed/latency.ts';
 import { clients } from '../support/local-aws.ts';
 import { startBundle } from '../support/run-action.ts';
 import { actionSetup, leftovers, makeWorkspace, runPost } from './support.ts';

@@ -4,21 +4,22 @@
 // state, summary, staging object or file on the file system, also when the install fails; a rotated token is a no-op.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: a requirements file names ${VAR}, which pip expands
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
+import { sha256 } from '../support/hash.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { expectClean, printTable, record } from './fault-harness.ts';
 import { type Lanes, startLanes } from './lanes.ts';
-import { buildWheels, makeWorkspace, motoClients, runAction, type Step, saveRequestLog } from './support.ts';
+import { buildWheels, makeWorkspace, runAction, type Step, saveRequestLog } from './support.ts';
 
 const USER = 'aws';
 /** Characters a URL must encode, so the raw, encoded and Basic forms all differ. */
-const newToken = () => `tok/${createHash('sha256').update(String(Math.random())).digest('hex').slice(0, 24)}+x=`;
+const newToken = () => `tok/${sha256(String(Math.random())).slice(0, 24)}+x=`;
 
 /** The index: /simple/ demands `aws:<password>`; /public/ is an empty index without auth. */
 interface Index {
@@ -51,9 +52,7 @@ async function startIndex(wheels: string, password: string): Promise<Index> {
       const own = files.filter((f) => normalize(f.split('-')[0] ?? '') === normalize(project));
       if (own.length === 0) return send(404, 'not found');
       const anchors = own.map((f) => {
-        const digest = createHash('sha256')
-          .update(fs.readFileSync(path.join(wheels, f)))
-          .digest('hex');
+        const digest = sha256(fs.readFileSync(path.join(wheels, f)));
         return `<a href="/files/${f}#sha256=${digest}">${f}</a>`;
       });
       return send(200, `<!DOCTYPE html><html><body>${anchors.join('\n')}</body></html>`);

@@ -4,12 +4,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, expect } from 'vitest';
 import { iamAction } from '../../src/aws/errors.js';
 import type { RunHooks } from '../../src/index.js';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { ROOT } from '../support/repo.ts';
 import { REQUEST_LOG_DIR } from '../support/request-logs.ts';
 import { parseCommandFile, type StepResult, startBundle, startScript } from '../support/run-action.ts';
@@ -56,7 +57,7 @@ export function actionSetup(
   const { info } = aws;
   const credentials = options.oidc
     ? { ACTIONS_ID_TOKEN_REQUEST_URL: info.oidcUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: info.oidcToken }
-    : // The action role's own static key (test/local-aws/iam-eval.ts): its calls are evaluated against its policies.
+    : // The action role's own static key (testbed/iam-eval.ts): its calls are evaluated against its policies.
       { AWS_ACCESS_KEY_ID: info.actionAccessKeyId, AWS_SECRET_ACCESS_KEY: 'testing' };
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL: info.endpoint,
@@ -132,20 +133,6 @@ export async function runApi(
 
 const API_STEP = path.join(ROOT, 'test/support/api-step.ts');
 
-/** A client configuration for moto itself: an administrator's calls, past the test bed's IAM and request log. */
-export function motoConfig(aws: LocalAws) {
-  return {
-    endpoint: aws.info.motoEndpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-  };
-}
-
-export function motoClients(aws: LocalAws) {
-  const config = motoConfig(aws);
-  return { ec2: new EC2Client(config), s3: new S3Client({ ...config, forcePathStyle: true }) };
-}
-
 /** Instances still pending or running, and objects left under <staging prefix>runs/, straight from moto. */
 export async function leftovers(
   aws: LocalAws,
@@ -189,7 +176,7 @@ export function iamActions(service: string, operation: string): string[] {
 const LOG_DIR = REQUEST_LOG_DIR;
 
 // Every AWS call of a file whose request log is saved was checked against its service model by the test bed
-// (test/local-aws/conformance.ts) and passed: none refused, none the check could not decode. Asserted once the file's
+// (testbed/conformance.ts) and passed: none refused, none the check could not decode. Asserted once the file's
 // own afterAll has saved its logs and stopped its test beds (after hooks run in reverse order of registration).
 const notConforming = new Set<string>();
 afterAll(() => {

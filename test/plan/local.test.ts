@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalTreeError, walkLocal } from '../../src/plan/local.js';
+import { sha256 as sha } from '../support/hash.ts';
 
 let base: string;
 let root: string;
@@ -16,8 +16,6 @@ beforeEach(() => {
   fs.mkdirSync(root);
 });
 afterEach(() => fs.rmSync(base, { recursive: true, force: true }));
-
-const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 
 function write(rel: string, content: string | Buffer, mode = 0o644): void {
   const full = path.join(root, rel);

@@ -1,13 +1,14 @@
 // listS3Tree and the published state, against the local AWS test bed (moto behind the project's front).
-import { createHash } from 'node:crypto';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PublishedState } from '../../src/core/protocol.js';
 import { findState, legacyStateKey, stateKey } from '../../src/plan/place.js';
 import { listS3Tree, relativeKeyPath, S3SourceError } from '../../src/plan/s3-source.js';
 import { readPublishedState, StateError, writePublishedState } from '../../src/plan/state.js';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
-import { SOURCE_OBJECTS } from '../local-aws/seed.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { SOURCE_OBJECTS } from '../../testbed/seed.ts';
+import { md5 } from '../support/hash.ts';
+import { clients } from '../support/local-aws.ts';
 
 let aws: LocalAws;
 let s3: S3Client;
@@ -15,12 +16,7 @@ let bucket: string;
 
 beforeAll(async () => {
   aws = await startLocalAws();
-  s3 = new S3Client({
-    endpoint: aws.info.endpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    forcePathStyle: true,
-  });
+  s3 = clients(aws).s3;
   bucket = aws.info.stagingBucket;
 }, 120_000);
 afterAll(async () => {
@@ -28,7 +24,6 @@ afterAll(async () => {
   await aws?.stop();
 });
 
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const put = (key: string, body = key) =>
   s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: Buffer.from(body) }));
 

@@ -15,7 +15,7 @@ import {
   warmGoals,
 } from '../../scripts/bench/warm-figures.ts';
 
-// The shape of test/local-aws/latency.ts's AWS_MODEL, with round figures for the arithmetic (written out: a unit
+// The shape of testbed/latency.ts's AWS_MODEL, with round figures for the arithmetic (written out: a unit
 // test imports nothing of the test bed).
 const MODEL = {
   name: 'aws',

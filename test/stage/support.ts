@@ -1,26 +1,19 @@
 // Helpers for the staging tests: an S3 client on the test bed, files on disk with their FileEntry, and two
 // independent tar readers (node-tar, and Python's tarfile, which is what the agent on the instance uses).
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Parser, type ReadEntry } from 'tar';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { FileEntry } from '../../src/core/tree.ts';
-import { type LocalAws, startLocalAws } from '../local-aws/client.ts';
+import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 
 export function s3For(aws: LocalAws): S3Client {
-  return new S3Client({
-    endpoint: aws.info.endpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    forcePathStyle: true,
-  });
+  return clients(aws).s3;
 }
-
-export const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
 
 export function tempDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `efsync-stage-${label}-`));
@@ -106,6 +99,11 @@ with tarfile.open(fileobj=sys.stdin.buffer, mode='r|') as tar:
                     'type': 'File' if m.isreg() else str(m.type)})
 json.dump(out, sys.stdout)
 `;
+
+import { sha256 } from '../support/hash.ts';
+import { clients } from '../support/local-aws.ts';
+
+export { sha256 };
 
 /** Every entry of a tar as Python's tarfile (the agent's reader) sees it. */
 export function readTarWithPython(data: Buffer): TarMember[] {

@@ -1,5 +1,13 @@
-// Real SDK v3 clients pointed at a running test bed, and the steps most tests need.
-import { EC2Client, RunInstancesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
+// Real SDK v3 clients pointed at a running test bed or at its moto, and the steps most tests need.
+import {
+  CreateVpcEndpointCommand,
+  EC2Client,
+  RunInstancesCommand,
+  type RunInstancesCommandInput,
+} from '@aws-sdk/client-ec2';
+import { EFSClient } from '@aws-sdk/client-efs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
@@ -8,17 +16,55 @@ import {
   SendCommandCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { LocalAws } from '../local-aws/client.ts';
+import type { LocalAws } from '../../testbed/client.ts';
 
-export function clients(aws: LocalAws, maxAttempts = 3) {
-  const config = {
+export interface ClientConfig {
+  endpoint: string;
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  maxAttempts?: number;
+}
+
+/**
+ * A client configuration for the test bed's front. Signed with the tests' administrator key (`testing`), which the
+ * bed never evaluates, unless `key` is a stack's `actionAccessKeyId`: then the bed evaluates the calls as that stack's
+ * action role.
+ */
+export function frontConfig(aws: LocalAws, { key = 'testing', maxAttempts = 3 } = {}): ClientConfig {
+  return {
     endpoint: aws.info.endpoint,
     region: aws.info.region,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    credentials: { accessKeyId: key, secretAccessKey: 'testing' },
     maxAttempts,
   };
-  return { config, ec2: new EC2Client(config), ssm: new SSMClient(config) };
 }
+
+/** A client configuration for moto itself: an administrator's calls, past the test bed's IAM and request log. */
+export function motoConfig(aws: LocalAws): ClientConfig {
+  return {
+    endpoint: aws.info.motoEndpoint,
+    region: aws.info.region,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+}
+
+/** One client of each service the tests call, on one configuration (S3 path-style: the bed has no bucket DNS). */
+export function clientsOf(config: ClientConfig) {
+  return {
+    config,
+    ec2: new EC2Client(config),
+    ssm: new SSMClient(config),
+    efs: new EFSClient(config),
+    iam: new IAMClient(config),
+    s3: new S3Client({ ...config, forcePathStyle: true }),
+  };
+}
+
+/** The tests' administrator clients, through the front. */
+export const clients = (aws: LocalAws, maxAttempts = 3) => clientsOf(frontConfig(aws, { maxAttempts }));
+
+/** An administrator's clients straight at moto. */
+export const motoClients = (aws: LocalAws) => clientsOf(motoConfig(aws));
 
 export async function launch(
   aws: LocalAws,
@@ -38,8 +84,7 @@ export async function launch(
  * send commands to it (allowSendCommand).
  */
 export async function launchOwn(aws: LocalAws, name: string): Promise<string> {
-  const config = { ...clients(aws).config, endpoint: aws.info.motoEndpoint };
-  const [ec2, ssm] = [new EC2Client(config), new SSMClient(config)];
+  const { ec2, ssm } = motoClients(aws);
   try {
     const tags = [{ ResourceType: 'instance' as const, Tags: [{ Key: 'Name', Value: name }] }];
     const id = await runInstance(aws, { ec2, ssm }, { TagSpecifications: tags });
@@ -70,6 +115,39 @@ export async function allowSendCommand(aws: LocalAws, instanceId: string, roleAr
   });
 }
 
+/**
+ * RunInstances of one t3.small in the first seeded subnet (it reaches SSM's endpoints) with the stack's instance group
+ * and profile (it grants SSM Agent's actions), so that SSM registers it. `ImageId` and the rest come from `extra`.
+ */
+export function instanceInput(aws: LocalAws, extra: Partial<RunInstancesCommandInput>): RunInstancesCommandInput {
+  return {
+    InstanceType: 't3.small',
+    MinCount: 1,
+    MaxCount: 1,
+    SubnetId: aws.info.subnetIds[0],
+    SecurityGroupIds: [aws.info.instanceSecurityGroupId],
+    IamInstanceProfile: { Name: aws.info.instanceProfile },
+    ...extra,
+  };
+}
+
+/**
+ * An S3 interface endpoint with private DNS in the seeded VPC, as an administrator adds one (at moto with `ec2`): it
+ * reaches S3 itself, but not the Amazon Linux repositories, which are reached by S3's dualstack names.
+ */
+export function createS3InterfaceEndpoint(aws: LocalAws, ec2: EC2Client) {
+  const { region, vpcId, subnetIds } = aws.info;
+  return ec2.send(
+    new CreateVpcEndpointCommand({
+      VpcId: vpcId,
+      VpcEndpointType: 'Interface',
+      ServiceName: `com.amazonaws.${region}.s3`,
+      SubnetIds: subnetIds,
+      PrivateDnsEnabled: true,
+    }),
+  );
+}
+
 /** A t3.small of the current Amazon Linux 2023 image in the first subnet, with the instance group and profile. */
 async function runInstance(
   aws: LocalAws,
@@ -79,18 +157,7 @@ async function runInstance(
   const ami = await ssm.send(
     new GetParameterCommand({ Name: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64' }),
   );
-  const run = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: ami.Parameter?.Value,
-      InstanceType: 't3.small',
-      MinCount: 1,
-      MaxCount: 1,
-      SubnetId: aws.info.subnetIds[0],
-      SecurityGroupIds: [aws.info.instanceSecurityGroupId],
-      IamInstanceProfile: { Name: aws.info.instanceProfile },
-      ...extra,
-    }),
-  );
+  const run = await ec2.send(new RunInstancesCommand(instanceInput(aws, { ImageId: ami.Parameter?.Value, ...extra })));
   return run.Instances?.[0]?.InstanceId ?? '';
 }
 

@@ -1,7 +1,7 @@
 // The test pyramid: which test files belong to which Vitest project. vitest.config.ts builds the projects from it.
 //
 //   unit  every other test: no test bed, no Python, no network, no dist/. `npm run test:unit`.
-//   bed   starts the local AWS test bed (test/local-aws: moto_server and its front) or runs Python.
+//   bed   starts the local AWS test bed (testbed/: moto_server and its front) or runs Python.
 //   e2e   runs the committed dist/ bundles, as a runner, a shell or an importer does.
 //
 // A new test file is a unit test unless it is named or placed for another project.
@@ -9,26 +9,26 @@ import path from 'node:path';
 import { specifiers } from './layers.ts';
 
 /** Spawns dist/: named *-bundle.test.ts, or in test/e2e/. */
-export const E2E = ['test/e2e/**/*.test.ts', 'test/**/*-bundle.test.ts'];
+export const E2E = ['test/e2e/**/*.test.ts', 'test/**/*-bundle.test.ts', 'testbed/**/*-bundle.test.ts'];
 
 /** Needs the test bed or Python: named *.bed.test.ts, or in a folder that is all of that kind. */
 export const BED = [
   'test/**/*.bed.test.ts',
-  // The test bed's own tests.
-  'test/local-aws/**/*.test.ts',
+  // The test bed's own tests, beside it.
+  'testbed/**/*.test.ts',
   // The agent, run by Python against a sandboxed EFS.
   'test/agent/**/*.test.ts',
   // Staging into the test bed's S3, read back with Python's tarfile too.
   'test/stage/**/*.test.ts',
 ];
 
-export const ALL = ['test/**/*.test.ts'];
+export const ALL = ['test/**/*.test.ts', 'testbed/**/*.test.ts'];
 
 /** Helpers that start the test bed, run the bundles or run Python. */
 const HEAVY_HELPERS = [
   // The test bed, but for its pure IAM modules (rendering the template, what AWS authorizes, IAM's evaluation), which
   // the least-privilege unit test uses without a bed.
-  /^test\/local-aws\/(?!(iam-eval|iam-requests|stacks)\.ts$)/,
+  /^testbed\/(?!(iam-eval|iam-requests|stacks)\.ts$)/,
   /^test\/support\/(local-aws|run-action)\.ts$/,
   /^test\/stage\/support\.ts$/,
   /^test\/agent\/harness\.ts$/,

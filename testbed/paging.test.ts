@@ -1,9 +1,9 @@
 // Pages (paging.ts has the sources): the APIs the bed answers itself cut their answers at the documented default page
 // and give a token for the rest.
-import { EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { type EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand, paginateDescribeInstanceInformation } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clients } from '../support/local-aws.ts';
+import { clients, instanceInput, motoClients } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { PAGES, pageOf } from './paging.ts';
 import { SsmError } from './ssm.ts';
@@ -47,22 +47,10 @@ describe('paged answers on the bed', () => {
 
   beforeAll(async () => {
     aws = await startLocalAws(['--online-delay-ms', '0']);
-    // Eleven instances, straight at moto: one more than SSM's default page. In the seeded subnet (it reaches SSM's
-    // endpoints) with the stack's instance profile (it grants SSM Agent's actions), so that SSM registers each one.
+    // Eleven instances, straight at moto: one more than SSM's default page, each one registered by SSM (instanceInput).
     // One RunInstances each: moto associates the profile with the first instance of a launch only.
-    moto = new EC2Client({ ...clients(aws).config, endpoint: aws.info.motoEndpoint });
-    const launchOne = () =>
-      moto.send(
-        new RunInstancesCommand({
-          ImageId: 'ami-12c6146b',
-          InstanceType: 't3.small',
-          MinCount: 1,
-          MaxCount: 1,
-          SubnetId: aws.info.subnetIds[0],
-          SecurityGroupIds: [aws.info.instanceSecurityGroupId],
-          IamInstanceProfile: { Name: aws.info.instanceProfile },
-        }),
-      );
+    moto = motoClients(aws).ec2;
+    const launchOne = () => moto.send(new RunInstancesCommand(instanceInput(aws, { ImageId: 'ami-12c6146b' })));
     const runs = [];
     for (let i = 0; i < 11; i++) runs.push(await launchOne());
     ids = runs.map((run) => run.Instances?.[0]?.InstanceId ?? '');

@@ -2,7 +2,7 @@
 // VcpuLimitExceeded, counting the vCPUs of the class's pending and running instances.
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch, refusal } from '../support/local-aws.ts';
+import { clients, launch, refusal } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { quotaClassOf, vcpuLimitMessage } from './quotas.ts';
 

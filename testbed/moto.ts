@@ -5,6 +5,14 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+/**
+ * The client configuration of the test bed's own calls to moto (seeding, lookups for the IAM evaluation, routing):
+ * an administrator's, signed with the key `testbed`, never through the front and so never in the request log.
+ */
+export function motoAdmin(motoEndpoint: string, region: string) {
+  return { endpoint: motoEndpoint, region, credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' } };
+}
+
 export const MOTO_MISSING =
   "moto_server was not found. Install it with: pip install 'moto[server]' (or put moto_server on PATH).";
 

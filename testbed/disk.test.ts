@@ -3,7 +3,7 @@
 import { DescribeImagesCommand, type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch, sendScript, waitDone, waitOnline } from '../support/local-aws.ts';
+import { clients, launch, sendScript, waitDone, waitOnline } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { type Disk, diskOf, GiB, type ImageRoot, launchRefusal, mappingOf, ROOT_FREE_BYTES } from './disk.ts';
 

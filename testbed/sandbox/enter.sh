@@ -26,7 +26,7 @@ chmod 1777 "$sandbox/tmp" "$sandbox/var/tmp"
 mkdir -p /var/lib/efsync
 /usr/bin/mount --bind "$sandbox/var/lib/efsync" /var/lib/efsync
 # The instance's own systemd units (/etc on its root volume: they last across reboots, and the test bed starts the
-# enabled ones at boot, test/local-aws/reboot.ts); `systemctl enable` is the shim's.
+# enabled ones at boot, testbed/reboot.ts); `systemctl enable` is the shim's.
 mkdir -p "$sandbox/etc/systemd/system" /etc/systemd/system
 /usr/bin/mount --bind "$sandbox/etc/systemd/system" /etc/systemd/system
 # The instance's own name resolution (Sandboxes.prepareInstance), when the test bed prepared it.

@@ -1,4 +1,4 @@
-// For tests: starts the test bed as a child process (`node test/local-aws/main.ts`), reads its JSON line, talks to
+// For tests: starts the test bed as a child process (`node testbed/main.ts`), reads its JSON line, talks to
 // its control endpoint, and stops it by PID.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';

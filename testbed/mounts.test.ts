@@ -1,12 +1,12 @@
 // EFS mounts on a test bed instance as AWS makes them: the NFS client and the EFS mount helper must be installed,
 // file system DNS names resolve only with DNS hostnames on, and a policy set with PutFileSystemPolicy decides what
-// a mount may do (test/local-aws/efs-access.ts cites the EFS User Guide).
+// a mount may do (testbed/efs-access.ts cites the EFS User Guide).
 import fs from 'node:fs';
 import path from 'node:path';
 import { ModifyVpcAttributeCommand } from '@aws-sdk/client-ec2';
-import { DescribeMountTargetsCommand, EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import { DescribeMountTargetsCommand, type EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clients, launchOnline, sendScript, waitDone } from '../support/local-aws.ts';
+import { clients, launchOnline, sendScript, waitDone } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;
@@ -16,7 +16,7 @@ let efs: EFSClient;
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '300']);
   instanceId = await launchOnline(aws);
-  efs = new EFSClient(clients(aws).config);
+  efs = clients(aws).efs;
 }, 60_000);
 afterAll(() => aws?.stop());
 

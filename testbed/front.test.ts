@@ -14,12 +14,19 @@ import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-s
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch, launchOnline, sendScript, waitDone } from '../support/local-aws.ts';
+import {
+  clients,
+  frontConfig,
+  launch,
+  launchOnline,
+  motoConfig,
+  sendScript,
+  waitDone,
+} from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;
 let instanceId: string;
-const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
 beforeAll(async () => {
   aws = await startLocalAws(['--online-delay-ms', '500']);
@@ -31,8 +38,25 @@ beforeAll(async () => {
 afterAll(() => aws?.stop());
 beforeEach(() => aws.reset());
 
-const viaFront = () => ({ endpoint: aws.info.endpoint, region: aws.info.region, credentials: creds });
-const viaMoto = () => ({ endpoint: aws.info.motoEndpoint, region: aws.info.region, credentials: creds });
+const viaFront = () => frontConfig(aws);
+const viaMoto = () => motoConfig(aws);
+
+/** A token from the test bed's OIDC endpoint, as a job's ACTIONS_ID_TOKEN_REQUEST_URL answers it. */
+const token = async (audience: string, bearer = aws.info.oidcToken) =>
+  fetch(`${aws.info.oidcUrl}&audience=${encodeURIComponent(audience)}`, {
+    headers: { authorization: `Bearer ${bearer}` },
+  });
+
+/** AssumeRoleWithWebIdentity of the action role through the front, as configure-aws-credentials calls it. */
+const assume = (WebIdentityToken: string, RoleSessionName = 'efsync') =>
+  new STSClient({ endpoint: aws.info.endpoint, region: aws.info.region, maxAttempts: 1 }).send(
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: aws.info.roleArn,
+      RoleSessionName,
+      WebIdentityToken,
+      DurationSeconds: 900,
+    }),
+  );
 
 describe('routing', () => {
   it('S3, EC2 and EFS calls through the front are answered by moto: what they create is read straight from moto', async () => {
@@ -98,11 +122,6 @@ describe('routing', () => {
 });
 
 describe('OIDC → STS', () => {
-  const token = async (audience: string, bearer = aws.info.oidcToken) =>
-    fetch(`${aws.info.oidcUrl}&audience=${encodeURIComponent(audience)}`, {
-      headers: { authorization: `Bearer ${bearer}` },
-    });
-
   it('issues a JWT with GitHub claims that STS exchanges for credentials moto knows', async () => {
     const res = await token('sts.amazonaws.com');
     expect(res.status).toBe(200);
@@ -112,15 +131,7 @@ describe('OIDC → STS', () => {
     expect(claims.sub).toMatch(/^repo:[^/]+\/[^:]+:ref:refs\/heads\/main$/);
     expect(claims.exp).toBeGreaterThan(Date.now() / 1000);
 
-    const sts = new STSClient({ endpoint: aws.info.endpoint, region: aws.info.region });
-    const assumed = await sts.send(
-      new AssumeRoleWithWebIdentityCommand({
-        RoleArn: aws.info.roleArn,
-        RoleSessionName: 'efsync',
-        WebIdentityToken: value,
-        DurationSeconds: 900,
-      }),
-    );
+    const assumed = await assume(value);
     const c = assumed.Credentials;
     const identity = await new STSClient({
       ...viaMoto(),
@@ -137,15 +148,6 @@ describe('OIDC → STS', () => {
 
   it('refuses a wrong bearer token, a wrong audience, and a forged token', async () => {
     expect((await token('sts.amazonaws.com', 'wrong')).status).toBe(401);
-    const sts = new STSClient({ endpoint: aws.info.endpoint, region: aws.info.region, maxAttempts: 1 });
-    const assume = (WebIdentityToken: string) =>
-      sts.send(
-        new AssumeRoleWithWebIdentityCommand({
-          RoleArn: aws.info.roleArn,
-          RoleSessionName: 'efsync',
-          WebIdentityToken,
-        }),
-      );
     const other = ((await (await token('api://other')).json()) as { value: string }).value;
     await expect(assume(other)).rejects.toMatchObject({
       name: 'InvalidIdentityTokenException',
@@ -161,19 +163,8 @@ describe('role sessions', () => {
     // A deliberate scaling of time (faults.ts sessionSeconds): AWS's shortest session is 900 s.
     await aws.settings({ sessionSeconds: 2 });
     try {
-      const res = await fetch(`${aws.info.oidcUrl}&audience=sts.amazonaws.com`, {
-        headers: { authorization: `Bearer ${aws.info.oidcToken}` },
-      });
-      const { value } = (await res.json()) as { value: string };
-      const sts = new STSClient({ endpoint: aws.info.endpoint, region: aws.info.region });
-      const assumed = await sts.send(
-        new AssumeRoleWithWebIdentityCommand({
-          RoleArn: aws.info.roleArn,
-          RoleSessionName: 'short',
-          WebIdentityToken: value,
-          DurationSeconds: 900,
-        }),
-      );
+      const { value } = (await (await token('sts.amazonaws.com')).json()) as { value: string };
+      const assumed = await assume(value, 'short');
       const c = assumed.Credentials;
       const left = (c?.Expiration?.getTime() ?? 0) - Date.now();
       expect(left).toBeLessThanOrEqual(2000);

@@ -2,7 +2,7 @@
 // RunInstances does agree, per the subnet's zone.
 import { DescribeInstanceTypeOfferingsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch, refusal } from '../support/local-aws.ts';
+import { clients, launch, refusal } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { withoutWithheld } from './zones.ts';
 

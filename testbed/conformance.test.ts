@@ -7,12 +7,12 @@ import { CreateBucketCommand, PutObjectCommand, S3Client, type StorageClass } fr
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { frontConfig } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { checkRequest } from './conformance.ts';
 
 let aws: LocalAws;
-const creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
-const via = () => ({ endpoint: aws.info.endpoint, region: aws.info.region, credentials: creds, maxAttempts: 1 });
+const via = () => frontConfig(aws, { maxAttempts: 1 });
 
 beforeAll(async () => {
   aws = await startLocalAws();

@@ -13,15 +13,12 @@ import { DescribeMountTargetsCommand, EFSClient } from '@aws-sdk/client-efs';
 import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { HeadBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Lookup } from './iam-requests.ts';
+import { motoAdmin } from './moto.ts';
 
 const tagsOf = (tags: Tag[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 
 export function motoLookup(motoEndpoint: string, region: string): Lookup & { destroy(): void } {
-  const config = {
-    endpoint: motoEndpoint,
-    region,
-    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-  };
+  const config = motoAdmin(motoEndpoint, region);
   const ec2 = new EC2Client(config);
   const iam = new IAMClient(config);
   const efs = new EFSClient(config);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, runAction } from '../e2e/support.ts';
+import { makeWorkspace, runAction } from '../test/e2e/support.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { SECOND_STACK } from './seed.ts';
 

@@ -9,6 +9,7 @@ import {
 import type { ImageRoot } from './disk.ts';
 import type { Faults } from './faults.ts';
 import type { InstanceMetadata } from './imds.ts';
+import { motoAdmin } from './moto.ts';
 import { quotaRefusal } from './quotas.ts';
 import { reachesRepos, reachesS3, reachesSsm } from './routes.ts';
 import { type Refusal, zoneRefusal } from './zones.ts';
@@ -35,11 +36,7 @@ export class Instances {
 
   constructor(motoEndpoint: string, region: string, faults: Faults) {
     this.region = region;
-    this.ec2 = new EC2Client({
-      endpoint: motoEndpoint,
-      region,
-      credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-    });
+    this.ec2 = new EC2Client(motoAdmin(motoEndpoint, region));
     this.faults = faults;
   }
 

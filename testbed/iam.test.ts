@@ -5,18 +5,17 @@
 import {
   CreateTagsCommand,
   DescribeInstancesCommand,
-  EC2Client,
   RunInstancesCommand,
   type RunInstancesCommandInput,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { DescribeFileSystemsCommand, EFSClient } from '@aws-sdk/client-efs';
-import { GetInstanceProfileCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { DescribeFileSystemsCommand } from '@aws-sdk/client-efs';
+import { GetInstanceProfileCommand, GetRoleCommand } from '@aws-sdk/client-iam';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetParameterCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createKmsKey, launch, waitOnline } from '../support/local-aws.ts';
+import { clientsOf, createKmsKey, frontConfig, launch, waitOnline } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { SECOND_STACK } from './seed.ts';
 
@@ -38,19 +37,7 @@ beforeEach(async () => {
 
 /** SDK clients signing with a key: the action role's static key by default. */
 function as(key = aws.info.actionAccessKeyId) {
-  const config = {
-    endpoint: aws.info.endpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: key, secretAccessKey: 'testing' },
-    maxAttempts: 1,
-  };
-  return {
-    ec2: new EC2Client(config),
-    ssm: new SSMClient(config),
-    efs: new EFSClient(config),
-    iam: new IAMClient(config),
-    s3: new S3Client({ ...config, forcePathStyle: true }),
-  };
+  return clientsOf(frontConfig(aws, { key, maxAttempts: 1 }));
 }
 
 const AMI = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';

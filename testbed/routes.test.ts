@@ -15,15 +15,23 @@ import {
   DeleteVpcEndpointsCommand,
   DescribeVpcEndpointsCommand,
   DisassociateRouteTableCommand,
-  EC2Client,
+  type EC2Client,
   ModifySubnetAttributeCommand,
   RunInstancesCommand,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap } from '../../src/aws/remote.ts';
-import { clients, launch, launchOnline, sendScript, waitDone } from '../support/local-aws.ts';
+import { bootstrap } from '../src/aws/remote.ts';
+import {
+  clients,
+  createS3InterfaceEndpoint,
+  launch,
+  launchOnline,
+  motoClients,
+  sendScript,
+  waitDone,
+} from '../test/support/local-aws.ts';
 import { AGENT_ACTIONS } from './agent-role.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { reachesRepos, reachesS3 } from './routes.ts';
@@ -36,11 +44,7 @@ beforeAll(async () => {
   // Its cases leave instances running side by side, past AWS's default Standard quota of 5 vCPUs: this account has
   // raised it (quotas.ts).
   await aws.settings({ vcpuQuotas: { standard: 64 } });
-  moto = new EC2Client({
-    endpoint: aws.info.motoEndpoint,
-    region: aws.info.region,
-    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-  });
+  moto = motoClients(aws).ec2;
 }, 60_000);
 afterAll(async () => {
   moto?.destroy();
@@ -306,20 +310,12 @@ describe('which instances SSM has Online', () => {
 
 describe('which instances reach the Amazon Linux repositories', { timeout: 60_000 }, () => {
   it('dnf fails with only an S3 interface endpoint (S3 itself reached), and installs through the gateway endpoint', async () => {
-    const { region, vpcId, subnetIds } = aws.info;
+    const { region } = aws.info;
     const id = await launchOnline(aws);
     const install = ['dnf install -y amazon-efs-utils', 'command -v mount.efs'];
     expect(await waitDone(aws, await sendScript(aws, id, install), id)).toMatchObject({ Status: 'Success' });
     const restore = await removeS3Endpoint();
-    const s3Interface = await moto.send(
-      new CreateVpcEndpointCommand({
-        VpcId: vpcId,
-        VpcEndpointType: 'Interface',
-        ServiceName: `com.amazonaws.${region}.s3`,
-        SubnetIds: subnetIds,
-        PrivateDnsEnabled: true,
-      }),
-    );
+    const s3Interface = await createS3InterfaceEndpoint(aws, moto);
     try {
       expect(await reachesS3(moto, region, id)).toBe(true);
       expect(await reachesRepos(moto, region, id)).toBe(false);

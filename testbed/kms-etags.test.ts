@@ -1,6 +1,5 @@
 // KMS-encrypted objects get ETags that are not the MD5 of their data, as on AWS (kms-etags.ts has the sources), the
 // same in every answer about the object; unencrypted and SSE-S3 objects keep the MD5.
-import { createHash } from 'node:crypto';
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
@@ -9,12 +8,13 @@ import {
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   type ServerSideEncryption,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKmsKey } from '../support/local-aws.ts';
+import { md5 } from '../test/support/hash.ts';
+import { clients, createKmsKey } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { kmsEtag } from './kms-etags.ts';
 
@@ -25,16 +25,10 @@ let keyArn: string;
 beforeAll(async () => {
   aws = await startLocalAws();
   keyArn = await createKmsKey(aws);
-  s3 = new S3Client({
-    endpoint: aws.info.endpoint,
-    region: aws.info.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  s3 = clients(aws).s3;
 }, 60_000);
 afterAll(() => aws?.stop());
 
-const md5 = (data: string) => createHash('md5').update(data).digest('hex');
 const bare = (etag: string | undefined) => etag?.replace(/"/g, '');
 
 /** The ETag of one object as PutObject, ListObjectsV2 (with and without encoding-type=url), HeadObject and GetObject give it. */

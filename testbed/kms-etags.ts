@@ -16,6 +16,7 @@
 // moto, which is never kinder than AWS.
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { motoAdmin } from './moto.ts';
 
 const KMS = new Set(['aws:kms', 'aws:kms:dsse']);
 
@@ -68,12 +69,7 @@ export class KmsEtags {
 
   constructor(motoEndpoint: string, region: string) {
     // Straight to moto: what the front asks to learn an object's encryption is not one of the caller's requests.
-    this.s3 = new S3Client({
-      endpoint: motoEndpoint,
-      region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-    });
+    this.s3 = new S3Client({ ...motoAdmin(motoEndpoint, region), forcePathStyle: true });
   }
 
   /** The ETag header of an answer about one object, given the answer's encryption header. */

@@ -3,7 +3,7 @@
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch } from '../support/local-aws.ts';
+import { clients, launch } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 import { withStateReasons } from './launch-faults.ts';
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DescribeInstancesCommand, RebootInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clients, launch, sendScript, waitDone, waitOnline } from '../support/local-aws.ts';
+import { clients, launch, sendScript, waitDone, waitOnline } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DescribeInstancesCommand, DescribeInstanceTypesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clients, launch, launchOnline, sendScript, waitDone, waitOnline } from '../support/local-aws.ts';
+import { clients, launch, launchOnline, sendScript, waitDone, waitOnline } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;

@@ -25,6 +25,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { partition } from '@aws-sdk/core/client';
 import { clientAccess } from './efs-access.ts';
+import { motoAdmin } from './moto.ts';
 import type { InstanceEfsView, Sandboxes } from './sandbox.ts';
 
 export class EfsNetwork {
@@ -34,11 +35,7 @@ export class EfsNetwork {
   private readonly region: string;
 
   constructor(motoEndpoint: string, region: string) {
-    const config = {
-      endpoint: motoEndpoint,
-      region,
-      credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-    };
+    const config = motoAdmin(motoEndpoint, region);
     this.ec2 = new EC2Client(config);
     this.efs = new EFSClient(config);
     this.iam = new IAMClient(config);

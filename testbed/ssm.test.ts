@@ -11,7 +11,7 @@ import {
   SendCommandCommand,
 } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { clients, launch, launchOnline, sendScript, waitDone, waitOnline } from '../support/local-aws.ts';
+import { clients, launch, launchOnline, sendScript, waitDone, waitOnline } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
 
 let aws: LocalAws;

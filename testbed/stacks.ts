@@ -6,7 +6,7 @@
 // generates a unique physical ID ... the stack name, the logical ID of the resource, and a random string").
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { deployed, evaluate, parseTemplate, TEMPLATE_PATH, type Template } from '../infra/schema.ts';
+import { deployed, evaluate, parseTemplate, TEMPLATE_PATH, type Template } from '../test/infra/schema.ts';
 
 export const ACCOUNT = '123456789012';
 

@@ -39,6 +39,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { actionAccessKey } from './iam-eval.ts';
+import { motoAdmin } from './moto.ts';
 import { ISSUER, REPOSITORY, SECOND_REPOSITORY } from './oidc.ts';
 import { ACCOUNT, type PolicyDocument, type RenderedStack, renderStack } from './stacks.ts';
 
@@ -105,11 +106,7 @@ export const SOURCE_OBJECTS: Record<string, string> = {
 };
 
 export async function seed(motoEndpoint: string, region: string, options: SeedOptions = {}): Promise<Seeded> {
-  const config = {
-    endpoint: motoEndpoint,
-    region,
-    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-  };
+  const config = motoAdmin(motoEndpoint, region);
   const ec2 = new EC2Client(config);
   const efs = new EFSClient(config);
   const iam = new IAMClient(config);
@@ -370,11 +367,7 @@ async function putInline(
 
 /** Replaces the inline policies of a stack's roles in moto's IAM with the ones rendered (a stack update). */
 export async function putRolePolicies(motoEndpoint: string, region: string, stack: RenderedStack): Promise<void> {
-  const iam = new IAMClient({
-    endpoint: motoEndpoint,
-    region,
-    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-  });
+  const iam = new IAMClient(motoAdmin(motoEndpoint, region));
   try {
     for (const role of [stack.actionRole, stack.instanceRole]) await putInline(iam, role);
   } finally {
@@ -390,11 +383,7 @@ export async function putRolePolicy(
   name: string,
   document: Record<string, unknown> | undefined,
 ): Promise<void> {
-  const iam = new IAMClient({
-    endpoint: motoEndpoint,
-    region,
-    credentials: { accessKeyId: 'testbed', secretAccessKey: 'testbed' },
-  });
+  const iam = new IAMClient(motoAdmin(motoEndpoint, region));
   try {
     if (document)
       await iam.send(
