@@ -7,7 +7,7 @@
 //   floor   = plan + stage + SSM delivery + bytes / bandwidth      (the definition)
 //   modeled = plan + max(stage, boot) + SSM delivery + bytes / bandwidth
 
-import { bytesPerSecond, chooseSize } from '../../src/plan/instance-size.ts';
+import { bytesPerSecond, chooseSize } from '../../src/core/instance-size.ts';
 import type { LatencyModel } from '../../test/local-aws/latency.ts';
 import type { ScenarioFigures } from './report.ts';
 

@@ -13,8 +13,8 @@ import {
   paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
 import type { Config } from '../config/types.js';
+import { autoTypes, sizeOf } from '../core/instance-size.js';
 import type { MountSpec } from '../core/protocol.js';
-import { autoTypes, sizeOf } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { needsMountHelper, planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
@@ -45,11 +45,11 @@ export interface PreflightResult {
   /** instance-id: the user's own instance, where it is; nothing is launched. */
   borrowed?: Borrowed;
   /**
-   * `instance-type: auto`: the types above are every one the run may launch (plan/instance-size.ts), narrowed to the
-   * one chosen from the run's bytes once it is planned (run/size-instance.ts).
+   * `instance-type: auto`: the types above are every one the run may launch (core/instance-size.ts), narrowed to the
+   * one chosen from the run's bytes once it is planned (remote/instance/sizing.ts).
    */
   autoSize?: boolean;
-  /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
+  /** Parallel downloads and writes on the instance, set with the instance's size (core/instance-size.ts). */
   concurrency?: number;
   /**
    * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run

@@ -19,12 +19,6 @@ import { emptyStats, type Stats, type SyncResult } from '../core/result.js';
 import { describeCompiler, type Interpreter, resolveCompiler } from '../plan/bytecode.js';
 import type { Place } from '../plan/place.js';
 import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
-import { reportTargets, writeStates } from './finalize.js';
-import { InstanceSession } from './instance-session.js';
-import { bytesToMove, scratchBytes } from './job-manifest.js';
-import { describePlan } from './plan-lines.js';
-import { planTargets, rollbackPlans } from './plan-targets.js';
-import { BaseMismatchError, type PublishOutcome, publish } from './publish.js';
 import {
   Cleanup,
   forget,
@@ -35,8 +29,14 @@ import {
   remember,
   throwIfCancelled,
   timed,
-} from './run-context.js';
-import { sizeInstance } from './size-instance.js';
+} from '../remote/context.js';
+import { BaseMismatchError, type PublishOutcome, publish } from '../remote/execute.js';
+import { InstanceSession } from '../remote/instance/session.js';
+import { sizeInstance } from '../remote/instance/sizing.js';
+import { bytesToMove, scratchBytes } from '../remote/job.js';
+import { reportTargets, writeStates } from './finalize.js';
+import { describePlan } from './plan-lines.js';
+import { planTargets, rollbackPlans } from './plan-targets.js';
 import { sweep } from './sweep.js';
 import { teardown } from './teardown.js';
 

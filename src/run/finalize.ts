@@ -4,7 +4,7 @@ import type { Stats, TargetReport } from '../core/result.js';
 import { type Place, placeRoot, stateKey } from '../plan/place.js';
 import { writePublishedState } from '../plan/state.js';
 import type { TargetPlan } from '../plan/target-plan.js';
-import type { RunContext } from './run-context.js';
+import type { RunContext } from '../remote/context.js';
 
 const sum = (files: { size: number }[]) => files.reduce((total, f) => total + f.size, 0);
 

@@ -27,7 +27,7 @@ import {
   type TargetPlan,
   unchangedPlan,
 } from '../plan/target-plan.js';
-import { objectsToFetch } from './job-manifest.js';
+import { objectsToFetch } from '../remote/job.js';
 
 export interface PlanOptions {
   /** Ignore the published state's tree: every file is fetched (after a base mismatch). */

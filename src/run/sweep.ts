@@ -8,11 +8,11 @@ import { paginateDescribeInstances, TerminateInstancesCommand } from '@aws-sdk/c
 import type { AwsClients } from '../aws/clients.js';
 import { allPages, chunks, DESCRIBE_PAGE } from '../aws/pages.js';
 import { stackFilters } from '../aws/tags.js';
-import { WARM_UNTIL } from '../aws/warm.js';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../core/reporter.js';
 import type { Stats, SyncResult } from '../core/result.js';
-import { deleteRunObjects, listRunPrefixes } from '../stage/run-objects.js';
+import { WARM_UNTIL } from '../remote/instance/warm.js';
+import { deleteRunObjects, listRunPrefixes } from '../remote/stage/run-objects.js';
 
 const STALE_RUN_MS = 24 * 3600 * 1000;
 

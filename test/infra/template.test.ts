@@ -391,7 +391,7 @@ describe('one stack per repository or file system, several in one account', () =
   it('launches only the families instance-type auto chooses, plus ExtraInstanceTypes', async () => {
     const types = (given: Record<string, string> = {}) =>
       bySid('LaunchTaggedInstanceWithImdsV2', given).Condition?.StringLike?.['ec2:InstanceType'] as string[];
-    const { autoTypes } = await import('../../src/plan/instance-size.ts');
+    const { autoTypes } = await import('../../src/core/instance-size.ts');
     const families = [...new Set(autoTypes().map((type) => `${type.split('.')[0]}.*`))];
     expect(types()).toEqual(families);
     expect(types({ ExtraInstanceTypes: 't3.small,r7g.*' })).toEqual([...families, 't3.small', 'r7g.*']);

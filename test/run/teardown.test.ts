@@ -115,7 +115,10 @@ describe('teardown', () => {
     const forgotten: string[] = [];
     await teardown(clients, RECORD, reporter, (key) => forgotten.push(key));
     expect(names(sent)).not.toContain('ec2:TerminateInstances');
-    expect(sent.find((s) => s.command === 'ListCommandInvocations')?.input).toEqual({ InstanceId: 'i-0abc' });
+    expect(sent.find((s) => s.command === 'ListCommandInvocations')?.input).toMatchObject({
+      InstanceId: 'i-0abc',
+      MaxResults: 50,
+    });
     expect(forgotten).toEqual(['instanceId']);
     expect(lines[0]).toBe(
       'info: Left i-0abc running: another run is using it (command cmd-2 (efsync run-2) is InProgress on it). ' +
