@@ -29,7 +29,8 @@ import { describePlacements, orderPlacements, type Placement, readOfferings } fr
 
 export { PreflightError };
 
-export interface PreflightResult {
+/** What preflight checked and found: the facts a launch and a job build on. */
+export interface Preflight {
   subnetId: string;
   availabilityZone: string;
   securityGroupIds: string[];
@@ -62,7 +63,7 @@ export async function preflight(
   config: Config,
   clients: AwsClients,
   log: (line: string) => void = () => {},
-): Promise<PreflightResult> {
+): Promise<Preflight> {
   const { efs, ec2 } = clients;
   try {
     const fsId = config.fileSystem.id;
@@ -183,7 +184,7 @@ async function planPlacements(
   zones: { availabilityZone: string; subnetId: string }[],
   fsId: string,
   log: (line: string) => void,
-): Promise<{ instanceTypes: PreflightResult['instanceTypes']; placements: Placement[]; autoSize: boolean }> {
+): Promise<{ instanceTypes: Preflight['instanceTypes']; placements: Placement[]; autoSize: boolean }> {
   // auto: every type of the table is an arm64 Graviton; DescribeInstanceTypes would refuse the whole list in a
   // region that lacks one of them, while the offerings simply leave it out.
   const autoSize = chosen.length === 0;

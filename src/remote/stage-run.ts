@@ -3,7 +3,7 @@
  * the run's prefix in the staging bucket. Returns where the bootstrap finds the job and the hash it checks.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { PreflightResult } from '../aws/preflight.js';
+import type { Preflight } from '../aws/preflight.js';
 import { mib } from '../core/format.js';
 import type { Reporter } from '../core/reporter.js';
 import type { TargetPlan } from '../plan/target-plan.js';
@@ -24,7 +24,7 @@ export interface StagedRun {
 
 export async function stageRun(
   ctx: RunContext,
-  preflight: PreflightResult,
+  preflight: Preflight,
   plans: TargetPlan[],
   action: JobAction,
 ): Promise<StagedRun> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import type { PreflightResult } from '../../src/aws/preflight.js';
+import type { Preflight } from '../../src/aws/preflight.js';
 import { PreflightError } from '../../src/aws/preflight-error.js';
 import { describePlacements, orderPlacements } from '../../src/aws/zones.js';
 import { InstanceError, launchInstance } from '../../src/remote/instance/launch.js';
@@ -52,7 +52,7 @@ function awsError(name: string): Error {
 }
 
 describe('launchInstance across zones', () => {
-  const preflight: PreflightResult = {
+  const preflight: Preflight = {
     subnetId: 'subnet-a',
     availabilityZone: 'eu-west-1a',
     securityGroupIds: ['sg-1'],

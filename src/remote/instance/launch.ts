@@ -15,7 +15,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../aws/clients.js';
 import { explainAwsError, isNotFound } from '../../aws/errors.js';
 import { allPages, DESCRIBE_PAGE } from '../../aws/pages.js';
-import type { PreflightResult } from '../../aws/preflight.js';
+import type { Preflight } from '../../aws/preflight.js';
 import { MANAGED_BY, STACK_TAG } from '../../aws/tags.js';
 import type { Placement } from '../../aws/zones.js';
 import { delay } from '../../core/delay.js';
@@ -35,7 +35,7 @@ export interface LaunchRequest {
   fileSystemId: string;
   instanceProfile: string;
   timeoutMinutes: number;
-  preflight: PreflightResult;
+  preflight: Preflight;
   /** Bytes of staged parts the agent keeps on the instance's disk at once (root-volume.ts). */
   scratchBytes?: number;
 }
@@ -102,7 +102,7 @@ export function launchInput(
 }
 
 /** The places to try, in order: preflight's placements, or each instance type in preflight's subnet. */
-export function placementsOf(preflight: PreflightResult): Placement[] {
+export function placementsOf(preflight: Preflight): Placement[] {
   return (
     preflight.placements ??
     preflight.instanceTypes.map((t) => ({

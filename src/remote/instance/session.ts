@@ -4,7 +4,7 @@
  * stays warm only after the agent succeeded; any other end terminates it (teardown.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { PreflightError, type PreflightResult } from '../../aws/preflight.js';
+import { type Preflight, PreflightError } from '../../aws/preflight.js';
 import { errorMessage } from '../../core/errors.js';
 import { agentConcurrency } from '../../core/instance-size.js';
 import type { InstanceSource } from '../../core/result.js';
@@ -31,7 +31,7 @@ export class InstanceSession {
   warmUntil: string | undefined;
   private ready: Promise<string> | undefined;
   private readonly ctx: RunContext;
-  private readonly preflight: PreflightResult;
+  private readonly preflight: Preflight;
   private readonly sizing: InstanceSizing;
   /** The agent's concurrency on the instance, once it is known whether one is reused (and of which type). */
   private readonly chosen: Promise<number>;
@@ -40,7 +40,7 @@ export class InstanceSession {
   /** This run's lease on the instance's dead-man switch (switch.ts): hex, one per run. */
   private readonly lease = randomBytes(8).toString('hex');
 
-  constructor(ctx: RunContext, preflight: PreflightResult, sizing: InstanceSizing) {
+  constructor(ctx: RunContext, preflight: Preflight, sizing: InstanceSizing) {
     this.ctx = ctx;
     this.preflight = preflight;
     this.sizing = sizing;

@@ -5,13 +5,13 @@
  * agent's concurrency follows the type. Pure: no AWS.
  */
 
-import type { PreflightResult } from '../../aws/preflight.js';
+import type { Preflight } from '../../aws/preflight.js';
 import { describePlacements, type Placement } from '../../aws/zones.js';
 import { agentConcurrency, chooseSize, describeChoice, SIZES } from '../../core/instance-size.js';
 import { placementsOf } from './launch.js';
 
 export interface SizedLaunch {
-  preflight: PreflightResult;
+  preflight: Preflight;
   /**
    * The types a warm instance may be of to serve this run (warm.ts): with `auto`, the chosen size and every larger one
    * (a smaller one would move the bytes slower than the sizing allows); else the listed types.
@@ -21,7 +21,7 @@ export interface SizedLaunch {
   lines: string[];
 }
 
-export function sizeInstance(checked: PreflightResult, bytes: number): SizedLaunch {
+export function sizeInstance(checked: Preflight, bytes: number): SizedLaunch {
   if (!checked.autoSize) {
     const concurrency = agentConcurrency(checked.instanceTypes[0]?.type);
     return { preflight: { ...checked, concurrency }, reuseTypes: checked.instanceTypes, lines: [] };
@@ -37,7 +37,7 @@ export function sizeInstance(checked: PreflightResult, bytes: number): SizedLaun
   const zones = [
     ...new Map(all.map((p) => [p.availabilityZone, { availabilityZone: p.availabilityZone, subnetId: p.subnetId }])),
   ].map(([, zone]) => zone);
-  const preflight: PreflightResult = {
+  const preflight: Preflight = {
     ...checked,
     instanceTypes: types.flatMap((type) => checked.instanceTypes.filter((t) => t.type === type)),
     placements,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
-import type { PreflightResult } from '../../../src/aws/preflight.js';
+import type { Preflight } from '../../../src/aws/preflight.js';
 import { orderPlacements } from '../../../src/aws/zones.js';
 import { InstanceError, launchInstance } from '../../../src/remote/instance/launch.js';
 import { currentVcpuLimit, limitAdvice, quotaClass } from '../../../src/remote/instance/launch-refusals.js';
@@ -26,7 +26,7 @@ function awsError(name: string): Error {
   return error;
 }
 
-const preflight: PreflightResult = {
+const preflight: Preflight = {
   subnetId: 'subnet-a',
   availabilityZone: 'eu-west-1a',
   securityGroupIds: ['sg-1'],

@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
-import type { PreflightResult } from '../../../src/aws/preflight.js';
+import type { Preflight } from '../../../src/aws/preflight.js';
 import { InstanceError, instanceTags, type LaunchRequest, launchInput } from '../../../src/remote/instance/launch.js';
 import { userData } from '../../../src/remote/instance/switch.js';
 import { waitOnline, waitRunning } from '../../../src/remote/instance/wait.js';
 
 const NOW = new Date('2026-03-04T05:06:07.890Z');
 
-const preflight: PreflightResult = {
+const preflight: Preflight = {
   subnetId: 'subnet-0abc',
   availabilityZone: 'eu-central-1a',
   securityGroupIds: ['sg-0001', 'sg-0002'],

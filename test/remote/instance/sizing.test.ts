@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PreflightResult } from '../../../src/aws/preflight.js';
+import type { Preflight } from '../../../src/aws/preflight.js';
 import { orderPlacements } from '../../../src/aws/zones.js';
 import { autoTypes, DEFAULT_CONCURRENCY } from '../../../src/core/instance-size.js';
 import { sizeInstance } from '../../../src/remote/instance/sizing.js';
@@ -11,7 +11,7 @@ describe('sizeInstance', () => {
     { availabilityZone: 'eu-west-1a', subnetId: 'subnet-a' },
     { availabilityZone: 'eu-west-1b', subnetId: 'subnet-b' },
   ];
-  const checked = (offered: Map<string, Set<string>> | undefined, auto = true): PreflightResult => {
+  const checked = (offered: Map<string, Set<string>> | undefined, auto = true): Preflight => {
     const instanceTypes = (auto ? autoTypes() : ['t3.small']).map((type) => ({
       type,
       architecture: 'arm64' as const,
@@ -27,7 +27,7 @@ describe('sizeInstance', () => {
       ...(auto && { autoSize: true }),
     };
   };
-  const order = (p: PreflightResult) => (p.placements ?? []).map((x) => `${x.type}@${x.availabilityZone}`);
+  const order = (p: Preflight) => (p.placements ?? []).map((x) => `${x.type}@${x.availabilityZone}`);
 
   it('narrows the launch to the chosen size and the smaller ones, zones as preflight ordered them', () => {
     const sized = sizeInstance(checked(undefined), 10 * GB);

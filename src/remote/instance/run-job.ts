@@ -1,57 +1,47 @@
 /**
- * Publishes planned targets: stages the changed bytes and the job, runs the agent on the instance, and reads its
- * result back from staging (so the 24,000-character SSM output cap never hides it).
+ * Carries out a job on the run's instance: stages the changed bytes and the job, runs the agent on the instance, and
+ * reads its result back from staging (so the 24,000-character SSM output cap never hides it). A warm instance that
+ * vanished before the command reached it is replaced once, here.
  */
-import type { PreflightResult } from '../aws/preflight.js';
-import { EfsyncError } from '../core/errors.js';
-import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../core/protocol.js';
-import { relay } from '../core/reporter.js';
-import type { TargetPlan } from '../plan/target-plan.js';
-import { forget, type RunContext, remember, throwIfCancelled, timed } from './context.js';
-import type { InstanceSession } from './instance/session.js';
-import { InstanceVanished, JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from './instance/ssm.js';
-import type { JobAction } from './job.js';
-import { LogTail } from './log-tail.js';
-import { maskPresigned, presignGet } from './stage/presign.js';
-import { readRunObject } from './stage/run-objects.js';
-import { type StagedRun, stageRun } from './stage-run.js';
+import type { Preflight } from '../../aws/preflight.js';
+import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../../core/protocol.js';
+import { relay } from '../../core/reporter.js';
+import type { TargetPlan } from '../../plan/target-plan.js';
+import { forget, type RunContext, remember, throwIfCancelled, timed } from '../context.js';
+import { BaseMismatchError, type Execution } from '../executor.js';
+import type { JobAction } from '../job.js';
+import { LogTail } from '../log-tail.js';
+import { maskPresigned, presignGet } from '../stage/presign.js';
+import { readRunObject } from '../stage/run-objects.js';
+import { type StagedRun, stageRun } from '../stage-run.js';
+import type { InstanceSession } from './session.js';
+import { InstanceVanished, JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from './ssm.js';
 
-/** The target serves another release than the plan was made against: someone else published in between. */
-export class BaseMismatchError extends EfsyncError {}
-
-export interface PublishOutcome {
-  result: AgentResult;
-  /** Release id given to each target's job. */
-  releaseIds: Record<string, string>;
-  bytesUploaded: number;
-  /** The command ended Success (exit 0): on an instance that stays, its dead-man switch was re-armed. */
-  commandOk: boolean;
-}
-
-export async function publish(
+export async function executeOnInstance(
   ctx: RunContext,
-  preflight: PreflightResult,
+  preflight: Preflight,
   plans: TargetPlan[],
   instance: InstanceSession,
   action: JobAction,
-): Promise<PublishOutcome> {
+): Promise<Execution> {
   // The job carries the agent's concurrency, which the instance's type decides: a reused one's, else the launch's.
   const staged = await timed(ctx.stats, 'stage', async () =>
     stageRun(ctx, { ...preflight, concurrency: await instance.concurrency() }, plans, action),
   );
   let instanceId = await timed(ctx.stats, 'instance', () => instance.start());
   throwIfCancelled(ctx.hooks);
-  let ran: { result: AgentResult; commandOk: boolean };
+  let result: AgentResult;
   try {
     instance.beforeSend();
-    ran = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged, instance));
+    result = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged, instance));
   } catch (error) {
     if (!(error instanceof InstanceVanished)) throw error;
     instanceId = await timed(ctx.stats, 'instance', () => instance.relaunch(error.message));
     throwIfCancelled(ctx.hooks);
-    ran = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged, instance));
+    result = await timed(ctx.stats, 'remote', () => runAgent(ctx, instanceId, staged, instance));
   }
-  return { ...ran, releaseIds: staged.releaseIds, bytesUploaded: staged.bytesUploaded };
+  // The command ended Success (exit 0): on an instance that stays, its dead-man switch was re-armed.
+  return { result, releaseIds: staged.releaseIds, bytesUploaded: staged.bytesUploaded };
 }
 
 async function runAgent(
@@ -59,7 +49,7 @@ async function runAgent(
   instanceId: string,
   staged: StagedRun,
   instance: InstanceSession,
-): Promise<{ result: AgentResult; commandOk: boolean }> {
+): Promise<AgentResult> {
   const { s3 } = ctx.clients;
   const { bucket, runPrefix } = ctx;
   const readLog = () => readRunObject(s3, bucket, `${runPrefix}agent.log`);
@@ -112,7 +102,7 @@ async function runAgent(
       `The agent failed (exit ${outcome.responseCode}): ${result.error ?? outcome.status}\n${tail(log)}`,
     );
   }
-  return { result, commandOk: true };
+  return result;
 }
 
 /**
