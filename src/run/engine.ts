@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
-import { type Preflight, preflight } from '../aws/preflight.js';
+import { preflight } from '../aws/preflight.js';
 import { labelFor } from '../config/inputs.js';
-import { targetPaths } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import { isValidated, validateConfig } from '../config/validate.js';
 import { type Reporter, silentReporter } from '../core/reporter.js';
@@ -22,10 +21,10 @@ import { Cleanup, type RunContext, type RunHooks, remember, throwIfCancelled, ti
 import { BaseMismatchError, type Execution, type OpenExecutor } from '../remote/executor.js';
 import { openInstance } from '../remote/instance/executor.js';
 import type { JobAction } from '../remote/job.js';
-import { reportTargets, writeStates } from './finalize.js';
+import { executedResult, plannedResult, resultBase, writeStates } from './finalize.js';
 import { describePlan } from './plan-lines.js';
 import { planTargets, rollbackPlans } from './plan-targets.js';
-import { bytecodeCompiler, newRun, releaseIdsOf, signIn, untilCancelled } from './setup.js';
+import { bytecodeCompiler, newRun, signIn, untilCancelled } from './setup.js';
 import { sweep } from './sweep.js';
 import { teardown } from './teardown.js';
 
@@ -88,6 +87,12 @@ async function credentials(run: Run): Promise<AwsClients> {
   return clients;
 }
 
+/** Signs in and opens the run's context: from here on the run's teardown is part of its cleanup. */
+async function begin(run: Run): Promise<RunContext> {
+  const clients = await credentials(run);
+  return newRun(run.config, run.reporter, run.hooks, clients, run.cleanup, run.stats, run.parts.teardown);
+}
+
 async function sweepRun(run: Run): Promise<SyncResult> {
   return run.parts.sweep(run.config, await credentials(run), run.reporter, run.stats);
 }
@@ -95,7 +100,7 @@ async function sweepRun(run: Run): Promise<SyncResult> {
 async function syncRun(run: Run): Promise<SyncResult> {
   const { config, reporter, parts } = run;
   const compiler = await bytecodeCompiler(config, reporter);
-  const ctx = newRun(config, reporter, run.hooks, await credentials(run), run.cleanup, run.stats, parts.teardown);
+  const ctx = await begin(run);
   const buildDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'efsync-'));
   ctx.cleanup.add('remove the build directory', async () => fs.rmSync(buildDir, { recursive: true, force: true }));
   const changed = (all: TargetPlan[]) => (config.force ? all : all.filter((p) => !p.unchanged));
@@ -114,15 +119,7 @@ async function syncRun(run: Run): Promise<SyncResult> {
 }
 
 async function rollbackRun(run: Run): Promise<SyncResult> {
-  const ctx = newRun(
-    run.config,
-    run.reporter,
-    run.hooks,
-    await credentials(run),
-    run.cleanup,
-    run.stats,
-    run.parts.teardown,
-  );
+  const ctx = await begin(run);
   return carryOut(run, ctx, (place) => ({
     action: 'rollback',
     plan: () => run.parts.rollbackPlans(run.config, ctx.clients, place),
@@ -149,14 +146,9 @@ async function carryOut(run: Run, ctx: RunContext, modeAt: (place: Place) => Mod
     }),
   );
   const base = resultBase(config, checked, stats, plans);
-  const servedId = (p: TargetPlan) => p.previous?.releaseId ?? '';
   const nothingToDo = mode.nothingToDo(plans);
-  if (config.dryRun || nothingToDo) {
-    if (nothingToDo) reporter.info('Nothing changed: no instance is needed.');
-    const status = (p: TargetPlan) => (p.unchanged ? 'unchanged' : 'planned');
-    const targets = reportTargets(plans, config.delete, stats, status, servedId);
-    return { changed: false, releaseIds: releaseIdsOf(targets), targets, ...base };
-  }
+  if (nothingToDo) reporter.info('Nothing changed: no instance is needed.');
+  if (config.dryRun || nothingToDo) return plannedResult(base, plans);
 
   remember(ctx, 'runId', ctx.runId);
   remember(ctx, 'stagingBucket', ctx.bucket);
@@ -181,29 +173,5 @@ async function carryOut(run: Run, ctx: RunContext, modeAt: (place: Place) => Mod
   }
   const ranOn = await executor.finish();
   await parts.writeStates(ctx, place, mode.toCarryOut(plans), execution.result, execution.releaseIds);
-  stats.bytes.uploaded = execution.bytesUploaded;
-  const byTarget = new Map(execution.result.targets.map((t) => [t.target, t]));
-  const targets = reportTargets(
-    plans,
-    config.delete,
-    stats,
-    (p) => {
-      const status = byTarget.get(p.target)?.status;
-      return status === 'rolled-back' ? 'rolled-back' : status ? 'published' : 'unchanged';
-    },
-    (p) => byTarget.get(p.target)?.releaseId || servedId(p),
-  );
-  return { changed: true, ...ranOn, releaseIds: releaseIdsOf(targets), targets, ...base };
-}
-
-function resultBase(config: Config, checked: Preflight, stats: Stats, plans: TargetPlan[]) {
-  return {
-    paths: targetPaths(config, checked.accessPointRoot),
-    stats,
-    plan: plans.map((p) => describeTargetPlan(p, config.delete)),
-    lambda: {
-      mountPath: config.fileSystem.lambdaMountPath,
-      ...(checked.accessPointArn && { accessPointArn: checked.accessPointArn }),
-    },
-  };
+  return executedResult(base, plans, execution, ranOn);
 }

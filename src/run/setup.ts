@@ -95,7 +95,3 @@ export async function untilCancelled<T>(
     signal.removeEventListener('abort', onAbort);
   }
 }
-
-export function releaseIdsOf(targets: { target: string; releaseId: string }[]): Record<string, string> {
-  return Object.fromEntries(targets.filter((t) => t.releaseId).map((t) => [t.target, t.releaseId]));
-}
