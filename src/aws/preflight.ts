@@ -50,8 +50,6 @@ export interface Preflight {
    * one chosen from the run's bytes once it is planned (remote/instance/sizing.ts).
    */
   autoSize?: boolean;
-  /** Parallel downloads and writes on the instance, set with the instance's size (core/instance-size.ts). */
-  concurrency?: number;
   /**
    * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run
    * knows whether it reuses a warm instance, which needs neither; launching throws it before RunInstances.

@@ -3,8 +3,8 @@
  * the run's prefix in the staging bucket. Returns where the bootstrap finds the job and the hash it checks.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Preflight } from '../aws/preflight.js';
 import { mib } from '../core/format.js';
+import type { MountSpec } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { AGENT_NAME, agentFile } from './agent-file.js';
@@ -24,7 +24,8 @@ export interface StagedRun {
 
 export async function stageRun(
   ctx: RunContext,
-  preflight: Preflight,
+  /** How the agent mounts the file system, and how many downloads and writes it runs at once. */
+  onInstance: { mount: MountSpec; concurrency: number },
   plans: TargetPlan[],
   action: JobAction,
 ): Promise<StagedRun> {
@@ -55,7 +56,7 @@ export async function stageRun(
   const job = buildJob({
     runId: ctx.runId,
     fileSystemId: ctx.config.fileSystem.id,
-    mount: preflight.mount,
+    mount: onInstance.mount,
     lockTimeoutSeconds: waitsFor(ttl, ctx.hooks).lockSeconds,
     keepReleases: ctx.config.keepReleases,
     keepReleasesMinutes: ctx.config.keepReleasesMinutes,
@@ -69,7 +70,7 @@ export async function stageRun(
     logUrl: masked(await presignPut(s3, bucket, `${runPrefix}agent.log`, ttl)),
     resultUrl: masked(await presignPut(s3, bucket, `${runPrefix}result.json`, ttl)),
     agent: { url: masked(await get(bucket, `${runPrefix}${AGENT_NAME}`)), sha256: agent.sha256 },
-    ...(preflight.concurrency && { concurrency: preflight.concurrency }),
+    concurrency: onInstance.concurrency,
   });
   // The files go into chunks beside the job, each presigned like the parts: the job itself stays small.
   const uploaded = await uploadJob(s3, {

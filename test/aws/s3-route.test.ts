@@ -236,7 +236,7 @@ it('the launch asks for no public IPv4 address: the subnet decides (why an inter
       fileSystemId: 'fs-1',
       instanceProfile: 'p',
       timeoutMinutes: 5,
-      preflight: {
+      checked: {
         subnetId: 'subnet-1',
         availabilityZone: `${REGION}a`,
         securityGroupIds: ['sg-1'],

@@ -84,7 +84,7 @@ describe('launchInstance across zones', () => {
     fileSystemId: 'fs-1',
     instanceProfile: 'p',
     timeoutMinutes: 30,
-    preflight,
+    checked: preflight,
   };
 
   it('moves to the next zone on Unsupported and InsufficientInstanceCapacity, then to the next type', async () => {

@@ -468,10 +468,10 @@ describe('the deployed policy, evaluated', () => {
     fileSystemId: FS,
     instanceProfile: stack.instanceProfile,
     timeoutMinutes: 30,
-    preflight: {
+    checked: {
       subnetId: SUBNET,
       securityGroupIds: [GROUP],
-    } as LaunchRequest['preflight'],
+    } as LaunchRequest['checked'],
   } as LaunchRequest;
   const now = new Date('2026-03-04T05:06:07Z');
   // What the account holds, as the action's own launch left it: its instance carries the tags RunInstances gave it.

@@ -13,15 +13,13 @@ import { sizeInstance } from './sizing.js';
 export const openInstance: OpenExecutor = (ctx, checked, work, planned): Executor => {
   const sized = sizeInstance(checked, bytesToMove(work.plans, work.action));
   for (const line of sized.lines) ctx.reporter.info(line);
-  const launch = sized.preflight;
-  const instance = new InstanceSession(ctx, launch, {
-    reuseTypes: sized.reuseTypes,
-    scratchBytes: (concurrency) => scratchBytes(planned, work.action, concurrency),
-  });
+  const instance = new InstanceSession(ctx, checked, sized.launch, (concurrency) =>
+    scratchBytes(planned, work.action, concurrency),
+  );
   // Finding or launching the instance starts now; the first execute awaits it once the job is staged.
   void instance.start();
   return {
-    execute: ({ action, plans }) => executeOnInstance(ctx, launch, plans, instance, action),
+    execute: ({ action, plans }) => executeOnInstance(ctx, checked, plans, instance, action),
     async finish(): Promise<ExecutedOn> {
       await instance.keepWarm();
       return {

@@ -28,6 +28,24 @@ import { ROOT_GIB } from './warm.js';
 
 export class InstanceError extends EfsyncError {}
 
+/**
+ * What the run launches, sized from its plan (sizing.ts): preflight's checked types and places narrowed to the bytes
+ * it moves, and the agent's concurrency on them. Preflight's own facts stay in Preflight.
+ */
+export interface LaunchPlan {
+  /** The types to try, in order, with their architectures (and vCPUs where known). */
+  instanceTypes: Preflight['instanceTypes'];
+  /** Where to launch, in order; without them, each type in preflight's subnet. */
+  placements?: Placement[];
+  /** Parallel downloads and writes on the launched instance. */
+  concurrency: number;
+  /**
+   * The types a warm instance may be of to serve this run (warm.ts): with `auto`, the chosen size and every larger one
+   * (a smaller one would move the bytes slower than the sizing allows); else the listed types.
+   */
+  reuseTypes: { type: string; architecture: string }[];
+}
+
 export interface LaunchRequest {
   runId: string;
   /** The stack whose role launches it: the STACK_TAG value. */
@@ -35,7 +53,10 @@ export interface LaunchRequest {
   fileSystemId: string;
   instanceProfile: string;
   timeoutMinutes: number;
-  preflight: Preflight;
+  /** What preflight checked: the subnet and groups the instance is launched with. */
+  checked: Preflight;
+  /** The types to try and where, as the run's sizing narrowed them; unsized, preflight's own. */
+  launch?: Pick<LaunchPlan, 'instanceTypes' | 'placements'>;
   /** Bytes of staged parts the agent keeps on the instance's disk at once (root-volume.ts). */
   scratchBytes?: number;
 }
@@ -69,7 +90,7 @@ export function launchInput(
   type: string,
   now: Date,
   root: RootDevice = AL2023_ROOT,
-  subnetId: string = request.preflight.subnetId,
+  subnetId: string = request.checked.subnetId,
 ): RunInstancesCommandInput {
   const profile = request.instanceProfile;
   const tags = instanceTags(request, now);
@@ -80,15 +101,17 @@ export function launchInput(
     MinCount: 1,
     MaxCount: 1,
     SubnetId: subnetId,
-    SecurityGroupIds: request.preflight.securityGroupIds,
+    SecurityGroupIds: request.checked.securityGroupIds,
     IamInstanceProfile: profile.startsWith('arn:') ? { Arn: profile } : { Name: profile },
     // IMDSv2 only, as EC2 recommends ("Use IMDSv2", EC2 User Guide; Security Hub control EC2.8): whatever the account's
     // or the image's default, a request without a session token is refused. The agent asks for its zone with one.
     MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled', HttpPutResponseHopLimit: 1 },
     InstanceInitiatedShutdownBehavior: 'terminate',
     // The same token on a retried call returns the same instance instead of a second one.
-    ClientToken:
-      `efsync-${request.runId}-${type}${subnetId === request.preflight.subnetId ? '' : `-${subnetId}`}`.slice(0, 64),
+    ClientToken: `efsync-${request.runId}-${type}${subnetId === request.checked.subnetId ? '' : `-${subnetId}`}`.slice(
+      0,
+      64,
+    ),
     // The dead-man switch: whatever happens to the runner, the instance powers off (and so terminates) in time, also
     // after a reboot (switch.ts).
     UserData: Buffer.from(userData(request.timeoutMinutes)).toString('base64'),
@@ -101,11 +124,14 @@ export function launchInput(
   };
 }
 
-/** The places to try, in order: preflight's placements, or each instance type in preflight's subnet. */
-export function placementsOf(preflight: Preflight): Placement[] {
+/** The places to try, in order: the placements, or each instance type in preflight's subnet. */
+export function placementsOf(
+  preflight: Preflight,
+  launch: Pick<LaunchPlan, 'instanceTypes' | 'placements'> = preflight,
+): Placement[] {
   return (
-    preflight.placements ??
-    preflight.instanceTypes.map((t) => ({
+    launch.placements ??
+    launch.instanceTypes.map((t) => ({
       ...t,
       availabilityZone: preflight.availabilityZone,
       subnetId: preflight.subnetId,
@@ -130,11 +156,11 @@ export async function launchInstance(
   let lastError: unknown;
   const tried: string[] = [];
   const images = new Map<string, { image: string; root: RootDevice }>();
-  const vcpusOf = new Map(request.preflight.instanceTypes.map((t) => [t.type, t.vcpus]));
+  const vcpusOf = new Map((request.launch ?? request.checked).instanceTypes.map((t) => [t.type, t.vcpus]));
   const skip = new Skips();
   const limits: LimitRefusal[] = [];
   let placesRefused = false;
-  for (const { type, architecture, availabilityZone, subnetId } of placementsOf(request.preflight)) {
+  for (const { type, architecture, availabilityZone, subnetId } of placementsOf(request.checked, request.launch)) {
     const vcpus = vcpusOf.get(type);
     const why = skip.reason(type, vcpus, subnetId);
     if (why) {

@@ -26,7 +26,7 @@ export async function executeOnInstance(
 ): Promise<Execution> {
   // The job carries the agent's concurrency, which the instance's type decides: a reused one's, else the launch's.
   const staged = await timed(ctx.stats, 'stage', async () =>
-    stageRun(ctx, { ...preflight, concurrency: await instance.concurrency() }, plans, action),
+    stageRun(ctx, { mount: preflight.mount, concurrency: await instance.concurrency() }, plans, action),
   );
   let instanceId = await timed(ctx.stats, 'instance', () => instance.start());
   throwIfCancelled(ctx.hooks);

@@ -9,7 +9,7 @@ import { errorMessage } from '../../core/errors.js';
 import { agentConcurrency } from '../../core/instance-size.js';
 import type { InstanceSource } from '../../core/result.js';
 import { forget, type RunContext, remember, throwIfCancelled, waitsFor } from '../context.js';
-import { launchInstance, terminateInstance } from './launch.js';
+import { type LaunchPlan, launchInstance, terminateInstance } from './launch.js';
 import type { Staying } from './ssm.js';
 import { waitOnline, waitRunning } from './wait.js';
 import { findWarm, tagWarm } from './warm.js';
@@ -17,22 +17,16 @@ import { findWarm, tagWarm } from './warm.js';
 /** How long a reused instance may answer InvalidInstanceId before it counts as vanished. */
 const VANISH_AFTER_MS = 20_000;
 
-/** What the run's sizing says an instance must be (remote/instance/sizing.ts). */
-export interface InstanceSizing {
-  /** The types a warm instance may be of, with their architectures: the sized type and larger, or the listed ones. */
-  reuseTypes: { type: string; architecture: string }[];
-  /** What the agent keeps on the instance's disk at most with this concurrency (remote/job.ts, scratchBytes). */
-  scratchBytes: (concurrency: number) => number;
-}
-
 export class InstanceSession {
   id: string | undefined;
   source: InstanceSource = 'launched';
   warmUntil: string | undefined;
   private ready: Promise<string> | undefined;
   private readonly ctx: RunContext;
-  private readonly preflight: Preflight;
-  private readonly sizing: InstanceSizing;
+  private readonly checked: Preflight;
+  private readonly plan: LaunchPlan;
+  /** What the agent keeps on the instance's disk at most with this concurrency (remote/job.ts, scratchBytes). */
+  private readonly scratchBytes: (concurrency: number) => number;
   /** The agent's concurrency on the instance, once it is known whether one is reused (and of which type). */
   private readonly chosen: Promise<number>;
   private settle: (concurrency: number) => void = () => {};
@@ -40,11 +34,12 @@ export class InstanceSession {
   /** This run's lease on the instance's dead-man switch (switch.ts): hex, one per run. */
   private readonly lease = randomBytes(8).toString('hex');
 
-  constructor(ctx: RunContext, preflight: Preflight, sizing: InstanceSizing) {
+  constructor(ctx: RunContext, checked: Preflight, plan: LaunchPlan, scratchBytes: (concurrency: number) => number) {
     this.ctx = ctx;
-    this.preflight = preflight;
-    this.sizing = sizing;
-    this.concurrencyChosen = preflight.concurrency ?? agentConcurrency(preflight.instanceTypes[0]?.type);
+    this.checked = checked;
+    this.plan = plan;
+    this.scratchBytes = scratchBytes;
+    this.concurrencyChosen = plan.concurrency;
     this.chosen = new Promise((resolve) => {
       this.settle = resolve;
     });
@@ -78,7 +73,7 @@ export class InstanceSession {
   }
 
   private async choose(): Promise<string> {
-    const { borrowed } = this.preflight;
+    const { borrowed } = this.checked;
     if (borrowed) {
       this.settle(this.concurrencyChosen);
       this.source = 'borrowed';
@@ -98,21 +93,21 @@ export class InstanceSession {
   }
 
   private async reuse(): Promise<string | undefined> {
-    const { ctx, preflight } = this;
-    const placements = preflight.placements ?? [];
+    const { ctx, checked } = this;
+    const placements = this.plan.placements ?? [];
     const found = await findWarm(
       ctx.clients,
       {
         stack: ctx.config.fileSystem.stack,
         fileSystemId: ctx.config.fileSystem.id,
-        subnetIds: [...new Set([preflight.subnetId, ...placements.map((p) => p.subnetId)])],
-        securityGroupIds: preflight.securityGroupIds,
+        subnetIds: [...new Set([checked.subnetId, ...placements.map((p) => p.subnetId)])],
+        securityGroupIds: checked.securityGroupIds,
         instanceProfile: ctx.config.fileSystem.instanceProfile,
-        architectures: [...new Set(this.sizing.reuseTypes.map((t) => t.architecture))],
+        architectures: [...new Set(this.plan.reuseTypes.map((t) => t.architecture))],
       },
       {
-        types: this.sizing.reuseTypes,
-        scratchBytes: (type) => this.sizing.scratchBytes(agentConcurrency(type)),
+        types: this.plan.reuseTypes,
+        scratchBytes: (type) => this.scratchBytes(agentConcurrency(type)),
       },
       (line) => this.log(line),
     );
@@ -144,7 +139,7 @@ export class InstanceSession {
     const { ctx } = this;
     throwIfCancelled(ctx.hooks);
     // keep-warm held preflight's network failure back until no warm instance was found (preflight.ts).
-    if (this.preflight.launchBlocker) throw new PreflightError(this.preflight.launchBlocker);
+    if (this.checked.launchBlocker) throw new PreflightError(this.checked.launchBlocker);
     const log = (line: string) => this.log(line);
     const id = await launchInstance(
       ctx.clients,
@@ -154,9 +149,10 @@ export class InstanceSession {
         fileSystemId: ctx.config.fileSystem.id,
         instanceProfile: ctx.config.fileSystem.instanceProfile,
         timeoutMinutes: ctx.config.timeoutMinutes,
-        preflight: this.preflight,
+        checked: this.checked,
+        launch: this.plan,
         // The job's concurrency (a relaunch after a reused instance vanished keeps the reused type's).
-        scratchBytes: this.sizing.scratchBytes(this.concurrencyChosen),
+        scratchBytes: this.scratchBytes(this.concurrencyChosen),
       },
       (launched) => {
         this.id = launched;

@@ -8,15 +8,10 @@
 import type { Preflight } from '../../aws/preflight.js';
 import { describePlacements, type Placement } from '../../aws/zones.js';
 import { agentConcurrency, chooseSize, describeChoice, SIZES } from '../../core/instance-size.js';
-import { placementsOf } from './launch.js';
+import { type LaunchPlan, placementsOf } from './launch.js';
 
 export interface SizedLaunch {
-  preflight: Preflight;
-  /**
-   * The types a warm instance may be of to serve this run (warm.ts): with `auto`, the chosen size and every larger one
-   * (a smaller one would move the bytes slower than the sizing allows); else the listed types.
-   */
-  reuseTypes: { type: string; architecture: string }[];
+  launch: LaunchPlan;
   /** What to log: the type chosen and why, and the launch order. */
   lines: string[];
 }
@@ -24,7 +19,9 @@ export interface SizedLaunch {
 export function sizeInstance(checked: Preflight, bytes: number): SizedLaunch {
   if (!checked.autoSize) {
     const concurrency = agentConcurrency(checked.instanceTypes[0]?.type);
-    return { preflight: { ...checked, concurrency }, reuseTypes: checked.instanceTypes, lines: [] };
+    const { instanceTypes, placements } = checked;
+    const launch = { instanceTypes, ...(placements && { placements }), concurrency, reuseTypes: instanceTypes };
+    return { launch, lines: [] };
   }
   const choice = chooseSize(bytes);
   const all = placementsOf(checked);
@@ -37,20 +34,17 @@ export function sizeInstance(checked: Preflight, bytes: number): SizedLaunch {
   const zones = [
     ...new Map(all.map((p) => [p.availabilityZone, { availabilityZone: p.availabilityZone, subnetId: p.subnetId }])),
   ].map(([, zone]) => zone);
-  const preflight: Preflight = {
-    ...checked,
+  const larger = new Set(SIZES.slice(SIZES.indexOf(choice.size)).flatMap((size) => [size.type, ...size.others]));
+  const launch: LaunchPlan = {
     instanceTypes: types.flatMap((type) => checked.instanceTypes.filter((t) => t.type === type)),
     placements,
     concurrency: agentConcurrency(first?.type ?? choice.size.type),
+    reuseTypes: checked.instanceTypes.filter((t) => larger.has(t.type)),
   };
   const lines = [describeChoice(choice)];
   if (first && first.type !== choice.size.type)
     lines.push(`${choice.size.type} is not offered in any zone with a mount target; launching ${first.type} instead`);
   lines.push(describePlacements(zones, placements, types));
-  lines.push(
-    `The agent runs ${preflight.concurrency} downloads and writes at once on ${first?.type ?? choice.size.type}`,
-  );
-  const larger = new Set(SIZES.slice(SIZES.indexOf(choice.size)).flatMap((size) => [size.type, ...size.others]));
-  const reuseTypes = checked.instanceTypes.filter((t) => larger.has(t.type));
-  return { preflight, reuseTypes, lines };
+  lines.push(`The agent runs ${launch.concurrency} downloads and writes at once on ${first?.type ?? choice.size.type}`);
+  return { launch, lines };
 }

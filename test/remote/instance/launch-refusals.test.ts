@@ -41,7 +41,7 @@ const request = {
   fileSystemId: 'fs-1',
   instanceProfile: 'p',
   timeoutMinutes: 30,
-  preflight,
+  checked: preflight,
 };
 
 /** RunInstances answers by type (any zone) or by type@subnet. */

@@ -29,7 +29,7 @@ function request(extra: Partial<LaunchRequest> = {}): LaunchRequest {
     fileSystemId: 'fs-0123',
     instanceProfile: 'efsync-instance',
     timeoutMinutes: 30,
-    preflight,
+    checked: preflight,
     ...extra,
   };
 }

@@ -27,11 +27,12 @@ describe('sizeInstance', () => {
       ...(auto && { autoSize: true }),
     };
   };
-  const order = (p: Preflight) => (p.placements ?? []).map((x) => `${x.type}@${x.availabilityZone}`);
+  const order = (p: { placements?: Preflight['placements'] }) =>
+    (p.placements ?? []).map((x) => `${x.type}@${x.availabilityZone}`);
 
   it('narrows the launch to the chosen size and the smaller ones, zones as preflight ordered them', () => {
     const sized = sizeInstance(checked(undefined), 10 * GB);
-    expect(order(sized.preflight)).toEqual([
+    expect(order(sized.launch)).toEqual([
       'c7g.large@eu-west-1a',
       'c7g.large@eu-west-1b',
       'm7g.large@eu-west-1a',
@@ -39,8 +40,8 @@ describe('sizeInstance', () => {
       't4g.small@eu-west-1a',
       't4g.small@eu-west-1b',
     ]);
-    expect(sized.preflight.instanceTypes.map((t) => t.type)).toEqual(['c7g.large', 'm7g.large', 't4g.small']);
-    expect(sized.preflight.concurrency).toBe(38);
+    expect(sized.launch.instanceTypes.map((t) => t.type)).toEqual(['c7g.large', 'm7g.large', 't4g.small']);
+    expect(sized.launch.concurrency).toBe(38);
     expect(sized.lines[0]).toMatch(/^Instance type c7g.large \(instance-type: auto\): this run moves 10.0 GB/);
     expect(sized.lines).toContain('The agent runs 38 downloads and writes at once on c7g.large');
     expect(sized.lines.some((l) => l.startsWith('Launch order: c7g.large in eu-west-1a (subnet-a), then'))).toBe(true);
@@ -48,7 +49,7 @@ describe('sizeInstance', () => {
 
   it('reuses a warm instance of the chosen size or a larger one, never a smaller one; any listed type otherwise', () => {
     const big = sizeInstance(checked(undefined), 10 * GB);
-    expect(big.reuseTypes.map((t) => t.type)).toEqual([
+    expect(big.launch.reuseTypes.map((t) => t.type)).toEqual([
       'c7g.large',
       'm7g.large',
       'c7g.xlarge',
@@ -58,16 +59,16 @@ describe('sizeInstance', () => {
       'c7g.4xlarge',
       'm7g.4xlarge',
     ]);
-    expect(sizeInstance(checked(undefined), 30_000).reuseTypes.map((t) => t.type)).toEqual(autoTypes());
-    expect(sizeInstance(checked(undefined, false), 10 * GB).reuseTypes).toEqual([
+    expect(sizeInstance(checked(undefined), 30_000).launch.reuseTypes.map((t) => t.type)).toEqual(autoTypes());
+    expect(sizeInstance(checked(undefined, false), 10 * GB).launch.reuseTypes).toEqual([
       { type: 't3.small', architecture: 'arm64' },
     ]);
   });
 
   it('launches t4g.small alone for a small run', () => {
     const sized = sizeInstance(checked(undefined), 30_000);
-    expect(order(sized.preflight)).toEqual(['t4g.small@eu-west-1a', 't4g.small@eu-west-1b']);
-    expect(sized.preflight.concurrency).toBe(DEFAULT_CONCURRENCY);
+    expect(order(sized.launch)).toEqual(['t4g.small@eu-west-1a', 't4g.small@eu-west-1b']);
+    expect(sized.launch.concurrency).toBe(DEFAULT_CONCURRENCY);
   });
 
   it('skips a zone that does not offer a type, and takes the next type where none offers the chosen one', () => {
@@ -76,7 +77,7 @@ describe('sizeInstance', () => {
       ['eu-west-1b', new Set(['t4g.small', 'c7g.large'])],
     ]);
     const sized = sizeInstance(checked(offered), 20 * GB);
-    expect(order(sized.preflight)).toEqual([
+    expect(order(sized.launch)).toEqual([
       'm7g.xlarge@eu-west-1a',
       'c7g.large@eu-west-1b',
       't4g.small@eu-west-1a',
@@ -90,13 +91,18 @@ describe('sizeInstance', () => {
   it('launches a larger size when neither the chosen one nor a smaller one is offered', () => {
     const offered = new Map([['eu-west-1a', new Set(['c7g.2xlarge'])]]);
     const sized = sizeInstance(checked(offered), 1 * GB);
-    expect(order(sized.preflight)).toEqual(['c7g.2xlarge@eu-west-1a']);
+    expect(order(sized.launch)).toEqual(['c7g.2xlarge@eu-west-1a']);
   });
 
   it('leaves the types the user chose alone, with the concurrency of the first', () => {
     const given = checked(undefined, false);
     const sized = sizeInstance(given, 100 * GB);
     expect(sized.lines).toEqual([]);
-    expect(sized.preflight).toEqual({ ...given, concurrency: DEFAULT_CONCURRENCY });
+    expect(sized.launch).toEqual({
+      instanceTypes: given.instanceTypes,
+      placements: given.placements,
+      concurrency: DEFAULT_CONCURRENCY,
+      reuseTypes: given.instanceTypes,
+    });
   });
 });
