@@ -1,5 +1,6 @@
 // The layering of src/: core, config, plan, aws, remote and run in that order, each importing only from those before
 // it, and the adapters on top.
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Edge, importEdges, layerOf, sourceFiles, specifiers, violations } from './support/layers.ts';
@@ -24,6 +25,35 @@ describe('the layers of src/', () => {
 
   it('hold: no layer imports one above it or an adapter, core imports no other layer, no adapter imports another', () => {
     expect(violations(edges)).toEqual([]);
+  });
+});
+
+/** The AWS SDK packages a file imports a value from (a client, a command, a paginator), not only types. */
+function sdkCalls(source: string): string[] {
+  const imports = source.matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/gm);
+  return [...imports]
+    .filter(
+      ([, typeOnly, names]) => !typeOnly && (names ?? '').split(',').some((n) => n.trim() && !/^type\s/.test(n.trim())),
+    )
+    .map(([, , , from]) => from ?? '');
+}
+
+describe('AWS SDK calls', () => {
+  it('live in aws/ and remote/, and in plan/ for S3 only (the sources, their objects, the published state)', () => {
+    const where = (file: string) => {
+      const [top] = file.split('/');
+      const calls = sdkCalls(fs.readFileSync(path.join(SRC, file), 'utf8'));
+      if (top === 'aws' || top === 'remote') return [];
+      if (top === 'plan') return calls.filter((from) => from !== '@aws-sdk/client-s3');
+      return calls;
+    };
+    expect(sourceFiles(SRC).flatMap((file) => where(file).map((from) => `${file}: ${from}`))).toEqual([]);
+  });
+
+  it('are told from type-only imports', () => {
+    expect(sdkCalls("import { S3Client, type X } from '@aws-sdk/client-s3';")).toEqual(['@aws-sdk/client-s3']);
+    expect(sdkCalls("import type { S3Client } from '@aws-sdk/client-s3';")).toEqual([]);
+    expect(sdkCalls("import { type S3Client } from '@aws-sdk/client-s3';")).toEqual([]);
   });
 });
 

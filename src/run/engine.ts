@@ -21,11 +21,11 @@ import { Cleanup, type RunContext, type RunHooks, remember, throwIfCancelled, ti
 import { BaseMismatchError, type Execution, type OpenExecutor } from '../remote/executor.js';
 import { openInstance } from '../remote/instance/executor.js';
 import type { JobAction } from '../remote/job.js';
+import { sweep } from '../remote/sweep.js';
 import { executedResult, plannedResult, resultBase, writeStates } from './finalize.js';
 import { describePlan } from './plan-lines.js';
 import { planTargets, rollbackPlans } from './plan-targets.js';
 import { bytecodeCompiler, newRun, signIn, untilCancelled } from './setup.js';
-import { sweep } from './sweep.js';
 import { teardown } from './teardown.js';
 
 /** The steps the engine takes, each its own module: a unit test replaces the ones that would reach AWS. */

@@ -3,7 +3,7 @@
 import fs, { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MANAGED_BY, STACK_TAG } from '../../src/aws/tags.ts';
+import { MANAGED_BY, STACK_TAG } from '../../src/remote/instance/tags.ts';
 import { actionYml, ROOT } from '../support/repo.ts';
 import {
   checkTemplate,

@@ -15,7 +15,7 @@ import { type CommandInvocation, paginateListCommandInvocations } from '@aws-sdk
 import type { AwsClients } from '../../aws/clients.js';
 import { isNotFound } from '../../aws/errors.js';
 import { RUNNING } from './ssm.js';
-import { LAST_RUN, WARM_UNTIL } from './warm.js';
+import { LAST_RUN, WARM_UNTIL } from './tags.js';
 
 /** The comment SendCommand gives a run's command (ssm.ts). */
 export function commandComment(runId: string): string {

@@ -16,7 +16,6 @@ import type { AwsClients } from '../../aws/clients.js';
 import { explainAwsError, isNotFound } from '../../aws/errors.js';
 import { allPages, DESCRIBE_PAGE } from '../../aws/pages.js';
 import type { Preflight } from '../../aws/preflight.js';
-import { MANAGED_BY, STACK_TAG } from '../../aws/tags.js';
 import type { Placement } from '../../aws/zones.js';
 import { delay } from '../../core/delay.js';
 import { EfsyncError, errorMessage } from '../../core/errors.js';
@@ -24,7 +23,7 @@ import { LIMITS, type LimitRefusal, limitAdvice, MOVES, Skips } from './launch-r
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';
 import { instanceStatus } from './state-reason.js';
 import { userData } from './switch.js';
-import { ROOT_GIB } from './warm.js';
+import { EXPIRES_AT, FILE_SYSTEM_TAG, MANAGED_BY, REPOSITORY_TAG, ROOT_GIB, RUN_ID_TAG, STACK_TAG } from './tags.js';
 
 export class InstanceError extends EfsyncError {}
 
@@ -77,10 +76,10 @@ export function instanceTags(request: LaunchRequest, now: Date): { Key: string; 
     { ...MANAGED_BY },
     { Key: STACK_TAG, Value: request.stack },
     { Key: 'Name', Value: `efsync ${request.runId}` },
-    { Key: 'efsync:run-id', Value: request.runId },
-    { Key: 'efsync:repository', Value: process.env.GITHUB_REPOSITORY ?? 'local' },
-    { Key: 'efsync:file-system-id', Value: request.fileSystemId },
-    { Key: 'expires-at', Value: expires.toISOString() },
+    { Key: RUN_ID_TAG, Value: request.runId },
+    { Key: REPOSITORY_TAG, Value: process.env.GITHUB_REPOSITORY ?? 'local' },
+    { Key: FILE_SYSTEM_TAG, Value: request.fileSystemId },
+    { Key: EXPIRES_AT, Value: expires.toISOString() },
   ];
 }
 
@@ -259,7 +258,7 @@ export async function terminateRunInstances(clients: AwsClients, runId: string, 
       { client: ec2, pageSize: DESCRIBE_PAGE },
       {
         Filters: [
-          { Name: 'tag:efsync:run-id', Values: [runId] },
+          { Name: `tag:${RUN_ID_TAG}`, Values: [runId] },
           { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
         ],
       },

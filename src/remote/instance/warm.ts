@@ -13,19 +13,9 @@ import {
 import { GetParameterCommand, paginateDescribeInstanceInformation } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../aws/clients.js';
 import { allPages, chunks, DESCRIBE_PAGE } from '../../aws/pages.js';
-import { STACK_TAG, stackFilters } from '../../aws/tags.js';
 import { imageRoot, type RootDevice, rootVolumeGiB } from './root-volume.js';
+import { EXPIRES_AT, FILE_SYSTEM_TAG, LAST_RUN, ROOT_GIB, STACK_TAG, stackFilters, WARM_UNTIL } from './tags.js';
 
-export const WARM_UNTIL = 'efsync:warm-until';
-/** The last run that used a warm instance (efsync:run-id stays the run that launched it). */
-export const LAST_RUN = 'efsync:last-run';
-/**
- * The root volume's size in GiB, tagged at launch (src/remote/instance/launch.ts). DescribeInstances names an instance's volumes
- * only by id (EbsInstanceBlockDevice in botocore's ec2 service-2.json has no size), and DescribeVolumes is not in the
- * action role's policy; the tag is written by RunInstances' TagSpecifications (the role's TagOnLaunchOnly statement)
- * and the role cannot change it afterwards (TagOwnInstancesWarm allows other keys only).
- */
-export const ROOT_GIB = 'efsync:root-gib';
 /** An instance whose image is no longer the current one is still reused while it is younger than this. */
 export const IMAGE_GRACE_MS = 24 * 3600 * 1000;
 
@@ -116,7 +106,7 @@ export async function warmCandidates(
       {
         Filters: [
           ...stackFilters(stack),
-          { Name: 'tag:efsync:file-system-id', Values: [fileSystemId] },
+          { Name: `tag:${FILE_SYSTEM_TAG}`, Values: [fileSystemId] },
           { Name: 'tag-key', Values: [WARM_UNTIL] },
           { Name: 'instance-state-name', Values: ['running'] },
         ],
@@ -139,7 +129,7 @@ export async function warmCandidates(
   return instances.map((i) => ({
     id: i.InstanceId ?? '',
     stack: tag(i, STACK_TAG) ?? '',
-    fileSystemId: tag(i, 'efsync:file-system-id') ?? '',
+    fileSystemId: tag(i, FILE_SYSTEM_TAG) ?? '',
     subnetId: i.SubnetId ?? '',
     securityGroupIds: (i.SecurityGroups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
     instanceProfileArn: i.IamInstanceProfile?.Arn ?? '',
@@ -240,13 +230,13 @@ export async function tagWarm(
   const found = await clients.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
   const instance = found.Reservations?.[0]?.Instances?.[0];
   const warm = laterOf(instance ? tag(instance, WARM_UNTIL) : undefined, times.warmUntil);
-  const expires = laterOf(instance ? tag(instance, 'expires-at') : undefined, Math.max(times.expiresAt, +warm));
+  const expires = laterOf(instance ? tag(instance, EXPIRES_AT) : undefined, Math.max(times.expiresAt, +warm));
   await clients.ec2.send(
     new CreateTagsCommand({
       Resources: [instanceId],
       Tags: [
         { Key: WARM_UNTIL, Value: warm.toISOString() },
-        { Key: 'expires-at', Value: expires.toISOString() },
+        { Key: EXPIRES_AT, Value: expires.toISOString() },
         ...(runId ? [{ Key: LAST_RUN, Value: runId }] : []),
       ],
     }),

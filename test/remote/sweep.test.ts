@@ -6,7 +6,7 @@ import type { AwsClients } from '../../src/aws/clients.js';
 import type { Config } from '../../src/config/types.js';
 import { silentReporter } from '../../src/core/reporter.js';
 import { emptyStats } from '../../src/core/result.js';
-import { sweep } from '../../src/run/sweep.js';
+import { sweep } from '../../src/remote/sweep.js';
 import { sdkFake } from '../support/sdk-fake.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');

@@ -7,12 +7,11 @@
 import { paginateDescribeInstances, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../aws/clients.js';
 import { allPages, chunks, DESCRIBE_PAGE } from '../aws/pages.js';
-import { stackFilters } from '../aws/tags.js';
 import type { Config } from '../config/types.js';
 import type { Reporter } from '../core/reporter.js';
 import type { Stats, SyncResult } from '../core/result.js';
-import { WARM_UNTIL } from '../remote/instance/warm.js';
-import { deleteRunObjects, listRunPrefixes } from '../remote/stage/run-objects.js';
+import { EXPIRES_AT, FILE_SYSTEM_TAG, stackFilters, WARM_UNTIL } from './instance/tags.js';
+import { deleteRunObjects, listRunPrefixes } from './stage/run-objects.js';
 
 const STALE_RUN_MS = 24 * 3600 * 1000;
 
@@ -29,7 +28,7 @@ export async function sweep(
     const filters = [
       ...stackFilters(config.fileSystem.stack),
       { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
-      ...(config.fileSystem.id ? [{ Name: 'tag:efsync:file-system-id', Values: [config.fileSystem.id] }] : []),
+      ...(config.fileSystem.id ? [{ Name: `tag:${FILE_SYSTEM_TAG}`, Values: [config.fileSystem.id] }] : []),
     ];
     const expired: string[] = [];
     const warm: string[] = [];
@@ -38,7 +37,7 @@ export async function sweep(
       (page) => (page.Reservations ?? []).flatMap((r) => r.Instances ?? []),
     );
     for (const instance of instances) {
-      const expiresAt = instance.Tags?.find((t) => t.Key === 'expires-at')?.Value;
+      const expiresAt = instance.Tags?.find((t) => t.Key === EXPIRES_AT)?.Value;
       const warmUntil = instance.Tags?.find((t) => t.Key === WARM_UNTIL)?.Value;
       if (instance.InstanceId && expiresAt && Date.parse(expiresAt) < now.getTime())
         (warmUntil ? warm : expired).push(instance.InstanceId);
