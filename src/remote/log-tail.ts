@@ -5,7 +5,7 @@
  * The log is text from the instance (it quotes the lock holder, file names, S3 keys): each read's new lines go to
  * `print` as one block, which the action relays with no workflow command read in it (core/untrusted.ts).
  */
-import { delay } from '../core/delay.js';
+import { delay } from '../core/async.js';
 
 /** The agent's last line, the result as JSON: read from result.json instead, never printed. */
 const RESULT_LINE = 'EFSYNC_RESULT ';

@@ -17,7 +17,7 @@ import { explainAwsError, isNotFound } from '../../aws/errors.js';
 import { allPages, DESCRIBE_PAGE } from '../../aws/pages.js';
 import type { Preflight } from '../../aws/preflight.js';
 import type { Placement } from '../../aws/zones.js';
-import { delay } from '../../core/delay.js';
+import { delay } from '../../core/async.js';
 import { EfsyncError, errorMessage } from '../../core/errors.js';
 import { LIMITS, type LimitRefusal, limitAdvice, MOVES, Skips } from './launch-refusals.js';
 import { AL2023_ROOT, imageRoot, type RootDevice, rootVolume } from './root-volume.js';

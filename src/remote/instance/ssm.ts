@@ -11,7 +11,7 @@ import {
   type SendCommandCommandOutput,
 } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../aws/clients.js';
-import { delay } from '../../core/delay.js';
+import { delay } from '../../core/async.js';
 import { EfsyncError } from '../../core/errors.js';
 import { commandComment } from './in-use.js';
 import { ARM_FUNCTIONS, EFSYNC_DIR, LEASES_DIR } from './switch.js';

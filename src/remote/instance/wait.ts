@@ -5,7 +5,7 @@
 import { type EC2Client, waitUntilInstanceRunning } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import type { AwsClients } from '../../aws/clients.js';
-import { delay } from '../../core/delay.js';
+import { delay } from '../../core/async.js';
 import { errorMessage } from '../../core/errors.js';
 import { InstanceError } from './launch.js';
 import { describeStateReason, instanceStatus, stateReasonFix } from './state-reason.js';

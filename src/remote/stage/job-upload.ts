@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { mapLimit } from '../../core/map-limit.js';
+import { mapLimit } from '../../core/async.js';
 import type { JobChunk, JobManifest, ReleaseFile, TargetJob } from '../../core/protocol.js';
 
 /** The most files a chunk holds: about 2 MB with S3-object URLs, parsed by the agent in a few MB of memory. */
