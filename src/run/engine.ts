@@ -23,8 +23,7 @@ import { openInstance } from '../remote/instance/executor.js';
 import type { JobAction } from '../remote/job.js';
 import { sweep } from '../remote/sweep.js';
 import { executedResult, plannedResult, resultBase, writeStates } from './finalize.js';
-import { describePlan } from './plan-lines.js';
-import { planTargets, rollbackPlans } from './plan-targets.js';
+import { describePlan, planTargets, rollbackPlans } from './plan-targets.js';
 import { bytecodeCompiler, newRun, signIn, untilCancelled } from './setup.js';
 import { teardown } from './teardown.js';
 

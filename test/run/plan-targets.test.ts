@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describePlan } from '../../src/run/plan-lines.js';
+import { describePlan } from '../../src/run/plan-targets.js';
 import { INPUTS } from '../fixtures/inputs.ts';
 import { load } from '../support/config.ts';
 
