@@ -68,7 +68,7 @@ export function filesToStage(plans: TargetPlan[], action: JobAction) {
  * files taken from it are written, and starts a download only while fewer than `concurrency` parts are on disk
  * (agent/efsync_agent/parts.py, PartStore): so the `concurrency` largest parts, not the sum of all. Reckoned over every
  * file of the targets that staging would pack, changed or not, so that the one re-plan after a base mismatch, which
- * sends every file (engine.ts, publishPlans), fits on the same instance. S3-source objects go straight to EFS.
+ * sends every file (run/engine.ts, carryOut), fits on the same instance. S3-source objects go straight to EFS.
  */
 export function scratchBytes(plans: TargetPlan[], action: JobAction, concurrency = AGENT_CONCURRENCY): number {
   if (action !== 'sync') return 0;
