@@ -1,6 +1,6 @@
 """The instance's command, the entry of the zipapp efsync_agent.pyz: python3 efsync_agent.pyz JOB.json [--mounted DIR].
 
-The SSM command downloads the zipapp, checks its sha256 and runs it (src/aws/remote.ts); run.main does the work."""
+The SSM command downloads the zipapp, checks its sha256 and runs it (src/remote/instance/ssm.ts); run.main does the work."""
 import os
 import sys
 

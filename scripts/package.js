@@ -2,7 +2,7 @@
 // CI rebuilds dist/ and fails if the result differs from what is committed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { AGENT_NAME, buildAgent } from '../src/run/agent-file.ts';
+import { AGENT_NAME, buildAgent } from '../src/remote/agent-file.ts';
 
 const entries = {
   main: 'src/main.ts',

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT_NAME, buildAgent } from '../src/run/agent-file.js';
+import { AGENT_NAME, buildAgent } from '../src/remote/agent-file.js';
 import { ROOT } from './support/repo.ts';
 
 describe('dist/agent', () => {

@@ -1,4 +1,6 @@
-// The layering of src/: shared data in core, the library layers below the orchestration, the adapters on top.
+// The layering of src/: core, config, plan, aws, remote and run in that order, each importing only from those before
+// it, and the adapters on top.
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Edge, importEdges, layerOf, sourceFiles, specifiers, violations } from './support/layers.ts';
@@ -21,8 +23,37 @@ describe('the layers of src/', () => {
     expect(sourceFiles(SRC).filter((file) => layerOf(file) === undefined)).toEqual([]);
   });
 
-  it('hold: no library layer imports the orchestration or an adapter, core imports no other layer, no adapter imports another', () => {
+  it('hold: no layer imports one above it or an adapter, core imports no other layer, no adapter imports another', () => {
     expect(violations(edges)).toEqual([]);
+  });
+});
+
+/** The AWS SDK packages a file imports a value from (a client, a command, a paginator), not only types. */
+function sdkCalls(source: string): string[] {
+  const imports = source.matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/[^']+)'/gm);
+  return [...imports]
+    .filter(
+      ([, typeOnly, names]) => !typeOnly && (names ?? '').split(',').some((n) => n.trim() && !/^type\s/.test(n.trim())),
+    )
+    .map(([, , , from]) => from ?? '');
+}
+
+describe('AWS SDK calls', () => {
+  it('live in aws/ and remote/, and in plan/ for S3 only (the sources, their objects, the published state)', () => {
+    const where = (file: string) => {
+      const [top] = file.split('/');
+      const calls = sdkCalls(fs.readFileSync(path.join(SRC, file), 'utf8'));
+      if (top === 'aws' || top === 'remote') return [];
+      if (top === 'plan') return calls.filter((from) => from !== '@aws-sdk/client-s3');
+      return calls;
+    };
+    expect(sourceFiles(SRC).flatMap((file) => where(file).map((from) => `${file}: ${from}`))).toEqual([]);
+  });
+
+  it('are told from type-only imports', () => {
+    expect(sdkCalls("import { S3Client, type X } from '@aws-sdk/client-s3';")).toEqual(['@aws-sdk/client-s3']);
+    expect(sdkCalls("import type { S3Client } from '@aws-sdk/client-s3';")).toEqual([]);
+    expect(sdkCalls("import { type S3Client } from '@aws-sdk/client-s3';")).toEqual([]);
   });
 });
 
@@ -63,8 +94,11 @@ describe('violations', () => {
     expect(
       violations([
         edge('plan/diff.ts', 'run/engine.ts'),
-        edge('aws/instance.ts', 'action/state.ts'),
-        edge('stage/parts.ts', 'index.ts'),
+        edge('config/parse.ts', 'plan/tree.ts'),
+        edge('aws/preflight.ts', 'remote/instance/launch.ts'),
+        edge('remote/execute.ts', 'run/engine.ts'),
+        edge('aws/clients.ts', 'action/state.ts'),
+        edge('remote/stage/parts.ts', 'index.ts'),
         edge('config/load.ts', 'cli/main.ts'),
         edge('core/protocol.ts', 'plan/tree.ts'),
         edge('core/outputs.ts', 'config/types.ts'),
@@ -77,9 +111,12 @@ describe('violations', () => {
         edge('plan/new.ts', 'util/x.ts'),
       ]),
     ).toEqual([
-      'plan/diff.ts -> run/engine.ts: plan must not import the orchestration (run)',
-      'aws/instance.ts -> action/state.ts: aws must not import an adapter (action)',
-      'stage/parts.ts -> index.ts: stage must not import an adapter (api)',
+      'plan/diff.ts -> run/engine.ts: plan must not import run, a layer above it',
+      'config/parse.ts -> plan/tree.ts: config must not import plan, a layer above it',
+      'aws/preflight.ts -> remote/instance/launch.ts: aws must not import remote, a layer above it',
+      'remote/execute.ts -> run/engine.ts: remote must not import run, a layer above it',
+      'aws/clients.ts -> action/state.ts: aws must not import an adapter (action)',
+      'remote/stage/parts.ts -> index.ts: remote must not import an adapter (api)',
       'config/load.ts -> cli/main.ts: config must not import an adapter (cli)',
       'core/protocol.ts -> plan/tree.ts: core imports nothing from another layer',
       'core/outputs.ts -> config/types.ts: core imports nothing from another layer',
@@ -101,7 +138,9 @@ describe('violations', () => {
         edge('plan/target-plan.ts', 'config/types.ts'),
         edge('aws/preflight.ts', 'config/types.ts'),
         edge('run/engine.ts', 'aws/clients.ts'),
-        edge('run/stage-job.ts', 'stage/parts.ts'),
+        edge('remote/stage-run.ts', 'remote/stage/parts.ts'),
+        edge('remote/job.ts', 'plan/target-plan.ts'),
+        edge('config/parse.ts', 'core/instance-size.ts'),
         edge('action/main.ts', 'run/engine.ts'),
         edge('cli/main.ts', 'core/outputs.ts'),
         edge('index.ts', 'run/engine.ts'),

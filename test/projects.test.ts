@@ -29,17 +29,17 @@ describe('heavyMarkers', () => {
     const source = [
       "import { startLocalAws } from '../../testbed/client.ts';",
       "import { launch } from '../support/local-aws.ts';",
-      "import { useStagingBed } from './support.ts';",
+      "import { useStagingBed } from './stage/support.ts';",
       "import { runBundle } from '../support/run-action.ts';",
       "const v = execFileSync('python3', ['-c', 'print(1)']);",
       "spawnSync('/usr/bin/python3.12', ['x.py']);",
       "spawn(findPython39(), ['agent.py']);",
       "spawnSync(process.execPath, [path.join(ROOT, 'dist/cli/index.js')]);",
     ].join('\n');
-    expect(heavyMarkers('test/stage/new.test.ts', source)).toEqual([
+    expect(heavyMarkers('test/remote/new.test.ts', source)).toEqual([
       'imports testbed/client.ts',
       'imports test/support/local-aws.ts',
-      'imports test/stage/support.ts',
+      'imports test/remote/stage/support.ts',
       'imports test/support/run-action.ts',
       'runs Python',
       'looks for Python',

@@ -11,7 +11,7 @@
 //   size 8GB is smaller than snapshot 'snap-…', expect size >= 32GB" (as quoted from EC2 in NVIDIA/ngc-examples
 //   pull request #3).
 // The image's data is moto's: its AL2023 images say /dev/xvda and a 15 GiB snapshot (real AL2023 AMIs: 8 GiB,
-// see src/aws/root-volume.ts). The rules do not depend on the number.
+// see src/remote/instance/root-volume.ts). The rules do not depend on the number.
 //
 // The deliberate scaling: a test cannot write gigabytes, so the free space an image's own root volume leaves after
 // the OS is `rootFreeBytes` (a setting, 32 MiB by default), and each GiB RunInstances asks beyond the snapshot's size

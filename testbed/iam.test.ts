@@ -47,7 +47,7 @@ async function image(): Promise<string> {
   return (await as().ssm.send(new GetParameterCommand({ Name: AMI }))).Parameter?.Value ?? '';
 }
 
-/** RunInstances as the action makes it (src/aws/instance.ts launchInput): tagged, IMDSv2, the stack's profile. */
+/** RunInstances as the action makes it (src/remote/instance/launch.ts launchInput): tagged, IMDSv2, the stack's profile. */
 async function launchInput(
   stack = aws.info.stackName,
   extra: Partial<RunInstancesCommandInput> = {},

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrap } from '../src/aws/remote.ts';
+import { bootstrap } from '../src/remote/instance/ssm.ts';
 import {
   clients,
   createS3InterfaceEndpoint,

@@ -17,7 +17,7 @@ from .transfer import download
 
 
 # The most a job chunk may hold (JobChunk, src/core/protocol.ts): the action makes them far smaller (JOB_CHUNK_FILES,
-# JOB_CHUNK_BYTES in src/stage/job.ts), and the agent's memory stays bounded whatever a job says.
+# JOB_CHUNK_BYTES in src/remote/stage/job-upload.ts), and the agent's memory stays bounded whatever a job says.
 CHUNK_MAX_FILES = 10000
 CHUNK_MAX_BYTES = 32 << 20
 

@@ -156,7 +156,7 @@ class PartStore:
     deleted as soon as the files taken from it are written, unless a later target needs it too. New downloads start
     only while fewer than `limit` parts are on disk (downloading, or waiting for their files to be written), so the
     disk holds about `limit` parts at a time, never the sum of a target's parts (the action sizes the root volume by
-    the same rule: src/run/job-manifest.ts, scratchBytes)."""
+    the same rule: src/remote/job.ts, scratchBytes)."""
 
     def __init__(self, limit):
         self.workdir = tempfile.mkdtemp(prefix=PARTS_PREFIX, dir=parts_root())

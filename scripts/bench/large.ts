@@ -1,13 +1,13 @@
 // e. large first publish: tens of GB cannot run on this machine, so it is modeled from what can. The modeled first
 // publish (b., a real run on the test bed with the AWS latency model) gives the fixed costs: its plan, the SSM
 // delivery and the agent's own overhead (its remote phase less its transfer at the model's S3 rate). The instance
-// type is the one `instance-type: auto` chooses for the bytes (src/plan/instance-size.ts), and the transfer runs at
+// type is the one `instance-type: auto` chooses for the bytes (src/core/instance-size.ts), and the transfer runs at
 // its baseline bandwidth, capped by EFS's per-client throughput. Staging from the runner (at the model's S3 rate)
 // overlaps the instance's boot and SSM registration, as it does in a real run.
 //   floor   = plan + stage + SSM delivery + bytes / bandwidth      (the issue's definition)
 //   modeled = plan + max(stage, boot) + SSM delivery + bytes / bandwidth
 
-import { bytesPerSecond, chooseSize } from '../../src/plan/instance-size.ts';
+import { bytesPerSecond, chooseSize } from '../../src/core/instance-size.ts';
 import type { LatencyModel } from '../../testbed/latency.ts';
 import type { ScenarioFigures } from './report.ts';
 

@@ -124,7 +124,7 @@ function aws(bed: Bed, argv: string[]): void {
 
 async function baselines(bed: Bed, rep: number) {
   const { walkLocal } = await import('../../src/plan/local.ts');
-  const { stageParts } = await import('../../src/stage/parts.ts');
+  const { stageParts } = await import('../../src/remote/stage/parts.ts');
   const { s3 } = clients(bed.aws);
   const bucket = bed.aws.info.stagingBucket;
   const dataRoot = path.join(dataset.workspace, dataset.localDir);

@@ -15,7 +15,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.js';
 import { isDenied, isNotFound } from './errors.js';
 import { checkAgentRole } from './instance-role.js';
-import type { PreflightResult } from './preflight.js';
+import type { Preflight } from './preflight.js';
 import { PreflightError } from './preflight-error.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 
@@ -104,7 +104,7 @@ export async function checkNfsPath(
 
 const GRAVITON = /^([a-z]+\d*g[a-z]*|a1)\./;
 
-export async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<PreflightResult['instanceTypes']> {
+export async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Preflight['instanceTypes']> {
   const answer = await ec2
     .send(new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[] }))
     .catch((error: unknown) => {

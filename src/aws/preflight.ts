@@ -13,8 +13,8 @@ import {
   paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
 import type { Config } from '../config/types.js';
+import { autoTypes, sizeOf } from '../core/instance-size.js';
 import type { MountSpec } from '../core/protocol.js';
-import { autoTypes, sizeOf } from '../plan/instance-size.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import type { AwsClients } from './clients.js';
 import { needsMountHelper, planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
@@ -29,7 +29,8 @@ import { describePlacements, orderPlacements, type Placement, readOfferings } fr
 
 export { PreflightError };
 
-export interface PreflightResult {
+/** What preflight checked and found: the facts a launch and a job build on. */
+export interface Preflight {
   subnetId: string;
   availabilityZone: string;
   securityGroupIds: string[];
@@ -45,12 +46,10 @@ export interface PreflightResult {
   /** instance-id: the user's own instance, where it is; nothing is launched. */
   borrowed?: Borrowed;
   /**
-   * `instance-type: auto`: the types above are every one the run may launch (plan/instance-size.ts), narrowed to the
-   * one chosen from the run's bytes once it is planned (run/size-instance.ts).
+   * `instance-type: auto`: the types above are every one the run may launch (core/instance-size.ts), narrowed to the
+   * one chosen from the run's bytes once it is planned (remote/instance/sizing.ts).
    */
   autoSize?: boolean;
-  /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
-  concurrency?: number;
   /**
    * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run
    * knows whether it reuses a warm instance, which needs neither; launching throws it before RunInstances.
@@ -62,7 +61,7 @@ export async function preflight(
   config: Config,
   clients: AwsClients,
   log: (line: string) => void = () => {},
-): Promise<PreflightResult> {
+): Promise<Preflight> {
   const { efs, ec2 } = clients;
   try {
     const fsId = config.fileSystem.id;
@@ -183,7 +182,7 @@ async function planPlacements(
   zones: { availabilityZone: string; subnetId: string }[],
   fsId: string,
   log: (line: string) => void,
-): Promise<{ instanceTypes: PreflightResult['instanceTypes']; placements: Placement[]; autoSize: boolean }> {
+): Promise<{ instanceTypes: Preflight['instanceTypes']; placements: Placement[]; autoSize: boolean }> {
   // auto: every type of the table is an arm64 Graviton; DescribeInstanceTypes would refuse the whole list in a
   // region that lacks one of them, while the offerings simply leave it out.
   const autoSize = chosen.length === 0;

@@ -10,8 +10,8 @@ import { loadConfig } from '../config/load.js';
 import { outputsOf } from '../core/outputs.js';
 import { consoleReporter } from '../core/reporter.js';
 import { inertJson } from '../core/untrusted.js';
+import { RunCancelled } from '../remote/context.js';
 import { sync } from '../run/engine.js';
-import { RunCancelled } from '../run/run-context.js';
 import { cancelOnSignals, SIGNAL_EXIT_CODES } from '../run/signals.js';
 import { BOOLEAN_INPUTS, closestFlag, helpText, readActionYml } from './help.js';
 

@@ -45,10 +45,6 @@ export const INPUT_DEFAULTS = {
 export type InputName = keyof typeof INPUT_DEFAULTS;
 export const INPUT_NAMES = Object.keys(INPUT_DEFAULTS) as InputName[];
 
-export function isInputName(name: string): name is InputName {
-  return Object.hasOwn(INPUT_DEFAULTS, name);
-}
-
 /** One value with the words that name where it came from in an error message, e.g. "input 'mode'". */
 export interface InputValue {
   value: string;

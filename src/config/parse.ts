@@ -4,8 +4,8 @@
  */
 import path from 'node:path';
 import { parseArgsStringToArgv } from 'string-argv';
+import { AUTO } from '../core/instance-size.js';
 import { stripUrlCredentials } from '../core/url-credentials.js';
-import { AUTO } from '../plan/instance-size.js';
 import { INPUT_DEFAULTS, type InputName, type InputValue } from './inputs.js';
 import { type Problems, quote } from './problems.js';
 import { parseS3Uri } from './rules.js';
@@ -96,7 +96,7 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
   return config;
 }
 
-/** `auto` alone is the empty list: the type is chosen from the run's bytes (plan/instance-size.ts). */
+/** `auto` alone is the empty list: the type is chosen from the run's bytes (core/instance-size.ts). */
 function readInstanceTypes(problems: Problems, label: string, value: string): string[] {
   const types = readList(value);
   const auto = types.filter((type) => type.toLowerCase() === AUTO);

@@ -18,7 +18,7 @@
  */
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
-import { mapLimit } from '../core/map-limit.js';
+import { mapLimit } from '../core/async.js';
 import type { ObjectCheck, VerifyAlgorithm } from '../core/protocol.js';
 import { S3SourceError } from './s3-source.js';
 

@@ -1,10 +1,14 @@
-/** After the agent succeeded: the new published state of each target, and the run's report. */
+/** After the plan or the job: the new published state of each target, and the run's result. */
+import type { Preflight } from '../aws/preflight.js';
+import { targetPaths } from '../config/targets.js';
+import type { Config } from '../config/types.js';
 import type { AgentResult, PublishedState } from '../core/protocol.js';
-import type { Stats, TargetReport } from '../core/result.js';
+import type { Stats, SyncResult, TargetReport } from '../core/result.js';
 import { type Place, placeRoot, stateKey } from '../plan/place.js';
 import { writePublishedState } from '../plan/state.js';
-import type { TargetPlan } from '../plan/target-plan.js';
-import type { RunContext } from './run-context.js';
+import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
+import type { RunContext } from '../remote/context.js';
+import type { ExecutedOn, Execution } from '../remote/executor.js';
 
 const sum = (files: { size: number }[]) => files.reduce((total, f) => total + f.size, 0);
 
@@ -68,4 +72,50 @@ export async function writeStates(
         `${plan.target}: state carried over from s3://${ctx.bucket}/${plan.carriedFrom} to s3://${ctx.bucket}/${key}.`,
       );
   }
+}
+
+/** What every result of a run states, whether or not it executed anything: paths, stats, the plan, the Lambda side. */
+export function resultBase(config: Config, checked: Preflight, stats: Stats, plans: TargetPlan[]) {
+  return {
+    deleteGone: config.delete,
+    paths: targetPaths(config, checked.accessPointRoot),
+    stats,
+    plan: plans.map((p) => describeTargetPlan(p, config.delete)),
+    lambda: {
+      mountPath: config.fileSystem.lambdaMountPath,
+      ...(checked.accessPointArn && { accessPointArn: checked.accessPointArn }),
+    },
+  };
+}
+type Base = ReturnType<typeof resultBase>;
+
+const servedId = (p: TargetPlan) => p.previous?.releaseId ?? '';
+
+/** The result of a dry run, or of one with nothing to do: each target unchanged or planned. */
+export function plannedResult({ deleteGone, ...base }: Base, plans: TargetPlan[]): SyncResult {
+  const status = (p: TargetPlan) => (p.unchanged ? 'unchanged' : 'planned');
+  const targets = reportTargets(plans, deleteGone, base.stats, status, servedId);
+  return { changed: false, releaseIds: releaseIdsOf(targets), targets, ...base };
+}
+
+/** The result of an executed job: each target as the agent left it, and where the job ran. */
+export function executedResult(
+  { deleteGone, ...base }: Base,
+  plans: TargetPlan[],
+  execution: Execution,
+  ranOn: ExecutedOn,
+): SyncResult {
+  base.stats.bytes.uploaded = execution.bytesUploaded;
+  const byTarget = new Map(execution.result.targets.map((t) => [t.target, t]));
+  const status = (p: TargetPlan) => {
+    const agent = byTarget.get(p.target)?.status;
+    return agent === 'rolled-back' ? 'rolled-back' : agent ? 'published' : 'unchanged';
+  };
+  const releaseId = (p: TargetPlan) => byTarget.get(p.target)?.releaseId || servedId(p);
+  const targets = reportTargets(plans, deleteGone, base.stats, status, releaseId);
+  return { changed: true, ...ranOn, releaseIds: releaseIdsOf(targets), targets, ...base };
+}
+
+function releaseIdsOf(targets: { target: string; releaseId: string }[]): Record<string, string> {
+  return Object.fromEntries(targets.filter((t) => t.releaseId).map((t) => [t.target, t.releaseId]));
 }

@@ -1,11 +1,12 @@
 /**
  * Plans every target on the runner, before any instance exists: the tree each source has now, the last published
- * state of its target, and the difference. Dependencies whose release key is unchanged are not even installed.
+ * state of its target, and the difference. Dependencies whose release key is unchanged are not even installed. And
+ * the plan a run would carry out, as lines a person reads (describePlan, pure).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
-import { configuredTargets, localInsideS3 } from '../config/targets.js';
+import { configuredTargets, localInsideS3, targetPaths } from '../config/targets.js';
 import type { Config } from '../config/types.js';
 import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
@@ -15,7 +16,7 @@ import { installDependencies, readRequirements, resolveInstaller } from '../plan
 import { describeIndexes, discoverIndexes } from '../plan/index-discovery.js';
 import { walkLocal } from '../plan/local.js';
 import { pathLimitProblem } from '../plan/path-limits.js';
-import { describeCarry, type FoundState, findState, type Place } from '../plan/place.js';
+import { describeCarry, describePlace, type FoundState, findState, type Place, stateKey } from '../plan/place.js';
 import { inspectObjects } from '../plan/s3-objects.js';
 import { listS3Tree } from '../plan/s3-source.js';
 import {
@@ -27,7 +28,7 @@ import {
   type TargetPlan,
   unchangedPlan,
 } from '../plan/target-plan.js';
-import { objectsToFetch } from './job-manifest.js';
+import { objectsToFetch } from '../remote/job.js';
 
 export interface PlanOptions {
   /** Ignore the published state's tree: every file is fetched (after a base mismatch). */
@@ -179,4 +180,45 @@ export function describeChecks(checks: Map<string, ObjectCheck>): string | undef
   }
   const by = [...counts].map(([name, n]) => `${name} (${n})`).join(', ');
   return `${checks.size} S3 object${checks.size === 1 ? '' : 's'} to fetch, verified by ${by}`;
+}
+
+/** `place` is where the targets live (preflight learns the access point's root); '/' of the file system by default. */
+export function describePlan(
+  config: Config,
+  place: Place = { fileSystemId: config.fileSystem.id, root: '/' },
+): string[] {
+  const { fileSystem: fs, aws, staging } = config;
+  const where = fs.accessPointId ? `${fs.id} through access point ${fs.accessPointId}` : fs.id;
+  const lines = [`Mode ${config.mode} in ${aws.region}${config.dryRun ? ', dry run' : ''}.`];
+  if (config.mode === 'sweep') {
+    lines.push(`Terminate efsync instances left running${fs.id ? ` for ${fs.id}` : ''} and delete stale staging runs.`);
+    return lines;
+  }
+  lines.push(`File system: ${where}.`);
+  const sources: Record<string, string> = {
+    pip: config.deps
+      ? `${config.deps.requirements} for python${config.deps.pythonVersion} on ${config.deps.architecture} (installer ${config.deps.installer})`
+      : '',
+    local: config.local ? `workspace folder ${config.local.dir}` : '',
+    s3: config.s3 ? `s3://${config.s3.source.bucket}/${config.s3.source.prefix}` : '',
+  };
+  for (const path of targetPaths(config, place.root)) {
+    const verb = config.mode === 'rollback' ? 'Roll back' : `Publish ${sources[path.kind]} to`;
+    lines.push(`${verb} ${path.target} (Lambda: ${path.lambdaPath}).`);
+  }
+  if (config.mode === 'sync') {
+    const launched = fs.instanceTypes.length
+      ? fs.instanceTypes.join(' or ')
+      : 'an instance sized to the bytes to move (instance-type: auto)';
+    lines.push(
+      `Compare with the last published state of ${describePlace(place)} in ` +
+        `s3://${staging.bucket}/${stateKey(staging.prefix, place, '').replace(/\.json$/, '')}; ` +
+        `${config.force ? 'publish even if nothing changed' : 'stop here if nothing changed'}.`,
+      `Stage changed files under s3://${staging.bucket}/${staging.prefix}runs/, launch ${launched} ` +
+        `in ${fs.subnetId ?? "a mount target's subnet"} with instance profile ${fs.instanceProfile}, apply over SSM.`,
+      `Switch each target atomically to its new release, ${config.delete ? 'deleting' : 'keeping'} files gone from ` +
+        `the source, keeping ${config.keepReleases} release(s); stop the instance within ${config.timeoutMinutes} min.`,
+    );
+  }
+  return lines;
 }

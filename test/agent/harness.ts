@@ -13,9 +13,9 @@ import { expect } from 'vitest';
 import type { AgentResult, JobManifest, ObjectCheck, StagedPart, TargetJob } from '../../src/core/protocol.ts';
 import type { DirEntry, FileEntry, Tree } from '../../src/core/tree.ts';
 import type { TargetPlan } from '../../src/plan/target-plan.ts';
-import { AGENT_NAME, agentFile } from '../../src/run/agent-file.ts';
-import { buildJob, type JobInput, type StagedJob } from '../../src/run/job-manifest.ts';
-import { tarChunks } from '../../src/stage/tar.ts';
+import { AGENT_NAME, agentFile } from '../../src/remote/agent-file.ts';
+import { buildJob, type JobInput, type StagedJob } from '../../src/remote/job.ts';
+import { tarChunks } from '../../src/remote/stage/tar.ts';
 import { findPython39 } from '../../testbed/sandbox.ts';
 import { md5, sha256 } from '../support/hash.ts';
 
@@ -191,8 +191,8 @@ const FILE_SYSTEM_ID = 'fs-0123456789abcdef0';
 const SOURCE_BUCKET = 'source-bucket';
 
 /**
- * Plans one target as the runner does: the product's own TargetPlan and buildJob (src/run/job-manifest.ts), with part
- * files packed into one tar part by the product's tar encoder (src/stage/tar.ts) and url files served as objects of
+ * Plans one target as the runner does: the product's own TargetPlan and buildJob (src/remote/job.ts), with part
+ * files packed into one tar part by the product's tar encoder (src/remote/stage/tar.ts) and url files served as objects of
  * an S3 source. Part names carry the release and the target, so that the parts of several targets in one job differ.
  */
 export async function plan(bucket: Bucket, options: PlanOptions): Promise<{ target: TargetJob; parts: StagedPart[] }> {

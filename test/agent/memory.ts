@@ -1,5 +1,5 @@
 // The agent's peak memory on a job of many S3 objects: a job of `files` url files in chunks, as the action stages it
-// (src/stage/job.ts), every URL about 1.5 KiB long like a presigned URL with a session token, all served by one
+// (src/remote/stage/job-upload.ts), every URL about 1.5 KiB long like a presigned URL with a session token, all served by one
 // loopback server from one tiny shared object. The agent runs under a Python wrapper that reports its peak RSS
 // (getrusage RUSAGE_CHILDREN ru_maxrss, in KiB on Linux). Used by memory.test.ts and by the bench.
 import { spawn } from 'node:child_process';
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { JobChunk, JobManifest, ReleaseFile } from '../../src/core/protocol.ts';
-import { chunkBody, chunkSpans } from '../../src/stage/job.ts';
+import { chunkBody, chunkSpans } from '../../src/remote/stage/job-upload.ts';
 import { md5, sha256 } from '../support/hash.ts';
 import { AGENT, PYTHON } from './harness.ts';
 

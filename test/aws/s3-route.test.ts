@@ -1,9 +1,9 @@
 import { EC2Client, type Route, type VpcEndpoint } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { launchInput } from '../../src/aws/instance.js';
 import { PreflightError } from '../../src/aws/preflight.js';
 import { checkS3Route, decideS3Route, type S3RouteFacts } from '../../src/aws/s3-route.js';
+import { launchInput } from '../../src/remote/instance/launch.js';
 import { sdkFake } from '../support/sdk-fake.ts';
 
 const REGION = 'eu-central-1';
@@ -236,7 +236,7 @@ it('the launch asks for no public IPv4 address: the subnet decides (why an inter
       fileSystemId: 'fs-1',
       instanceProfile: 'p',
       timeoutMinutes: 5,
-      preflight: {
+      checked: {
         subnetId: 'subnet-1',
         availabilityZone: `${REGION}a`,
         securityGroupIds: ['sg-1'],

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import { InstanceError, launchInstance } from '../../src/aws/instance.js';
-import type { PreflightResult } from '../../src/aws/preflight.js';
+import type { Preflight } from '../../src/aws/preflight.js';
 import { PreflightError } from '../../src/aws/preflight-error.js';
 import { describePlacements, orderPlacements } from '../../src/aws/zones.js';
+import { InstanceError, launchInstance } from '../../src/remote/instance/launch.js';
 
 const ZONES = [
   { availabilityZone: 'eu-west-1a', subnetId: 'subnet-a' },
@@ -52,7 +52,7 @@ function awsError(name: string): Error {
 }
 
 describe('launchInstance across zones', () => {
-  const preflight: PreflightResult = {
+  const preflight: Preflight = {
     subnetId: 'subnet-a',
     availabilityZone: 'eu-west-1a',
     securityGroupIds: ['sg-1'],
@@ -84,7 +84,7 @@ describe('launchInstance across zones', () => {
     fileSystemId: 'fs-1',
     instanceProfile: 'p',
     timeoutMinutes: 30,
-    preflight,
+    checked: preflight,
   };
 
   it('moves to the next zone on Unsupported and InsufficientInstanceCapacity, then to the next type', async () => {

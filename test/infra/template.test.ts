@@ -3,7 +3,7 @@
 import fs, { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MANAGED_BY, STACK_TAG } from '../../src/aws/tags.ts';
+import { MANAGED_BY, STACK_TAG } from '../../src/remote/instance/tags.ts';
 import { actionYml, ROOT } from '../support/repo.ts';
 import {
   checkTemplate,
@@ -391,7 +391,7 @@ describe('one stack per repository or file system, several in one account', () =
   it('launches only the families instance-type auto chooses, plus ExtraInstanceTypes', async () => {
     const types = (given: Record<string, string> = {}) =>
       bySid('LaunchTaggedInstanceWithImdsV2', given).Condition?.StringLike?.['ec2:InstanceType'] as string[];
-    const { autoTypes } = await import('../../src/plan/instance-size.ts');
+    const { autoTypes } = await import('../../src/core/instance-size.ts');
     const families = [...new Set(autoTypes().map((type) => `${type.split('.')[0]}.*`))];
     expect(types()).toEqual(families);
     expect(types({ ExtraInstanceTypes: 't3.small,r7g.*' })).toEqual([...families, 't3.small', 'r7g.*']);

@@ -8,11 +8,15 @@ export interface Edge {
   to: string;
 }
 
-export type Layer = 'core' | 'config' | 'plan' | 'stage' | 'aws' | 'run' | 'action' | 'cli' | 'api';
+export type Layer = 'core' | 'config' | 'plan' | 'aws' | 'remote' | 'run' | 'action' | 'cli' | 'api';
 
-/** The layers that hold shared data and AWS, planning and staging code: none of them may know who drives them. */
-const LIBRARY: Layer[] = ['core', 'config', 'plan', 'stage', 'aws'];
-/** The adapters: each drives the engine for one kind of caller, and none knows another. */
+/**
+ * The library layers, lowest first: each imports only from the layers before it. core is shared data; config reads
+ * the user's settings; plan works out what changes; aws holds what every engine shares (clients, credentials,
+ * preflight); remote is the seam behind which the work runs away from the runner; run is the engine over them.
+ */
+const ORDER: Layer[] = ['core', 'config', 'plan', 'aws', 'remote', 'run'];
+/** The adapters, on top: each drives the engine for one kind of caller, and none knows another. */
 const ADAPTERS: Layer[] = ['action', 'cli', 'api'];
 /** Entry files at the top of src/, and the adapter they start. */
 const ENTRIES: Record<string, Layer> = { 'main.ts': 'action', 'post.ts': 'action', 'cli.ts': 'cli', 'index.ts': 'api' };
@@ -21,7 +25,7 @@ const ENTRIES: Record<string, Layer> = { 'main.ts': 'action', 'post.ts': 'action
 export function layerOf(file: string): Layer | undefined {
   const [top, ...rest] = file.split('/');
   if (rest.length === 0) return ENTRIES[top ?? ''];
-  const layers: readonly string[] = [...LIBRARY, 'run', 'action', 'cli'];
+  const layers: readonly string[] = [...ORDER, 'action', 'cli'];
   return layers.includes(top ?? '') ? (top as Layer) : undefined;
 }
 
@@ -33,10 +37,11 @@ export function violation({ from, to }: Edge): string | undefined {
   if (target === undefined) return `${to} is in no known layer`;
   if (source === target) return undefined;
   if (source === 'core') return 'core imports nothing from another layer';
-  if (LIBRARY.includes(source) && target === 'run') return `${source} must not import the orchestration (run)`;
-  if (LIBRARY.includes(source) && ADAPTERS.includes(target)) return `${source} must not import an adapter (${target})`;
   if (ADAPTERS.includes(source) && ADAPTERS.includes(target))
     return `adapter ${source} must not import adapter ${target}`;
+  if (ADAPTERS.includes(target)) return `${source} must not import an adapter (${target})`;
+  if (ADAPTERS.includes(source)) return undefined;
+  if (ORDER.indexOf(target) > ORDER.indexOf(source)) return `${source} must not import ${target}, a layer above it`;
   return undefined;
 }
 

@@ -18,8 +18,6 @@ export const BED = [
   'testbed/**/*.test.ts',
   // The agent, run by Python against a sandboxed EFS.
   'test/agent/**/*.test.ts',
-  // Staging into the test bed's S3, read back with Python's tarfile too.
-  'test/stage/**/*.test.ts',
 ];
 
 export const ALL = ['test/**/*.test.ts', 'testbed/**/*.test.ts'];
@@ -30,7 +28,7 @@ const HEAVY_HELPERS = [
   // the least-privilege unit test uses without a bed.
   /^testbed\/(?!(iam-eval|iam-requests|stacks)\.ts$)/,
   /^test\/support\/(local-aws|run-action)\.ts$/,
-  /^test\/stage\/support\.ts$/,
+  /^test\/remote\/stage\/support\.ts$/,
   /^test\/agent\/harness\.ts$/,
   /^test\/e2e\//,
 ];

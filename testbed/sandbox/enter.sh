@@ -22,7 +22,7 @@ chmod 1777 "$sandbox/tmp" "$sandbox/var/tmp"
 /usr/bin/mount --bind "$sandbox/tmp" /tmp
 /usr/bin/mount --bind "$sandbox/var/tmp" /var/tmp
 # /var/lib/efsync is the instance's own and lasts from command to command, as its root volume does: the time of its
-# dead-man switch and the lock runs on one instance take turns with (src/aws/remote.ts, Staying).
+# dead-man switch and the lock runs on one instance take turns with (src/remote/instance/ssm.ts, Staying).
 mkdir -p /var/lib/efsync
 /usr/bin/mount --bind "$sandbox/var/lib/efsync" /var/lib/efsync
 # The instance's own systemd units (/etc on its root volume: they last across reboots, and the test bed starts the
