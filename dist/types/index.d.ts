@@ -13,8 +13,8 @@ export { type OutputName, outputsOf } from './core/outputs.js';
 export { consoleReporter, type Reporter, silentReporter } from './core/reporter.js';
 export type { Counts, Phase, Stats, SyncResult, TargetReport } from './core/result.js';
 export type { TargetPath } from './core/targets.js';
+export { RunCancelled, type RunHooks } from './remote/context.js';
 export { sync } from './run/engine.js';
-export { RunCancelled, type RunHooks } from './run/run-context.js';
 export interface LoadConfigOptions {
     /** Relative paths are resolved against it and must stay inside it. Default: the current directory. */
     workspace?: string;

@@ -5,7 +5,8 @@ import type { AwsClients } from './clients.js';
 import { PreflightError } from './preflight-error.js';
 import { type Placement } from './zones.js';
 export { PreflightError };
-export interface PreflightResult {
+/** What preflight checked and found: the facts a launch and a job build on. */
+export interface Preflight {
     subnetId: string;
     availabilityZone: string;
     securityGroupIds: string[];
@@ -25,16 +26,14 @@ export interface PreflightResult {
     /** instance-id: the user's own instance, where it is; nothing is launched. */
     borrowed?: Borrowed;
     /**
-     * `instance-type: auto`: the types above are every one the run may launch (plan/instance-size.ts), narrowed to the
-     * one chosen from the run's bytes once it is planned (run/size-instance.ts).
+     * `instance-type: auto`: the types above are every one the run may launch (core/instance-size.ts), narrowed to the
+     * one chosen from the run's bytes once it is planned (remote/instance/sizing.ts).
      */
     autoSize?: boolean;
-    /** Parallel downloads and writes on the instance, set with the instance's size (plan/instance-size.ts). */
-    concurrency?: number;
     /**
      * keep-warm: why a launch would fail (no SSM reach, no route to the package repositories), held back until the run
      * knows whether it reuses a warm instance, which needs neither; launching throws it before RunInstances.
      */
     launchBlocker?: string;
 }
-export declare function preflight(config: Config, clients: AwsClients, log?: (line: string) => void): Promise<PreflightResult>;
+export declare function preflight(config: Config, clients: AwsClients, log?: (line: string) => void): Promise<Preflight>;

@@ -15,7 +15,7 @@
  *   (DnsOptions in botocore's ec2 service-2.json), which then must be on the route table. The endpoint's security
  *   group is not checked.
  * - A default route (0.0.0.0/0) to a NAT gateway; or to an internet gateway when the subnet gives instances a public
- *   IPv4 address (MapPublicIpOnLaunch: RunInstances here asks for none itself, see instance.ts), since "to use an
+ *   IPv4 address (MapPublicIpOnLaunch: RunInstances here asks for none itself, see remote/instance/launch.ts), since "to use an
  *   internet gateway, ... instances must have a public IPv4 address" ("Enable internet access for a VPC using an
  *   internet gateway", VPC User Guide, https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html).
  * - A default route to a transit gateway, a network interface or instance (a NAT instance, a firewall), a virtual

@@ -42,7 +42,6 @@ export declare const INPUT_DEFAULTS: {
 };
 export type InputName = keyof typeof INPUT_DEFAULTS;
 export declare const INPUT_NAMES: InputName[];
-export declare function isInputName(name: string): name is InputName;
 /** One value with the words that name where it came from in an error message, e.g. "input 'mode'". */
 export interface InputValue {
     value: string;

@@ -32,7 +32,7 @@ export interface FileSystemConfig {
     instanceProfile: string;
     /**
      * Tried in order: the next one is used when EC2 has no capacity for the previous. Empty (`instance-type: auto`):
-     * chosen from the bytes the run moves (plan/instance-size.ts).
+     * chosen from the bytes the run moves (core/instance-size.ts).
      */
     instanceTypes: string[];
     lambdaMountPath: string;
@@ -89,7 +89,7 @@ export interface Config {
     timeoutMinutes: number;
     /**
      * Minutes the instance stays running after a successful publish, for the next run to reuse (0 or absent: off).
-     * A run with it set looks for such a warm instance first (src/aws/warm.ts).
+     * A run with it set looks for such a warm instance first (src/remote/instance/warm.ts).
      */
     keepWarmMinutes?: number;
     /** An SSM-managed instance of the user's own to run on, instead of launching one; never stopped or terminated. */

@@ -74,7 +74,7 @@ export interface TargetJob {
 /**
  * A run of a target's files kept outside the job, so that the job stays small and the agent holds one chunk at a
  * time, not 100,000 presigned URLs: the object is JSON Lines, one ReleaseFile a line, of at most JOB_CHUNK_FILES files
- * and about JOB_CHUNK_BYTES bytes (src/stage/job.ts). Its sha256 is in the job, so the job's sha256, which the agent's
+ * and about JOB_CHUNK_BYTES bytes (src/remote/stage/job-upload.ts). Its sha256 is in the job, so the job's sha256, which the agent's
  * result names, covers every chunk.
  */
 export interface JobChunk {

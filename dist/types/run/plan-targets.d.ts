@@ -23,3 +23,5 @@ export declare function planTargets(config: Config, clients: AwsClients, reporte
 export declare function rollbackPlans(config: Config, clients: AwsClients, place: Place): Promise<TargetPlan[]>;
 /** How the S3 objects to fetch will be verified, e.g. "3 S3 objects to fetch, verified by md5 (2), size only (1)". */
 export declare function describeChecks(checks: Map<string, ObjectCheck>): string | undefined;
+/** `place` is where the targets live (preflight learns the access point's root); '/' of the file system by default. */
+export declare function describePlan(config: Config, place?: Place): string[];

@@ -1,2 +1,0 @@
-/** A pause between polls. */
-export declare function delay(ms: number): Promise<void>;
