@@ -296,11 +296,14 @@ export class Sandboxes {
 
   /** A shutdown the instance asked for: the time (ms) it is due, if any. */
   shutdownDue(instanceId: string): number | undefined {
+    let text: string;
     try {
-      return Number(fs.readFileSync(path.join(this.dir(instanceId), 'shutdown'), 'utf8').trim()) * 1000;
+      text = fs.readFileSync(path.join(this.dir(instanceId), 'shutdown'), 'utf8').trim();
     } catch {
       return undefined;
     }
+    // Only a whole time is a request: an empty or partial file (Number('') is 0) must never end an instance at once.
+    return /^[0-9]+$/.test(text) ? Number(text) * 1000 : undefined;
   }
 }
 
