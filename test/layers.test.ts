@@ -14,9 +14,9 @@ describe('the layers of src/', () => {
   it('are read from the sources', () => {
     // Sanity: the reader finds the imports it must judge, so an empty list cannot pass for a clean one.
     expect(edges.length).toBeGreaterThan(100);
-    expect(edges).toContainEqual({ from: 'run/engine.ts', to: 'aws/clients.ts' });
+    expect(edges).toContainEqual({ from: 'run/setup.ts', to: 'aws/clients.ts' });
     expect(edges).toContainEqual({ from: 'index.ts', to: 'run/engine.ts' });
-    expect(edges).toContainEqual({ from: 'run/teardown.ts', to: 'core/reporter.ts' });
+    expect(edges).toContainEqual({ from: 'remote/teardown.ts', to: 'core/reporter.ts' });
   });
 
   it('cover every file', () => {
@@ -54,6 +54,54 @@ describe('AWS SDK calls', () => {
     expect(sdkCalls("import { S3Client, type X } from '@aws-sdk/client-s3';")).toEqual(['@aws-sdk/client-s3']);
     expect(sdkCalls("import type { S3Client } from '@aws-sdk/client-s3';")).toEqual([]);
     expect(sdkCalls("import { type S3Client } from '@aws-sdk/client-s3';")).toEqual([]);
+  });
+});
+
+/**
+ * What the rest of src/ may import from remote/: the seam, nothing behind it. Instances, SSM, staging and the agent's
+ * protocol are remote/'s own; the engine picks the instance executor, and reads the execution's typed result.
+ */
+const SEAM: Record<string, string[]> = {
+  'remote/context.ts': ['*'],
+  'remote/executor.ts': ['run/'],
+  'remote/job.ts': ['run/'],
+  'remote/protocol.ts': ['run/finalize.ts'],
+  'remote/preflight/preflight.ts': ['run/'],
+  'remote/sweep.ts': ['run/engine.ts'],
+  'remote/teardown.ts': ['run/', 'action/post.ts'],
+  'remote/instance/executor.ts': ['run/engine.ts'],
+};
+
+/** Where the SDK's SSM client and EC2's instance calls may be imported: remote/, and aws/clients.ts that builds them. */
+const INSTANCE_CALLS = /\b(SSMClient|\w+Command|paginate\w+)\b/;
+
+describe('the remote seam', () => {
+  const edges = importEdges(SRC);
+
+  it('is the only way into remote/ from the rest of src/', () => {
+    const entered = edges.filter((e) => e.to.startsWith('remote/') && !e.from.startsWith('remote/'));
+    expect(entered.length).toBeGreaterThan(5);
+    const allowed = (e: Edge) =>
+      (SEAM[e.to] ?? []).some((who) => who === '*' || e.from === who || (who.endsWith('/') && e.from.startsWith(who)));
+    expect(entered.filter((e) => !allowed(e)).map((e) => `${e.from} -> ${e.to}`)).toEqual([]);
+  });
+
+  it('holds SSM and the instance calls: no file elsewhere imports them', () => {
+    const outside = sourceFiles(SRC).filter((file) => !file.startsWith('remote/') && file !== 'aws/clients.ts');
+    const found = outside.flatMap((file) => {
+      const source = fs.readFileSync(path.join(SRC, file), 'utf8');
+      const imports = [...source.matchAll(/^import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'@aws-sdk\/client-(ssm|ec2)'/gm)];
+      return imports
+        .filter(([, names]) => INSTANCE_CALLS.test(names ?? ''))
+        .map(([, , client]) => `${file}: ${client}`);
+    });
+    expect(found).toEqual([]);
+    // The rule sees what it must: remote/ does import them.
+    expect(
+      sourceFiles(SRC).filter(
+        (f) => f.startsWith('remote/') && /client-ssm'/.test(fs.readFileSync(path.join(SRC, f), 'utf8')),
+      ).length,
+    ).toBeGreaterThan(0);
   });
 });
 

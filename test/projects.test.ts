@@ -12,7 +12,7 @@ function unitFiles(): string[] {
 describe('the unit project', () => {
   it('holds the tests that mirror src/ and none that need the test bed, Python or dist/', () => {
     const files = unitFiles();
-    expect(files).toContain('test/run/teardown.test.ts');
+    expect(files).toContain('test/remote/teardown.test.ts');
     expect(files).not.toContain('test/e2e/sync.test.ts');
     // This file's own samples below would match.
     const offenders = files

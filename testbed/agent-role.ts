@@ -6,7 +6,7 @@
 // https://docs.aws.amazon.com/systems-manager/latest/userguide/systems-manager-setting-up-messageAPIs.html. The bed
 // evaluates them against the role's policies as it knows them (iam-eval.ts: the stacks' roles as deployed, with the
 // inline policies tests put); a role it did not deploy has no policies it knows, so it grants nothing. The list is
-// written here from those pages, not imported from the action's own check (src/aws/instance-role.ts): the instrument
+// written here from those pages, not imported from the action's own check (src/remote/preflight/instance-role.ts): the instrument
 // must not share a mistake with what it measures.
 import { allowedBy, type IamEvaluator } from './iam-eval.ts';
 import type { Lookup } from './iam-requests.ts';

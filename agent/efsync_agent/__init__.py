@@ -1,4 +1,4 @@
-"""efsync agent: carries out one job (JobManifest, src/core/protocol.ts) on an EFS file system.
+"""efsync agent: carries out one job (JobManifest, src/remote/protocol.ts) on an EFS file system.
 
 Runs on the short-lived Amazon Linux 2023 instance under SSM Run Command, as root, with the system python3 (3.9)
 and nothing but the standard library. Usage: python3 efsync_agent.pyz JOB.json [--mounted DIR]

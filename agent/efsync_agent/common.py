@@ -64,5 +64,5 @@ def camel(name):
 
 
 def wire(record, omit=()):
-    """A record as its JSON object: the contract's camelCase keys (src/core/protocol.ts), in field order."""
+    """A record as its JSON object: the contract's camelCase keys (src/remote/protocol.ts), in field order."""
     return {camel(f.name): getattr(record, f.name) for f in dataclasses.fields(record) if f.name not in omit}

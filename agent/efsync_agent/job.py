@@ -1,4 +1,4 @@
-"""The job (JobManifest, src/core/protocol.ts): checked completely before anything is written, so a bad target
+"""The job (JobManifest, src/remote/protocol.ts): checked completely before anything is written, so a bad target
 never leaves others half done."""
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .log import log
 from .transfer import download
 
 
-# The most a job chunk may hold (JobChunk, src/core/protocol.ts): the action makes them far smaller (JOB_CHUNK_FILES,
+# The most a job chunk may hold (JobChunk, src/remote/protocol.ts): the action makes them far smaller (JOB_CHUNK_FILES,
 # JOB_CHUNK_BYTES in src/remote/stage/job-upload.ts), and the agent's memory stays bounded whatever a job says.
 CHUNK_MAX_FILES = 10000
 CHUNK_MAX_BYTES = 32 << 20
@@ -44,7 +44,7 @@ HOST_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$')
 
 @dataclass
 class MountSpec:
-    """How to mount the file system (src/core/protocol.ts MountSpec); every value ends up an argument of mount(8)."""
+    """How to mount the file system (src/remote/protocol.ts MountSpec); every value ends up an argument of mount(8)."""
     file_system_id: str
     dns_name: str
     iam: bool
@@ -171,7 +171,7 @@ class ReleaseFile:
 
 @dataclass
 class JobChunk:
-    """A bounded run of a target's files, kept out of the job (JobChunk, src/core/protocol.ts): one ReleaseFile JSON a
+    """A bounded run of a target's files, kept out of the job (JobChunk, src/remote/protocol.ts): one ReleaseFile JSON a
     line, fetched by presigned GET and checked by its sha256, which the job holds, so the job's own sha256 covers
     every chunk. Fetched twice, one at a time: when the job is checked, and again when its files are written."""
     url: str

@@ -1,4 +1,4 @@
-"""Results: what the agent reports (AgentResult, TargetResult in src/core/protocol.ts)."""
+"""Results: what the agent reports (AgentResult, TargetResult in src/remote/protocol.ts)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

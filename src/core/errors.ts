@@ -13,3 +13,6 @@ export class EfsyncError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message || error.name : String(error);
 }
+
+/** The error of every check made before any work is sent (remote/preflight/): one message with the fix. */
+export class PreflightError extends EfsyncError {}

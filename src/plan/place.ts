@@ -5,7 +5,7 @@
  */
 import path from 'node:path/posix';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { PublishedState } from '../core/protocol.js';
+import type { PublishedState } from '../core/published.js';
 import { readPublishedState } from './state.js';
 
 /** The file system, and the directory the run sees as its root: the access point's root directory, or '/'. */

@@ -19,7 +19,7 @@
 import { HeadObjectCommand, type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
 import { mapLimit } from '../core/async.js';
-import type { ObjectCheck, VerifyAlgorithm } from '../core/protocol.js';
+import type { ObjectCheck, VerifyAlgorithm } from '../core/tree.js';
 import { S3SourceError } from './s3-source.js';
 
 export const HEAD_CONCURRENCY = 16;

@@ -4,7 +4,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EfsyncError, errorMessage } from '../core/errors.js';
-import { isRecord, type PublishedState } from '../core/protocol.js';
+import { isRecord, type PublishedState } from '../core/published.js';
 import { isTargetKind } from '../core/targets.js';
 
 export class StateError extends EfsyncError {}

@@ -5,9 +5,9 @@
 import type { S3Location } from '../config/types.js';
 import { EfsyncError } from '../core/errors.js';
 import { formatBytes } from '../core/format.js';
-import type { ObjectCheck, PublishedState } from '../core/protocol.js';
+import type { PublishedState } from '../core/published.js';
 import type { TargetKind } from '../core/targets.js';
-import type { Changes, DirEntry, FileEntry, Tree } from '../core/tree.js';
+import type { Changes, DirEntry, FileEntry, ObjectCheck, Tree } from '../core/tree.js';
 import { diffTrees, hasChanges } from './diff.js';
 import { sortTree } from './tree.js';
 

@@ -109,6 +109,13 @@ export function remember(ctx: RunContext, key: StateKey, value: string): void {
   ctx.hooks.saveState?.(key, value);
 }
 
+/** The run is about to stage: from here on teardown must know its id and where its objects go. */
+export function willStage(ctx: RunContext): void {
+  remember(ctx, 'runId', ctx.runId);
+  remember(ctx, 'stagingBucket', ctx.bucket);
+  remember(ctx, 'runPrefix', ctx.runPrefix);
+}
+
 /** A resource that needs no teardown any more (a command that has ended, say). */
 export function forget(ctx: RunContext, key: StateKey): void {
   delete ctx.record[key];

@@ -5,9 +5,9 @@
  */
 
 import { DEFAULT_CONCURRENCY } from '../core/instance-size.js';
-import type { JobManifest, MountSpec, ReleaseFile, StagedPart, TargetJob } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { newReleaseId } from '../plan/tree.js';
+import type { JobManifest, ReleaseFile, TargetJob } from './protocol.js';
 import { partSizes } from './stage/parts.js';
 
 export type JobAction = 'sync' | 'rollback';
@@ -18,20 +18,17 @@ export type StagedMembers = Map<string, Map<string, { part: string; member: stri
 /** The job as uploaded: the manifest, plus where the bootstrap gets the agent (and the hash it checks). */
 export type StagedJob = JobManifest & { agent: { url: string; sha256: string } };
 
-export interface JobInput {
-  runId: string;
-  fileSystemId: string;
-  mount: MountSpec;
-  lockTimeoutSeconds: number;
-  keepReleases: number;
-  /** A release beyond keepReleases is removed only once it stopped serving at least this many minutes ago. */
-  keepReleasesMinutes: number;
+/** What a job is built from: the manifest's settings as they are, and the plans and staged parts it is made of. */
+export interface JobInput
+  extends Pick<
+    JobManifest,
+    'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts'
+  > {
   /** Files gone from the source are deleted from the new release. */
   deleteGone: boolean;
   action: JobAction;
   plans: TargetPlan[];
   releaseIds: Record<string, string>;
-  parts: StagedPart[];
   members: StagedMembers;
   /** The presigned GET of an S3-source object, by bucket and key (see sourceObjects). */
   objectUrl: (bucket: string, key: string) => string;

@@ -4,12 +4,12 @@
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { mib } from '../core/format.js';
-import type { MountSpec } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { AGENT_NAME, agentFile } from './agent-file.js';
 import { type RunContext, waitsFor } from './context.js';
 import { buildJob, filesToStage, type JobAction, newReleaseIds, sourceObjects } from './job.js';
+import type { MountSpec } from './protocol.js';
 import { uploadJob } from './stage/job-upload.js';
 import { stageParts } from './stage/parts.js';
 import { maskPresigned, presignGet, presignPut } from './stage/presign.js';

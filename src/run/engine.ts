@@ -5,27 +5,23 @@
  * rollback and sweep are three functions. The caller supplies a Config, a Reporter and hooks (state, OIDC,
  * cancellation). It leaves the process alone: no signal handlers, no exit; the adapters own those.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import type { AwsClients } from '../aws/clients.js';
-import { preflight } from '../aws/preflight.js';
 import { labelFor } from '../config/inputs.js';
 import type { Config } from '../config/types.js';
 import { isValidated, validateConfig } from '../config/validate.js';
 import { type Reporter, silentReporter } from '../core/reporter.js';
-import { emptyStats, type Stats, type SyncResult } from '../core/result.js';
+import { emptyStats, type SyncResult } from '../core/result.js';
 import type { Place } from '../plan/place.js';
-import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
-import { Cleanup, type RunContext, type RunHooks, remember, throwIfCancelled, timed } from '../remote/context.js';
+import type { TargetPlan } from '../plan/target-plan.js';
+import { Cleanup, type RunContext, type RunHooks, throwIfCancelled, timed, willStage } from '../remote/context.js';
 import { BaseMismatchError, type Execution, type OpenExecutor } from '../remote/executor.js';
 import { openInstance } from '../remote/instance/executor.js';
 import type { JobAction } from '../remote/job.js';
+import { preflight } from '../remote/preflight/preflight.js';
 import { sweep } from '../remote/sweep.js';
+import { teardown } from '../remote/teardown.js';
 import { executedResult, plannedResult, resultBase, writeStates } from './finalize.js';
-import { describePlan, planTargets, rollbackPlans } from './plan-targets.js';
-import { bytecodeCompiler, newRun, signIn, untilCancelled } from './setup.js';
-import { teardown } from './teardown.js';
+import { planTargets, replanWarning, reportPlan, rollbackPlans } from './plan-targets.js';
+import { buildDirectory, compilerFor, credentials, newRun, type RunSetting, signIn, untilCancelled } from './setup.js';
 
 /** The steps the engine takes, each its own module: a unit test replaces the ones that would reach AWS. */
 export const PARTS = {
@@ -40,15 +36,8 @@ export const PARTS = {
 };
 export type Parts = typeof PARTS;
 
-/** One run's setting, the same for every step. */
-interface Run {
-  config: Config;
-  reporter: Reporter;
-  hooks: RunHooks;
-  stats: Stats;
-  cleanup: Cleanup;
-  parts: Parts;
-}
+/** One run's setting and the parts it runs with. */
+type Run = RunSetting & { parts: Parts };
 
 /** What the mode (sync or rollback) decides about the work, decided once. */
 interface Mode {
@@ -80,29 +69,20 @@ export async function runWith(parts: Parts, config: Config, reporter: Reporter, 
   });
 }
 
-async function credentials(run: Run): Promise<AwsClients> {
-  const clients = await run.reporter.group('Credentials', () => run.parts.signIn(run.config, run.reporter, run.hooks));
-  run.cleanup.add('close the AWS clients', async () => clients.destroy());
-  return clients;
-}
-
 /** Signs in and opens the run's context: from here on the run's teardown is part of its cleanup. */
 async function begin(run: Run): Promise<RunContext> {
-  const clients = await credentials(run);
-  return newRun(run.config, run.reporter, run.hooks, clients, run.cleanup, run.stats, run.parts.teardown);
+  return newRun(run, await credentials(run, run.parts.signIn), run.parts.teardown);
 }
 
 async function sweepRun(run: Run): Promise<SyncResult> {
-  return run.parts.sweep(run.config, await credentials(run), run.reporter, run.stats);
+  return run.parts.sweep(run.config, await credentials(run, run.parts.signIn), run.reporter, run.stats);
 }
 
 async function syncRun(run: Run): Promise<SyncResult> {
   const { config, reporter, parts } = run;
-  const compiler = await bytecodeCompiler(config, reporter);
+  const compiler = await compilerFor(config, reporter);
   const ctx = await begin(run);
-  const buildDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'efsync-'));
-  ctx.cleanup.add('remove the build directory', async () => fs.rmSync(buildDir, { recursive: true, force: true }));
-  const changed = (all: TargetPlan[]) => (config.force ? all : all.filter((p) => !p.unchanged));
+  const buildDir = buildDirectory(ctx.cleanup);
   return carryOut(run, ctx, (place) => ({
     action: 'sync',
     plan: (full) =>
@@ -112,7 +92,7 @@ async function syncRun(run: Run): Promise<SyncResult> {
         ...(full && { full }),
         ...(compiler && { compiler }),
       }),
-    toCarryOut: changed,
+    toCarryOut: (all) => (config.force ? all : all.filter((p) => !p.unchanged)),
     nothingToDo: (plans) => !config.force && plans.every((p) => p.unchanged),
   }));
 }
@@ -137,36 +117,24 @@ async function carryOut(run: Run, ctx: RunContext, modeAt: (place: Place) => Mod
   const place: Place = { fileSystemId: config.fileSystem.id, root: checked.accessPointRoot };
   const mode = modeAt(place);
   let plans = await reporter.group('Plan', () =>
-    timed(stats, 'plan', async () => {
-      const planned = await mode.plan(false);
-      for (const line of describePlan(config, place)) reporter.info(line);
-      for (const p of planned) reporter.info(describeTargetPlan(p, config.delete));
-      return planned;
-    }),
+    timed(stats, 'plan', async () => reportPlan(config, place, await mode.plan(false), reporter)),
   );
   const base = resultBase(config, checked, stats, plans);
   const nothingToDo = mode.nothingToDo(plans);
   if (nothingToDo) reporter.info('Nothing changed: no instance is needed.');
   if (config.dryRun || nothingToDo) return plannedResult(base, plans);
 
-  remember(ctx, 'runId', ctx.runId);
-  remember(ctx, 'stagingBucket', ctx.bucket);
-  remember(ctx, 'runPrefix', ctx.runPrefix);
-  const { action } = mode;
-  const executor = parts.openExecutor(ctx, checked, { action, plans: mode.toCarryOut(plans) }, plans);
-  const execute = () => reporter.group('Publish', () => executor.execute({ action, plans: mode.toCarryOut(plans) }));
+  willStage(ctx);
+  const work = () => ({ action: mode.action, plans: mode.toCarryOut(plans) });
+  const executor = parts.openExecutor(ctx, checked, work(), plans);
+  const execute = () => reporter.group('Publish', () => executor.execute(work()));
   let execution: Execution;
   try {
     execution = await execute();
   } catch (error) {
     if (!(error instanceof BaseMismatchError)) throw error;
-    // Someone else published in between, or a state carried over from the legacy key is not this place's (its
-    // release is not served here): plan again against nothing, so every file is sent, and execute once more.
-    const legacy = plans.find((p) => p.carriedFrom && error.message.startsWith(`${p.target} serves`));
-    const why = legacy
-      ? `; the state at s3://${ctx.bucket}/${legacy.carriedFrom} was not written through this place, so it is ignored`
-      : '';
-    reporter.warning(`${error.message}${why}; planning again with a full upload.`);
+    // Plan again against nothing, so every file is sent, and execute once more.
+    reporter.warning(replanWarning(error, plans, ctx.bucket));
     plans = await reporter.group('Plan again', () => timed(stats, 'plan', () => mode.plan(true)));
     execution = await execute();
   }

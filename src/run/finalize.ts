@@ -1,14 +1,16 @@
 /** After the plan or the job: the new published state of each target, and the run's result. */
-import type { Preflight } from '../aws/preflight.js';
+
 import { targetPaths } from '../config/targets.js';
 import type { Config } from '../config/types.js';
-import type { AgentResult, PublishedState } from '../core/protocol.js';
+import type { PublishedState } from '../core/published.js';
 import type { Stats, SyncResult, TargetReport } from '../core/result.js';
 import { type Place, placeRoot, stateKey } from '../plan/place.js';
 import { writePublishedState } from '../plan/state.js';
 import { describeTargetPlan, type TargetPlan } from '../plan/target-plan.js';
 import type { RunContext } from '../remote/context.js';
 import type { ExecutedOn, Execution } from '../remote/executor.js';
+import type { Preflight } from '../remote/preflight/preflight.js';
+import type { AgentResult } from '../remote/protocol.js';
 
 const sum = (files: { size: number }[]) => files.reduce((total, f) => total + f.size, 0);
 

@@ -8,8 +8,8 @@ import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
 import { configuredTargets, localInsideS3, targetPaths } from '../config/targets.js';
 import type { Config } from '../config/types.js';
-import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
+import type { ObjectCheck } from '../core/tree.js';
 import type { Interpreter } from '../plan/bytecode.js';
 import { depsReleaseKey } from '../plan/deps.js';
 import { installDependencies, readRequirements, resolveInstaller } from '../plan/deps-install.js';
@@ -21,6 +21,7 @@ import { inspectObjects } from '../plan/s3-objects.js';
 import { listS3Tree } from '../plan/s3-source.js';
 import {
   type DiffOptions,
+  describeTargetPlan,
   diffPlan,
   mergeUnder,
   PlanError,
@@ -221,4 +222,23 @@ export function describePlan(
     );
   }
   return lines;
+}
+
+/**
+ * Why a base mismatch means planning again: someone else published in between, or a state carried over from the
+ * legacy key is not this place's (its release is not served here), so it is ignored.
+ */
+export function replanWarning(mismatch: Error, plans: TargetPlan[], bucket: string): string {
+  const legacy = plans.find((p) => p.carriedFrom && mismatch.message.startsWith(`${p.target} serves`));
+  const why = legacy
+    ? `; the state at s3://${bucket}/${legacy.carriedFrom} was not written through this place, so it is ignored`
+    : '';
+  return `${mismatch.message}${why}; planning again with a full upload.`;
+}
+
+/** Logs what the run will do and each target's plan; returns the plans. */
+export function reportPlan(config: Config, place: Place, plans: TargetPlan[], reporter: Reporter): TargetPlan[] {
+  for (const line of describePlan(config, place)) reporter.info(line);
+  for (const plan of plans) reporter.info(describeTargetPlan(plan, config.delete));
+  return plans;
 }

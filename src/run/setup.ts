@@ -2,6 +2,9 @@
  * What the engine does around a run before and after its work: the interpreter for .pyc, signing in, the run's
  * context (its id, budget, teardown), and cancellation. The engine (engine.ts) reads top-down over these.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
 import { callerAccount, openClients, refuseExpiringCredentials } from '../aws/credentials.js';
 import type { Config } from '../config/types.js';
@@ -9,10 +12,10 @@ import type { Reporter } from '../core/reporter.js';
 import type { Stats } from '../core/result.js';
 import { describeCompiler, type Interpreter, resolveCompiler } from '../plan/bytecode.js';
 import { type Cleanup, forget, newRunId, RunCancelled, type RunContext, type RunHooks } from '../remote/context.js';
-import { teardown } from './teardown.js';
+import { teardown } from '../remote/teardown.js';
 
 /** The interpreter that writes the dependencies' .pyc, found (or refused, for compile: true) before any AWS call. */
-export async function bytecodeCompiler(config: Config, reporter: Reporter): Promise<Interpreter | undefined> {
+export async function compilerFor(config: Config, reporter: Reporter): Promise<Interpreter | undefined> {
   if (!config.deps) return undefined;
   const { compile = 'auto', pythonVersion } = config.deps;
   const compiler = await resolveCompiler(compile, pythonVersion, undefined, (line) => reporter.info(line));
@@ -35,16 +38,32 @@ export async function signIn(config: Config, reporter: Reporter, hooks: RunHooks
   return clients;
 }
 
+/** Where a sync run builds its dependencies and parts: under the runner's temp directory, removed by the cleanup. */
+export function buildDirectory(cleanup: Cleanup): string {
+  const dir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'efsync-'));
+  cleanup.add('remove the build directory', async () => fs.rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** One run's setting, the same for every step. */
+export interface RunSetting {
+  config: Config;
+  reporter: Reporter;
+  hooks: RunHooks;
+  stats: Stats;
+  cleanup: Cleanup;
+}
+
+/** Signs in, in the log's Credentials group; the clients are closed by the run's cleanup. */
+export async function credentials(run: RunSetting, sign: typeof signIn = signIn): Promise<AwsClients> {
+  const clients = await run.reporter.group('Credentials', () => sign(run.config, run.reporter, run.hooks));
+  run.cleanup.add('close the AWS clients', async () => clients.destroy());
+  return clients;
+}
+
 /** A run's context; its teardown (`tear`) is the first thing its cleanup is given. */
-export function newRun(
-  config: Config,
-  reporter: Reporter,
-  hooks: RunHooks,
-  clients: AwsClients,
-  cleanup: Cleanup,
-  stats: Stats,
-  tear: typeof teardown = teardown,
-): RunContext {
+export function newRun(run: RunSetting, clients: AwsClients, tear: typeof teardown = teardown): RunContext {
+  const { config, reporter, hooks, stats, cleanup } = run;
   const runId = newRunId();
   const budgetSeconds = config.timeoutMinutes * 60;
   const expiry = clients.expiration?.getTime();

@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, type JobManifest } from '../../src/core/protocol.ts';
 import type { Tree } from '../../src/core/tree.ts';
+import { AGENT_EXIT, type JobManifest } from '../../src/remote/protocol.ts';
 import { md5, sha256 } from '../support/hash.ts';
 import {
   Bucket,

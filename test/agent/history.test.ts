@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, type JobManifest } from '../../src/core/protocol.ts';
+import { AGENT_EXIT, type JobManifest } from '../../src/remote/protocol.ts';
 import { Bucket, job, listing, plan, readJson, rollback, runAgent, served, switches, tmpDir } from './harness.ts';
 
 let bucket: Bucket;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { JobChunk, JobManifest, ReleaseFile } from '../../src/core/protocol.ts';
+import type { JobChunk, JobManifest, ReleaseFile } from '../../src/remote/protocol.ts';
 import { chunkBody, chunkSpans } from '../../src/remote/stage/job-upload.ts';
 import { md5, sha256 } from '../support/hash.ts';
 import { AGENT, PYTHON } from './harness.ts';

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, type JobManifest, type MountSpec } from '../../src/core/protocol.ts';
+import { AGENT_EXIT, type JobManifest, type MountSpec } from '../../src/remote/protocol.ts';
 import { clientAccess } from '../../testbed/efs-access.ts';
 import { type InstanceEfsView, Sandboxes } from '../../testbed/sandbox.ts';
 import { AGENT, Bucket, job, parseResult, plan, tmpDir } from './harness.ts';

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_EXIT, type JobManifest, type StagedPart, type TargetJob } from '../../src/core/protocol.ts';
+import { AGENT_EXIT, type JobManifest, type StagedPart, type TargetJob } from '../../src/remote/protocol.ts';
 import { Sandboxes } from '../../testbed/sandbox.ts';
 import { AGENT, Bucket, job, parseResult, plan, runAgent, type ServeOptions, tmpDir } from './harness.ts';
 

@@ -94,13 +94,13 @@ describe('README', () => {
 
   const messages = [
     ...errorMessages('src/aws/credentials.ts', ['CredentialsError']),
-    ...errorMessages('src/aws/preflight.ts', ['PreflightError']),
-    ...errorMessages('src/aws/s3-route.ts', ['PreflightError']),
-    ...errorMessages('src/aws/ssm-reach.ts', ['PreflightError']),
-    ...errorMessages('src/aws/repo-route.ts', ['PreflightError']),
-    ...errorMessages('src/aws/instance-role.ts', ['PreflightError']),
-    ...errorMessages('src/aws/preflight-checks.ts', ['PreflightError']),
-    ...errorMessages('src/aws/borrowed.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/preflight.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/s3-route.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/ssm-reach.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/repo-route.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/instance-role.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/checks.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/borrowed.ts', ['PreflightError']),
     ...errorMessages('src/plan/s3-objects.ts', ['S3SourceError']),
     ...errorMessages('src/plan/bytecode.ts', ['BytecodeError']),
     ...errorMessages('src/remote/instance/launch.ts', ['InstanceError']).filter(

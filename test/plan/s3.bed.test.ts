@@ -1,7 +1,7 @@
 // listS3Tree and the published state, against the local AWS test bed (moto behind the project's front).
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PublishedState } from '../../src/core/protocol.js';
+import type { PublishedState } from '../../src/core/published.js';
 import { findState, legacyStateKey, stateKey } from '../../src/plan/place.js';
 import { listS3Tree, relativeKeyPath, S3SourceError } from '../../src/plan/s3-source.js';
 import { readPublishedState, StateError, writePublishedState } from '../../src/plan/state.js';

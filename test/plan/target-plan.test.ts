@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PublishedState } from '../../src/core/protocol.js';
+import type { PublishedState } from '../../src/core/published.js';
 import type { FileEntry, Tree } from '../../src/core/tree.js';
 import {
   describeTargetPlan,

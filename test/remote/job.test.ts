@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MountSpec, PublishedState, StagedPart } from '../../src/core/protocol.js';
+import type { PublishedState } from '../../src/core/published.js';
 import type { FileEntry, Tree } from '../../src/core/tree.js';
 import { diffPlan, rollbackPlan, type TargetPlan } from '../../src/plan/target-plan.js';
 import { newReleaseId } from '../../src/plan/tree.js';
@@ -14,6 +14,7 @@ import {
   scratchBytes,
   sourceObjects,
 } from '../../src/remote/job.js';
+import type { MountSpec, StagedPart } from '../../src/remote/protocol.js';
 import { PART_SIZE, partSizes } from '../../src/remote/stage/parts.js';
 
 const NOW = new Date('2026-03-04T05:06:07Z');

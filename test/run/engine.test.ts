@@ -3,14 +3,14 @@
 // mismatch, an executor that retries on its own, keep-warm, and cancellation.
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
-import type { Preflight } from '../../src/aws/preflight.js';
 import type { Config } from '../../src/config/types.js';
-import type { AgentResult } from '../../src/core/protocol.js';
 import type { Reporter } from '../../src/core/reporter.js';
 import type { SyncResult } from '../../src/core/result.js';
 import type { TargetPlan } from '../../src/plan/target-plan.js';
 import { RunCancelled, type RunHooks } from '../../src/remote/context.js';
 import { BaseMismatchError, type ExecutedOn, type Execution, type Work } from '../../src/remote/executor.js';
+import type { Preflight } from '../../src/remote/preflight/preflight.js';
+import type { AgentResult } from '../../src/remote/protocol.js';
 import { PARTS, type Parts, runWith } from '../../src/run/engine.js';
 import { INPUTS } from '../fixtures/inputs.ts';
 import { load } from '../support/config.ts';

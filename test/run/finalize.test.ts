@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PublishedState } from '../../src/core/protocol.js';
+import type { PublishedState } from '../../src/core/published.js';
 import { emptyStats, type TargetReport } from '../../src/core/result.js';
 import type { FileEntry } from '../../src/core/tree.js';
 import { diffPlan, type TargetPlan, unchangedPlan } from '../../src/plan/target-plan.js';

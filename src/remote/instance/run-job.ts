@@ -3,14 +3,15 @@
  * reads its result back from staging (so the 24,000-character SSM output cap never hides it). A warm instance that
  * vanished before the command reached it is replaced once, here.
  */
-import type { Preflight } from '../../aws/preflight.js';
-import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../../core/protocol.js';
+
 import { relay } from '../../core/reporter.js';
 import type { TargetPlan } from '../../plan/target-plan.js';
 import { forget, type RunContext, remember, throwIfCancelled, timed } from '../context.js';
 import { BaseMismatchError, type Execution } from '../executor.js';
 import type { JobAction } from '../job.js';
 import { LogTail } from '../log-tail.js';
+import type { Preflight } from '../preflight/preflight.js';
+import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../protocol.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import { type StagedRun, stageRun } from '../stage-run.js';

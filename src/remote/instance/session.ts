@@ -4,11 +4,11 @@
  * stays warm only after the agent succeeded; any other end terminates it (teardown.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { type Preflight, PreflightError } from '../../aws/preflight.js';
 import { errorMessage } from '../../core/errors.js';
 import { agentConcurrency } from '../../core/instance-size.js';
 import type { InstanceSource } from '../../core/result.js';
 import { forget, type RunContext, remember, throwIfCancelled, waitsFor } from '../context.js';
+import { type Preflight, PreflightError } from '../preflight/preflight.js';
 import { type LaunchPlan, launchInstance, terminateInstance } from './launch.js';
 import type { Staying } from './ssm.js';
 import { waitOnline, waitRunning } from './wait.js';

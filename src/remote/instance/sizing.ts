@@ -5,9 +5,9 @@
  * agent's concurrency follows the type. Pure: no AWS.
  */
 
-import type { Preflight } from '../../aws/preflight.js';
-import { describePlacements, type Placement } from '../../aws/zones.js';
 import { agentConcurrency, chooseSize, describeChoice, SIZES } from '../../core/instance-size.js';
+import type { Preflight } from '../preflight/preflight.js';
+import { describePlacements, type Placement } from '../preflight/zones.js';
 import { type LaunchPlan, placementsOf } from './launch.js';
 
 export interface SizedLaunch {

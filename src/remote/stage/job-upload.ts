@@ -2,7 +2,7 @@
  * Uploads the job manifest the agent runs. The bootstrap downloads it by presigned URL and checks its sha256 before
  * it runs anything, so the hash returned here is of exactly the bytes sent.
  *
- * With `chunks`, each target's files go into JSON Lines chunks of their own (JobChunk, src/core/protocol.ts), each
+ * With `chunks`, each target's files go into JSON Lines chunks of their own (JobChunk, src/remote/protocol.ts), each
  * uploaded, hashed and presigned before the job that names them: the job stays a few KiB whatever the number of files
  * (100,000 S3 objects, each with a presigned URL of about 1.5 KiB, would make it 150 MB), and the agent holds one
  * chunk at a time. One chunk's text is built at a time, never the whole job's.
@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { mapLimit } from '../../core/async.js';
-import type { JobChunk, JobManifest, ReleaseFile, TargetJob } from '../../core/protocol.js';
+import type { JobChunk, JobManifest, ReleaseFile, TargetJob } from '../protocol.js';
 
 /** The most files a chunk holds: about 2 MB with S3-object URLs, parsed by the agent in a few MB of memory. */
 export const JOB_CHUNK_FILES = 1000;

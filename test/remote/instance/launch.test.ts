@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
-import type { Preflight } from '../../../src/aws/preflight.js';
 import { InstanceError, instanceTags, type LaunchRequest, launchInput } from '../../../src/remote/instance/launch.js';
 import { userData } from '../../../src/remote/instance/switch.js';
 import { waitOnline, waitRunning } from '../../../src/remote/instance/wait.js';
+import type { Preflight } from '../../../src/remote/preflight/preflight.js';
 
 const NOW = new Date('2026-03-04T05:06:07.890Z');
 

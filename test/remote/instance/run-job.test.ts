@@ -1,7 +1,7 @@
 // A result counts only when SSM's own status and exit code for the command agree with it.
 import { describe, expect, it } from 'vitest';
-import type { AgentResult } from '../../../src/core/protocol.ts';
 import { commandDisagrees } from '../../../src/remote/instance/run-job.ts';
+import type { AgentResult } from '../../../src/remote/protocol.ts';
 
 const result = (status: AgentResult['status']): AgentResult => ({
   version: 1,

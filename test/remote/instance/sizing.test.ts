@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Preflight } from '../../../src/aws/preflight.js';
-import { orderPlacements } from '../../../src/aws/zones.js';
 import { autoTypes, DEFAULT_CONCURRENCY } from '../../../src/core/instance-size.js';
 import { sizeInstance } from '../../../src/remote/instance/sizing.js';
+import type { Preflight } from '../../../src/remote/preflight/preflight.js';
+import { orderPlacements } from '../../../src/remote/preflight/zones.js';
 
 const GB = 1e9;
 

@@ -1,7 +1,7 @@
 // Presigned GET and PUT used with plain fetch, as the bootstrap and the agent use them, and the job manifest upload.
 import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import type { JobManifest } from '../../../src/core/protocol.ts';
+import type { JobManifest } from '../../../src/remote/protocol.ts';
 import { uploadJob } from '../../../src/remote/stage/job-upload.ts';
 import { MAX_PRESIGN_SECONDS, presignGet, presignPut } from '../../../src/remote/stage/presign.ts';
 import { getBytes, sha256, useStagingBed } from './support.ts';

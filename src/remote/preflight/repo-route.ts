@@ -15,8 +15,8 @@
  * (or an internet gateway with a public IPv4 address); a default route efsync cannot see beyond is accepted with a
  * log line. That is decideS3Route without the interface endpoints.
  */
-import type { AwsClients } from './clients.js';
-import { PreflightError } from './preflight-error.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { PreflightError } from '../../core/errors.js';
 import { decideS3Route, type S3RouteDecision, type S3RouteFacts } from './s3-route.js';
 
 const lower = (text: string | undefined) => (text ?? '').toLowerCase();

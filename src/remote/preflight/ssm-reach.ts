@@ -29,8 +29,8 @@
  * Not checked: network ACLs, and the instance groups' egress (the template's group lets 443 out).
  */
 import { DescribeSecurityGroupsCommand, type SecurityGroup, type VpcEndpoint } from '@aws-sdk/client-ec2';
-import type { AwsClients } from './clients.js';
-import { PreflightError } from './preflight-error.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { PreflightError } from '../../core/errors.js';
 import { type S3RouteFacts, targetOf } from './s3-route.js';
 import { ruleAdmitsTcp } from './security-groups.js';
 

@@ -5,9 +5,9 @@
  */
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeInstanceInformationCommand } from '@aws-sdk/client-ssm';
-import type { AwsClients } from './clients.js';
-import { isNotFound } from './errors.js';
-import { PreflightError } from './preflight-error.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { isNotFound } from '../../aws/errors.js';
+import { PreflightError } from '../../core/errors.js';
 
 export interface Borrowed {
   instanceId: string;

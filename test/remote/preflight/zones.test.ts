@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../src/aws/clients.js';
-import type { Preflight } from '../../src/aws/preflight.js';
-import { PreflightError } from '../../src/aws/preflight-error.js';
-import { describePlacements, orderPlacements } from '../../src/aws/zones.js';
-import { InstanceError, launchInstance } from '../../src/remote/instance/launch.js';
+import type { AwsClients } from '../../../src/aws/clients.js';
+import { PreflightError } from '../../../src/core/errors.js';
+import { InstanceError, launchInstance } from '../../../src/remote/instance/launch.js';
+import type { Preflight } from '../../../src/remote/preflight/preflight.js';
+import { describePlacements, orderPlacements } from '../../../src/remote/preflight/zones.js';
 
 const ZONES = [
   { availabilityZone: 'eu-west-1a', subnetId: 'subnet-a' },

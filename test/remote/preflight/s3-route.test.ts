@@ -1,10 +1,10 @@
 import { EC2Client, type Route, type VpcEndpoint } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import type { AwsClients } from '../../src/aws/clients.js';
-import { PreflightError } from '../../src/aws/preflight.js';
-import { checkS3Route, decideS3Route, type S3RouteFacts } from '../../src/aws/s3-route.js';
-import { launchInput } from '../../src/remote/instance/launch.js';
-import { sdkFake } from '../support/sdk-fake.ts';
+import type { AwsClients } from '../../../src/aws/clients.js';
+import { launchInput } from '../../../src/remote/instance/launch.js';
+import { PreflightError } from '../../../src/remote/preflight/preflight.js';
+import { checkS3Route, decideS3Route, type S3RouteFacts } from '../../../src/remote/preflight/s3-route.js';
+import { sdkFake } from '../../support/sdk-fake.ts';
 
 const REGION = 'eu-central-1';
 // The service model's State enum says "Available"; EC2 answers "available" (and moto does): both count.

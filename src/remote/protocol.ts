@@ -2,36 +2,10 @@
  * The data that flows between planning on the runner, staging in S3, and the agent on the instance. This file is
  * the contract: the agent (the package agent/efsync_agent) reads JobManifest and writes AgentResult exactly as typed here.
  */
-import { EfsyncError } from './errors.js';
-import type { TargetKind } from './targets.js';
-import type { DirEntry, FileEntry, Tree } from './tree.js';
-
-/**
- * What was last published to a target at one place (the file system, and the access point's root directory or '/'),
- * kept at the place's key after success (src/plan/place.ts).
- */
-export interface PublishedState {
-  version: 1;
-  fileSystemId: string;
-  /** The root directory it was published through ('/' without an access point); absent in older states. */
-  root?: string;
-  target: string;
-  kind: TargetKind;
-  releaseId: string;
-  publishedAt: string;
-  /** For dependencies: the release key (hash of requirements, runtime, architecture, installer, args). */
-  key?: string;
-  tree: Tree;
-}
-
-/**
- * How the agent verifies an S3-source object once downloaded, by what S3 offers for it (src/plan/s3-objects.ts): an
- * ETag that is an MD5 (single-part objects, unencrypted or SSE-S3), else a full-object checksum S3 stores with the
- * object, else its size alone. `digest` is lowercase hex (S3's base64 checksums are converted).
- */
-export const VERIFY_ALGORITHMS = ['md5', 'sha256', 'sha512', 'sha1', 'crc32', 'crc32c', 'crc64nvme'] as const;
-export type VerifyAlgorithm = (typeof VERIFY_ALGORITHMS)[number];
-export type ObjectCheck = { verify: VerifyAlgorithm; digest: string } | { verify: 'size' };
+import { EfsyncError } from '../core/errors.js';
+import { isRecord } from '../core/published.js';
+import type { TargetKind } from '../core/targets.js';
+import type { DirEntry, FileEntry, ObjectCheck, Tree } from '../core/tree.js';
 
 /** Where the agent gets a file of the new release. */
 export type FileSource =
@@ -171,10 +145,6 @@ export class AgentResultError extends EfsyncError {}
 
 const RESULT_STATUSES: readonly AgentResult['status'][] = ['ok', 'base-mismatch', 'error'];
 const TARGET_STATUSES: readonly TargetResult['status'][] = ['published', 'rolled-back', 'base-mismatch', 'failed'];
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Why the value is not a TargetResult, or undefined when it is. */
 function targetResultProblem(value: unknown): string | undefined {

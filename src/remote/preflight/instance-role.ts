@@ -13,9 +13,9 @@
  * statement with one counts as granting, the lenient side, since a condition can only be judged where the agent calls.
  */
 import { GetRolePolicyCommand, paginateListAttachedRolePolicies, paginateListRolePolicies } from '@aws-sdk/client-iam';
-import type { AwsClients } from './clients.js';
-import { isDenied } from './errors.js';
-import { PreflightError } from './preflight-error.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { isDenied } from '../../aws/errors.js';
+import { PreflightError } from '../../core/errors.js';
 
 export const AGENT_ACTIONS = [
   'ssm:UpdateInstanceInformation',

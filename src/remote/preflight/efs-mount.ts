@@ -12,8 +12,9 @@
  */
 import { DescribeFileSystemPolicyCommand, type EFSClient } from '@aws-sdk/client-efs';
 import { partition } from '@aws-sdk/core/client';
-import { isRecord, type MountSpec } from '../core/protocol.js';
-import { isNotFound } from './errors.js';
+import { isNotFound } from '../../aws/errors.js';
+import { isRecord } from '../../core/published.js';
+import type { MountSpec } from '../protocol.js';
 
 export interface PolicyFacts {
   /** The file system has a policy of its own (not the default). */

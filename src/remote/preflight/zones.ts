@@ -7,8 +7,8 @@
  * with LocationType availability-zone says where each type can go before anything is launched.
  */
 import { type EC2Client, paginateDescribeInstanceTypeOfferings } from '@aws-sdk/client-ec2';
-import { explainAwsError } from './errors.js';
-import { PreflightError } from './preflight-error.js';
+import { explainAwsError } from '../../aws/errors.js';
+import { PreflightError } from '../../core/errors.js';
 
 /** One place to try: an instance type in a zone, launched in that zone's subnet. */
 export interface Placement {

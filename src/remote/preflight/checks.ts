@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import { GetInstanceProfileCommand } from '@aws-sdk/client-iam';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
-import type { AwsClients } from './clients.js';
-import { isDenied, isNotFound } from './errors.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { isDenied, isNotFound } from '../../aws/errors.js';
+import { PreflightError } from '../../core/errors.js';
 import { checkAgentRole } from './instance-role.js';
 import type { Preflight } from './preflight.js';
-import { PreflightError } from './preflight-error.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
 
 /** The profile exists and has a role, and the role grants what SSM Agent needs (instance-role.ts). */

@@ -1,7 +1,7 @@
 import type { Route, SecurityGroup, VpcEndpoint } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { decideRepoRoute } from '../../src/aws/repo-route.js';
-import { decideSsmReach, type SsmReachFacts } from '../../src/aws/ssm-reach.js';
+import { decideRepoRoute } from '../../../src/remote/preflight/repo-route.js';
+import { decideSsmReach, type SsmReachFacts } from '../../../src/remote/preflight/ssm-reach.js';
 
 const REGION = 'eu-central-1';
 const AVAILABLE = 'available' as VpcEndpoint['State'];

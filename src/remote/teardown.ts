@@ -9,10 +9,10 @@ import type { AwsClients } from '../aws/clients.js';
 import { explainAwsError } from '../aws/errors.js';
 import type { Reporter } from '../core/reporter.js';
 import type { RunRecord, StateKey } from '../core/state-keys.js';
-import { otherRunUsing } from '../remote/instance/in-use.js';
-import { terminateInstance, terminateRunInstances } from '../remote/instance/launch.js';
-import { cancelCommand } from '../remote/instance/ssm.js';
-import { deleteRunObjects } from '../remote/stage/run-objects.js';
+import { otherRunUsing } from './instance/in-use.js';
+import { terminateInstance, terminateRunInstances } from './instance/launch.js';
+import { cancelCommand } from './instance/ssm.js';
+import { deleteRunObjects } from './stage/run-objects.js';
 
 /**
  * `forget`: drops a key from what the post step will see (the instance left to another run must not be terminated by

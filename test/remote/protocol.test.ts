@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AgentResultError, parseAgentResult } from '../../src/core/protocol.js';
+import { AgentResultError, parseAgentResult } from '../../src/remote/protocol.js';
 
 /** A result as the agent writes it: one target published, one rolled back with the tree it serves now. */
 const RUN = { runId: 'run-1', jobSha256: 'a'.repeat(64) };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../src/aws/clients.js';
 import type { Reporter } from '../../src/core/reporter.js';
 import type { RunRecord } from '../../src/core/state-keys.js';
-import { teardown } from '../../src/run/teardown.js';
+import { teardown } from '../../src/remote/teardown.js';
 import { sdkFake } from '../support/sdk-fake.ts';
 
 /** The calls of a teardown with every resource recorded and an instance to terminate by id and by tag. */

@@ -1,6 +1,6 @@
 import type { IpPermission } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { cidrContains, ruleAdmitsNfs } from '../../src/aws/security-groups.js';
+import { cidrContains, ruleAdmitsNfs } from '../../../src/remote/preflight/security-groups.js';
 
 describe('cidrContains', () => {
   it.each([

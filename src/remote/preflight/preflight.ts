@@ -12,16 +12,16 @@ import {
   type EFSClient,
   paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
-import type { Config } from '../config/types.js';
-import { autoTypes, sizeOf } from '../core/instance-size.js';
-import type { MountSpec } from '../core/protocol.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { explainAwsError, isNotFound } from '../../aws/errors.js';
+import { allPages } from '../../aws/pages.js';
+import type { Config } from '../../config/types.js';
+import { PreflightError } from '../../core/errors.js';
+import { autoTypes, sizeOf } from '../../core/instance-size.js';
+import type { MountSpec } from '../protocol.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
-import type { AwsClients } from './clients.js';
+import { checkBucket, checkInstanceProfile, checkInstanceTypes, checkNfsPath } from './checks.js';
 import { needsMountHelper, planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
-import { explainAwsError, isNotFound } from './errors.js';
-import { allPages } from './pages.js';
-import { checkBucket, checkInstanceProfile, checkInstanceTypes, checkNfsPath } from './preflight-checks.js';
-import { PreflightError } from './preflight-error.js';
 import { checkRepoRoute } from './repo-route.js';
 import { checkS3Route, readSubnetNetwork } from './s3-route.js';
 import { checkSsmReach } from './ssm-reach.js';

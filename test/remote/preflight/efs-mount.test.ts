@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileSystemDnsName, planMount, policyFacts } from '../../src/aws/efs-mount.ts';
+import { fileSystemDnsName, planMount, policyFacts } from '../../../src/remote/preflight/efs-mount.ts';
 
 const TLS_ONLY = JSON.stringify({
   Version: '2012-10-17',

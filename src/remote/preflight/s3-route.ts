@@ -38,9 +38,9 @@ import {
   type Route,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import type { AwsClients } from './clients.js';
-import { allPages } from './pages.js';
-import { PreflightError } from './preflight-error.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { allPages } from '../../aws/pages.js';
+import { PreflightError } from '../../core/errors.js';
 
 export interface S3RouteFacts {
   region: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AGENT_ACTIONS, decideAgentRole } from '../../src/aws/instance-role.js';
+import { AGENT_ACTIONS, decideAgentRole } from '../../../src/remote/preflight/instance-role.js';
 
 const policy = (statements: object[]) => ({ Version: '2012-10-17', Statement: statements });
 
