@@ -7,3 +7,6 @@ export declare class EfsyncError extends Error {
 }
 /** The message of anything thrown, for a log line or an error of our own. */
 export declare function errorMessage(error: unknown): string;
+/** The error of every check made before any work is sent (remote/preflight/): one message with the fix. */
+export declare class PreflightError extends EfsyncError {
+}

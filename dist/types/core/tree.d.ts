@@ -1,5 +1,4 @@
 /** Trees of files and directories, as planning, staging, the state and the agent all see them. */
-import type { VerifyAlgorithm } from './protocol.js';
 /** A regular file of a tree. Paths are POSIX, relative to the target root, without '.' or '..' parts. */
 export interface FileEntry {
     path: string;
@@ -19,6 +18,19 @@ export interface FileEntry {
      */
     verified?: Verified;
 }
+/**
+ * How the agent verifies an S3-source object once downloaded, by what S3 offers for it (src/plan/s3-objects.ts): an
+ * ETag that is an MD5 (single-part objects, unencrypted or SSE-S3), else a full-object checksum S3 stores with the
+ * object, else its size alone. `digest` is lowercase hex (S3's base64 checksums are converted).
+ */
+export declare const VERIFY_ALGORITHMS: readonly ["md5", "sha256", "sha512", "sha1", "crc32", "crc32c", "crc64nvme"];
+export type VerifyAlgorithm = (typeof VERIFY_ALGORITHMS)[number];
+export type ObjectCheck = {
+    verify: VerifyAlgorithm;
+    digest: string;
+} | {
+    verify: 'size';
+};
 /** How a file of a release was verified: a digest S3 or the plan gives (VERIFY_ALGORITHMS), or its size alone. */
 export type Verified = VerifyAlgorithm | 'size';
 export interface DirEntry {

@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { PublishedState } from '../core/protocol.js';
+import type { PublishedState } from '../core/published.js';
 /** The file system, and the directory the run sees as its root: the access point's root directory, or '/'. */
 export interface Place {
     fileSystemId: string;

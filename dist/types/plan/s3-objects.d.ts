@@ -18,7 +18,7 @@
  */
 import { type HeadObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Location } from '../config/types.js';
-import type { ObjectCheck } from '../core/protocol.js';
+import type { ObjectCheck } from '../core/tree.js';
 export declare const HEAD_CONCURRENCY = 16;
 /** How many archived keys the error names; the count says how many there are in all. */
 export declare const ARCHIVED_SHOWN = 5;

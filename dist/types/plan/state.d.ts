@@ -4,7 +4,7 @@
  */
 import { type S3Client } from '@aws-sdk/client-s3';
 import { EfsyncError } from '../core/errors.js';
-import { type PublishedState } from '../core/protocol.js';
+import { type PublishedState } from '../core/published.js';
 export declare class StateError extends EfsyncError {
 }
 export declare function readPublishedState(s3: S3Client, bucket: string, key: string): Promise<PublishedState | undefined>;

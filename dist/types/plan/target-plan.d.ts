@@ -4,9 +4,9 @@
  */
 import type { S3Location } from '../config/types.js';
 import { EfsyncError } from '../core/errors.js';
-import type { ObjectCheck, PublishedState } from '../core/protocol.js';
+import type { PublishedState } from '../core/published.js';
 import type { TargetKind } from '../core/targets.js';
-import type { Changes, DirEntry, FileEntry, Tree } from '../core/tree.js';
+import type { Changes, DirEntry, FileEntry, ObjectCheck, Tree } from '../core/tree.js';
 export interface TargetPlan {
     kind: TargetKind;
     target: string;

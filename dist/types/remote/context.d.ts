@@ -62,6 +62,8 @@ export interface RunContext {
 }
 /** Records a resource the moment it exists: for this run's teardown, and for the post step. */
 export declare function remember(ctx: RunContext, key: StateKey, value: string): void;
+/** The run is about to stage: from here on teardown must know its id and where its objects go. */
+export declare function willStage(ctx: RunContext): void;
 /** A resource that needs no teardown any more (a command that has ended, say). */
 export declare function forget(ctx: RunContext, key: StateKey): void;
 /** Stops at a phase boundary once the run was cancelled, so nothing new is started after its teardown. */

@@ -4,13 +4,13 @@
  * and on what (a launched, warm or borrowed instance today), is the executor's. A second engine is a second
  * implementation of Executor and OpenExecutor, and the engine (run/engine.ts) does not change.
  */
-import type { Preflight } from '../aws/preflight.js';
 import { EfsyncError } from '../core/errors.js';
-import type { AgentResult } from '../core/protocol.js';
 import type { InstanceSource } from '../core/result.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import type { RunContext } from './context.js';
 import type { JobAction } from './job.js';
+import type { Preflight } from './preflight/preflight.js';
+import type { AgentResult } from './protocol.js';
 /** What the engine asks for: these targets' plans carried out, as a sync or a rollback. */
 export interface Work {
     action: JobAction;

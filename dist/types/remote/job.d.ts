@@ -3,8 +3,8 @@
  * its files comes from (a hard link of the base release, a member of a staged part, or a presigned URL of an
  * S3-source object), and what to delete. The I/O (staging, presigning, uploading) is the caller's.
  */
-import type { JobManifest, MountSpec, StagedPart } from '../core/protocol.js';
 import type { TargetPlan } from '../plan/target-plan.js';
+import type { JobManifest } from './protocol.js';
 export type JobAction = 'sync' | 'rollback';
 /** A staged part's members, by target, then by path. */
 export type StagedMembers = Map<string, Map<string, {
@@ -18,20 +18,13 @@ export type StagedJob = JobManifest & {
         sha256: string;
     };
 };
-export interface JobInput {
-    runId: string;
-    fileSystemId: string;
-    mount: MountSpec;
-    lockTimeoutSeconds: number;
-    keepReleases: number;
-    /** A release beyond keepReleases is removed only once it stopped serving at least this many minutes ago. */
-    keepReleasesMinutes: number;
+/** What a job is built from: the manifest's settings as they are, and the plans and staged parts it is made of. */
+export interface JobInput extends Pick<JobManifest, 'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts'> {
     /** Files gone from the source are deleted from the new release. */
     deleteGone: boolean;
     action: JobAction;
     plans: TargetPlan[];
     releaseIds: Record<string, string>;
-    parts: StagedPart[];
     members: StagedMembers;
     /** The presigned GET of an S3-source object, by bucket and key (see sourceObjects). */
     objectUrl: (bucket: string, key: string) => string;

@@ -1,8 +1,8 @@
-import type { MountSpec } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { type RunContext } from './context.js';
 import { type JobAction } from './job.js';
+import type { MountSpec } from './protocol.js';
 export interface StagedRun {
     /** The job's bucket and key: its URL is presigned only when the command that carries it is sent. */
     job: {

@@ -1,14 +1,14 @@
-import { preflight } from '../aws/preflight.js';
 import type { Config } from '../config/types.js';
 import { type Reporter } from '../core/reporter.js';
 import { type SyncResult } from '../core/result.js';
 import { type RunHooks } from '../remote/context.js';
 import { type OpenExecutor } from '../remote/executor.js';
+import { preflight } from '../remote/preflight/preflight.js';
 import { sweep } from '../remote/sweep.js';
+import { teardown } from '../remote/teardown.js';
 import { writeStates } from './finalize.js';
 import { planTargets, rollbackPlans } from './plan-targets.js';
 import { signIn } from './setup.js';
-import { teardown } from './teardown.js';
 /** The steps the engine takes, each its own module: a unit test replaces the ones that would reach AWS. */
 export declare const PARTS: {
     signIn: typeof signIn;

@@ -1,12 +1,12 @@
 /** After the plan or the job: the new published state of each target, and the run's result. */
-import type { Preflight } from '../aws/preflight.js';
 import type { Config } from '../config/types.js';
-import type { AgentResult } from '../core/protocol.js';
 import type { Stats, SyncResult, TargetReport } from '../core/result.js';
 import { type Place } from '../plan/place.js';
 import { type TargetPlan } from '../plan/target-plan.js';
 import type { RunContext } from '../remote/context.js';
 import type { ExecutedOn, Execution } from '../remote/executor.js';
+import type { Preflight } from '../remote/preflight/preflight.js';
+import type { AgentResult } from '../remote/protocol.js';
 /** Per-target counts of a plan, and the run's totals added into `stats`. */
 export declare function reportTargets(plans: TargetPlan[], deleteGone: boolean, stats: Stats, status: (plan: TargetPlan) => TargetReport['status'], releaseId: (plan: TargetPlan) => string): TargetReport[];
 /** Records what each target now serves at this place; written only after the agent reported success. */

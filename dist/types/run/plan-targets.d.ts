@@ -1,7 +1,7 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/types.js';
-import type { ObjectCheck } from '../core/protocol.js';
 import type { Reporter } from '../core/reporter.js';
+import type { ObjectCheck } from '../core/tree.js';
 import type { Interpreter } from '../plan/bytecode.js';
 import { type Place } from '../plan/place.js';
 import { type TargetPlan } from '../plan/target-plan.js';
@@ -25,3 +25,10 @@ export declare function rollbackPlans(config: Config, clients: AwsClients, place
 export declare function describeChecks(checks: Map<string, ObjectCheck>): string | undefined;
 /** `place` is where the targets live (preflight learns the access point's root); '/' of the file system by default. */
 export declare function describePlan(config: Config, place?: Place): string[];
+/**
+ * Why a base mismatch means planning again: someone else published in between, or a state carried over from the
+ * legacy key is not this place's (its release is not served here), so it is ignored.
+ */
+export declare function replanWarning(mismatch: Error, plans: TargetPlan[], bucket: string): string;
+/** Logs what the run will do and each target's plan; returns the plans. */
+export declare function reportPlan(config: Config, place: Place, plans: TargetPlan[], reporter: Reporter): TargetPlan[];

@@ -6,10 +6,10 @@
  */
 import { type RunInstancesCommandInput } from '@aws-sdk/client-ec2';
 import type { AwsClients } from '../../aws/clients.js';
-import type { Preflight } from '../../aws/preflight.js';
-import type { Placement } from '../../aws/zones.js';
 import { delay } from '../../core/async.js';
 import { EfsyncError } from '../../core/errors.js';
+import type { Preflight } from '../preflight/preflight.js';
+import type { Placement } from '../preflight/zones.js';
 import { type RootDevice } from './root-volume.js';
 export declare class InstanceError extends EfsyncError {
 }

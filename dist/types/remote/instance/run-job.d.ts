@@ -3,12 +3,12 @@
  * reads its result back from staging (so the 24,000-character SSM output cap never hides it). A warm instance that
  * vanished before the command reached it is replaced once, here.
  */
-import type { Preflight } from '../../aws/preflight.js';
-import { type AgentResult } from '../../core/protocol.js';
 import type { TargetPlan } from '../../plan/target-plan.js';
 import { type RunContext } from '../context.js';
 import { type Execution } from '../executor.js';
 import type { JobAction } from '../job.js';
+import type { Preflight } from '../preflight/preflight.js';
+import { type AgentResult } from '../protocol.js';
 import type { InstanceSession } from './session.js';
 import { type RemoteOutcome } from './ssm.js';
 export declare function executeOnInstance(ctx: RunContext, preflight: Preflight, plans: TargetPlan[], instance: InstanceSession, action: JobAction): Promise<Execution>;

@@ -1,6 +1,6 @@
-import { type Preflight } from '../../aws/preflight.js';
 import type { InstanceSource } from '../../core/result.js';
 import { type RunContext } from '../context.js';
+import { type Preflight } from '../preflight/preflight.js';
 import { type LaunchPlan } from './launch.js';
 import type { Staying } from './ssm.js';
 export declare class InstanceSession {

@@ -4,7 +4,7 @@
  * chosen type, its others, then the smaller sizes, in that order, each in its zones as preflight ordered them; the
  * agent's concurrency follows the type. Pure: no AWS.
  */
-import type { Preflight } from '../../aws/preflight.js';
+import type { Preflight } from '../preflight/preflight.js';
 import { type LaunchPlan } from './launch.js';
 export interface SizedLaunch {
     launch: LaunchPlan;

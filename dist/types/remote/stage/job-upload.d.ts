@@ -1,5 +1,5 @@
 import { type S3Client } from '@aws-sdk/client-s3';
-import type { JobManifest, ReleaseFile } from '../../core/protocol.js';
+import type { JobManifest, ReleaseFile } from '../protocol.js';
 /** The most files a chunk holds: about 2 MB with S3-object URLs, parsed by the agent in a few MB of memory. */
 export declare const JOB_CHUNK_FILES = 1000;
 /** The most bytes a chunk holds (long paths): a chunk closes before a line would take it past this. */

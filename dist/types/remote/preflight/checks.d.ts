@@ -1,0 +1,13 @@
+/**
+ * Preflight's checks of the instance profile, the staging bucket, NFS between the security groups and the instance
+ * types, each failure one message with the fix.
+ */
+import { type EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsClients } from '../../aws/clients.js';
+import type { Preflight } from './preflight.js';
+/** The profile exists and has a role, and the role grants what SSM Agent needs (instance-role.ts). */
+export declare function checkInstanceProfile(clients: AwsClients, profile: string, log?: (line: string) => void): Promise<void>;
+export declare function checkBucket(clients: AwsClients, bucket: string): Promise<void>;
+/** The mount target's groups must admit TCP 2049 from the instance's groups (or its subnet), and the instance's groups let it out. */
+export declare function checkNfsPath(ec2: EC2Client, mountGroups: string[], instanceGroups: string[], subnetCidr: string | undefined): Promise<void>;
+export declare function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Preflight['instanceTypes']>;
