@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Edge, importEdges, layerOf, sourceFiles, specifiers, violations } from './support/layers.ts';
+import { cycles, type Edge, importEdges, layerOf, sourceFiles, specifiers, violations } from './support/layers.ts';
 import { ROOT } from './support/repo.ts';
 
 const SRC = path.join(ROOT, 'src');
@@ -25,6 +25,10 @@ describe('the layers of src/', () => {
 
   it('hold: no layer imports one above it or an adapter, core imports no other layer, no adapter imports another', () => {
     expect(violations(edges)).toEqual([]);
+  });
+
+  it('have no import cycle, not even within a layer (type-only imports count)', () => {
+    expect(cycles(edges)).toEqual([]);
   });
 });
 
@@ -132,6 +136,17 @@ describe('specifiers', () => {
       './side-effect.js',
       '../aws/lazy.js',
     ]);
+  });
+});
+
+describe('cycles', () => {
+  const edge = (from: string, to: string): Edge => ({ from, to });
+  it('finds each cycle once, its files sorted, and nothing in a tree', () => {
+    expect(cycles([edge('a', 'b'), edge('b', 'c'), edge('c', 'a'), edge('c', 'd'), edge('d', 'e')])).toEqual([
+      ['a', 'b', 'c'],
+    ]);
+    expect(cycles([edge('x', 'x')])).toEqual([['x']]);
+    expect(cycles([edge('a', 'b'), edge('a', 'c'), edge('b', 'c')])).toEqual([]);
   });
 });
 

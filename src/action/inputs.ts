@@ -1,5 +1,6 @@
-/** Reads the action's inputs the way the runner passes them (INPUT_* variables) into a validated Config. */
+/** What the runner gives the action: its inputs (INPUT_* variables), read into a validated Config, and its OIDC token. */
 import * as core from '@actions/core';
+import type { IdTokenSource } from '../aws/credentials.js';
 import { collectInputs, type InputName } from '../config/inputs.js';
 import { type LoadedConfig, loadConfig } from '../config/load.js';
 
@@ -13,4 +14,12 @@ export function loadActionConfig(env: NodeJS.ProcessEnv = process.env): LoadedCo
     env,
     ignoreProfile: true,
   });
+}
+
+/**
+ * The job's GitHub OIDC token, when the workflow grants one (`permissions: id-token: write`); undefined when the job
+ * has no token to give, so that role-to-assume fails with the fix instead.
+ */
+export function oidcTokenSource(env: NodeJS.ProcessEnv = process.env): IdTokenSource | undefined {
+  return env.ACTIONS_ID_TOKEN_REQUEST_URL ? (audience) => core.getIDToken(audience) : undefined;
 }

@@ -7,7 +7,7 @@ import * as core from '@actions/core';
 import { openClients } from '../aws/credentials.js';
 import { errorMessage } from '../core/errors.js';
 import { teardown } from '../remote/teardown.js';
-import { oidcTokenSource } from './oidc.js';
+import { oidcTokenSource } from './inputs.js';
 import { actionReporter } from './reporter.js';
 import { readPostState } from './state.js';
 

@@ -7,8 +7,8 @@ import type { BigIntStats } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { within } from '../config/workspace.js';
 import type { FileEntry } from '../core/tree.js';
-import { inside } from './inside.js';
 
 /**
  * Where hashes are cached: `EFSYNC_HASH_CACHE` (a directory, or `off`), else `<RUNNER_TOOL_CACHE>/efsync/hashes` on a
@@ -20,7 +20,7 @@ export function hashCacheDir(root: string, env: NodeJS.ProcessEnv = process.env)
   if (explicit === 'off') return undefined;
   if (explicit) return path.resolve(explicit);
   for (const temp of [env.RUNNER_TEMP, os.tmpdir()]) {
-    if (temp && inside(path.resolve(temp), root)) return undefined;
+    if (temp && within(path.resolve(temp), root)) return undefined;
   }
   if (env.RUNNER_TOOL_CACHE) return path.join(env.RUNNER_TOOL_CACHE, 'efsync', 'hashes');
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'efsync', 'hashes');

@@ -9,11 +9,11 @@ import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { within } from '../config/workspace.js';
 import { mapLimit } from '../core/async.js';
 import { EfsyncError, errorMessage } from '../core/errors.js';
 import { type DirEntry, type FileEntry, publishedMode, type Tree } from '../core/tree.js';
 import { HashCache } from './hash-cache.js';
-import { inside } from './inside.js';
 import { sortTree } from './tree.js';
 
 export const IGNORE_FILE = '.efsyncignore';
@@ -154,7 +154,7 @@ async function resolveLink(
     const target = await fs.readlink(current);
     chain.push(target);
     const lexical = path.resolve(path.dirname(current), target);
-    if (!inside(walk.realRoot, lexical) && !inside(walk.root, lexical)) {
+    if (!within(walk.realRoot, lexical) && !within(walk.root, lexical)) {
       throw new LocalTreeError(`${describe()}, which is outside ${walk.root}: only links inside it can be published.`);
     }
     // The directories on the way may be links themselves; resolve them to see where the hop really lands.
@@ -169,7 +169,7 @@ async function resolveLink(
       }
       throw new LocalTreeError(`${describe()}, which cannot be read: ${errorMessage(error)}`);
     }
-    if (!inside(walk.realRoot, next)) {
+    if (!within(walk.realRoot, next)) {
       throw new LocalTreeError(`${describe()}, which is outside ${walk.root}: only links inside it can be published.`);
     }
     if (!stats.isSymbolicLink()) return { realPath: next, stats, linkChain: chain.join(' -> ') };

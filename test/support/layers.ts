@@ -13,7 +13,8 @@ export type Layer = 'core' | 'config' | 'plan' | 'aws' | 'remote' | 'run' | 'act
 /**
  * The library layers, lowest first: each imports only from the layers before it. core is shared data; config reads
  * the user's settings; plan works out what changes; aws holds what every engine shares (clients, credentials,
- * preflight); remote is the seam behind which the work runs away from the runner; run is the engine over them.
+ * errors); remote is the seam behind which the work runs away from the runner (preflight, executors, the agent's
+ * protocol, teardown); run is the engine over them.
  */
 const ORDER: Layer[] = ['core', 'config', 'plan', 'aws', 'remote', 'run'];
 /** The adapters, on top: each drives the engine for one kind of caller, and none knows another. */
@@ -43,6 +44,39 @@ export function violation({ from, to }: Edge): string | undefined {
   if (ADAPTERS.includes(source)) return undefined;
   if (ORDER.indexOf(target) > ORDER.indexOf(source)) return `${source} must not import ${target}, a layer above it`;
   return undefined;
+}
+
+/**
+ * The import cycles among files, each as its files in order (Tarjan's strongly connected components): a cycle is two
+ * modules that cannot be understood, tested or moved one without the other, even within one layer.
+ */
+export function cycles(edges: Edge[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const { from, to } of edges) next.set(from, [...(next.get(from) ?? []), to]);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  const visit = (file: string) => {
+    index.set(file, index.size);
+    low.set(file, index.get(file) ?? 0);
+    stack.push(file);
+    for (const to of next.get(file) ?? []) {
+      if (!index.has(to)) {
+        visit(to);
+        low.set(file, Math.min(low.get(file) ?? 0, low.get(to) ?? 0));
+      } else if (stack.includes(to)) low.set(file, Math.min(low.get(file) ?? 0, index.get(to) ?? 0));
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      component.push(top);
+      if (top === file) break;
+    }
+    if (component.length > 1 || next.get(file)?.includes(file)) found.push(component.sort());
+  };
+  for (const file of [...next.keys()].sort()) if (!index.has(file)) visit(file);
+  return found;
 }
 
 /** Every edge that breaks the layering, as 'from -> to: why' lines. */

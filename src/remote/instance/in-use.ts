@@ -15,12 +15,7 @@ import { type CommandInvocation, paginateListCommandInvocations } from '@aws-sdk
 import type { AwsClients } from '../../aws/clients.js';
 import { isNotFound } from '../../aws/errors.js';
 import { RUNNING } from './ssm.js';
-import { LAST_RUN, WARM_UNTIL } from './tags.js';
-
-/** The comment SendCommand gives a run's command (ssm.ts). */
-export function commandComment(runId: string): string {
-  return `efsync ${runId}`.slice(0, 100);
-}
+import { commandComment, LAST_RUN, WARM_UNTIL } from './tags.js';
 
 /** Why another run is using the instance, or undefined when none is (pure; see above). */
 export function otherUser(

@@ -13,8 +13,8 @@ import {
 import type { AwsClients } from '../../aws/clients.js';
 import { delay } from '../../core/async.js';
 import { EfsyncError } from '../../core/errors.js';
-import { commandComment } from './in-use.js';
 import { ARM_FUNCTIONS, EFSYNC_DIR, LEASES_DIR } from './switch.js';
+import { commandComment } from './tags.js';
 import { instanceState } from './wait.js';
 
 export class RemoteError extends EfsyncError {}

@@ -35,3 +35,8 @@ export function stackFilters(stack: string): { Name: string; Values: string[] }[
     { Name: `tag:${STACK_TAG}`, Values: [stack] },
   ];
 }
+
+/** The comment SendCommand gives a run's command (ssm.ts): how a run's command is told from another's (in-use.ts). */
+export function commandComment(runId: string): string {
+  return `efsync ${runId}`.slice(0, 100);
+}

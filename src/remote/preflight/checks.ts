@@ -16,8 +16,17 @@ import type { AwsClients } from '../../aws/clients.js';
 import { isDenied, isNotFound } from '../../aws/errors.js';
 import { PreflightError } from '../../core/errors.js';
 import { checkAgentRole } from './instance-role.js';
-import type { Preflight } from './preflight.js';
 import { cidrContains, ruleAdmitsNfs } from './security-groups.js';
+
+/**
+ * An instance type the run may launch, with its architecture; vCPUs where known: a VcpuLimitExceeded moves to a type
+ * with fewer (launch-refusals.ts).
+ */
+export interface InstanceTypeChoice {
+  type: string;
+  architecture: 'x86_64' | 'arm64';
+  vcpus?: number | undefined;
+}
 
 /** The profile exists and has a role, and the role grants what SSM Agent needs (instance-role.ts). */
 export async function checkInstanceProfile(
@@ -104,7 +113,7 @@ export async function checkNfsPath(
 
 const GRAVITON = /^([a-z]+\d*g[a-z]*|a1)\./;
 
-export async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<Preflight['instanceTypes']> {
+export async function checkInstanceTypes(ec2: EC2Client, types: string[]): Promise<InstanceTypeChoice[]> {
   const answer = await ec2
     .send(new DescribeInstanceTypesCommand({ InstanceTypes: types as _InstanceType[] }))
     .catch((error: unknown) => {

@@ -20,7 +20,13 @@ import { PreflightError } from '../../core/errors.js';
 import { autoTypes, sizeOf } from '../../core/instance-size.js';
 import type { MountSpec } from '../protocol.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
-import { checkBucket, checkInstanceProfile, checkInstanceTypes, checkNfsPath } from './checks.js';
+import {
+  checkBucket,
+  checkInstanceProfile,
+  checkInstanceTypes,
+  checkNfsPath,
+  type InstanceTypeChoice,
+} from './checks.js';
 import { needsMountHelper, planMount, policyFacts, readFileSystemPolicy } from './efs-mount.js';
 import { checkRepoRoute } from './repo-route.js';
 import { checkS3Route, readSubnetNetwork } from './s3-route.js';
@@ -38,9 +44,8 @@ export interface Preflight {
   /** The access point's root directory on the file system ('/' without one). */
   accessPointRoot: string;
   accessPointArn?: string;
-  /** Architecture of each instance type, in the order they are tried. */
-  /** vCPUs where known: a VcpuLimitExceeded moves to a type with fewer (launch-refusals.ts). */
-  instanceTypes: { type: string; architecture: 'x86_64' | 'arm64'; vcpus?: number | undefined }[];
+  /** The instance types, in the order they are tried. */
+  instanceTypes: InstanceTypeChoice[];
   /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
   placements?: Placement[];
   /** instance-id: the user's own instance, where it is; nothing is launched. */

@@ -1,7 +1,8 @@
 // Whether another run is using a warm instance (src/remote/instance/in-use.ts): a command of another run still at work on it, or
 // a run that reused it and has not sent its command yet; never this run's own command, never a run that has ended.
 import { describe, expect, it } from 'vitest';
-import { commandComment, otherUser } from '../../../src/remote/instance/in-use.js';
+import { otherUser } from '../../../src/remote/instance/in-use.js';
+import { commandComment } from '../../../src/remote/instance/tags.js';
 
 const RUN = '123-20261201T120000Z-aaaaaa';
 const OTHER = '124-20261201T120100Z-bbbbbb';
