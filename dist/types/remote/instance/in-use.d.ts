@@ -1,6 +1,4 @@
 import type { AwsClients } from '../../aws/clients.js';
-/** The comment SendCommand gives a run's command (ssm.ts). */
-export declare function commandComment(runId: string): string;
 /** Why another run is using the instance, or undefined when none is (pure; see above). */
 export declare function otherUser(runId: string, tags: Record<string, string>, invocations: {
     CommandId?: string | undefined;

@@ -33,3 +33,5 @@ export declare function stackFilters(stack: string): {
     Name: string;
     Values: string[];
 }[];
+/** The comment SendCommand gives a run's command (ssm.ts): how a run's command is told from another's (in-use.ts). */
+export declare function commandComment(runId: string): string;

@@ -3,6 +3,7 @@ import type { Config } from '../../config/types.js';
 import { PreflightError } from '../../core/errors.js';
 import type { MountSpec } from '../protocol.js';
 import { type Borrowed } from './borrowed.js';
+import { type InstanceTypeChoice } from './checks.js';
 import { type Placement } from './zones.js';
 export { PreflightError };
 /** What preflight checked and found: the facts a launch and a job build on. */
@@ -14,13 +15,8 @@ export interface Preflight {
     /** The access point's root directory on the file system ('/' without one). */
     accessPointRoot: string;
     accessPointArn?: string;
-    /** Architecture of each instance type, in the order they are tried. */
-    /** vCPUs where known: a VcpuLimitExceeded moves to a type with fewer (launch-refusals.ts). */
-    instanceTypes: {
-        type: string;
-        architecture: 'x86_64' | 'arm64';
-        vcpus?: number | undefined;
-    }[];
+    /** The instance types, in the order they are tried. */
+    instanceTypes: InstanceTypeChoice[];
     /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
     placements?: Placement[];
     /** instance-id: the user's own instance, where it is; nothing is launched. */

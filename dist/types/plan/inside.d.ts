@@ -1,2 +1,0 @@
-/** Whether `candidate` is `root` or lies under it. */
-export declare function inside(root: string, candidate: string): boolean;
