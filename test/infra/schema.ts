@@ -181,6 +181,93 @@ export const RESOURCE_SCHEMAS: Record<string, ResourceSchema> = {
     properties: { ...securityGroupRule('ingress').properties, GroupId: true, GroupName: true },
     attributes: ['Id'],
   },
+  // From CloudFormation's resource provider schemas (as cfn-lint ships them): the properties, the required ones, and
+  // the read-only ones as attributes.
+  'AWS::EFS::AccessPoint': {
+    required: ['FileSystemId'],
+    properties: {
+      AccessPointTags: { items: { properties: { Key: true, Value: true } } },
+      ClientToken: true,
+      FileSystemId: true,
+      PosixUser: { required: ['Uid', 'Gid'], properties: { Gid: true, SecondaryGids: true, Uid: true } },
+      RootDirectory: {
+        properties: {
+          CreationInfo: {
+            required: ['OwnerUid', 'OwnerGid', 'Permissions'],
+            properties: { OwnerGid: true, OwnerUid: true, Permissions: true },
+          },
+          Path: true,
+        },
+      },
+    },
+    attributes: ['AccessPointId', 'Arn'],
+  },
+  'AWS::Logs::LogGroup': {
+    properties: {
+      BearerTokenAuthenticationEnabled: true,
+      DataProtectionPolicy: true,
+      DeletionProtectionEnabled: true,
+      FieldIndexPolicies: true,
+      KmsKeyId: true,
+      LogGroupClass: true,
+      LogGroupName: true,
+      ResourcePolicyDocument: true,
+      RetentionInDays: true,
+      Tags: tags,
+    },
+    attributes: ['Arn'],
+  },
+  'AWS::Lambda::Function': {
+    required: ['Code', 'Role'],
+    properties: {
+      Architectures: true,
+      CapacityProviderConfig: true,
+      Code: {
+        properties: {
+          ImageUri: true,
+          S3Bucket: true,
+          S3Key: true,
+          S3ObjectStorageMode: true,
+          S3ObjectVersion: true,
+          SourceKMSKeyArn: true,
+          ZipFile: true,
+        },
+      },
+      CodeSigningConfigArn: true,
+      DeadLetterConfig: true,
+      Description: true,
+      DurableConfig: true,
+      Environment: { properties: { Variables: true } },
+      EphemeralStorage: { required: ['Size'], properties: { Size: true } },
+      FileSystemConfigs: {
+        items: { required: ['Arn', 'LocalMountPath'], properties: { Arn: true, LocalMountPath: true } },
+      },
+      FunctionName: true,
+      FunctionScalingConfig: true,
+      Handler: true,
+      ImageConfig: true,
+      KmsKeyArn: true,
+      Layers: true,
+      LoggingConfig: {
+        properties: { ApplicationLogLevel: true, LogFormat: true, LogGroup: true, SystemLogLevel: true },
+      },
+      MemorySize: true,
+      PackageType: true,
+      PublishToLatestPublished: true,
+      RecursiveLoop: true,
+      ReservedConcurrentExecutions: true,
+      Role: true,
+      Runtime: true,
+      RuntimeManagementConfig: true,
+      SnapStart: true,
+      Tags: tags,
+      TenancyConfig: true,
+      Timeout: true,
+      TracingConfig: true,
+      VpcConfig: { properties: { Ipv6AllowedForDualStack: true, SecurityGroupIds: true, SubnetIds: true } },
+    },
+    attributes: ['Arn', 'SnapStartResponse'],
+  },
 };
 
 const PARAMETER_TYPES = new Set([
@@ -291,7 +378,11 @@ export const CFN_TAGS: (ScalarTag | CollectionTag)[] = ['Ref', 'Condition', 'Get
 export type Template = Record<string, unknown> & {
   Parameters?: Record<string, Record<string, unknown>>;
   Conditions?: Record<string, unknown>;
-  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; Condition?: string }>;
+  Rules?: Record<string, unknown>;
+  Resources: Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown>; Condition?: string; DependsOn?: string | string[] }
+  >;
   Outputs?: Record<string, { Value: unknown; Description?: string; Condition?: string }>;
 };
 
@@ -600,6 +691,17 @@ export function sample(stackName = 'efsync'): Record<string, string> {
     'StagingBucket.Arn': `arn:aws:s3:::${lower}-stagingbucket-1`,
     InstanceSecurityGroup: 'sg-0bbbbbbbbbbbbbbb0',
     'InstanceSecurityGroup.GroupId': 'sg-0bbbbbbbbbbbbbbb0',
+    WriterSubnetIds: 'subnet-0aaaaaaaaaaaaaaa0,subnet-0bbbbbbbbbbbbbbb0',
+    WriterAccessPoint: 'fsap-0cccccccccccccccc',
+    'WriterAccessPoint.Arn': 'arn:aws:elasticfilesystem:eu-central-1:123456789012:access-point/fsap-0cccccccccccccccc',
+    WriterLogGroup: `/aws/lambda/${stackName}-writer`,
+    'WriterLogGroup.Arn': `arn:aws:logs:eu-central-1:123456789012:log-group:/aws/lambda/${stackName}-writer:*`,
+    WriterRole: `${stackName}-WriterRole-1`,
+    'WriterRole.Arn': `arn:aws:iam::123456789012:role/${stackName}-WriterRole-1`,
+    WriterSecurityGroup: 'sg-0ccccccccccccccc0',
+    'WriterSecurityGroup.GroupId': 'sg-0ccccccccccccccc0',
+    Writer: `${stackName}-writer`,
+    'Writer.Arn': `arn:aws:lambda:eu-central-1:123456789012:function:${stackName}-writer`,
   };
 }
 
@@ -609,6 +711,8 @@ export const NAME_PROPERTIES: Record<string, string> = {
   'AWS::IAM::InstanceProfile': 'InstanceProfileName',
   'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
   'AWS::S3::Bucket': 'BucketName',
+  'AWS::Lambda::Function': 'FunctionName',
+  'AWS::Logs::LogGroup': 'LogGroupName',
 };
 
 /** The sample of the default stack name, efsync (the quick start's). */
@@ -637,8 +741,11 @@ export function deployed(
       Properties: evaluate(resource.Properties ?? {}, values, template) as Record<string, unknown>,
     };
   }
+  // An output with a condition exists only where the condition holds, as a resource does.
   const outputs = Object.fromEntries(
-    Object.entries(template.Outputs ?? {}).map(([name, output]) => [name, evaluate(output.Value, values, template)]),
+    Object.entries(template.Outputs ?? {})
+      .filter(([, output]) => !output.Condition || evaluate({ Condition: output.Condition }, values, template))
+      .map(([name, output]) => [name, evaluate(output.Value, values, template)]),
   );
   return { values, resources, outputs };
 }

@@ -334,19 +334,28 @@ describe('one stack per repository or file system, several in one account', () =
     statements(given).find((s) => s.Sid === sid) as Statement;
 
   /** Every IAM name the stack creates: a name property where the template sets one, else CloudFormation's. */
+  /** The names unique per account (or Region) the stack takes: IAM's, the writer function's and its log group's. */
   function iamNames(stackName: string): string[] {
     const { resources, values } = deployedWith(template, { 'AWS::StackName': stackName });
+    const named = (type: string) =>
+      (type.startsWith('AWS::IAM::') && type !== 'AWS::IAM::OIDCProvider') ||
+      type === 'AWS::Lambda::Function' ||
+      type === 'AWS::Logs::LogGroup';
     return Object.entries(resources)
-      .filter(([, r]) => r.Type.startsWith('AWS::IAM::') && r.Type !== 'AWS::IAM::OIDCProvider')
+      .filter(([, r]) => named(r.Type))
       .map(([name]) => values[name] ?? '');
   }
 
   it('derives every IAM name from the stack name, so two stacks never collide', () => {
     const a = iamNames('efsync');
     const b = iamNames('efsync-models');
-    expect(a).toHaveLength(3); // the action role, the instance role, the instance profile
+    // The action role, the instance role, the instance profile; the writer's role, function and log group.
+    expect(a).toHaveLength(6);
     expect(a).toContain('efsync-instance');
+    expect(a).toContain('efsync-writer');
+    expect(a).toContain('/aws/lambda/efsync-writer');
     expect(b).toContain('efsync-models-instance');
+    expect(b).toContain('efsync-models-writer');
     for (const name of a) expect(b, name).not.toContain(name);
     // A name given explicitly is kept as given.
     expect(props('InstanceProfile', { InstanceProfileName: 'my-profile' }).InstanceProfileName).toBe('my-profile');
