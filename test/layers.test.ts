@@ -73,7 +73,7 @@ const SEAM: Record<string, string[]> = {
   'remote/preflight/preflight.ts': ['run/'],
   'remote/sweep.ts': ['run/engine.ts'],
   'remote/teardown.ts': ['run/', 'action/post.ts'],
-  'remote/instance/executor.ts': ['run/engine.ts'],
+  'remote/engine-choice.ts': ['run/engine.ts'],
 };
 
 /** Where the SDK's SSM client and EC2's instance calls may be imported: remote/, and aws/clients.ts that builds them. */

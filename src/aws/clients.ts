@@ -8,6 +8,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -58,6 +59,7 @@ const SERVICES = {
   ec2: { make: (c: Config) => new EC2Client(c), iam: 'ec2' },
   efs: { make: (c: Config) => new EFSClient(c), iam: 'elasticfilesystem' },
   iam: { make: (c: Config) => new IAMClient(c), iam: 'iam' },
+  lambda: { make: (c: Config) => new LambdaClient(c), iam: 'lambda' },
   s3: { make: (c: Config) => new S3Client(c), iam: 's3' },
   ssm: { make: (c: Config) => new SSMClient(c), iam: 'ssm' },
   sts: { make: (c: Config) => new STSClient(c), iam: 'sts' },

@@ -38,6 +38,8 @@ export const INPUT_DEFAULTS = {
   'timeout-minutes': '60',
   'keep-warm': '0',
   'instance-id': '',
+  engine: 'auto',
+  'writer-function': '',
   config: '',
   mode: 'sync',
 } as const;

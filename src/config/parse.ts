@@ -10,7 +10,7 @@ import { INPUT_DEFAULTS, type InputName, type InputValue } from './inputs.js';
 import { type Problems, quote } from './problems.js';
 import { parseS3Uri } from './rules.js';
 import { readAutoBoolean, readBoolean, readChoice, readInteger, readList } from './scalars.js';
-import { ARCHITECTURES, type Config, INSTALLERS, MODES } from './types.js';
+import { ARCHITECTURES, type Config, ENGINES, INSTALLERS, MODES } from './types.js';
 
 export interface ParseContext {
   workspace: string;
@@ -54,6 +54,7 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
       lambdaMountPath: get('lambda-mount-path').replace(/(.)\/+$/, '$1'),
       ...when('accessPointId', get('access-point-id')),
       ...when('subnetId', get('subnet-id')),
+      ...when('writerFunction', get('writer-function')),
     },
     staging: {
       prefix: get('staging-prefix').replace(/([^/])$/, '$1/'),
@@ -65,6 +66,7 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
     force: bool('force'),
     dryRun: bool('dry-run'),
     timeoutMinutes: int('timeout-minutes'),
+    engine: choice('engine', ENGINES),
     ...(get('keep-warm') !== '0' && { keepWarmMinutes: int('keep-warm') }),
     ...when('instanceId', get('instance-id')),
     ...when('configFile', context.configFile),

@@ -9,6 +9,10 @@ export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
 export const INSTALLERS = ['auto', 'pip', 'uv'] as const;
+
+/** What carries a job out: the writer function, an instance, or (auto) the function when it fits the job. */
+export const ENGINES = ['auto', 'lambda', 'instance'] as const;
+export type Engine = (typeof ENGINES)[number];
 export type Installer = (typeof INSTALLERS)[number];
 
 /** Whether the dependencies get .pyc files: `auto` when an interpreter of the target version is on the runner. */
@@ -43,6 +47,8 @@ export interface FileSystemConfig {
    */
   instanceTypes: string[];
   lambdaMountPath: string;
+  /** The writer function the template deploys (its WriterFunction output): name or ARN; absent when there is none. */
+  writerFunction?: string;
 }
 
 export interface DepsSource {
@@ -100,6 +106,8 @@ export interface Config {
   force: boolean;
   dryRun: boolean;
   timeoutMinutes: number;
+  /** Which engine carries the jobs out (remote/engine-choice.ts). */
+  engine: Engine;
   /**
    * Minutes the instance stays running after a successful publish, for the next run to reuse (0 or absent: off).
    * A run with it set looks for such a warm instance first (src/remote/instance/warm.ts).

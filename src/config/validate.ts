@@ -166,6 +166,7 @@ export function validateConfig(
   checkRange(problems, label('keep-releases-minutes'), config.keepReleasesMinutes, 0, 43200);
   checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
   checkInstanceChoice(problems, label, config);
+  checkEngine(problems, label, config);
   if (config.configFile !== undefined)
     confined(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
 
@@ -178,6 +179,25 @@ export function validateConfig(
 function confined(problems: Problems, label: string, workspace: string, value: string, example?: string): void {
   const relative = workspacePath(problems, label, workspace, value, example);
   if (relative !== undefined) confineToWorkspace(problems, label, workspace, relative);
+}
+
+/** engine lambda: the function it runs on, and nothing that is an instance's. */
+function checkEngine(problems: Problems, label: Labels, config: Config): void {
+  if (config.engine !== 'lambda') return;
+  if (!config.fileSystem.writerFunction)
+    problems.add(
+      label('writer-function'),
+      "is empty, and engine lambda runs on the writer function: set it to the template's WriterFunction output " +
+        '(<stack>-writer), or use engine auto or instance.',
+    );
+  for (const name of ['instance-id', 'keep-warm'] as const) {
+    const set = name === 'instance-id' ? config.instanceId !== undefined : (config.keepWarmMinutes ?? 0) > 0;
+    if (set)
+      problems.add(
+        label(name),
+        `cannot go with ${label('engine')} lambda: it is about an instance, and the writer function runs the job. Remove one of the two.`,
+      );
+  }
 }
 
 /** keep-warm (0 to 720 minutes) and instance-id, and what cannot go with instance-id. */

@@ -5,6 +5,7 @@ import type { TargetKind } from './targets.js';
 
 export const OUTPUT_NAMES = [
   'changed',
+  'engine',
   'instance-id',
   'instance-source',
   'warm-until',
@@ -23,6 +24,7 @@ export function outputsOf(result: SyncResult): Record<OutputName, string> {
   const pathOf = (kind: TargetKind) => result.paths.find((p) => p.kind === kind);
   return {
     changed: String(result.changed),
+    engine: result.engine ?? '',
     'instance-id': result.instanceId ?? '',
     'instance-source': result.instanceSource ?? '',
     'warm-until': result.warmUntil ?? '',

@@ -13,8 +13,8 @@ import { emptyStats, type SyncResult } from '../core/result.js';
 import type { Place } from '../plan/place.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { Cleanup, type RunContext, type RunHooks, throwIfCancelled, timed, willStage } from '../remote/context.js';
+import { openExecutor } from '../remote/engine-choice.js';
 import { BaseMismatchError, type Execution, type OpenExecutor } from '../remote/executor.js';
-import { openInstance } from '../remote/instance/executor.js';
 import type { JobAction } from '../remote/job.js';
 import { preflight } from '../remote/preflight/preflight.js';
 import { sweep } from '../remote/sweep.js';
@@ -29,7 +29,7 @@ export const PARTS = {
   preflight,
   planTargets,
   rollbackPlans,
-  openExecutor: openInstance as OpenExecutor,
+  openExecutor: openExecutor as OpenExecutor,
   writeStates,
   teardown,
   sweep,

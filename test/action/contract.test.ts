@@ -93,6 +93,8 @@ describe('every input is read by the config parser', () => {
     'timeout-minutes': '30',
     'keep-warm': '15',
     'instance-id': 'i-0123456789abcdef0',
+    engine: 'instance',
+    'writer-function': 'efsync-models-writer',
     config: 'efsync.yaml',
     mode: 'rollback',
   };

@@ -23,6 +23,7 @@ describe('outputsOf', () => {
     const outputs = outputsOf(
       result({
         changed: true,
+        engine: 'instance',
         instanceId: 'i-0abc',
         instanceSource: 'launched',
         warmUntil: '2026-12-01T12:15:00.000Z',
@@ -37,6 +38,7 @@ describe('outputsOf', () => {
     );
     expect(outputs).toEqual({
       changed: 'true',
+      engine: 'instance',
       'instance-id': 'i-0abc',
       'instance-source': 'launched',
       'warm-until': '2026-12-01T12:15:00.000Z',

@@ -94,6 +94,16 @@ describe('docs/iam-policy.json', () => {
     expect(deployedPolicy()).toEqual(substituteAll(docsPolicy, values()));
   });
 
+  it('is the template’s policy without the writer function’s statement when WriterFunction is false', () => {
+    const without = {
+      ...docsPolicy,
+      Statement: docsPolicy.Statement.filter((s) => s.Sid !== 'InvokeTheWriterFunction'),
+    };
+    expect(without.Statement.length).toBe(docsPolicy.Statement.length - 1);
+    const given = { WriterFunction: 'false' };
+    expect(deployedPolicy(given)).toEqual(substituteAll(without, values(given)));
+  });
+
   it('is the template’s policy without the source statements when there is no SourceBucket', () => {
     const withoutSource = { ...docsPolicy, Statement: docsPolicy.Statement.filter((s) => !s.Sid.startsWith('Source')) };
     expect(withoutSource.Statement.length).toBe(docsPolicy.Statement.length - 2);
@@ -246,6 +256,10 @@ const OPERATION_ACTIONS: Record<string, string[]> = {
   CancelCommand: ['ssm:CancelCommand'],
   DescribeInstanceInformation: ['ssm:DescribeInstanceInformation'],
   paginateListCommandInvocations: ['ssm:ListCommandInvocations'], // another run at work on a warm instance (in-use.ts)
+  // The writer function (src/remote/lambda/): its state, the SDK's waiter on it, and the invocation with a job.
+  GetFunctionConfiguration: ['lambda:GetFunctionConfiguration'],
+  waitUntilFunctionActive: ['lambda:GetFunctionConfiguration'],
+  Invoke: ['lambda:InvokeFunction'],
   HeadBucket: ['s3:ListBucket'],
   ListObjectsV2: ['s3:ListBucket'],
   paginateListObjectsV2: ['s3:ListBucket'],

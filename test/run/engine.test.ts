@@ -111,7 +111,7 @@ async function run(scene: Scene) {
         },
         finish: async () => {
           steps.push('finish');
-          return scene.ranOn ?? {};
+          return scene.ranOn ?? { engine: 'instance' };
         },
       };
     },
@@ -213,7 +213,7 @@ describe('the engine', () => {
     const { result, executed } = await run({
       plans: [[plan('models', false)]],
       executions: [ok(['models'])],
-      ranOn: { instanceId: 'i-relaunched', instanceSource: 'launched' },
+      ranOn: { engine: 'instance', instanceId: 'i-relaunched', instanceSource: 'launched' },
     });
     expect(executed).toHaveLength(1);
     expect(result).toMatchObject({ instanceId: 'i-relaunched', instanceSource: 'launched' });
@@ -223,7 +223,12 @@ describe('the engine', () => {
     const { result, steps } = await run({
       plans: [[plan('models', false)]],
       executions: [ok(['models'])],
-      ranOn: { instanceId: 'i-warm', instanceSource: 'reused', warmUntil: '2026-12-06T06:00:00.000Z' },
+      ranOn: {
+        engine: 'instance',
+        instanceId: 'i-warm',
+        instanceSource: 'reused',
+        warmUntil: '2026-12-06T06:00:00.000Z',
+      },
     });
     expect(steps.indexOf('finish')).toBeLessThan(steps.indexOf('write states'));
     expect(result).toMatchObject({

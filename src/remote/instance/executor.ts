@@ -23,6 +23,7 @@ export const openInstance: OpenExecutor = (ctx, checked, work, planned): Executo
     async finish(): Promise<ExecutedOn> {
       await instance.keepWarm();
       return {
+        engine: 'instance',
         ...(instance.id && { instanceId: instance.id, instanceSource: instance.source }),
         ...(instance.warmUntil && { warmUntil: instance.warmUntil }),
       };

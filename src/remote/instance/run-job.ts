@@ -7,16 +7,17 @@
 import { relay } from '../../core/reporter.js';
 import type { TargetPlan } from '../../plan/target-plan.js';
 import { forget, type RunContext, remember, throwIfCancelled, timed } from '../context.js';
-import { BaseMismatchError, type Execution } from '../executor.js';
+import type { Execution } from '../executor.js';
 import type { JobAction } from '../job.js';
 import { LogTail } from '../log-tail.js';
+import { logTail, RemoteError, settle } from '../outcome.js';
 import type { Preflight } from '../preflight/preflight.js';
 import { AGENT_EXIT, type AgentResult, parseAgentResult } from '../protocol.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import { type StagedRun, stageRun } from '../stage-run.js';
 import type { InstanceSession } from './session.js';
-import { InstanceVanished, JOB_URL_SECONDS, RemoteError, type RemoteOutcome, runRemote } from './ssm.js';
+import { InstanceVanished, JOB_URL_SECONDS, type RemoteOutcome, runRemote } from './ssm.js';
 
 export async function executeOnInstance(
   ctx: RunContext,
@@ -90,20 +91,17 @@ async function runAgent(
   if (!text) {
     const log = agentLog(`${outcome.stdout}\n${outcome.stderr}`);
     throw new RemoteError(
-      `The agent ended with ${outcome.status} (exit ${outcome.responseCode}) and no result.\n${tail(log)}`,
+      `The agent ended with ${outcome.status} (exit ${outcome.responseCode}) and no result.\n${logTail(log)}`,
     );
   }
   const result = parseAgentResult(text, { runId: ctx.runId, jobSha256: staged.job.sha256 });
   const disagreement = commandDisagrees(result, outcome);
-  if (disagreement) throw new RemoteError(`${disagreement}\n${tail(agentLog(outcome.stdout))}`);
-  if (result.status === 'base-mismatch') throw new BaseMismatchError(describeMismatch(result));
-  if (result.status !== 'ok') {
-    const log = agentLog(outcome.stdout);
-    throw new RemoteError(
-      `The agent failed (exit ${outcome.responseCode}): ${result.error ?? outcome.status}\n${tail(log)}`,
-    );
-  }
-  return result;
+  if (disagreement) throw new RemoteError(`${disagreement}\n${logTail(agentLog(outcome.stdout))}`);
+  return settle(
+    result,
+    agentLog(outcome.stdout),
+    (error) => `The agent failed (exit ${outcome.responseCode}): ${error}`,
+  );
 }
 
 /**
@@ -132,13 +130,4 @@ export function commandDisagrees(
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return value === undefined ? {} : ({ [key]: value } as { [P in K]: V });
-}
-
-function describeMismatch(result: AgentResult): string {
-  const target = result.targets.find((t) => t.status === 'base-mismatch');
-  return `${target?.target} serves ${target?.actualReleaseId ?? 'no release'}, not the release the plan was made against`;
-}
-
-function tail(log: string, lines = 30): string {
-  return `Last lines of the agent's log:\n${log.trimEnd().split('\n').slice(-lines).join('\n')}`;
 }

@@ -13,11 +13,11 @@ import {
 import type { AwsClients } from '../../aws/clients.js';
 import { delay } from '../../core/async.js';
 import { EfsyncError } from '../../core/errors.js';
+import { RemoteError } from '../outcome.js';
 import { ARM_FUNCTIONS, EFSYNC_DIR, LEASES_DIR } from './switch.js';
 import { commandComment } from './tags.js';
 import { instanceState } from './wait.js';
 
-export class RemoteError extends EfsyncError {}
 /** A warm instance that went away between finding it and sending to it: the run launches one instead. */
 export class InstanceVanished extends EfsyncError {}
 

@@ -119,16 +119,19 @@ export async function preflight(
       }
       zones = [{ availabilityZone: zone, subnetId: chosenSubnet }];
     }
-    const { instanceTypes, placements, autoSize } = borrowed
-      ? { instanceTypes: [], placements: [], autoSize: false }
-      : await planPlacements(ec2, config.fileSystem.instanceTypes, zones, fsId, log);
-    const subnetId = borrowed?.subnetId ?? placements[0]?.subnetId ?? '';
-    const availabilityZone = borrowed?.availabilityZone ?? placements[0]?.availabilityZone ?? '';
+    // engine lambda launches nothing: the writer function's own network and mount are Lambda's to check at invoke.
+    const launches = !borrowed && config.engine !== 'lambda';
+    const { instanceTypes, placements, autoSize } = launches
+      ? await planPlacements(ec2, config.fileSystem.instanceTypes, zones, fsId, log)
+      : { instanceTypes: [], placements: [], autoSize: false };
+    const subnetId = borrowed?.subnetId ?? placements[0]?.subnetId ?? zones[0]?.subnetId ?? '';
+    const availabilityZone =
+      borrowed?.availabilityZone ?? placements[0]?.availabilityZone ?? zones[0]?.availabilityZone ?? '';
     subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
     // The checks below read different things: side by side, a run waits for the slowest, not for the sum.
     const [network, mountGroups] = await Promise.all([
-      checkS3Route(clients, subnetId, log),
+      config.engine === 'lambda' ? undefined : checkS3Route(clients, subnetId, log),
       efs
         .send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId }))
         .then((answer) => answer.SecurityGroups ?? []),
@@ -139,8 +142,8 @@ export async function preflight(
     const [accessPoint, policyText] = await Promise.all([
       checkAccessPoint(efs, config),
       readFileSystemPolicy(efs, fsId),
-      checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr),
-      borrowed ? undefined : checkInstanceProfile(clients, config.fileSystem.instanceProfile, log),
+      config.engine === 'lambda' ? undefined : checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr),
+      launches ? checkInstanceProfile(clients, config.fileSystem.instanceProfile, log) : undefined,
       checkBucket(clients, config.staging.bucket ?? ''),
     ]);
     const policy = policyFacts(policyText);
@@ -158,9 +161,10 @@ export async function preflight(
       accessPointId: accessPoint?.id,
       policy,
     });
-    const launchBlocker = borrowed
-      ? undefined
-      : await checkLaunchNetwork(clients, config, { network, placements, instanceGroups, mount }, log);
+    const launchBlocker =
+      launches && network
+        ? await checkLaunchNetwork(clients, config, { network, placements, instanceGroups, mount }, log)
+        : undefined;
     return {
       subnetId,
       availabilityZone,
@@ -231,8 +235,12 @@ async function checkLaunchNetwork(
     }
     return undefined;
   } catch (error) {
-    if (!(error instanceof PreflightError) || !(config.keepWarmMinutes && config.keepWarmMinutes > 0)) throw error;
-    log(`${error.message} A warm instance reused needs none of this; launching one fails before RunInstances.`);
+    // A warm instance reused, or the writer function (engine auto), needs none of this: held until a launch needs it.
+    const held = (config.keepWarmMinutes ?? 0) > 0 || (config.engine === 'auto' && !!config.fileSystem.writerFunction);
+    if (!(error instanceof PreflightError) || !held) throw error;
+    const reused =
+      config.engine === 'auto' && config.fileSystem.writerFunction ? 'The writer function' : 'A warm instance reused';
+    log(`${error.message} ${reused} needs none of this; launching one fails before RunInstances.`);
     return error.message;
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
-import { bootstrap, JOB_URL_SECONDS, pollDelayMs, RemoteError, runRemote } from '../../../src/remote/instance/ssm.js';
+import { bootstrap, JOB_URL_SECONDS, pollDelayMs, runRemote } from '../../../src/remote/instance/ssm.js';
+import { RemoteError } from '../../../src/remote/outcome.js';
 
 const URL = 'https://efsync-staging.s3.eu-central-1.amazonaws.com/efsync/runs/r1/job.json?X-Amz-Signature=abc%2F&x=1';
 const SHA = 'a'.repeat(64);

@@ -4,7 +4,7 @@ import { type DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
-import { bootstrap, RemoteError } from '../../../src/remote/instance/ssm.js';
+import { bootstrap } from '../../../src/remote/instance/ssm.js';
 import {
   chooseWarm,
   IMAGE_GRACE_MS,
@@ -14,6 +14,7 @@ import {
   warmCandidates,
   warmMismatch,
 } from '../../../src/remote/instance/warm.js';
+import { RemoteError } from '../../../src/remote/outcome.js';
 import { sdkFake } from '../../support/sdk-fake.ts';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');

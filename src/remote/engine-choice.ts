@@ -1,0 +1,39 @@
+/**
+ * Which engine carries a run's jobs out, decided once per run from `engine` and `writer-function`:
+ * - instance: the run's instance (remote/instance/executor.ts);
+ * - lambda: the writer function (remote/lambda/executor.ts), or the run's one error;
+ * - auto: the writer function when writer-function names one and the job fits it, else an instance, saying why; a
+ *   failure of the function's own (its network, mount, state or throttling: nothing was written) moves the job to an
+ *   instance, saying so.
+ */
+import type { Executor, OpenExecutor } from './executor.js';
+import { openInstance } from './instance/executor.js';
+import { openFunction } from './lambda/executor.js';
+import { FunctionUnavailable } from './lambda/invoke.js';
+import { FunctionNotReady } from './lambda/ready.js';
+
+export const openExecutor: OpenExecutor = (ctx, checked, work, planned) => {
+  const { engine, fileSystem } = ctx.config;
+  const name = fileSystem.writerFunction;
+  if (engine === 'instance' || !name) {
+    if (engine === 'auto') ctx.reporter.info('No writer-function is set: an instance carries the job out.');
+    return openInstance(ctx, checked, work, planned);
+  }
+  const writer = openFunction(name)(ctx, checked);
+  if (engine === 'lambda') return writer;
+  let instead: Executor | undefined;
+  return {
+    async execute(next) {
+      if (instead) return instead.execute(next);
+      try {
+        return await writer.execute(next);
+      } catch (error) {
+        if (!(error instanceof FunctionUnavailable || error instanceof FunctionNotReady)) throw error;
+        ctx.reporter.warning(`${error.message} engine auto: an instance carries the job out instead.`);
+        instead = openInstance(ctx, checked, next, planned);
+        return instead.execute(next);
+      }
+    },
+    finish: () => (instead ?? writer).finish(),
+  };
+};
