@@ -17,7 +17,7 @@ import re
 import stat
 import time
 
-from .common import utc
+from .common import Failure, q, utc
 from .fs import NOFOLLOW
 from .log import log
 
@@ -34,11 +34,17 @@ def claim_job(root, run_id, job_sha256, by=None):
     """Claims the job on the file system whose root `root` (a Dir) holds; True if this delivery claimed it now, False
     if an earlier one had. The folders are opened without following a link (Dir.sub), and a claim's name that is not
     the regular file a delivery made fails the run (a planted link is never taken for a claim)."""
-    state = root.sub(STATE_DIR, create=True)
     try:
-        claims = state.sub(CLAIMS_DIR, create=True)
-    finally:
-        state.close()
+        state = root.sub(STATE_DIR, create=True)
+        try:
+            claims = state.sub(CLAIMS_DIR, create=True)
+        finally:
+            state.close()
+    except PermissionError as e:
+        # A function reaches the file system as its access point's POSIX user, whoever made what is there.
+        raise Failure('the function cannot write %s as user %d, group %d (%s): the access point\'s POSIX user must '
+                      'own the access point\'s root directory, and what efsync wrote there from an instance too; '
+                      'nothing was done' % (q(root.join(STATE_DIR)), os.geteuid(), os.getegid(), e.strerror))
     try:
         name = '%s.claim' % job_sha256
         body = json.dumps({'runId': run_id, 'jobSha256': job_sha256, 'claimedAt': utc(), 'by': by}) + '\n'

@@ -125,6 +125,14 @@ class AtMostOnce(Invocation):
         self.assertFalse(os.path.exists(self.at('elsewhere')))
         self.assertEqual(self.bucket.puts, {})
 
+    def test_a_root_the_function_cannot_write(self):
+        # As the access point's user, in a root directory another user made (EACCES: mkdir(2)).
+        with mock.patch('os.mkdir', side_effect=PermissionError(13, 'Permission denied')):
+            answer, _ = self.invoke()
+        self.assertTrue(answer['error'].startswith('the function cannot write %s as user %d' % (
+            json.dumps(self.at('.efsync')), os.geteuid())), answer['error'])
+        self.assertEqual(self.bucket.puts, {})
+
 
 class Refused(Invocation):
     def test_a_job_that_does_not_match_its_sha256_is_refused_before_anything(self):
