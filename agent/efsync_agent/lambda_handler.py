@@ -69,6 +69,8 @@ def mount_path():
     need(path is not None, 'EFSYNC_MOUNT_PATH is not set: the function must name the LocalMountPath of its file system')
     need(MOUNT_PATH.match(path) is not None,
          'EFSYNC_MOUNT_PATH %s is not a mount path of a Lambda function (/mnt/ and one name)' % q(path))
+    need(os.path.ismount(path), 'nothing is mounted at EFSYNC_MOUNT_PATH %s: the function needs a file system '
+         'configuration (its access point, mounted at that LocalMountPath)' % q(path))
     return path
 
 

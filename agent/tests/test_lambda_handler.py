@@ -186,7 +186,10 @@ class Refused(Invocation):
                                  ('/tmp', 'EFSYNC_MOUNT_PATH "/tmp" is not a mount path of a Lambda function (/mnt/ '
                                           'and one name)'),
                                  ('/mnt/efs/sub', 'EFSYNC_MOUNT_PATH "/mnt/efs/sub" is not a mount path of a Lambda '
-                                                  'function (/mnt/ and one name)')):
+                                                  'function (/mnt/ and one name)'),
+                                 (NOT_MOUNTED, 'nothing is mounted at EFSYNC_MOUNT_PATH "%s": the function needs a '
+                                               'file system configuration (its access point, mounted at that '
+                                               'LocalMountPath)' % NOT_MOUNTED)):
                 env = {k: v for k, v in os.environ.items() if k != 'EFSYNC_MOUNT_PATH'}
                 if value is not None:
                     env['EFSYNC_MOUNT_PATH'] = value
@@ -194,11 +197,13 @@ class Refused(Invocation):
                     answer = lambda_handler.handler(event('run-1', ('http://127.0.0.1:9/job', 'a' * 64)), Context())
                 self.assertEqual((answer['status'], answer['error']), ('error', error))
             with mock.patch.dict(os.environ, {'EFSYNC_MOUNT_PATH': '/mnt/efs'}):
-                self.assertEqual(lambda_handler.mount_path(), '/mnt/efs')
+                with mock.patch('os.path.ismount', return_value=True):
+                    self.assertEqual(lambda_handler.mount_path(), '/mnt/efs')
         self.assertEqual(self.bucket.gets, [])  # refused before the job is fetched
 
 
 MOUNT_PATH = lambda_handler.mount_path
+NOT_MOUNTED = '/mnt/efsync-test-' + os.urandom(4).hex()
 
 
 class Deadline(Invocation):
