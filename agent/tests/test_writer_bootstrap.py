@@ -110,8 +110,8 @@ class Refuses(Writer):
         self.assertFalse(os.path.exists(marker))
         self.assertEqual(self.cached(), [])
         self.assertEqual(self.index.loaded, {})
-        self.assertEqual([n for n, m in sys.modules.items() if (getattr(m, '__file__', None) or '').startswith(self.tmp)],
-                         [])
+        imported = [n for n, m in sys.modules.items() if (getattr(m, '__file__', None) or '').startswith(self.tmp)]
+        self.assertEqual(imported, [])
 
     def test_an_agent_too_large_or_refused_by_s3(self):
         big = self.agent('big.pyz', fake_agent('big'))
@@ -132,8 +132,9 @@ class Refuses(Writer):
         with mock.patch.object(self.index, 'ATTEMPTS', 1):
             with self.assertRaises(RuntimeError) as caught:
                 self.invoke(('http://127.0.0.1:9/a.pyz?' + self.bucket.secret, 'c' * 64))
-        self.assertRegex(str(caught.exception), r'^efsync writer: could not download the agent from 127\.0\.0\.1:9/a\.pyz '
-                         r'after 1 attempts \(cannot connect: .*\): the function\'s subnets need a route to S3 ')
+        self.assertRegex(str(caught.exception), r'^efsync writer: could not download the agent from '
+                         r'127\.0\.0\.1:9/a\.pyz after 1 attempts \(cannot connect: .*\): the function\'s subnets need '
+                         r'a route to S3 ')
         self.assertNotIn(self.bucket.secret, str(caught.exception))
 
     def test_events_of_another_shape(self):
