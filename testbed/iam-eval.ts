@@ -105,6 +105,8 @@ export class IamEvaluator {
     const { actionRole, instanceRole, stackName } = stack;
     this.roles.set(actionRole.name, { ...actionRole, stack: stackName });
     this.roles.set(instanceRole.name, { ...instanceRole, stack: stackName });
+    // Functions' execution roles: what a function's own calls through the bed are evaluated against (lambda-pool.ts).
+    for (const role of stack.functionRoles) this.roles.set(role.name, { ...role, stack: stackName });
     this.staticKeys.set(actionAccessKey(stackName), actionRole.name);
   }
 

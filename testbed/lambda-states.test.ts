@@ -1,0 +1,175 @@
+// A function's life on the test bed beyond one invocation: Inactive and back through Pending, the file system mount
+// Lambda refuses (security groups, file system policy, an unreachable file system), and reserved concurrency.
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
+import { DeleteFileSystemPolicyCommand, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoClients } from '../test/support/local-aws.ts';
+import { type LocalAws, startLocalAws } from './client.ts';
+import {
+  createActive,
+  createFunctionRole,
+  definition,
+  FUNCTION_ROLE,
+  invoke,
+  lambdaClient,
+  waitActive,
+} from './lambda-support.ts';
+
+let aws: LocalAws;
+
+beforeAll(async () => {
+  aws = await startLocalAws();
+  await createFunctionRole(aws);
+}, 60_000);
+afterAll(() => aws?.stop());
+
+const ok = 'def handler(event, context):\n    return "ok"\n';
+
+describe('states', () => {
+  it('an Inactive function fails its next Invoke, goes back through Pending, and is Active again', async () => {
+    await createActive(aws, definition(aws, 'idle', ok));
+    expect((await invoke(aws, 'idle')).text).toBe('"ok"');
+    await aws.control('POST', '/functions/idle/inactive');
+    const lambda = lambdaClient(aws);
+    expect(await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'idle' }))).toMatchObject({
+      State: 'Inactive',
+      StateReasonCode: 'Idle',
+    });
+    await expect(invoke(aws, 'idle')).rejects.toMatchObject({
+      name: 'ResourceNotReadyException',
+      $metadata: { httpStatusCode: 502 },
+    });
+    expect(await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'idle' }))).toMatchObject({
+      State: 'Pending',
+      StateReasonCode: 'Restoring',
+    });
+    await waitActive(aws, 'idle');
+    expect((await invoke(aws, 'idle')).text).toBe('"ok"');
+    lambda.destroy();
+  });
+
+  it('becomes Inactive by itself after functionIdleMs without an invocation', async () => {
+    await createActive(aws, definition(aws, 'forgotten', ok));
+    await aws.settings({ functionIdleMs: 500 });
+    try {
+      await new Promise((r) => setTimeout(r, 1500));
+      const lambda = lambdaClient(aws);
+      const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'forgotten' }));
+      expect(config.State).toBe('Inactive');
+      lambda.destroy();
+    } finally {
+      await aws.settings({ functionIdleMs: 14 * 24 * 3600 * 1000 });
+    }
+  });
+});
+
+describe('the file system mount', () => {
+  it("fails with EFSMountConnectivityException when the mount target's group does not admit the function's", async () => {
+    const { ec2 } = motoClients(aws);
+    const group = await ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'lonely', Description: 'not admitted', VpcId: aws.info.vpcId }),
+    );
+    const fn = definition(aws, 'unconnected', ok);
+    fn.Properties.VpcConfig.SecurityGroupIds = [group.GroupId ?? ''];
+    await createActive(aws, fn);
+    await expect(invoke(aws, 'unconnected')).rejects.toMatchObject({
+      name: 'EFSMountConnectivityException',
+      $metadata: { httpStatusCode: 408 },
+    });
+    // Once the mount target's group admits NFS from it, the next invocation mounts.
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: aws.info.mountTargetSecurityGroupId,
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, UserIdGroupPairs: [{ GroupId: group.GroupId }] },
+        ],
+      }),
+    );
+    expect((await invoke(aws, 'unconnected')).text).toBe('"ok"');
+    ec2.destroy();
+  });
+
+  it('fails with EFSMountFailureException when the file system policy refuses the role ClientMount', async () => {
+    const { efs } = motoClients(aws);
+    const role = `arn:aws:iam::123456789012:role/${FUNCTION_ROLE}`;
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:*', Resource: '*' },
+        { Effect: 'Deny', Principal: { AWS: role }, Action: 'elasticfilesystem:ClientMount', Resource: '*' },
+      ],
+    };
+    const FileSystemId = aws.info.fileSystemId;
+    await efs.send(new PutFileSystemPolicyCommand({ FileSystemId, Policy: JSON.stringify(policy) }));
+    try {
+      await createActive(aws, definition(aws, 'refused', ok));
+      await expect(invoke(aws, 'refused')).rejects.toMatchObject({
+        name: 'EFSMountFailureException',
+        $metadata: { httpStatusCode: 403 },
+      });
+    } finally {
+      await efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId }));
+      efs.destroy();
+    }
+  });
+
+  it('mounts read-only when the policy refuses ClientWrite', async () => {
+    const { efs } = motoClients(aws);
+    const role = `arn:aws:iam::123456789012:role/${FUNCTION_ROLE}`;
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:*', Resource: '*' },
+        { Effect: 'Deny', Principal: { AWS: role }, Action: 'elasticfilesystem:ClientWrite', Resource: '*' },
+      ],
+    };
+    const FileSystemId = aws.info.fileSystemId;
+    await efs.send(new PutFileSystemPolicyCommand({ FileSystemId, Policy: JSON.stringify(policy) }));
+    try {
+      const code = [
+        'def handler(event, context):',
+        '    try:',
+        '        open("/mnt/efs/nope", "w").close()',
+        '        return "wrote"',
+        '    except OSError as e:',
+        '        return e.strerror',
+        '',
+      ].join('\n');
+      await createActive(aws, definition(aws, 'reader', code));
+      expect((await invoke(aws, 'reader')).text).toBe('"Read-only file system"');
+    } finally {
+      await efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId }));
+      efs.destroy();
+    }
+  });
+
+  it('fails with EFSMountTimeoutException when the file system does not answer', async () => {
+    await createActive(aws, definition(aws, 'unanswered', ok));
+    await aws.control('POST', `/file-systems/${aws.info.fileSystemId}/unreachable`);
+    try {
+      await expect(invoke(aws, 'unanswered')).rejects.toMatchObject({
+        name: 'EFSMountTimeoutException',
+        $metadata: { httpStatusCode: 408 },
+      });
+    } finally {
+      await aws.control('DELETE', `/file-systems/${aws.info.fileSystemId}/unreachable`);
+    }
+  });
+});
+
+describe('reserved concurrency', () => {
+  it('throttles invocations beyond ReservedConcurrentExecutions with TooManyRequestsException', async () => {
+    const code = 'import time\ndef handler(event, context):\n    time.sleep(1.5)\n    return "done"\n';
+    await createActive(aws, definition(aws, 'single', code, { ReservedConcurrentExecutions: 1 }));
+    const [first, second] = await Promise.allSettled([invoke(aws, 'single'), invoke(aws, 'single')]);
+    const outcomes = [first, second];
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    const refused = outcomes.find((o) => o.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({
+      name: 'TooManyRequestsException',
+      Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      $metadata: { httpStatusCode: 429 },
+    });
+  });
+});
