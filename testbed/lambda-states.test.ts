@@ -1,7 +1,7 @@
 // A function's life on the test bed beyond one invocation: Inactive and back through Pending, the file system mount
 // Lambda refuses (security groups, file system policy, an unreachable file system), and reserved concurrency.
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
-import { DeleteFileSystemPolicyCommand, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
+import { type EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoClients } from '../test/support/local-aws.ts';
@@ -109,7 +109,7 @@ describe('the file system mount', () => {
         $metadata: { httpStatusCode: 403 },
       });
     } finally {
-      await efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId }));
+      await allowEveryone(efs, FileSystemId);
       efs.destroy();
     }
   });
@@ -139,7 +139,7 @@ describe('the file system mount', () => {
       await createActive(aws, definition(aws, 'reader', code));
       expect((await invoke(aws, 'reader')).text).toBe('"Read-only file system"');
     } finally {
-      await efs.send(new DeleteFileSystemPolicyCommand({ FileSystemId }));
+      await allowEveryone(efs, FileSystemId);
       efs.destroy();
     }
   });
@@ -173,3 +173,12 @@ describe('reserved concurrency', () => {
     });
   });
 });
+
+/** Back to a policy that lets every client do everything (moto has no DeleteFileSystemPolicy). */
+async function allowEveryone(efs: EFSClient, FileSystemId: string): Promise<void> {
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'elasticfilesystem:*', Resource: '*' }],
+  };
+  await efs.send(new PutFileSystemPolicyCommand({ FileSystemId, Policy: JSON.stringify(policy) }));
+}
