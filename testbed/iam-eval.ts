@@ -114,6 +114,14 @@ export class IamEvaluator {
     return this.roles.get(name);
   }
 
+  /**
+   * A role no stack deployed (a test's function role), evaluated with the policies IAM holds for it; a role the bed
+   * knows already keeps its own.
+   */
+  addRole(role: Role): void {
+    if (!this.roles.has(role.name)) this.roles.set(role.name, role);
+  }
+
   /** Adds, replaces or (without a document) removes one inline policy of a role the bed deployed. */
   putInlinePolicy(roleName: string, policyName: string, document: PolicyDocument | undefined): void {
     const role = this.roles.get(roleName);

@@ -5,7 +5,9 @@ import { EFSClient } from '@aws-sdk/client-efs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Faults } from './faults.ts';
+import type { IamEvaluator } from './iam-eval.ts';
 import { LambdaApi } from './lambda-api.ts';
+import { rolePolicies } from './lambda-efs.ts';
 import { configurationOf, DefinitionError, defineFunction, LambdaFunctions } from './lambda-functions.ts';
 import { LambdaPool } from './lambda-pool.ts';
 import { motoAdmin } from './moto.ts';
@@ -18,6 +20,7 @@ export interface LambdaBedDeps {
   efsRoot: string;
   faults: Faults;
   sessions: Sessions;
+  evaluator: IamEvaluator;
   endpoint(): string;
 }
 
@@ -39,6 +42,20 @@ export function startLambda(deps: LambdaBedDeps) {
     // role", https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html); the bed's STS issues the
     // session, and the front knows its keys as the role's (sessions.ts).
     async credentials(roleArn, sessionName) {
+      // What the function calls through the bed is evaluated against its role's policies (iam-eval.ts): a role no
+      // stack deployed is known with the policies IAM holds for it.
+      const name = roleArn.split('/').pop() ?? '';
+      const documents = await rolePolicies(clients.iam, roleArn);
+      deps.evaluator.addRole({
+        name,
+        arn: roleArn,
+        stack: '',
+        trust: { Version: '2012-10-17', Statement: [] },
+        policies: documents.map((text, i) => ({
+          name: `policy-${i + 1}`,
+          document: JSON.parse(text.startsWith('%') ? decodeURIComponent(text) : text),
+        })),
+      });
       const answer = await sts.send(
         new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName.slice(0, 64), DurationSeconds: 3600 }),
       );

@@ -87,7 +87,7 @@ function within(inner: string, outer: string): boolean {
 }
 
 /** The inline and attached policy documents of a role, by ARN. */
-async function rolePolicies(iam: IAMClient, roleArn: string): Promise<string[]> {
+export async function rolePolicies(iam: IAMClient, roleArn: string): Promise<string[]> {
   const roleName = roleArn.split('/').pop() ?? '';
   const policies: string[] = [];
   try {

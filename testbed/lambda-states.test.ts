@@ -15,6 +15,7 @@ import {
   lambdaClient,
   waitActive,
 } from './lambda-support.ts';
+import { AWS_MODEL } from './latency.ts';
 
 let aws: LocalAws;
 
@@ -154,6 +155,29 @@ describe('the file system mount', () => {
       });
     } finally {
       await aws.control('DELETE', `/file-systems/${aws.info.fileSystemId}/unreachable`);
+    }
+  });
+});
+
+describe('latency', () => {
+  it('waits a cold start on a new execution environment, and less on a warm one', async () => {
+    await createActive(aws, definition(aws, 'timed', ok));
+    await aws.settings({
+      latency: { ...AWS_MODEL, apiMs: 0, s3FirstByteMs: 0, lambdaColdStartMs: 1500, lambdaWarmInvokeMs: 300 },
+    });
+    try {
+      const time = async () => {
+        const started = Date.now();
+        await invoke(aws, 'timed');
+        return Date.now() - started;
+      };
+      const cold = await time();
+      const warm = await time();
+      expect(cold).toBeGreaterThanOrEqual(1500);
+      expect(warm).toBeGreaterThanOrEqual(300);
+      expect(warm).toBeLessThan(1500);
+    } finally {
+      await aws.settings({ latency: null } as never);
     }
   });
 });

@@ -252,6 +252,33 @@ describe('Invoke', () => {
     expect((await invoke(aws, 'guarded', {}, { key: aws.info.actionAccessKeyId })).text).toBe('1');
   });
 
+  it("reaches the bed from the handler with the execution role's credentials, evaluated against its policies", async () => {
+    const code = [
+      'import boto3, botocore',
+      'def handler(event, context):',
+      '    me = boto3.client("sts").get_caller_identity()["Arn"]',
+      '    try:',
+      '        boto3.client("ec2").describe_instances()',
+      '        ec2 = "allowed"',
+      '    except botocore.exceptions.ClientError as e:',
+      '        ec2 = e.response["Error"]["Code"]',
+      '    return {"me": me, "ec2": ec2}',
+      '',
+    ].join('\n');
+    await createActive(aws, definition(aws, 'caller', code, { Timeout: 30 }));
+    const before = (await aws.log()).length;
+    const answer = await invoke(aws, 'caller');
+    expect(JSON.parse(answer.text)).toEqual({
+      me: 'arn:aws:sts::123456789012:assumed-role/efsync-writer-function/caller',
+      ec2: 'UnauthorizedOperation',
+    });
+    const entry = (await aws.log(before)).find((e) => e.operation === 'DescribeInstances');
+    expect(entry?.iam).toMatchObject({
+      principal: 'arn:aws:sts::123456789012:assumed-role/efsync-writer-function/caller',
+      allowed: false,
+    });
+  });
+
   it('answers DryRun 204 and Event 202 without waiting', async () => {
     await createActive(aws, definition(aws, 'kinds', 'import time\ndef handler(e, c):\n    time.sleep(2)\n'));
     const lambda = lambdaClient(aws);

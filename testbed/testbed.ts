@@ -101,6 +101,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       efsRoot: sandboxes.efsRoot,
       faults,
       sessions,
+      evaluator,
       endpoint: () => endpoint,
     });
     const front: http.Server = createFront({
