@@ -77,9 +77,11 @@ function logOf(id: string, fn: LambdaFunction, outcome: Outcome): string {
   const ms = (n: number) => `${n.toFixed(2)} ms`;
   const billed = Math.max(1, Math.ceil(outcome.durationMs));
   const init = outcome.initMs === undefined ? '' : `\tInit Duration: ${ms(outcome.initMs)}`;
-  const output = outcome.output && !outcome.output.endsWith('\n') ? `${outcome.output}\n` : outcome.output;
+  const lines = (text: string | undefined) => (text && !text.endsWith('\n') ? `${text}\n` : (text ?? ''));
+  const output = lines(outcome.output);
+  // What the module printed as it was imported comes first, in the Init phase, before START.
   return (
-    `START RequestId: ${id} Version: $LATEST\n${output}END RequestId: ${id}\n` +
+    `${lines(outcome.initOutput)}START RequestId: ${id} Version: $LATEST\n${output}END RequestId: ${id}\n` +
     `REPORT RequestId: ${id}\tDuration: ${ms(outcome.durationMs)}\tBilled Duration: ${billed} ms\t` +
     `Memory Size: ${fn.definition.memoryMiB} MB\tMax Memory Used: ${outcome.maxMemoryMiB} MB${init}\t\n`
   );

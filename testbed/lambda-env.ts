@@ -24,6 +24,8 @@ export interface Outcome {
   output: string;
   durationMs: number;
   initMs?: number;
+  /** On a cold start: what the function's module printed as it was imported (the Init phase). */
+  initOutput?: string;
   maxMemoryMiB: number;
 }
 
@@ -224,6 +226,7 @@ export class Environment {
         return this.end(ready === 'timeout' ? 'timeout' : 'exit', started);
       this.initMs = Date.now() - this.spawnedAt;
     }
+    const initOutput = cold ? this.logged : undefined;
     this.logged = '';
     const began = Date.now();
     const answer = new Promise<Record<string, unknown> | undefined>((resolve) => {
@@ -239,6 +242,7 @@ export class Environment {
       output: this.logged,
       durationMs: Date.now() - began,
       ...(cold && this.initMs !== undefined && { initMs: this.initMs }),
+      ...(initOutput && { initOutput }),
       maxMemoryMiB: peakMiB(this.cgroup, this.child.pid),
     };
     this.busy = false;

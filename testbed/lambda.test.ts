@@ -7,6 +7,7 @@ import path from 'node:path';
 import { GetFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from './client.ts';
+import { findPython } from './lambda-env.ts';
 import { createActive, createFunctionRole, definition, invoke, lambdaClient, waitActive } from './lambda-support.ts';
 
 let aws: LocalAws;
@@ -277,6 +278,32 @@ describe('Invoke', () => {
       principal: 'arn:aws:sts::123456789012:assumed-role/efsync-writer-function/caller',
       allowed: false,
     });
+  });
+
+  it('runs pythonX.Y with that Python, or the nearest the machine has; the Init output comes before START', async () => {
+    const code =
+      'import sys\nprint("importing")\ndef handler(event, context):\n    return "%d.%d" % sys.version_info[:2]\n';
+    await createActive(aws, definition(aws, 'py39', code, { Runtime: 'python3.9' }));
+    const answer = await invoke(aws, 'py39', {}, { LogType: 'Tail' });
+    expect(answer.text).toBe('"3.9"');
+    expect(Buffer.from(answer.LogResult ?? '', 'base64').toString()).toMatch(/^importing\nSTART RequestId: /);
+    await createActive(aws, definition(aws, 'py314', code, { Runtime: 'python3.14' }));
+    expect((await invoke(aws, 'py314')).text).toBe(`"${findPython('python3.14').version}"`);
+  });
+
+  it('ends an invocation that goes past its memory: Runtime.OutOfMemory', async () => {
+    const code = [
+      'def handler(event, context):',
+      '    block = bytearray(1024 * 1024 * 1024)',
+      '    for i in range(0, len(block), 4096):',
+      '        block[i] = 1',
+      '    return "survived"',
+      '',
+    ].join('\n');
+    await createActive(aws, definition(aws, 'hungry', code, { MemorySize: 128, Timeout: 30 }));
+    const answer = await invoke(aws, 'hungry');
+    expect(answer.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(answer.text)).toMatchObject({ errorType: 'Runtime.OutOfMemory' });
   });
 
   it('answers DryRun 204 and Event 202 without waiting', async () => {
