@@ -1,6 +1,12 @@
 // A function's life on the test bed beyond one invocation: Inactive and back through Pending, the file system mount
 // Lambda refuses (security groups, file system policy, an unreachable file system), and reserved concurrency.
-import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
+import {
+  AssociateRouteTableCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateRouteTableCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+} from '@aws-sdk/client-ec2';
 import { type EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +162,46 @@ describe('the file system mount', () => {
     } finally {
       await aws.control('DELETE', `/file-systems/${aws.info.fileSystemId}/unreachable`);
     }
+  });
+});
+
+describe('the network', () => {
+  it("is none when the function's subnet has no route to S3: every connection fails", async () => {
+    const { ec2 } = motoClients(aws);
+    const subnet = await ec2.send(
+      new CreateSubnetCommand({
+        VpcId: aws.info.vpcId,
+        CidrBlock: '10.20.9.0/24',
+        AvailabilityZone: `${aws.info.region}a`,
+      }),
+    );
+    // A route table of its own, with the VPC's local route only.
+    const table = await ec2.send(new CreateRouteTableCommand({ VpcId: aws.info.vpcId }));
+    await ec2.send(
+      new AssociateRouteTableCommand({
+        RouteTableId: table.RouteTable?.RouteTableId,
+        SubnetId: subnet.Subnet?.SubnetId,
+      }),
+    );
+    ec2.destroy();
+    const code = [
+      'import os, socket, urllib.parse',
+      'def handler(event, context):',
+      '    url = urllib.parse.urlparse(os.environ["AWS_ENDPOINT_URL"])',
+      '    try:',
+      '        socket.create_connection((url.hostname, url.port), timeout=2).close()',
+      '        return "connected"',
+      '    except OSError as e:',
+      '        return "refused"',
+      '',
+    ].join('\n');
+    const routed = definition(aws, 'routed', code);
+    await createActive(aws, routed);
+    expect((await invoke(aws, 'routed')).text).toBe('"connected"');
+    const isolated = definition(aws, 'isolated', code);
+    isolated.Properties.VpcConfig.SubnetIds = [subnet.Subnet?.SubnetId ?? ''];
+    await createActive(aws, isolated);
+    expect((await invoke(aws, 'isolated')).text).toBe('"refused"');
   });
 });
 

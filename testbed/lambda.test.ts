@@ -244,6 +244,12 @@ describe('Invoke', () => {
         allowed: false,
       },
     ]);
+    // A name the model's pattern refuses is refused before IAM is asked, as Lambda words it.
+    await expect(invoke(aws, 'not a name')).rejects.toMatchObject({
+      name: 'ValidationException',
+      $metadata: { httpStatusCode: 400 },
+      message: expect.stringMatching(/Value 'not a name' at 'functionName' failed to satisfy constraint/),
+    });
     // An administrator's grant lets it through.
     const role = aws.info.roleArn.split('/').pop();
     await aws.control('PUT', `/roles/${role}/policies/invoke-guarded`, {
