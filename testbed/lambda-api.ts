@@ -28,9 +28,10 @@ import type http from 'node:http';
 import { type ErrorReply, errorReply } from './aws-protocol.ts';
 import type { Faults } from './faults.ts';
 import { parseFunctionName } from './iam-requests.ts';
+import { configurationOf } from './lambda-config.ts';
 import { MountError } from './lambda-efs.ts';
 import type { Outcome } from './lambda-env.ts';
-import { configurationOf, type LambdaFunction, type LambdaFunctions } from './lambda-functions.ts';
+import type { LambdaFunction, LambdaFunctions } from './lambda-functions.ts';
 import { sleep } from './latency.ts';
 
 export interface Runner {

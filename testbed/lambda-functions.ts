@@ -1,7 +1,7 @@
 // Lambda functions as the test bed knows them: each created from an AWS::Lambda::Function definition as CloudFormation
 // renders it (the seed makes one for every such resource of a rendered stack; a test adds its own through the control
-// endpoint), checked as CreateFunction would check it, with the configuration GetFunctionConfiguration shows and the
-// function's state.
+// endpoint), checked as CreateFunction would check it, and their state (what GetFunctionConfiguration shows of them:
+// lambda-config.ts).
 //
 // - Code.ZipFile: "CloudFormation places it in a file named index and zips it ... For the Handler property, the first
 //   part of the handler identifier must be index. For example, index.handler." (AWS::Lambda::Function Code, ZipFile,
@@ -17,7 +17,7 @@
 // - Defaults when the definition leaves them out: Timeout 3, MemorySize 128, EphemeralStorage 512, Architectures
 //   [x86_64] (AWS::Lambda::Function, https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-lambda-function.html).
 // - A name CloudFormation generates: "<stack>-<logical id>-<suffix>" (stacks.ts), at most 64 characters.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { checkRequest } from './conformance.ts';
 import { ACCOUNT, generatedName } from './stacks.ts';
 
@@ -197,67 +197,6 @@ export function defineFunction(
     }),
     fileSystems,
     ...(reservedConcurrency !== undefined && { reservedConcurrency }),
-  };
-}
-
-/** Lambda's timestamps: "2019-09-24T18:20:52.128+0000" (FunctionConfiguration.LastModified, ISO-8601). */
-const stamp = (date: Date) => date.toISOString().replace('Z', '+0000');
-
-/** The size and SHA-256 of the deployment package: a zip holding index.py, stored (30 + 46 + 22 bytes of headers). */
-function packageOf(code: string): { size: number; sha256: string } {
-  const bytes = Buffer.byteLength(code) + 2 * 'index.py'.length + 98;
-  return { size: bytes, sha256: createHash('sha256').update(code).digest('base64') };
-}
-
-// StateReason wordings: "The function is being created." with Creating is Lambda's (Lambda function states, example
-// of GetFunctionConfiguration, https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html); the others are the
-// bed's, with the codes of the model's StateReasonCode enum (Idle, Restoring).
-const REASONS: Record<string, string> = {
-  Creating: 'The function is being created.',
-  Restoring: 'The function is being restored.',
-  Idle: 'The function is idle.',
-};
-
-/** FunctionConfiguration as botocore's lambda model shapes it. */
-export function configurationOf(fn: LambdaFunction): Record<string, unknown> {
-  const d = fn.definition;
-  const pkg = packageOf(d.code);
-  return {
-    FunctionName: d.name,
-    FunctionArn: d.arn,
-    Runtime: d.runtime,
-    Role: d.role,
-    Handler: d.handler,
-    CodeSize: pkg.size,
-    Description: d.description,
-    Timeout: d.timeoutSeconds,
-    MemorySize: d.memoryMiB,
-    LastModified: stamp(fn.lastModified),
-    CodeSha256: pkg.sha256,
-    Version: '$LATEST',
-    ...(d.vpc && {
-      VpcConfig: {
-        SubnetIds: d.vpc.subnetIds,
-        SecurityGroupIds: d.vpc.securityGroupIds,
-        VpcId: fn.vpcId ?? '',
-        Ipv6AllowedForDualStack: false,
-      },
-    }),
-    ...(Object.keys(d.environment).length && { Environment: { Variables: d.environment } }),
-    TracingConfig: { Mode: 'PassThrough' },
-    RevisionId: fn.revisionId,
-    State: fn.state,
-    ...(fn.stateReasonCode && { StateReason: REASONS[fn.stateReasonCode], StateReasonCode: fn.stateReasonCode }),
-    // An update that is not in progress: Successful once the function was created.
-    ...(fn.stateReasonCode !== 'Creating' && { LastUpdateStatus: 'Successful' }),
-    ...(d.fileSystems.length && {
-      FileSystemConfigs: d.fileSystems.map((f) => ({ Arn: f.arn, LocalMountPath: f.localMountPath })),
-    }),
-    PackageType: 'Zip',
-    Architectures: d.architectures,
-    EphemeralStorage: { Size: d.ephemeralMiB },
-    SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${d.name}` },
   };
 }
 
