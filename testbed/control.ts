@@ -29,7 +29,7 @@ export interface ControlDeps {
   putRolePolicy(role: string, name: string, document: Record<string, unknown> | undefined): Promise<void>;
   /** Lambda functions (lambda-functions.ts): created from a definition, listed, made Inactive. */
   functions?: {
-    create(body: Record<string, unknown>): [number, unknown];
+    create(body: Record<string, unknown>): Promise<[number, unknown]>;
     list(): unknown[];
     deactivate(name: string): boolean;
   };
@@ -228,7 +228,11 @@ export function createControl(deps: ControlDeps) {
     ],
     // A function from an AWS::Lambda::Function definition as CloudFormation renders it ({"Properties": {…}}, with
     // "LogicalId" and "StackName" for a generated name), as the seed makes one for each in a rendered stack.
-    ['POST', /^\/functions$/, (_m, body) => deps.functions?.create(body) ?? [404, { message: 'no functions' }]],
+    [
+      'POST',
+      /^\/functions$/,
+      async (_m, body) => (await deps.functions?.create(body)) ?? [404, { message: 'no functions' }],
+    ],
     ['GET', /^\/functions$/, () => [200, { functions: deps.functions?.list() ?? [] }]],
     [
       'POST',

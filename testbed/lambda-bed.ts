@@ -8,7 +8,7 @@ import type { Faults } from './faults.ts';
 import type { IamEvaluator } from './iam-eval.ts';
 import { LambdaApi } from './lambda-api.ts';
 import { configurationOf } from './lambda-config.ts';
-import { rolePolicies } from './lambda-efs.ts';
+import { checkMountTargets, rolePolicies } from './lambda-efs.ts';
 import { DefinitionError, defineFunction, LambdaFunctions } from './lambda-functions.ts';
 import { LambdaPool } from './lambda-pool.ts';
 import { motoAdmin } from './moto.ts';
@@ -77,11 +77,13 @@ export function startLambda(deps: LambdaBedDeps) {
   });
   const api = new LambdaApi({ functions, runner: pool, faults, region });
   const control = {
-    create(body: Record<string, unknown>): [number, unknown] {
+    async create(body: Record<string, unknown>): Promise<[number, unknown]> {
       const properties = (body.Properties ?? body) as Record<string, unknown>;
       const names = { stackName: String(body.StackName ?? 'testbed'), logicalId: String(body.LogicalId ?? 'Function') };
       try {
-        const fn = functions.add(defineFunction(properties, region, names));
+        const definition = defineFunction(properties, region, names);
+        await checkMountTargets(clients, definition);
+        const fn = functions.add(definition);
         // Pending while Lambda sets up the function's VPC and file system (faults.ts, functionPendingMs).
         functions.setState(fn, 'Pending', 'Creating', faults.settings.functionPendingMs);
         return [200, configurationOf(fn)];

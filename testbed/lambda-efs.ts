@@ -41,7 +41,7 @@ import {
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { clientAccess } from './efs-access.ts';
-import type { FunctionDefinition } from './lambda-functions.ts';
+import { DefinitionError, type FunctionDefinition } from './lambda-functions.ts';
 
 export interface Mount {
   /** The access point's root directory in the bed's copy of the file system. */
@@ -107,6 +107,41 @@ export async function rolePolicies(iam: IAMClient, roleArn: string): Promise<str
     return []; // a role IAM does not know has no policies
   }
   return policies;
+}
+
+/**
+ * CreateFunction's own check: a mount target in every Availability Zone of the function's subnets, else
+ * InvalidParameterValueException, "EFS file system … referenced by access point … does not have mount targets created
+ * in all availability zones the function will execute in. Please create EFS mount targets in availability zones where
+ * the function has a corresponding subnet provided." (Lambda's answer as quoted on re:Post,
+ * https://repost.aws/questions/QUad7ebVZrRGOv96EfOCiWMw; "Create a file system in Amazon EFS with a mount target in
+ * every Availability Zone that your function connects to", Configuring file system access for Lambda functions).
+ */
+export async function checkMountTargets(clients: EfsClients, definition: FunctionDefinition): Promise<void> {
+  for (const config of definition.fileSystems) {
+    const apId = /access-point\/(fsap-[0-9a-f]+)$/.exec(config.arn)?.[1];
+    const ap = apId
+      ? await clients.efs
+          .send(new DescribeAccessPointsCommand({ AccessPointId: apId }))
+          .then((a) => a.AccessPoints?.[0])
+          .catch(() => undefined)
+      : undefined;
+    if (!ap?.FileSystemId)
+      throw new DefinitionError('InvalidParameterValueException', `Access point ${config.arn} does not exist.`);
+    const fsId = ap.FileSystemId;
+    const system = (await clients.efs.send(new DescribeFileSystemsCommand({ FileSystemId: fsId }))).FileSystems?.[0];
+    const targets =
+      (await clients.efs.send(new DescribeMountTargetsCommand({ FileSystemId: fsId }))).MountTargets ?? [];
+    const zones = new Set(targets.map((t) => t.AvailabilityZoneName));
+    const subnets = definition.vpc?.subnetIds.length
+      ? ((await clients.ec2.send(new DescribeSubnetsCommand({ SubnetIds: definition.vpc.subnetIds }))).Subnets ?? [])
+      : [];
+    if (subnets.some((s) => !zones.has(s.AvailabilityZone)))
+      throw new DefinitionError(
+        'InvalidParameterValueException',
+        `EFS file system ${system?.FileSystemArn ?? fsId} referenced by access point ${config.arn} does not have mount targets created in all availability zones the function will execute in. Please create EFS mount targets in availability zones where the function has a corresponding subnet provided.`,
+      );
+  }
 }
 
 /** Judges each of a function's file systems, and returns what its environment mounts, or throws a MountError. */

@@ -32,6 +32,12 @@ describe('a function definition', () => {
       Environment: { Variables: { AWS_REGION: 'eu-west-1' } },
     });
     await expect(aws.control('POST', '/functions', reserved)).rejects.toThrow(/reserved keys.*AWS_REGION/);
+    // The seeded file system has a mount target in the first subnet's zone only.
+    const spread = definition(aws, 'spread', 'def handler(e, c): pass\n');
+    spread.Properties.VpcConfig.SubnetIds = aws.info.subnetIds;
+    await expect(aws.control('POST', '/functions', spread)).rejects.toThrow(
+      /InvalidParameterValueException.*does not have mount targets created in all availability zones the function will execute in/,
+    );
   });
 
   it('is Pending first, refusing Invoke with ResourceConflictException, then Active', async () => {

@@ -226,7 +226,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     // CloudFormation creates each stack's functions with it.
     for (const stack of rendered.values())
       for (const { logicalId, properties } of stack.functions) {
-        const [status, answer] = lambda.control.create({
+        const [status, answer] = await lambda.control.create({
           Properties: properties,
           LogicalId: logicalId,
           StackName: stack.stackName,
