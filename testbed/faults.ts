@@ -134,6 +134,8 @@ const STATUS: Record<string, number> = {
   InternalFailure: 500,
   ServiceUnavailable: 503,
   SlowDown: 503,
+  // Lambda's throttle (botocore's lambda model, the shape's httpStatusCode).
+  TooManyRequestsException: 429,
 };
 
 export class Faults {
