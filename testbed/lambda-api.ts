@@ -21,8 +21,8 @@
 //   same issue), Runtime.OutOfMemory when it reached its memory;
 // - beyond ReservedConcurrentExecutions concurrent invocations: TooManyRequestsException (429), Reason
 //   ReservedFunctionConcurrentInvocationLimitExceeded (the model's ThrottleReason), "Rate Exceeded.";
-// - a body that is not JSON: InvalidRequestContentException (400); over 6 MB: RequestTooLargeException (413)
-//   ("For synchronous invocations, the maximum payload size is 6 MB", the model's Invoke documentation).
+// - a body that is not JSON: InvalidRequestContentException (400); over 6 MB (1 MB for Event):
+//   RequestTooLargeException (413).
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { type ErrorReply, errorReply } from './aws-protocol.ts';
@@ -72,6 +72,7 @@ export function lambdaError(code: string, message: string, extra: Record<string,
 
 const LOG_TAIL_BYTES = 4096;
 const MAX_PAYLOAD = 6 * 1024 * 1024;
+const MAX_EVENT_PAYLOAD = 1024 * 1024;
 
 /** The invocation's log as Lambda writes it: START, the function's output, END, REPORT. */
 function logOf(id: string, fn: LambdaFunction, outcome: Outcome): string {
@@ -160,10 +161,14 @@ export class LambdaApi {
         'The function is inactive and its VPC connection is no longer available. Wait for the VPC connection to reestablish and try again.',
       );
     }
-    if (body.length > MAX_PAYLOAD)
+    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    // "For synchronous invocations, the maximum payload size is 6 MB. For asynchronous invocations, the maximum
+    // payload size is 1 MB." (the model's Invoke documentation)
+    const limit = type === 'Event' ? MAX_EVENT_PAYLOAD : MAX_PAYLOAD;
+    if (body.length > limit)
       return lambdaError(
         'RequestTooLargeException',
-        `Request must be smaller than ${MAX_PAYLOAD} bytes for the InvokeFunction operation`,
+        `Request must be smaller than ${limit} bytes for the InvokeFunction operation`,
       );
     const event = body.toString('utf8');
     if (event.trim() !== '') {
@@ -176,7 +181,6 @@ export class LambdaApi {
         );
       }
     }
-    const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
     const id = randomUUID();
     const base = { 'x-amzn-requestid': id, 'x-amz-executed-version': '$LATEST' };
     if (type === 'DryRun') return { status: 204, headers: base, body: '' };

@@ -165,6 +165,25 @@ describe('the file system mount', () => {
   });
 });
 
+describe('execution environments', () => {
+  it('go cold after functionWarmMs idle: the next invocation starts a new one', async () => {
+    await createActive(aws, definition(aws, 'cooling', ok));
+    const initDuration = async () =>
+      /Init Duration/.test(
+        Buffer.from((await invoke(aws, 'cooling', {}, { LogType: 'Tail' })).LogResult ?? '', 'base64').toString(),
+      );
+    expect(await initDuration()).toBe(true);
+    expect(await initDuration()).toBe(false);
+    await aws.settings({ functionWarmMs: 300 });
+    try {
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await initDuration()).toBe(true);
+    } finally {
+      await aws.settings({ functionWarmMs: 5 * 60 * 1000 });
+    }
+  });
+});
+
 describe('the network', () => {
   it("is none when the function's subnet has no route to S3: every connection fails", async () => {
     const { ec2 } = motoClients(aws);
