@@ -1,8 +1,8 @@
 // The front every AWS client reaches through AWS_ENDPOINT_URL. It routes by the service in the SigV4 credential
-// scope: SSM Run Command and Lambda are answered here, everything else goes to moto unchanged. On the way it logs each call,
-// injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts), gives KMS-encrypted
-// objects ETags that are not the MD5 of their data (kms-etags.ts), evaluates the action role's requests against its
-// IAM policies (iam-eval.ts), and notices instances that start or stop.
+// scope: SSM Run Command and Lambda (lambda-api.ts) are answered here, everything else goes to moto unchanged. On the
+// way it logs each call, injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts),
+// gives KMS-encrypted objects ETags that are not the MD5 of their data (kms-etags.ts), evaluates the action role's
+// requests against its IAM policies (iam-eval.ts), and notices instances that start or stop.
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
 import { checkRequest } from './conformance.ts';
