@@ -185,22 +185,31 @@ export class LambdaApi {
     const base = { 'x-amzn-requestid': id, 'x-amz-executed-version': '$LATEST' };
     if (type === 'DryRun') return { status: 204, headers: base, body: '' };
     const reserved = fn.definition.reservedConcurrency;
-    if (reserved !== undefined && runner.busy(fn.definition.name) >= reserved)
-      return lambdaError('TooManyRequestsException', 'Rate Exceeded.', {
-        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
-      });
+    const throttled = () => reserved !== undefined && runner.busy(fn.definition.name) >= reserved;
     fn.lastInvoked = Date.now();
     const latency = faults.settings.latency;
     const warm = latency?.lambdaWarmInvokeMs ?? 0;
-    const running = runner.run(fn, event, id, async () => {
-      await sleep(Math.max(0, (latency?.lambdaColdStartMs ?? 0) - warm));
-    });
-    await sleep(warm);
+    const start = () =>
+      runner.run(fn, event, id, async () => {
+        await sleep(Math.max(0, (latency?.lambdaColdStartMs ?? 0) - warm));
+      });
     if (type === 'Event') {
-      // Queued: the caller does not wait, nor see what happens (asynchronous invocation).
-      running.catch(() => undefined);
+      // Queued: the caller does not wait, nor see what happens; a throttled event waits in the queue for a free
+      // execution ("Lambda ... returns a success response without additional information ... a separate process reads
+      // events from the queue", Asynchronous invocation, https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html).
+      void (async () => {
+        while (throttled()) await sleep(100);
+        await start().catch(() => undefined);
+      })();
       return { status: 202, headers: base, body: '' };
     }
+    if (throttled())
+      return lambdaError('TooManyRequestsException', 'Rate Exceeded.', {
+        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+      });
+    const running = start();
+    running.catch(() => undefined); // answered below, once the warm wait is over
+    await sleep(warm);
     let outcome: Outcome;
     try {
       outcome = await running;

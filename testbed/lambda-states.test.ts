@@ -8,7 +8,7 @@ import {
   CreateSubnetCommand,
 } from '@aws-sdk/client-ec2';
 import { type EFSClient, PutFileSystemPolicyCommand } from '@aws-sdk/client-efs';
-import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, InvokeCommand } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoClients } from '../test/support/local-aws.ts';
 import { type LocalAws, startLocalAws } from './client.ts';
@@ -260,6 +260,14 @@ describe('reserved concurrency', () => {
       Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
       $metadata: { httpStatusCode: 429 },
     });
+    // An asynchronous invocation is queued instead: accepted while the one execution is busy.
+    const busy = invoke(aws, 'single');
+    await new Promise((r) => setTimeout(r, 300));
+    const lambda = lambdaClient(aws);
+    const queued = await lambda.send(new InvokeCommand({ FunctionName: 'single', InvocationType: 'Event' }));
+    expect(queued.StatusCode).toBe(202);
+    expect((await busy).text).toBe('"done"');
+    lambda.destroy();
   });
 });
 
