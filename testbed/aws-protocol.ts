@@ -19,6 +19,7 @@ const PROTOCOLS: Record<string, Protocol> = {
   sts: 'query',
   ssm: 'json',
   elasticfilesystem: 'rest-json',
+  lambda: 'rest-json',
   s3: 'rest-xml',
 };
 
@@ -67,6 +68,11 @@ export function describeRequest(
     } catch {}
     return { service, protocol, operation: target.split('.').pop() || 'Unknown', params: pick(Object.entries(json)) };
   }
+  if (protocol === 'rest-json' && service === 'lambda') {
+    const name = /^\/2015-03-31\/functions\/([^/]+)/.exec(url.pathname)?.[1];
+    const params: Record<string, string> = name ? { FunctionName: decodeURIComponent(name) } : {};
+    return { service, protocol, operation: lambdaOperation(method, url.pathname), params };
+  }
   if (protocol === 'rest-json') return { service, protocol, operation: efsOperation(method, url.pathname), params: {} };
   return { service, protocol, ...s3Operation(method, url) };
 }
@@ -85,6 +91,17 @@ function efsOperation(method: string, path: string): string {
     ['GET', /\/file-systems\/[^/]+\/policy$/, 'DescribeFileSystemPolicy'],
     ['PUT', /\/file-systems\/[^/]+\/policy$/, 'PutFileSystemPolicy'],
     ['DELETE', /\/file-systems\/[^/]+\/policy$/, 'DeleteFileSystemPolicy'],
+  ];
+  return routes.find(([m, re]) => m === method && re.test(path))?.[2] ?? `${method} ${path}`;
+}
+
+/** The Lambda operation of a request, by method and path (botocore's lambda model, requestUri). */
+export function lambdaOperation(method: string, path: string): string {
+  const routes: [string, RegExp, string][] = [
+    ['GET', /^\/2015-03-31\/functions\/[^/]+\/?$/, 'GetFunction'],
+    ['GET', /^\/2015-03-31\/functions\/[^/]+\/configuration$/, 'GetFunctionConfiguration'],
+    ['POST', /^\/2015-03-31\/functions\/[^/]+\/invocations$/, 'Invoke'],
+    ['POST', /^\/2015-03-31\/functions\/?$/, 'CreateFunction'],
   ];
   return routes.find(([m, re]) => m === method && re.test(path))?.[2] ?? `${method} ${path}`;
 }

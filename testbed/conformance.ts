@@ -390,7 +390,11 @@ export function checkRequest(
       const found = restOperation(model, method, url, hint);
       if (!found) return { status: 'unchecked', reason: `no ${service} operation matches ${method} ${url.pathname}` };
       operation = found.name;
-      const bodyChecked = protocol === 'rest-json' && body !== undefined;
+      // A body that is the operation's blob payload (Lambda's Invoke) is the caller's own bytes: nothing to check.
+      const inputShape = model.shapes[model.operations[operation]?.input?.shape ?? ''];
+      const blob =
+        inputShape?.payload && model.shapes[inputShape.members?.[inputShape.payload]?.shape]?.type === 'blob';
+      const bodyChecked = protocol === 'rest-json' && body !== undefined && !blob;
       let parsed: unknown = {};
       if (bodyChecked && body.length) parsed = JSON.parse(body.toString('utf8'));
       const shapeName = model.operations[operation]?.input?.shape;

@@ -27,6 +27,12 @@ export interface ControlDeps {
   /** An administrator's PutRolePolicy, outside the request log: moto's IAM and the bed's evaluation both get it. */
   /** Puts a role's inline policy, or deletes it (no document), as an administrator would. */
   putRolePolicy(role: string, name: string, document: Record<string, unknown> | undefined): Promise<void>;
+  /** Lambda functions (lambda-functions.ts): created from a definition, listed, made Inactive. */
+  functions?: {
+    create(body: Record<string, unknown>): Promise<[number, unknown]>;
+    list(): unknown[];
+    deactivate(name: string): boolean;
+  };
 }
 
 type Handler = (
@@ -219,6 +225,19 @@ export function createControl(deps: ControlDeps) {
         await deps.putRolePolicy(m[1] ?? '', m[2] ?? '', undefined);
         return [200, {}];
       },
+    ],
+    // A function from an AWS::Lambda::Function definition as CloudFormation renders it ({"Properties": {…}}, with
+    // "LogicalId" and "StackName" for a generated name), as the seed makes one for each in a rendered stack.
+    [
+      'POST',
+      /^\/functions$/,
+      async (_m, body) => (await deps.functions?.create(body)) ?? [404, { message: 'no functions' }],
+    ],
+    ['GET', /^\/functions$/, () => [200, { functions: deps.functions?.list() ?? [] }]],
+    [
+      'POST',
+      /^\/functions\/([\w-]+)\/inactive$/,
+      (m) => (deps.functions?.deactivate(m[1] ?? '') ? [200, {}] : [404, { message: `no function ${m[1]}` }]),
     ],
     ['GET', /^\/settings$/, () => [200, faults.settings]],
     [

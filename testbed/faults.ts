@@ -95,6 +95,24 @@ export interface Settings {
    */
   iam?: boolean;
   /**
+   * How long a new function, or an Inactive one invoked again, is Pending before it is Active (lambda-functions.ts).
+   * AWS documents that a function is Pending while Lambda creates its VPC and EFS resources, but no duration: the
+   * bed's is short, never zero, so that a caller that does not wait for Active fails as on AWS.
+   */
+  functionPendingMs: number;
+  /**
+   * How long a function nobody invokes stays Active before it is Inactive (lambda-pool.ts). Lambda documents no figure
+   * for on-demand functions; it gives 14 days for SnapStart versions ("Lambda SnapStart and function states",
+   * https://docs.aws.amazon.com/lambda/latest/dg/snapstart-activate.html), the default here. A test makes a function
+   * Inactive with POST /functions/<name>/inactive.
+   */
+  functionIdleMs: number;
+  /**
+   * How long an idle execution environment stays warm (lambda-pool.ts). Lambda documents none ("Lambda execution
+   * environment lifecycle": an environment is kept "for some time in anticipation of another function invocation").
+   */
+  functionWarmMs: number;
+  /**
    * Smaller default pages than AWS's, per operation (paging.ts), so that a test with a few resources gets several
    * pages. Absent: AWS's documented defaults.
    */
@@ -116,6 +134,8 @@ const STATUS: Record<string, number> = {
   InternalFailure: 500,
   ServiceUnavailable: 503,
   SlowDown: 503,
+  // Lambda's throttle (botocore's lambda model, the shape's httpStatusCode).
+  TooManyRequestsException: 429,
 };
 
 export class Faults {

@@ -1,8 +1,8 @@
 // The front every AWS client reaches through AWS_ENDPOINT_URL. It routes by the service in the SigV4 credential
-// scope: SSM Run Command is answered here, everything else goes to moto unchanged. On the way it logs each call,
-// injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts), gives KMS-encrypted
-// objects ETags that are not the MD5 of their data (kms-etags.ts), evaluates the action role's requests against its
-// IAM policies (iam-eval.ts), and notices instances that start or stop.
+// scope: SSM Run Command and Lambda (lambda-api.ts) are answered here, everything else goes to moto unchanged. On the
+// way it logs each call, injects faults, checks OIDC tokens for STS, refuses a root volume EC2 would refuse (disk.ts),
+// gives KMS-encrypted objects ETags that are not the MD5 of their data (kms-etags.ts), evaluates the action role's
+// requests against its IAM policies (iam-eval.ts), and notices instances that start or stop.
 import http from 'node:http';
 import { type AwsRequest, describeRequest, errorReply } from './aws-protocol.ts';
 import { checkRequest } from './conformance.ts';
@@ -29,7 +29,7 @@ const SSM_OPERATIONS = new Set([
   'DescribeInstanceInformation',
 ]);
 // Bodies small enough to read whole: every protocol but S3's object bodies.
-const BUFFERED = new Set(['ec2', 'iam', 'sts', 'ssm', 'elasticfilesystem']);
+const BUFFERED = new Set(['ec2', 'iam', 'sts', 'ssm', 'elasticfilesystem', 'lambda']);
 
 export interface FrontHooks {
   /** Control and OIDC requests under /__testbed/. */
@@ -55,6 +55,16 @@ export interface FrontDeps {
   sessions: Sessions;
   hooks: FrontHooks;
   iam: { evaluator: IamEvaluator; lookup: Lookup };
+  /** Lambda's API, answered by the bed (lambda-api.ts): returns the status it answered. */
+  lambda?: {
+    handle(
+      req: http.IncomingMessage,
+      res: http.ServerResponse,
+      url: URL,
+      operation: string,
+      body: Buffer | undefined,
+    ): Promise<number>;
+  };
 }
 
 async function readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -152,6 +162,10 @@ export function createFront(deps: FrontDeps): http.Server {
     // Authorization, after the request is known to be well formed, before anything answers it.
     if (faults.settings.iam !== false && (await refusedByIam(req, url, request, buffered, res, done))) return;
 
+    if (request.service === 'lambda' && deps.lambda) {
+      done(await deps.lambda.handle(req, res, url, request.operation, buffered), 'testbed');
+      return;
+    }
     if (request.service === 'ssm' && SSM_OPERATIONS.has(request.operation)) {
       await answerSsm(request, buffered, res, done);
       return;

@@ -105,11 +105,21 @@ export class IamEvaluator {
     const { actionRole, instanceRole, stackName } = stack;
     this.roles.set(actionRole.name, { ...actionRole, stack: stackName });
     this.roles.set(instanceRole.name, { ...instanceRole, stack: stackName });
+    // Functions' execution roles: what a function's own calls through the bed are evaluated against (lambda-pool.ts).
+    for (const role of stack.functionRoles) this.roles.set(role.name, { ...role, stack: stackName });
     this.staticKeys.set(actionAccessKey(stackName), actionRole.name);
   }
 
   role(name: string): Role | undefined {
     return this.roles.get(name);
+  }
+
+  /**
+   * A role no stack deployed (a test's function role), evaluated with the policies IAM holds for it; a role the bed
+   * knows already keeps its own.
+   */
+  addRole(role: Role): void {
+    if (!this.roles.has(role.name)) this.roles.set(role.name, role);
   }
 
   /** Adds, replaces or (without a document) removes one inline policy of a role the bed deployed. */

@@ -290,9 +290,35 @@ export async function checksFor(parts: RequestParts, lookup: Lookup): Promise<Ch
     return [await check(action, '*', undefined, {})];
   }
 
+  if (service === 'lambda') {
+    // Each call on the function it names, by name, ARN or partial ARN, qualified when the request is; Invoke is
+    // lambda:InvokeFunction ("Actions, resources, and condition keys for AWS Lambda", Service Authorization Reference,
+    // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html).
+    const action = `lambda:${operation === 'Invoke' ? 'InvokeFunction' : operation}`;
+    const named = /^\/2015-03-31\/functions\/([^/]+)/.exec(parts.url.pathname)?.[1];
+    if (!named) return [await check(action, '*', undefined, {})];
+    const { arn, qualifier } = parseFunctionName(decodeURIComponent(named), region);
+    const which = qualifier ?? parts.url.searchParams.get('Qualifier') ?? undefined;
+    return [await check(action, which ? `${arn}:${which}` : arn, 'function', {})];
+  }
   if (service === 's3') return s3Checks(parts, lookup);
   // A service the bed does not map: authorized on "*" with the operation's own action.
   return [await check(`${service}:${operation}`, '*', undefined, {})];
+}
+
+/**
+ * The function a request names: a name, an ARN or a partial ARN (123456789012:function:name), each with an optional
+ * qualifier (InvocationRequest.FunctionName, botocore's lambda model). The bed has $LATEST only.
+ */
+export function parseFunctionName(text: string, region: string): { name: string; arn: string; qualifier?: string } {
+  const parts = text.split(':');
+  let name = text;
+  let qualifier: string | undefined;
+  if (parts[0] === 'arn') [name = '', qualifier] = parts.slice(6);
+  else if (parts[1] === 'function') [name = '', qualifier] = parts.slice(2);
+  else [name = '', qualifier] = parts;
+  const arn = `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
+  return { name, arn, ...(qualifier !== undefined && { qualifier }) };
 }
 
 export function documentArn(region: string, name: string): string {

@@ -9,6 +9,8 @@
 //   at most at `s3MiBps` per connection and `s3TotalMiBps` over all connections at once.
 // - EFS is not in the request path (the agent writes to a local directory), so it is modeled from what the agent
 //   reports: `efsSeconds()` below, which the bench adds to the remote phase.
+// - Lambda (lambda-api.ts): an invocation that needs a new execution environment waits `lambdaColdStartMs`, one on a
+//   warm environment `lambdaWarmInvokeMs`, before the function's own run time.
 import { Transform, type TransformCallback } from 'node:stream';
 
 export interface LatencyModel {
@@ -31,6 +33,10 @@ export interface LatencyModel {
   efsOpMs: number;
   /** Files the agent writes or links at once (its thread pool). */
   efsConcurrency: number;
+  /** An invocation on a new execution environment: Init, with the VPC and EFS mount (absent: none). */
+  lambdaColdStartMs?: number;
+  /** An invocation on a warm environment, end to end, for a function that does nothing (absent: none). */
+  lambdaWarmInvokeMs?: number;
 }
 
 /** Round, documented figures for one region, a GitHub-hosted runner and a small Graviton instance. */
@@ -45,6 +51,11 @@ export const AWS_MODEL: LatencyModel = {
   efsMiBps: 150,
   efsOpMs: 2,
   efsConcurrency: 16,
+  // AWS publishes no cold start figure for a function in a VPC with EFS. Measured: 3,407 ms mean cold start and about
+  // 270 ms per warm invocation for a 512 MB Python function with VPC and EFS ("Phase 0 EFS benchmarks", dev.robot.wtf,
+  // 2026-03).
+  lambdaColdStartMs: 3407,
+  lambdaWarmInvokeMs: 270,
 };
 
 export const MODELS: Record<string, LatencyModel> = { aws: AWS_MODEL };

@@ -57,7 +57,9 @@ export function refusalReply(
 ): { code: string; message: string; status: number } {
   const { service, operation, params } = request;
   const iamService = service === 'elasticfilesystem' ? 'elasticfilesystem' : service;
-  const action = rule.action ?? `${iamService}:${service === 's3' ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+  const own =
+    service === 's3' ? (S3_ACTIONS[operation] ?? operation) : operation === 'Invoke' ? 'InvokeFunction' : operation;
+  const action = rule.action ?? `${iamService}:${own}`;
   const because = `because no identity-based policy allows the ${action} action`;
   const user = `User: ${principal} is not authorized to perform: ${action}`;
   if (service === 'ec2') {
@@ -97,6 +99,13 @@ export function refusalReply(
     // (https://docs.aws.amazon.com/systems-manager/latest/APIReference/CommonErrors.html). The 403 of the newer
     // service-wide Common Errors pages (EC2's, the console's) is not SSM's.
     return { code: 'AccessDeniedException', status: 400, message: `${user} on resource: ${resource} ${because}` };
+  }
+  if (service === 'lambda') {
+    // Lambda: AccessDeniedException, 403, "User: … is not authorized to perform: lambda:InvokeFunction on resource:
+    // arn:aws:lambda:…:function:… because no identity-based policy allows the lambda:InvokeFunction action" (Invoke,
+    // Errors, https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html; the wording as in IAM's guide above).
+    const resource = rule.resource ?? `arn:aws:lambda:${region}:${ACCOUNT}:function:*`;
+    return { code: 'AccessDeniedException', status: 403, message: `${user} on resource: ${resource} ${because}` };
   }
   const resource = rule.resource ?? `arn:aws:${service}::${ACCOUNT}:*`;
   return { code: 'AccessDenied', status: 403, message: `${user} on resource: ${resource} ${because}` };

@@ -34,6 +34,7 @@ import {
   DescribeInstancesCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   type EC2Client,
   type Instance,
@@ -52,9 +53,13 @@ interface InstanceNetwork {
 async function instanceNetwork(ec2: EC2Client, instanceId: string): Promise<InstanceNetwork | undefined> {
   const instance = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]
     ?.Instances?.[0];
-  const subnetId = instance?.SubnetId;
-  const vpcId = instance?.VpcId;
-  if (!instance || !subnetId || !vpcId) return undefined;
+  return instance ? networkOf(ec2, instance) : undefined;
+}
+
+async function networkOf(ec2: EC2Client, instance: Instance): Promise<InstanceNetwork | undefined> {
+  const subnetId = instance.SubnetId;
+  const vpcId = instance.VpcId;
+  if (!subnetId || !vpcId) return undefined;
   const tables = async (filters: { Name: string; Values: string[] }[]) =>
     (await ec2.send(new DescribeRouteTablesCommand({ Filters: filters }))).RouteTables ?? [];
   const table =
@@ -96,7 +101,21 @@ function gatewayToS3(net: InstanceNetwork, region: string): boolean {
 
 export async function reachesS3(ec2: EC2Client, region: string, instanceId: string): Promise<boolean> {
   const net = await instanceNetwork(ec2, instanceId);
-  if (!net) return false;
+  return net !== undefined && netReachesS3(net, region);
+}
+
+/**
+ * Whether a Lambda function's network interface in this subnet reaches S3 (lambda-pool.ts): by the same rules, for an
+ * interface that never has a public IPv4 address ("Giving Lambda functions access to the internet",
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc-internet.html: an internet gateway alone does not).
+ */
+export async function subnetReachesS3(ec2: EC2Client, region: string, subnetId: string): Promise<boolean> {
+  const subnet = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0];
+  const net = subnet?.VpcId ? await networkOf(ec2, { SubnetId: subnetId, VpcId: subnet.VpcId }) : undefined;
+  return net !== undefined && netReachesS3(net, region);
+}
+
+function netReachesS3(net: InstanceNetwork, region: string): boolean {
   if (gatewayToS3(net, region) || defaultRouteOut(net)) return true;
   return net.endpoints.some(
     (e) =>

@@ -336,6 +336,18 @@ async function seedStack(
     new CreateRoleCommand({ RoleName: actionRole.name, AssumeRolePolicyDocument: JSON.stringify(actionRole.trust) }),
   );
   await putInline(iam, actionRole);
+  // The execution roles of the stack's Lambda functions (lambda-functions.ts).
+  for (const functionRole of rendered.functionRoles) {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: functionRole.name,
+        AssumeRolePolicyDocument: JSON.stringify(functionRole.trust),
+      }),
+    );
+    for (const arn of functionRole.managed)
+      await iam.send(new AttachRolePolicyCommand({ RoleName: functionRole.name, PolicyArn: arn }));
+    await putInline(iam, functionRole);
+  }
   await s3.send(new CreateBucketCommand({ Bucket: rendered.stagingBucket }));
   return {
     stackName: stack.stackName,
@@ -369,7 +381,7 @@ async function putInline(
 export async function putRolePolicies(motoEndpoint: string, region: string, stack: RenderedStack): Promise<void> {
   const iam = new IAMClient(motoAdmin(motoEndpoint, region));
   try {
-    for (const role of [stack.actionRole, stack.instanceRole]) await putInline(iam, role);
+    for (const role of [stack.actionRole, stack.instanceRole, ...stack.functionRoles]) await putInline(iam, role);
   } finally {
     iam.destroy();
   }

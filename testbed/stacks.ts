@@ -46,6 +46,16 @@ export interface RenderedStack {
   securityGroup: { name: string; description: string; tags: { Key: string; Value: string }[] };
   /** Whether the stack creates the account's GitHub OIDC provider (CreateOidcProvider). */
   createsOidcProvider: boolean;
+  /** The roles Lambda may assume (its functions' execution roles), with their policies as rendered. */
+  functionRoles: {
+    name: string;
+    arn: string;
+    trust: PolicyDocument;
+    managed: string[];
+    policies: { name: string; document: PolicyDocument }[];
+  }[];
+  /** Each AWS::Lambda::Function as rendered, with its physical name (the bed creates them: lambda-functions.ts). */
+  functions: { logicalId: string; properties: Record<string, unknown> }[];
 }
 
 export function readTemplate(): Template {
@@ -124,6 +134,10 @@ export function renderStack(
         const id = names.securityGroupId ?? 'sg-0000000000000000';
         return { [logicalId]: id, [`${logicalId}.GroupId`]: id, [`${logicalId}.VpcId`]: values.VpcId ?? '' };
       }
+      case 'AWS::Lambda::Function': {
+        const name = explicit('FunctionName') ?? generatedName(stackName, logicalId, 64);
+        return { [logicalId]: name, [`${logicalId}.Arn`]: `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}` };
+      }
       case 'AWS::IAM::OIDCProvider': {
         const arn = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
         return { [logicalId]: arn, [`${logicalId}.Arn`]: arn };
@@ -201,6 +215,19 @@ export function renderStack(
       tags: (group?.Properties.Tags ?? []) as { Key: string; Value: string }[],
     },
     createsOidcProvider: 'GitHubOidcProvider' in out || ofType('AWS::IAM::OIDCProvider').length > 0,
+    functionRoles: roles
+      .filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))
+      .map(([id, r]) => ({
+        name: values[id] ?? '',
+        arn: values[`${id}.Arn`] ?? '',
+        trust: r.Properties.AssumeRolePolicyDocument as PolicyDocument,
+        managed: ((r.Properties.ManagedPolicyArns ?? []) as string[]).filter((arn) => arn.includes(':iam::aws:')),
+        policies: [...policiesOf(r.Properties), ...attached(id, r.Properties)],
+      })),
+    functions: ofType('AWS::Lambda::Function').map(([logicalId, r]) => ({
+      logicalId,
+      properties: { ...r.Properties, FunctionName: values[logicalId] ?? '' },
+    })),
   };
 }
 

@@ -13,6 +13,7 @@ import { IamEvaluator } from './iam-eval.ts';
 import { motoLookup } from './iam-lookup.ts';
 import { Imds } from './imds.ts';
 import { Instances } from './instances.ts';
+import { startLambda } from './lambda-bed.ts';
 import { freePort, startMoto } from './moto.ts';
 import { OidcIssuer } from './oidc.ts';
 import { reboot } from './reboot.ts';
@@ -59,6 +60,11 @@ export const DEFAULT_SETTINGS: Settings = {
   // AWS evaluates every request against the caller's policies (iam-eval.ts); off only for a test that wants to go past
   // a refusal.
   iam: true,
+  // Lambda (faults.ts has the sources): Pending a short while, never zero; Inactive after 14 idle days; an idle
+  // execution environment kept warm for five minutes.
+  functionPendingMs: 1000,
+  functionIdleMs: 14 * 24 * 3600 * 1000,
+  functionWarmMs: 5 * 60 * 1000,
 };
 
 export async function startTestbed(options: TestbedOptions): Promise<{ info: TestbedInfo; stop: () => Promise<void> }> {
@@ -86,14 +92,27 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     const lookup = motoLookup(moto.endpoint, region);
     instances.agentPermitted = (profileArn) => roleGrantsAgent(evaluator, lookup, profileArn);
 
+    const sessions = new Sessions();
+    let endpoint = '';
+    const lambda = startLambda({
+      motoEndpoint: moto.endpoint,
+      region,
+      stateDir,
+      efsRoot: sandboxes.efsRoot,
+      faults,
+      sessions,
+      evaluator,
+      endpoint: () => endpoint,
+    });
     const front: http.Server = createFront({
       motoEndpoint: moto.endpoint,
       faults,
       log,
       ssm,
       oidc,
-      sessions: new Sessions(),
+      sessions,
       iam: { evaluator, lookup },
+      lambda: lambda.api,
       hooks: {
         control: createControl({
           faults,
@@ -102,6 +121,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
           instances,
           sandboxes,
           ssm,
+          functions: lambda.control,
           updateStack: async (name, parameters) => {
             const before = rendered.get(name);
             if (!before) throw new Error(`no stack ${name}`);
@@ -195,7 +215,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       front.once('error', reject);
       front.listen(port, '127.0.0.1', resolve);
     });
-    const endpoint = `http://127.0.0.1:${port}`;
+    endpoint = `http://127.0.0.1:${port}`;
     const { stacks, ...seeded } = await seed(moto.endpoint, region, {
       rendered: (stack) => {
         rendered.set(stack.stackName, stack);
@@ -203,6 +223,16 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
       },
     });
     await network.sync(sandboxes);
+    // CloudFormation creates each stack's functions with it.
+    for (const stack of rendered.values())
+      for (const { logicalId, properties } of stack.functions) {
+        const [status, answer] = await lambda.control.create({
+          Properties: properties,
+          LogicalId: logicalId,
+          StackName: stack.stackName,
+        });
+        if (status !== 200) throw new Error(`${stack.stackName}/${logicalId}: ${JSON.stringify(answer)}`);
+      }
     const info: TestbedInfo = {
       endpoint,
       region,
@@ -221,6 +251,7 @@ export async function startTestbed(options: TestbedOptions): Promise<{ info: Tes
     };
     const stop = async () => {
       clearInterval(ticker);
+      lambda.stop();
       ssm.stopAll();
       sandboxes.release();
       imds.close();

@@ -130,6 +130,8 @@ class ReleaseBuild:
 
     def keep(self, f):
         """An unchanged file: a hard link of the same file in the base release, or a copy if its mode changed."""
+        if STOP.is_set():  # links do not stream, so nothing else would stop them: no new work once told to stop
+            raise Failure('stopped')
         try:
             folder, name = self.base.place(f.path)
             st = folder.entry(name)

@@ -320,13 +320,22 @@ class JobManifest:
 
 
 def load_job(path, result=None):
-    """Reads the job; `result` gets its runId and the sha256 of the bytes read, which the action checks the result by."""
+    """Reads the job from a file (parse_job)."""
     try:
         with open(path, 'rb') as f:
             data = f.read()
-        raw = json.loads(data.decode('utf-8'))
-    except (OSError, ValueError) as e:
+    except OSError as e:
         raise Failure('cannot read the job manifest %s: %s' % (q(path), e))
+    return parse_job(data, result, 'the job manifest %s' % q(path))
+
+
+def parse_job(data, result=None, what='the job manifest'):
+    """The job from its bytes; `result` gets its runId and the sha256 of the bytes, which the action checks the result
+    by."""
+    try:
+        raw = json.loads(data.decode('utf-8'))
+    except ValueError as e:
+        raise Failure('cannot read %s: %s' % (what, e))
     if result is not None:
         result.job_sha256 = hashlib.sha256(data).hexdigest()
         result.run_id = raw.get('runId') if isinstance(raw, dict) and isinstance(raw.get('runId'), str) else None

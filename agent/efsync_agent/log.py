@@ -37,6 +37,11 @@ class Log:
             self.lines.append(line)
             print(line, flush=True)
 
+    def reset(self):
+        """Forgets the lines so far: a writer function serves one job after another in the same process."""
+        with self.lock:
+            self.lines = []
+
     def snapshot(self):
         with self.lock:
             return list(self.lines)

@@ -158,8 +158,9 @@ class PartStore:
     disk holds about `limit` parts at a time, never the sum of a target's parts (the action sizes the root volume by
     the same rule: src/remote/job.ts, scratchBytes)."""
 
-    def __init__(self, limit):
-        self.workdir = tempfile.mkdtemp(prefix=PARTS_PREFIX, dir=parts_root())
+    def __init__(self, limit, root=None):
+        """`root`: where the parts folder goes (parts_root() unless given: a writer function's /tmp)."""
+        self.workdir = tempfile.mkdtemp(prefix=PARTS_PREFIX, dir=root or parts_root())
         self.in_use = hold_scratch(self.workdir)
         self.limit, self.held, self.later = max(limit, 1), {}, set()
         # Parts downloading now, and the bytes on disk (a download counts in full from its start): now and at most.

@@ -20,12 +20,15 @@ from .target_run import TargetRun
 from .transfer import LogShipper, put
 
 
-def run_targets(job, root, result):
-    """Takes the lock, then carries out each target in order; returns the exit code."""
+def run_targets(job, root, result, parts_limit=None, scratch=None):
+    """Takes the lock, then carries out each target in order; returns the exit code. Staged parts go to `scratch`
+    (parts_root() unless given), at most `parts_limit` at once (the job's concurrency unless given)."""
     lock, parts = take_lock(root, job), None
     try:
-        parts = PartStore(min(job.concurrency, 64))
+        parts = PartStore(parts_limit or min(job.concurrency, 64), scratch)
         for i, spec in enumerate(job.targets):
+            if STOP.is_set():  # told to stop (a writer function's time is up): no target starts
+                raise Failure('stopped')
             tr = TargetResult(spec.target, 'failed', spec.release_id)
             result.targets.append(tr)
             later = frozenset().union(*(p for t in job.targets[i + 1:] for p in t.batch_parts()))
@@ -72,10 +75,7 @@ def parse_args(argv):
 
 def carry_out(job, mounted, result):
     """Mounts the file system (unless it is `mounted` already), runs the targets, unmounts; returns the exit code."""
-    log('efsync agent: run %s, %d target(s), file system %s' % (job.run_id, len(job.targets), job.file_system_id))
-    for spec in job.targets:  # before the mount: a bad chunk fails the job before anything is written
-        spec.check_chunks()
-    clear_stale_scratch()
+    prepare(job)
     if mounted is not None:
         need(os.path.isdir(mounted), '--mounted %s is not a directory' % q(mounted))
         return run_on(job, mounted, result)
@@ -84,6 +84,15 @@ def carry_out(job, mounted, result):
         return run_on(job, MOUNTPOINT, result)
     finally:
         umount()
+
+
+def prepare(job, scratch=None):
+    """What comes before the file system: every chunk checked, so a bad one fails the job before anything is written,
+    and the scratch folders of killed runs removed from `scratch` (parts_root() unless given)."""
+    log('efsync agent: run %s, %d target(s), file system %s' % (job.run_id, len(job.targets), job.file_system_id))
+    for spec in job.targets:
+        spec.check_chunks()
+    clear_stale_scratch(scratch)
 
 
 def run_on(job, path, result):

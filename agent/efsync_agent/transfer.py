@@ -7,12 +7,14 @@ import threading
 import time
 import urllib.request
 
-from .common import EXIT, Failure, STOP
-from .files import copy
+from .common import EXIT, Failure, STOP, human
+from .files import CHUNK, copy
 from .log import SHIP_EVERY, log
 
 
 ATTEMPTS = 5
+# Who needs a route to S3 when none is there: a writer function sets its own (lambda_handler.py).
+NETWORK = {'subnet': 'the instance\'s subnet'}
 # Connection failures (no route to S3 drops packets: each attempt waits out its timeout) end the retries once this
 # many seconds have passed since the first attempt, whatever ATTEMPTS says.
 CONNECT_BUDGET = 60.0
@@ -92,20 +94,45 @@ def download(url, name, sink, size, progress=None):
     try:
         with_retries(attempt, ATTEMPTS, 0.5, STOP, failed)
     except HttpFailed as e:
-        if e.kind == 'exhausted':
-            why = ' after %d attempts: %s' % (e.attempts, e.why)
-        elif e.kind == 'unreachable':
-            why = (': cannot reach S3 (%s, %d attempts in %d s): the instance\'s subnet needs a route to S3 (an S3 '
-                   'gateway endpoint on its route table, or a NAT gateway)' % (e.why, e.attempts, e.seconds))
-        elif e.kind == 'invalid-url':
-            why = ': invalid URL (%s)' % e.why
-        else:
-            # 403 is also S3's InvalidObjectState for an archived object (GetObject API reference); the plan refuses
-            # those, but one can be archived after the plan.
-            hint = {403: ' (the presigned URL expired, the object changed, or it is archived and not restored)',
-                    404: ' (the object changed or was deleted since the plan)'}.get(e.status, '')
-            why = ': %s%s' % (e.why, hint)
-        raise Failure('cannot download %s%s' % (name, why), EXIT['downloadFailed'])
+        raise Failure('cannot download %s%s' % (name, why_failed(e)), EXIT['downloadFailed'])
+
+
+def fetch(url, name, limit):
+    """GETs a small object whose size nothing says beforehand (the job itself) into memory: at most `limit` bytes, or
+    it is refused. Retried as download() is; the errors name `name`, never the URL."""
+    def attempt():
+        data = bytearray()
+        with urllib.request.urlopen(url, timeout=60) as response:
+            for chunk in iter(lambda: response.read1(CHUNK), b''):
+                data += chunk
+                if len(data) > limit:
+                    raise Failure('%s is larger than %s: refusing it' % (name, human(limit)), EXIT['downloadFailed'])
+        return bytes(data)
+
+    def failed(why, again):
+        if again:
+            log('download of %s failed (%s); retrying' % (name, why))
+
+    try:
+        return with_retries(attempt, ATTEMPTS, 0.5, STOP, failed)
+    except HttpFailed as e:
+        raise Failure('cannot download %s%s' % (name, why_failed(e)), EXIT['downloadFailed'])
+
+
+def why_failed(e):
+    """What a download's error says after its name: how the last attempt failed, and what to do about it."""
+    if e.kind == 'exhausted':
+        return ' after %d attempts: %s' % (e.attempts, e.why)
+    if e.kind == 'unreachable':
+        return (': cannot reach S3 (%s, %d attempts in %d s): %s needs a route to S3 (an S3 gateway endpoint on its '
+                'route table, or a NAT gateway)' % (e.why, e.attempts, e.seconds, NETWORK['subnet']))
+    if e.kind == 'invalid-url':
+        return ': invalid URL (%s)' % e.why
+    # 403 is also S3's InvalidObjectState for an archived object (GetObject API reference); the plan refuses
+    # those, but one can be archived after the plan.
+    hint = {403: ' (the presigned URL expired, the object changed, or it is archived and not restored)',
+            404: ' (the object changed or was deleted since the plan)'}.get(e.status, '')
+    return ': %s%s' % (e.why, hint)
 
 
 def upload(url, body, content_type, timeout=30):

@@ -9,7 +9,7 @@ import { AGENT, PYTHON, tmpDir } from './harness.ts';
 const TESTS = path.resolve(import.meta.dirname, '../../agent/tests');
 
 describe('the agent (Python unittest)', () => {
-  it('checks jobs, writes and verifies files, and builds, prunes and rolls back releases', () => {
+  it('checks jobs, writes and verifies files, builds, prunes and rolls back releases, and runs the writer function', () => {
     const scratch = tmpDir();
     const env: NodeJS.ProcessEnv = { ...process.env, PYTHONPATH: AGENT, TMPDIR: scratch, PYTHONDONTWRITEBYTECODE: '1' };
     // Run from agent/tests, so that the package is found nowhere but in the zipapp.
