@@ -55,6 +55,8 @@ export interface SeededStack {
   instanceRoleArn: string;
   instanceProfile: string;
   instanceSecurityGroupId: string;
+  /** The writer function's name (the template's WriterFunction output). */
+  writerFunction: string;
   stagingBucket: string;
   /** The static key the bed evaluates as this stack's action role (iam-eval.ts). */
   actionAccessKeyId: string;
@@ -188,7 +190,7 @@ export async function seed(motoEndpoint: string, region: string, options: SeedOp
   for (const [key, body] of Object.entries(SOURCE_OBJECTS)) {
     await s3.send(new PutObjectCommand({ Bucket: sourceBucket, Key: `${sourcePrefix}${key}`, Body: body }));
   }
-  const clients = { ec2, iam, s3 };
+  const clients = { ec2, efs, iam, s3 };
   const main = await seedStack(clients, region, shared, options, {
     stackName: options.stackName ?? 'efsync',
     repository: REPOSITORY,
@@ -260,13 +262,50 @@ async function seedSsmEndpoints(ec2: EC2Client, region: string, vpcId: string, s
 }
 
 /**
+ * The writer function's security group (egress as the template's WriterSecurityGroup: 443 anywhere, 2049 to the mount
+ * targets), the mount targets' NFS rule from it (MountTargetNfsFromWriter), and its access point: the file system's
+ * root as uid and gid 0 (WriterAccessPoint).
+ */
+async function seedWriter(
+  clients: { ec2: EC2Client; efs: EFSClient },
+  shared: Shared,
+  stackName: string,
+): Promise<{ groupId: string; accessPointId: string }> {
+  const { ec2, efs } = clients;
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({
+      GroupName: `${stackName}-writer`,
+      Description: 'efsync writer function - no inbound; HTTPS to S3, NFS to the mount targets',
+      VpcId: shared.vpcId,
+    }),
+  );
+  const groupId = group.GroupId ?? '';
+  await ec2.send(
+    new AuthorizeSecurityGroupIngressCommand({
+      GroupId: shared.mountTargetSecurityGroupId,
+      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, UserIdGroupPairs: [{ GroupId: groupId }] }],
+    }),
+  );
+  const point = await efs.send(
+    new CreateAccessPointCommand({
+      ClientToken: `${stackName}-writer`,
+      FileSystemId: shared.fileSystemId,
+      PosixUser: { Uid: 0, Gid: 0 },
+      RootDirectory: { Path: '/' },
+      Tags: [{ Key: 'managed-by', Value: 'efsync' }],
+    }),
+  );
+  return { groupId, accessPointId: point.AccessPointId ?? '' };
+}
+
+/**
  * Creates what infra/efsync.yaml creates for one stack, from the template as rendered with this account's values: the
  * instance security group (its tags, its egress, and the NFS rule on the mount targets' group), the instance role
  * (trust, managed and inline policies), its profile, the action role (trust and inline policies) and the staging
  * bucket.
  */
 async function seedStack(
-  clients: { ec2: EC2Client; iam: IAMClient; s3: S3Client },
+  clients: { ec2: EC2Client; efs: EFSClient; iam: IAMClient; s3: S3Client },
   region: string,
   shared: Shared,
   options: SeedOptions,
@@ -288,6 +327,7 @@ async function seedStack(
     }),
   );
   const groupId = group.GroupId ?? '';
+  const writer = await seedWriter(clients, shared, stack.stackName);
   const rendered = renderStack(
     stack.stackName,
     region,
@@ -305,8 +345,15 @@ async function seedStack(
       ExtraInstanceTypes: 't3.*,c7i.*,m7i.*',
       // A second stack names its own profile (one name per account); the first keeps the template's default.
       ...(!stack.createsOidcProvider && { InstanceProfileName: `${stack.stackName}-instance` }),
+      // The writer function's subnets: those of the file system's mount targets (one, in the first zone).
+      WriterSubnetIds: shared.subnetIds[0] ?? '',
     },
-    { ...(stack.stagingBucket && { stagingBucket: stack.stagingBucket }), securityGroupId: groupId },
+    {
+      ...(stack.stagingBucket && { stagingBucket: stack.stagingBucket }),
+      securityGroupId: groupId,
+      securityGroups: { WriterSecurityGroup: writer.groupId },
+      accessPoints: { WriterAccessPoint: writer.accessPointId },
+    },
   );
   options.rendered?.(rendered);
   if (rendered.securityGroup.tags.length)
@@ -356,6 +403,7 @@ async function seedStack(
     instanceRoleArn: instanceRole.arn,
     instanceProfile: rendered.instanceProfile,
     instanceSecurityGroupId: groupId,
+    writerFunction: rendered.values.Writer ?? '',
     stagingBucket: rendered.stagingBucket,
     actionAccessKeyId: actionAccessKey(stack.stackName),
   };

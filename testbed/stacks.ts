@@ -78,7 +78,14 @@ export function renderStack(
   stackName: string,
   region: string,
   parameters: StackParameters,
-  names: { stagingBucket?: string; securityGroupId?: string } = {},
+  names: {
+    stagingBucket?: string;
+    /** The instance's security group; `securityGroups` names any other by its logical id. */
+    securityGroupId?: string;
+    securityGroups?: Record<string, string>;
+    /** Access points the stack creates, by logical id: their ids. */
+    accessPoints?: Record<string, string>;
+  } = {},
   template: Template = readTemplate(),
 ): RenderedStack {
   const pseudo: Record<string, string> = {
@@ -131,12 +138,21 @@ export function renderStack(
         };
       }
       case 'AWS::EC2::SecurityGroup': {
-        const id = names.securityGroupId ?? 'sg-0000000000000000';
+        const id = names.securityGroups?.[logicalId] ?? names.securityGroupId ?? 'sg-0000000000000000';
         return { [logicalId]: id, [`${logicalId}.GroupId`]: id, [`${logicalId}.VpcId`]: values.VpcId ?? '' };
       }
       case 'AWS::Lambda::Function': {
         const name = explicit('FunctionName') ?? generatedName(stackName, logicalId, 64);
         return { [logicalId]: name, [`${logicalId}.Arn`]: `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}` };
+      }
+      case 'AWS::EFS::AccessPoint': {
+        const id = names.accessPoints?.[logicalId] ?? 'fsap-00000000000000000';
+        const arn = `arn:aws:elasticfilesystem:${region}:${ACCOUNT}:access-point/${id}`;
+        return { [logicalId]: id, [`${logicalId}.AccessPointId`]: id, [`${logicalId}.Arn`]: arn };
+      }
+      case 'AWS::Logs::LogGroup': {
+        const name = explicit('LogGroupName') ?? generatedName(stackName, logicalId, 512);
+        return { [logicalId]: name, [`${logicalId}.Arn`]: `arn:aws:logs:${region}:${ACCOUNT}:log-group:${name}:*` };
       }
       case 'AWS::IAM::OIDCProvider': {
         const arn = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
@@ -187,7 +203,8 @@ export function renderStack(
     throw new Error('infra/efsync.yaml: no action or instance role');
   const [profileId] = ofType('AWS::IAM::InstanceProfile')[0] ?? [];
   const [bucketId] = ofType('AWS::S3::Bucket')[0] ?? [];
-  const [, group] = ofType('AWS::EC2::SecurityGroup')[0] ?? [];
+  const groups = ofType('AWS::EC2::SecurityGroup');
+  const [, group] = groups.find(([id]) => id === 'InstanceSecurityGroup') ?? groups[0] ?? [];
   return {
     stackName,
     values,

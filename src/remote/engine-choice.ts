@@ -6,6 +6,7 @@
  *   failure of the function's own (its network, mount, state or throttling: nothing was written) moves the job to an
  *   instance, saying so.
  */
+import { PreflightError } from '../core/errors.js';
 import type { Executor, OpenExecutor } from './executor.js';
 import { openInstance } from './instance/executor.js';
 import { openFunction } from './lambda/executor.js';
@@ -17,6 +18,15 @@ export const openExecutor: OpenExecutor = (ctx, checked, work, planned) => {
   const name = fileSystem.writerFunction;
   if (engine === 'instance' || !name) {
     if (engine === 'auto') ctx.reporter.info('No writer-function is set: an instance carries the job out.');
+    return openInstance(ctx, checked, work, planned);
+  }
+  // The function mounts the file system's root (its own access point): a run through another access point's root
+  // directory publishes where only an instance mounting that access point writes.
+  if (checked.accessPointRoot !== '/') {
+    const why = `the run publishes through access point ${fileSystem.accessPointId} (root ${checked.accessPointRoot}), which the writer function does not mount`;
+    if (engine === 'lambda')
+      throw new PreflightError(`engine lambda cannot carry this job out: ${why}. Use engine instance or auto.`);
+    ctx.reporter.info(`${why[0]?.toUpperCase()}${why.slice(1)}: an instance carries the job out.`);
     return openInstance(ctx, checked, work, planned);
   }
   const writer = openFunction(name)(ctx, checked);

@@ -31,6 +31,7 @@ import {
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -560,6 +561,9 @@ describe('the deployed policy, evaluated', () => {
   const efs = (c: Record<string, unknown>) => new EFSClient(c);
   const iamClient = (c: Record<string, unknown>) => new IAMClient(c);
   const s3 = (c: Record<string, unknown>) => new S3Client(c);
+  const lambda = (c: Record<string, unknown>) => new LambdaClient(c);
+  // The writer function the stack deploys (its WriterFunction output, the writer-function input).
+  const writer = `${stack.stackName}-writer`;
 
   /** Each kind of request the action makes: service, operation, the client that makes it and the command. */
   const requests: [string, string, Maker, unknown][] = [
@@ -661,6 +665,8 @@ describe('the deployed policy, evaluated', () => {
     ['s3', 'ListObjectsV2', s3, new ListObjectsV2Command({ Bucket: 'ml-models', Prefix: 'bert/' })],
     ['s3', 'HeadObject', s3, new HeadObjectCommand({ Bucket: 'ml-models', Key: 'bert/config.json' })],
     ['s3', 'GetObject', s3, new GetObjectCommand({ Bucket: 'ml-models', Key: 'bert/weights.bin' })],
+    ['lambda', 'GetFunctionConfiguration', lambda, new GetFunctionConfigurationCommand({ FunctionName: writer })],
+    ['lambda', 'Invoke', lambda, new InvokeCommand({ FunctionName: writer, Payload: new TextEncoder().encode('{}') })],
   ];
 
   const checksOf = async (): Promise<{ label: string; checks: Check[] }[]> =>

@@ -73,7 +73,9 @@ describe('the writer function', () => {
         LocalMountPath: '/mnt/efs',
       },
     ]);
-    expect(writer.Environment).toEqual({ Variables: { EFSYNC_MOUNT_PATH: '/mnt/efs' } });
+    expect(writer.Environment).toEqual({
+      Variables: { EFSYNC_MOUNT_PATH: '/mnt/efs', EFSYNC_FILE_SYSTEM_ID: 'fs-0123456789abcdef0' },
+    });
     // Lambda's pattern for a mount path (FileSystemConfig.LocalMountPath, botocore's lambda model).
     expect('/mnt/efs').toMatch(/^\/mnt\/[a-zA-Z0-9-_.]+$/);
   });
