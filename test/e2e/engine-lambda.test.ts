@@ -3,8 +3,14 @@
 // the template's inline bootstrap, the agent the .pyz dist/ ships), with no instance: no RunInstances, no SendCommand.
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  RevokeSecurityGroupIngressCommand,
+} from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
+import { motoClients } from '../support/local-aws.ts';
 import { buildWheels, leftovers, makeWorkspace, readTree, runAction, saveRequestLog } from './support.ts';
 
 const MODEL = {
@@ -18,7 +24,7 @@ let workspace: string;
 let wheels: string;
 
 beforeAll(async () => {
-  aws = await startLocalAws([]);
+  aws = await startLocalAws(['--online-delay-ms', '300']);
   workspace = makeWorkspace({ 'requirements.txt': 'alpha==1.0\n', ...MODEL });
   wheels = buildWheels(workspace, ['alpha==1.0:beta>=2', 'beta==2.0']);
 }, 60_000);
@@ -99,5 +105,46 @@ describe('engine lambda', { timeout: 180_000 }, () => {
     const called = await operations(since);
     expect(called).not.toContain('RunInstances');
     expect(called).not.toContain('SendCommand');
+  });
+
+  it('a mount target that no longer admits the function: one error under lambda, an instance under auto', async () => {
+    const { ec2 } = motoClients(aws);
+    const groups = await ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-name', Values: ['efsync-writer'] }] }),
+    );
+    const writerGroup = groups.SecurityGroups?.[0]?.GroupId ?? '';
+    const rule = {
+      GroupId: aws.info.mountTargetSecurityGroupId,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 2049, ToPort: 2049, UserIdGroupPairs: [{ GroupId: writerGroup }] },
+      ],
+    };
+    await ec2.send(new RevokeSecurityGroupIngressCommand(rule));
+    // A security group's removed rule leaves tracked connections be ("Security group connection tracking", Amazon EC2
+    // User Guide): the refusal shows when the function next attaches, here after Lambda reclaimed it (Inactive). The
+    // run wakes it, waits until it is Active again, and then its mount is refused.
+    await aws.control('POST', '/functions/efsync-writer/inactive');
+    try {
+      fs.writeFileSync(path.join(workspace, 'models', 'config.json'), '{"layers": 24}\n');
+      const refused = await runAction(aws, workspace, inputs());
+      expect(refused.status).toBe(1);
+      const errors = refused.stdout.split('\n').filter((line) => line.startsWith('::error::'));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toContain(
+        'The writer function efsync-writer could not run the job: it could not open a network connection to the file system (EFSMountConnectivityException)',
+      );
+      expect(fs.readFileSync(path.join(root(), 'models', 'config.json'), 'utf8')).toBe(MODEL['models/config.json']);
+
+      const since = (await aws.log()).at(-1)?.seq ?? 0;
+      const moved = await runAction(aws, workspace, { ...inputs(), engine: 'auto' });
+      expect(moved.stdout, moved.stdout.slice(-3000)).not.toContain('::error::');
+      expect(moved.stdout).toContain('engine auto: an instance carries the job out instead.');
+      expect(moved.outputs).toMatchObject({ changed: 'true', engine: 'instance', 'instance-source': 'launched' });
+      expect(fs.readFileSync(path.join(root(), 'models', 'config.json'), 'utf8')).toBe('{"layers": 24}\n');
+      expect(await operations(since)).toContain('RunInstances');
+    } finally {
+      await ec2.send(new AuthorizeSecurityGroupIngressCommand(rule));
+      ec2.destroy();
+    }
   });
 });

@@ -107,6 +107,12 @@ describe('README', () => {
       (m) => m !== 'RunInstances returned no instance',
     ),
     ...errorMessages('src/remote/instance/wait.ts', ['InstanceError']),
+    ...errorMessages('src/remote/engine-choice.ts', ['PreflightError']),
+    ...errorMessages('src/remote/lambda/ready.ts', ['FunctionNotReady']),
+    ...errorMessages('src/remote/lambda/executor.ts', ['RemoteError']),
+    // FunctionUnavailable builds its message from the failure's cause and fix (src/remote/lambda/failures.ts).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a message as the source writes it, placeholders and all
+    'The writer function ${functionName} could not run the job: ${cause}. Fix: ${fix}.',
   ];
 
   it('finds the error messages in the source', () => {

@@ -109,7 +109,7 @@ export async function resultOf(
           `for a job this long.\n${logTail(log)}`,
       );
     throw new RemoteError(
-      `The writer function ${writer.name} failed: ${answer.errorType}: ${answer.message}\n${logTail(log)}`,
+      `The writer function ${writer.name} raised ${answer.errorType}. Its message: ${answer.message}\n${logTail(log)}`,
     );
   }
   let payload: unknown;
