@@ -59,8 +59,9 @@ export async function writeSummary(result: SyncResult): Promise<void> {
 
 const SOURCE_WORDS = { launched: 'launched', reused: 'a warm one reused', borrowed: 'your own (instance-id)' } as const;
 
-/** Whether the run launched, reused or borrowed its instance, and until when it stays warm. */
+/** What wrote: the writer function, or the instance the run launched, reused or borrowed, and until when it stays warm. */
 function instanceLine(result: SyncResult): string {
+  if (result.engine === 'lambda') return `<b>Engine</b>: the writer function ${escapeHtml(result.functionName ?? '')}`;
   if (!result.instanceId || !result.instanceSource) return '';
   const warm = result.warmUntil ? `, warm until ${escapeHtml(result.warmUntil)}` : '';
   return `<b>Instance</b>: ${SOURCE_WORDS[result.instanceSource]}${warm}`;

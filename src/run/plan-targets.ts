@@ -211,14 +211,20 @@ export function describePlan(
     const launched = fs.instanceTypes.length
       ? fs.instanceTypes.join(' or ')
       : 'an instance sized to the bytes to move (instance-type: auto)';
+    // Which engine (remote/engine-choice.ts): the writer function writes the file system's root only.
+    const writer = config.engine !== 'instance' && fs.writerFunction && place.root === '/' ? fs.writerFunction : '';
+    const onInstance =
+      `launch ${launched} in ${fs.subnetId ?? "a mount target's subnet"} with instance profile ` +
+      `${fs.instanceProfile}, apply over SSM`;
     lines.push(
       `Compare with the last published state of ${describePlace(place)} in ` +
         `s3://${staging.bucket}/${stateKey(staging.prefix, place, '').replace(/\.json$/, '')}; ` +
         `${config.force ? 'publish even if nothing changed' : 'stop here if nothing changed'}.`,
-      `Stage changed files under s3://${staging.bucket}/${staging.prefix}runs/, launch ${launched} ` +
-        `in ${fs.subnetId ?? "a mount target's subnet"} with instance profile ${fs.instanceProfile}, apply over SSM.`,
+      `Stage changed files under s3://${staging.bucket}/${staging.prefix}runs/, ` +
+        `${writer ? `hand the job to the writer function ${writer} (engine ${config.engine})` : onInstance}.`,
       `Switch each target atomically to its new release, ${config.delete ? 'deleting' : 'keeping'} files gone from ` +
-        `the source, keeping ${config.keepReleases} release(s); stop the instance within ${config.timeoutMinutes} min.`,
+        `the source, keeping ${config.keepReleases} release(s)` +
+        `${writer ? '.' : `; stop the instance within ${config.timeoutMinutes} min.`}`,
     );
   }
   return lines;

@@ -64,6 +64,8 @@ describe('engine lambda', { timeout: 180_000 }, () => {
       'efs-local-path': '/models',
     });
     expect(step.stdout).toContain('Invoking the writer function efsync-writer');
+    expect(step.stdout).toContain('hand the job to the writer function efsync-writer (engine lambda)');
+    expect(step.summary).toContain('<b>Engine</b>: the writer function efsync-writer');
     const models = readTree(path.join(root(), 'models'));
     expect(models).toEqual(
       Object.fromEntries(Object.entries(MODEL).map(([name, text]) => [name.replace('models/', ''), Buffer.from(text)])),
