@@ -8,6 +8,7 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -45,6 +46,10 @@ declare const SERVICES: {
     readonly iam: {
         readonly make: (c: Config) => IAMClient;
         readonly iam: "iam";
+    };
+    readonly lambda: {
+        readonly make: (c: Config) => LambdaClient;
+        readonly iam: "lambda";
     };
     readonly s3: {
         readonly make: (c: Config) => S3Client;

@@ -37,6 +37,8 @@ export declare const INPUT_DEFAULTS: {
     readonly 'timeout-minutes': "60";
     readonly 'keep-warm': "0";
     readonly 'instance-id': "";
+    readonly engine: "auto";
+    readonly 'writer-function': "";
     readonly config: "";
     readonly mode: "sync";
 };

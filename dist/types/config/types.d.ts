@@ -5,6 +5,9 @@ export type Mode = (typeof MODES)[number];
 export declare const ARCHITECTURES: readonly ["x86_64", "arm64"];
 export type Architecture = (typeof ARCHITECTURES)[number];
 export declare const INSTALLERS: readonly ["auto", "pip", "uv"];
+/** What carries a job out: the writer function, an instance, or (auto) the function when it fits the job. */
+export declare const ENGINES: readonly ["auto", "lambda", "instance"];
+export type Engine = (typeof ENGINES)[number];
 export type Installer = (typeof INSTALLERS)[number];
 /** Whether the dependencies get .pyc files: `auto` when an interpreter of the target version is on the runner. */
 export type Compile = 'auto' | boolean;
@@ -36,6 +39,8 @@ export interface FileSystemConfig {
      */
     instanceTypes: string[];
     lambdaMountPath: string;
+    /** The writer function the template deploys (its WriterFunction output): name or ARN; absent when there is none. */
+    writerFunction?: string;
 }
 export interface DepsSource {
     /** Workspace-relative path of the requirements file. */
@@ -87,6 +92,8 @@ export interface Config {
     force: boolean;
     dryRun: boolean;
     timeoutMinutes: number;
+    /** Which engine carries the jobs out (remote/engine-choice.ts). */
+    engine: Engine;
     /**
      * Minutes the instance stays running after a successful publish, for the next run to reuse (0 or absent: off).
      * A run with it set looks for such a warm instance first (src/remote/instance/warm.ts).

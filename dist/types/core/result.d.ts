@@ -27,6 +27,10 @@ export type InstanceSource = (typeof INSTANCE_SOURCES)[number];
 export interface SyncResult {
     /** True when a new release was published (or a rollback switched one). */
     changed: boolean;
+    /** What wrote the file system: the writer function or an instance; absent when nothing needed writing. */
+    engine?: 'lambda' | 'instance';
+    /** The writer function that wrote, when it was the function. */
+    functionName?: string;
     instanceId?: string;
     /** Where the instance came from: launched by this run, a warm one reused, or the user's own (instance-id). */
     instanceSource?: InstanceSource;

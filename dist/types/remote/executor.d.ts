@@ -26,6 +26,9 @@ export interface Execution {
 }
 /** Where the work ran, for the run's result. */
 export interface ExecutedOn {
+    engine: 'lambda' | 'instance';
+    /** The writer function that ran the work, when no instance did. */
+    functionName?: string;
     instanceId?: string;
     instanceSource?: InstanceSource;
     warmUntil?: string;

@@ -5,7 +5,7 @@
  */
 import type { TargetPlan } from '../../plan/target-plan.js';
 import { type RunContext } from '../context.js';
-import { type Execution } from '../executor.js';
+import type { Execution } from '../executor.js';
 import type { JobAction } from '../job.js';
 import type { Preflight } from '../preflight/preflight.js';
 import { type AgentResult } from '../protocol.js';

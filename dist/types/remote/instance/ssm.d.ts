@@ -1,7 +1,5 @@
 import type { AwsClients } from '../../aws/clients.js';
 import { EfsyncError } from '../../core/errors.js';
-export declare class RemoteError extends EfsyncError {
-}
 /** A warm instance that went away between finding it and sending to it: the run launches one instead. */
 export declare class InstanceVanished extends EfsyncError {
 }

@@ -1,0 +1,2 @@
+import type { OpenExecutor } from './executor.js';
+export declare const openExecutor: OpenExecutor;
