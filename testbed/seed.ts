@@ -261,6 +261,13 @@ async function seedSsmEndpoints(ec2: EC2Client, region: string, vpcId: string, s
   }
 }
 
+/** A role as the stack renders it: its trust, the AWS managed policies it attaches, and its inline policies. */
+async function createRole(iam: IAMClient, role: RenderedStack['instanceRole']): Promise<void> {
+  await iam.send(new CreateRoleCommand({ RoleName: role.name, AssumeRolePolicyDocument: JSON.stringify(role.trust) }));
+  for (const arn of role.managed) await iam.send(new AttachRolePolicyCommand({ RoleName: role.name, PolicyArn: arn }));
+  await putInline(iam, role);
+}
+
 /**
  * The writer function's security group (egress as the template's WriterSecurityGroup: 443 anywhere, 2049 to the mount
  * targets), the mount targets' NFS rule from it (MountTargetNfsFromWriter), and its access point: the file system's
@@ -366,15 +373,7 @@ async function seedStack(
   );
 
   const { instanceRole, actionRole } = rendered;
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: instanceRole.name,
-      AssumeRolePolicyDocument: JSON.stringify(instanceRole.trust),
-    }),
-  );
-  for (const arn of instanceRole.managed)
-    await iam.send(new AttachRolePolicyCommand({ RoleName: instanceRole.name, PolicyArn: arn }));
-  await putInline(iam, instanceRole);
+  await createRole(iam, instanceRole);
   await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: rendered.instanceProfile }));
   await iam.send(
     new AddRoleToInstanceProfileCommand({ InstanceProfileName: rendered.instanceProfile, RoleName: instanceRole.name }),
@@ -384,17 +383,7 @@ async function seedStack(
   );
   await putInline(iam, actionRole);
   // The execution roles of the stack's Lambda functions (lambda-functions.ts).
-  for (const functionRole of rendered.functionRoles) {
-    await iam.send(
-      new CreateRoleCommand({
-        RoleName: functionRole.name,
-        AssumeRolePolicyDocument: JSON.stringify(functionRole.trust),
-      }),
-    );
-    for (const arn of functionRole.managed)
-      await iam.send(new AttachRolePolicyCommand({ RoleName: functionRole.name, PolicyArn: arn }));
-    await putInline(iam, functionRole);
-  }
+  for (const functionRole of rendered.functionRoles) await createRole(iam, functionRole);
   await s3.send(new CreateBucketCommand({ Bucket: rendered.stagingBucket }));
   return {
     stackName: stack.stackName,
