@@ -22,8 +22,14 @@ const S3_ACTIONS: Record<string, string> = {
 };
 
 /** The IAM action that allows an API operation (S3 names some of its actions differently). */
+// Lambda's Invoke is authorized as lambda:InvokeFunction ("Actions, resources, and condition keys for AWS Lambda",
+// Service Authorization Reference).
+const LAMBDA_ACTIONS: Record<string, string> = { Invoke: 'InvokeFunction' };
+const RENAMED: Record<string, Record<string, string>> = { s3: S3_ACTIONS, lambda: LAMBDA_ACTIONS };
+
 export function iamAction(service: string, operation: string): string {
-  return `${service}:${service === 's3' ? (S3_ACTIONS[operation] ?? operation) : operation}`;
+  const renamed = Object.hasOwn(RENAMED, service) ? RENAMED[service] : undefined;
+  return `${service}:${renamed && Object.hasOwn(renamed, operation) ? renamed[operation] : operation}`;
 }
 
 const DENIED = /AccessDenied|UnauthorizedOperation|Unauthorized|Forbidden|NotAuthorized/i;

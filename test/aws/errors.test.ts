@@ -21,8 +21,12 @@ describe('iamAction', () => {
     ['s3', 'UploadPart', 's3:PutObject'],
     ['s3', 'CompleteMultipartUpload', 's3:PutObject'],
     ['s3', 'ListMultipartUploads', 's3:ListBucketMultipartUploads'],
-    // The S3 renames apply to S3 only.
+    ['lambda', 'Invoke', 'lambda:InvokeFunction'],
+    ['lambda', 'GetFunctionConfiguration', 'lambda:GetFunctionConfiguration'],
+    // The renames apply to their service only, and only an operation's own name is renamed.
     ['ec2', 'HeadObject', 'ec2:HeadObject'],
+    ['s3', 'constructor', 's3:constructor'],
+    ['constructor', 'Invoke', 'constructor:Invoke'],
   ])('%s %s is %s', (service, operation, action) => {
     expect(iamAction(service, operation)).toBe(action);
   });

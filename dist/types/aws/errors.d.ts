@@ -6,7 +6,6 @@ interface MiddlewareClient {
         }) => void;
     };
 }
-/** The IAM action that allows an API operation (S3 names some of its actions differently). */
 export declare function iamAction(service: string, operation: string): string;
 export interface TaggedError extends Error {
     $efsyncAction?: string;

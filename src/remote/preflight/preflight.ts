@@ -130,7 +130,7 @@ export async function preflight(
     subnetCidr ??= (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] }))).Subnets?.[0]?.CidrBlock;
     const mountTarget = targets.find((t) => t.AvailabilityZoneName === availabilityZone) ?? byAz[0];
     // The checks below read different things: side by side, a run waits for the slowest, not for the sum.
-    const [network, mountGroups] = await Promise.all([
+    const [network, mountGroups] = await allChecks([
       config.engine === 'lambda' ? undefined : checkS3Route(clients, subnetId, log),
       efs
         .send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: mountTarget?.MountTargetId }))
@@ -139,7 +139,7 @@ export async function preflight(
     const instanceGroups =
       borrowed?.securityGroupIds ??
       (config.fileSystem.securityGroupIds.length > 0 ? config.fileSystem.securityGroupIds : mountGroups);
-    const [accessPoint, policyText] = await Promise.all([
+    const [accessPoint, policyText] = await allChecks([
       checkAccessPoint(efs, config),
       readFileSystemPolicy(efs, fsId),
       config.engine === 'lambda' ? undefined : checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr),
@@ -243,6 +243,21 @@ async function checkLaunchNetwork(
     log(`${error.message} ${reused} needs none of this; launching one fails before RunInstances.`);
     return error.message;
   }
+}
+
+/**
+ * Checks side by side, all of them ended before the first failure (in their order) is thrown: a failed preflight
+ * leaves no request of its own in flight after the run has ended.
+ */
+async function allChecks<T extends readonly unknown[]>(
+  checks: T,
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(checks);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 /** Only a "not found" answer means absent; a refusal or an outage must reach the user as what it is. */
