@@ -181,8 +181,17 @@ function confined(problems: Problems, label: string, workspace: string, value: s
   if (relative !== undefined) confineToWorkspace(problems, label, workspace, relative);
 }
 
+const FUNCTION_NAME = /^(arn:aws[a-zA-Z-]*:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:)?[a-zA-Z0-9_-]{1,64}$/;
+
 /** engine lambda: the function it runs on, and nothing that is an instance's. */
 function checkEngine(problems: Problems, label: Labels, config: Config): void {
+  const name = config.fileSystem.writerFunction;
+  // FunctionName of Invoke and GetFunctionConfiguration (botocore's lambda model): a name, or a full or partial ARN.
+  if (name !== undefined && !FUNCTION_NAME.test(name))
+    problems.add(
+      label('writer-function'),
+      `${quote(name)} is not a function name or ARN. Write the template's WriterFunction output, e.g. efsync-writer.`,
+    );
   if (config.engine !== 'lambda') return;
   if (!config.fileSystem.writerFunction)
     problems.add(

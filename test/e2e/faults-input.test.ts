@@ -378,6 +378,16 @@ describe('least privilege', { timeout: 300_000 }, () => {
       expect((await publish()).status).toBe(0);
       expect((await runAction(aws, ws, { ...target, mode: 'rollback' })).status).toBe(0);
       expect((await runAction(aws, ws, { mode: 'sweep', ...T5 })).status).toBe(0);
+      // The writer function (engine lambda): its configuration read, then the job handed to it; at the file system's
+      // root, the place it writes.
+      const writer = aws.info.stacks.efsync?.writerFunction ?? '';
+      const onFunction = {
+        'local-dir': 'models',
+        'local-target': 'policy-fn',
+        engine: 'lambda',
+        'writer-function': writer,
+      };
+      expect((await runAction(aws, ws, { ...onFunction, ...T5 })).status).toBe(0);
       // A multipart upload refused half-way is aborted, not left behind.
       fs.writeFileSync(path.join(ws, 'models/big.bin'), Buffer.alloc(30 * 1024 * 1024, 9));
       await aws.fault({ service: 's3', operation: 'UploadPart', code: 'AccessDenied', times: 99 });
