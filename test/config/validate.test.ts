@@ -341,6 +341,29 @@ describe('paths stay inside the workspace', () => {
   });
 });
 
+describe('engine and writer-function', () => {
+  it.each(['x$(touch /tmp/x)', 'efsync writer', 'a'.repeat(65), 'arn:aws:s3:::bucket'])(
+    'refuses writer-function %s',
+    (value) => {
+      expect(loadError({ ...DEPS, 'writer-function': value })).toContain(
+        "is not a function name or ARN. Write the template's WriterFunction output, e.g. efsync-writer.",
+      );
+    },
+  );
+
+  it('takes a name or an ARN, and engine lambda needs one, with nothing of an instance', () => {
+    for (const name of ['efsync-writer', 'arn:aws:lambda:eu-central-1:123456789012:function:efsync-writer'])
+      expect(load({ ...DEPS, 'writer-function': name }).config.fileSystem.writerFunction).toBe(name);
+    expect(loadError({ ...DEPS, engine: 'lambda' })).toContain(
+      "is empty, and engine lambda runs on the writer function: set it to the template's WriterFunction output",
+    );
+    expect(loadError({ ...DEPS, engine: 'lambda', 'writer-function': 'efsync-writer', 'keep-warm': '10' })).toContain(
+      'it is about an instance, and the writer function runs the job. Remove one of the two.',
+    );
+    expect(loadError({ ...DEPS, engine: 'turbo' })).toContain('is not one of auto, lambda, instance');
+  });
+});
+
 describe('lambda-mount-path and pip-args', () => {
   it.each(['/efs', 'mnt/efs', '/mnt/', '/mnt/../etc', '/mnt/my efs'])('refuses lambda-mount-path %s', (value) => {
     expect(loadError({ ...DEPS, 'lambda-mount-path': value })).toContain(
