@@ -51,6 +51,13 @@ export interface Mount {
   uid: number;
   gid: number;
   secondaryGids: number[];
+  /**
+   * Root on the file system: the access point's user is uid 0 and the file system lets it stay root
+   * (elasticfilesystem:ClientRootAccess, or no file system policy: efs-access.ts). Root on an NFS file system may
+   * change owners and is not held to files' modes, as the server decides for the request's identity; the Linux NFS
+   * client leaves those checks to the server, so the function's own lack of capabilities does not matter there.
+   */
+  root: boolean;
 }
 
 export class MountError extends Error {
@@ -222,13 +229,17 @@ export async function mountsOf(
       fs.chownSync(source, info.OwnerUid ?? 0, info.OwnerGid ?? 0);
       fs.chmodSync(source, Number.parseInt(info.Permissions ?? '755', 8));
     }
+    // A squashed root is the anonymous user, 65534 (EFS User Guide, "Enable root squashing using IAM
+    // authorization for NFS clients": "root squashing ... the NFS client is treated as the anonymous user").
+    const squashed = (ap.PosixUser.Uid ?? 0) === 0 && access === 'root-squashed';
     mounts.push({
       source,
       localMountPath: config.localMountPath,
       readOnly: access === 'read-only',
-      uid: ap.PosixUser.Uid ?? 0,
-      gid: ap.PosixUser.Gid ?? 0,
+      uid: squashed ? 65534 : (ap.PosixUser.Uid ?? 0),
+      gid: squashed ? 65534 : (ap.PosixUser.Gid ?? 0),
       secondaryGids: ap.PosixUser.SecondaryGids ?? [],
+      root: (ap.PosixUser.Uid ?? 0) === 0 && access === 'full',
     });
   }
   return mounts;

@@ -153,6 +153,8 @@ export class Environment {
       String(gid),
       groups,
       memory.arg,
+      // Root on its file system (lambda-efs.ts Mount.root): the powers of root over files, and only those.
+      user?.root ? 'root' : '-',
       ...spec.mounts.flatMap((m) => [m.source, m.localMountPath, m.readOnly ? 'ro' : 'rw']),
     ];
     this.child = spawn(

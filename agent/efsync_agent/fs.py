@@ -33,6 +33,24 @@ O_DIR = os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW
 MODE_MASK = 0o775
 
 
+# The owner given to everything the agent makes, when it writes a place as root for an access point's POSIX user (the
+# writer function mounts the file system's root as root: place.py): EFS gives that user to everything made through
+# the access point ("Enforcing a user identity using an access point", EFS User Guide), so readers and later writers
+# through it, an instance mounting it among them, can use what the function wrote. None: the process's own.
+OWNER = [None]
+
+
+def own(name, dir_fd):
+    """Gives `name` in the folder `dir_fd` the place's owner: a link itself, never what it points to."""
+    if OWNER[0] is not None:
+        os.chown(name, OWNER[0][0], OWNER[0][1], dir_fd=dir_fd, follow_symlinks=False)
+
+
+def own_fd(fd):
+    if OWNER[0] is not None:
+        os.fchown(fd, OWNER[0][0], OWNER[0][1])
+
+
 def random_name(prefix):
     return '%s%s' % (prefix, os.urandom(8).hex())
 
@@ -75,6 +93,7 @@ class Dir:
         if create:
             try:
                 os.mkdir(name, mode, dir_fd=self.fd)
+                own(name, self.fd)
             except FileExistsError:
                 pass
         try:
@@ -126,7 +145,14 @@ class Dir:
     def create(self, prefix, mode=0o600):
         """A new file under an unpredictable name, created exclusively; returns (name, fd)."""
         name = random_name(prefix)
-        return name, os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode, dir_fd=self.fd)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, mode, dir_fd=self.fd)
+        try:
+            own_fd(fd)
+        except BaseException:
+            os.close(fd)
+            self.discard(name)
+            raise
+        return name, fd
 
     def write_json(self, name, data):
         """Writes `name` whole or not at all: a new temporary file, renamed over it (rename(2) replaces a link

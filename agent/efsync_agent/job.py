@@ -283,6 +283,43 @@ class TargetJob:
         return sum(f.size for f in self.files if f.source.kind == 'url') + sum(c.url_bytes for c in self.chunks)
 
 
+# An access point's root directory is at most 100 characters (EFS API reference, RootDirectory Path); uids, gids are
+# 32-bit (PosixUser); permissions are 3 or 4 octal digits (CreationInfo Permissions).
+PERMISSIONS = re.compile(r'^[0-7]{3,4}$')
+MAX_ID = (1 << 32) - 1
+
+
+@dataclass
+class PlaceSpec:
+    """Where a writer that mounts the file system's root as root writes for a run through an access point
+    (src/remote/protocol.ts PlaceSpec): under `names` (the root directory's), everything it makes given `owner`."""
+    names: List[str]
+    owner: Optional[tuple] = None  # (uid, gid)
+    creation: Optional[tuple] = None  # (uid, gid, mode)
+
+    @classmethod
+    def from_json(cls, raw) -> PlaceSpec:
+        need(isinstance(raw, dict), 'invalid place %s' % q(raw))
+        root = raw.get('root')
+        need(isinstance(root, str) and root.startswith('/') and len(root) <= 100 and '\0' not in root,
+             'invalid place root %s' % q(root))
+        names = [n for n in root.split('/') if n]
+        need(all(n not in ('.', '..') for n in names), 'invalid place root %s' % q(root))
+
+        def ids(value, what):
+            need(isinstance(value, dict) and all(is_int(value.get(k), 0) and value[k] <= MAX_ID for k in ('uid', 'gid')),
+                 'invalid place %s %s' % (what, q(value)))
+            return value['uid'], value['gid']
+        owner = ids(raw['owner'], 'owner') if raw.get('owner') is not None else None
+        creation = None
+        if raw.get('creation') is not None:
+            uid, gid = ids(raw['creation'], 'creation')
+            perms = raw['creation'].get('permissions')
+            need(isinstance(perms, str) and PERMISSIONS.match(perms), 'invalid place creation permissions %s' % q(perms))
+            creation = (uid, gid, int(perms, 8))
+        return cls(names, owner, creation)
+
+
 @dataclass
 class JobManifest:
     run_id: Optional[str]
@@ -297,6 +334,7 @@ class JobManifest:
     result_url: Optional[str] = None
     # A release beyond keep_releases is removed only once it stopped serving at least this many minutes ago.
     keep_releases_minutes: int = 0
+    place: Optional[PlaceSpec] = None
 
     @classmethod
     def from_json(cls, job) -> JobManifest:
@@ -316,7 +354,7 @@ class JobManifest:
         targets = [TargetJob.from_json(t, parts, seen) for t in job['targets']]
         return cls(job.get('runId'), job.get('fileSystemId'), mount, job['lockTimeoutSeconds'], job['keepReleases'],
                    job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'),
-                   job['keepReleasesMinutes'])
+                   job['keepReleasesMinutes'], PlaceSpec.from_json(job['place']) if job.get('place') else None)
 
 
 def load_job(path, result=None):

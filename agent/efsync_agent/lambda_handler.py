@@ -31,6 +31,7 @@ from .deadline import Deadline
 from .fs import Dir
 from .job import parse_job
 from .log import log
+from .place import entered
 from .result import AgentResult
 from .run import prepare, report, run_targets
 from .transfer import NETWORK, LogShipper, fetch
@@ -152,4 +153,8 @@ def carry_out(job, root, result, deadline):
         job.lock_timeout_seconds = max(round(deadline.left()), 0)
         log('waits at most %d s for the file system lock: the function\'s time' % job.lock_timeout_seconds)
     prepare(job, scratch)
-    run_targets(job, root, result, fits.parts, scratch)
+    if job.place is not None:
+        log('writes under %s as uid %s, as the run\'s access point would' % (
+            q('/' + '/'.join(job.place.names)), '%d gid %d' % job.place.owner if job.place.owner else 'root'))
+    with entered(root, job.place) as place:
+        run_targets(job, place, result, fits.parts, scratch)

@@ -12,7 +12,7 @@ import time
 import urllib.request
 
 from .common import EXIT, Failure, utc
-from .fs import Dir, NOFOLLOW
+from .fs import NOFOLLOW, Dir, own_fd
 from .log import log
 
 
@@ -212,6 +212,7 @@ def take_lock(root, job):
     file is opened without following a link (a planted one fails the run) and must be a regular file."""
     try:
         fd = os.open('.efsync.lock', os.O_RDWR | os.O_CREAT | NOFOLLOW | os.O_NONBLOCK, 0o644, dir_fd=root.fd)
+        own_fd(fd)  # an instance mounting the place's access point opens it too, as the access point's user
     except OSError as e:
         if e.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             raise root.not_ours('.efsync.lock', e, 'file')

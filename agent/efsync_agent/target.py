@@ -6,7 +6,7 @@ import os
 import stat
 
 from .common import Failure, q, rel_parts
-from .fs import random_name
+from .fs import own, random_name
 from .history import History
 from .job import RELEASE_ID
 from .log import log
@@ -99,6 +99,7 @@ class Target:
         tmp = random_name(self.reldir + '.next-')
         os.symlink(text, tmp, dir_fd=self.parent.fd)
         try:
+            own(tmp, self.parent.fd)
             os.replace(tmp, self.name, src_dir_fd=self.parent.fd, dst_dir_fd=self.parent.fd)
         except BaseException:
             self.parent.discard(tmp)

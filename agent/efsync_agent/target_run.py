@@ -6,7 +6,7 @@ import stat
 
 from .build import ReleaseBuild
 from .common import Failure, need, q, utc
-from .fs import random_name, remove
+from .fs import own, random_name, remove
 from .log import log
 from .target import Target
 
@@ -80,6 +80,7 @@ class TargetRun(ReleaseBuild):
         rel = target.releases
         name = random_name('.tmp-%s-' % rid)
         os.mkdir(name, 0o755, dir_fd=rel.fd)
+        own(name, rel.fd)
         top = rel.sub(name)
         try:
             self.build(current, top)

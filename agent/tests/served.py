@@ -128,7 +128,7 @@ def tar_of(files):
     return out.getvalue()
 
 
-def stage_job(bucket, run_id='run-1', files=None, release='r1', base=None, kept=(), slow=False):
+def stage_job(bucket, run_id='run-1', files=None, release='r1', base=None, kept=(), slow=False, place=None):
     """A job as the runner stages one: its part (a tar of `files`) and the job itself in the bucket, with the log and
     result URLs; `kept`: files taken from the base release. Returns (the job's URL, its sha256)."""
     files = {'a.txt': b'alpha\n', 'pkg/b.py': b'print(2)\n'} if files is None else files
@@ -146,7 +146,8 @@ def stage_job(bucket, run_id='run-1', files=None, release='r1', base=None, kept=
                                 dirs=[{'path': d, 'mode': 0o755} for d in dirs])],
                    runId=run_id, parts=[{'name': 'p1.tar', 'url': bucket.url(name), 'size': len(part),
                                          'sha256': sha256(part)}],
-                   logUrl=bucket.url('%s/log.txt' % run_id), resultUrl=bucket.url('%s/result.json' % run_id))
+                   logUrl=bucket.url('%s/log.txt' % run_id), resultUrl=bucket.url('%s/result.json' % run_id),
+                   **({'place': place} if place is not None else {}))
     data = json.dumps(job).encode()
     return bucket.put('%s/job.json' % run_id, data), sha256(data)
 

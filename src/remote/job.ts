@@ -7,7 +7,7 @@
 import { DEFAULT_CONCURRENCY } from '../core/instance-size.js';
 import type { TargetPlan } from '../plan/target-plan.js';
 import { newReleaseId } from '../plan/tree.js';
-import type { JobManifest, ReleaseFile, TargetJob } from './protocol.js';
+import type { JobManifest, PlaceSpec, ReleaseFile, TargetJob } from './protocol.js';
 import { partSizes } from './stage/parts.js';
 
 export type JobAction = 'sync' | 'rollback';
@@ -24,6 +24,7 @@ export interface JobInput
     JobManifest,
     'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts'
   > {
+  place?: PlaceSpec | undefined;
   /** Files gone from the source are deleted from the new release. */
   deleteGone: boolean;
   action: JobAction;
@@ -134,6 +135,7 @@ export function buildJob(input: JobInput): StagedJob {
     runId: input.runId,
     fileSystemId: input.fileSystemId,
     mount: input.mount,
+    ...(input.place && { place: input.place }),
     lockTimeoutSeconds: input.lockTimeoutSeconds,
     keepReleases: input.keepReleases,
     keepReleasesMinutes: input.keepReleasesMinutes,

@@ -81,11 +81,26 @@ export interface MountSpec {
   reason: string;
 }
 
+/**
+ * Where a writer that mounts the file system's root as root (the writer function) writes for a run through an access
+ * point, doing what EFS does for a client of that access point: the targets are under `root`, made as `creation` says
+ * where missing, and everything the agent makes there is given `owner` (the access point's POSIX user). An instance
+ * mounts the access point itself: its jobs have no place.
+ */
+export interface PlaceSpec {
+  /** The access point's root directory, e.g. `/lambda`. */
+  root: string;
+  owner?: { uid: number; gid: number };
+  /** The access point's CreationInfo; permissions as octal digits, e.g. `755`. */
+  creation?: { uid: number; gid: number; permissions: string };
+}
+
 export interface JobManifest {
   version: 1;
   runId: string;
   fileSystemId: string;
   mount: MountSpec;
+  place?: PlaceSpec;
   /** How long to wait for the file system lock held by another run. */
   lockTimeoutSeconds: number;
   keepReleases: number;

@@ -9,7 +9,7 @@ import type { TargetPlan } from '../plan/target-plan.js';
 import { AGENT_NAME, agentFile } from './agent-file.js';
 import { type RunContext, waitsFor } from './context.js';
 import { buildJob, filesToStage, type JobAction, newReleaseIds, sourceObjects } from './job.js';
-import type { MountSpec } from './protocol.js';
+import type { MountSpec, PlaceSpec } from './protocol.js';
 import { uploadJob } from './stage/job-upload.js';
 import { stageParts } from './stage/parts.js';
 import { maskPresigned, presignGet, presignPut } from './stage/presign.js';
@@ -24,8 +24,11 @@ export interface StagedRun {
 
 export async function stageRun(
   ctx: RunContext,
-  /** How the agent mounts the file system, and how many downloads and writes it runs at once. */
-  onInstance: { mount: MountSpec; concurrency: number },
+  /**
+   * How the agent mounts the file system, how many downloads and writes it runs at once, and, for a writer that mounts
+   * the file system's root, the place it writes as if through the run's access point.
+   */
+  onInstance: { mount: MountSpec; concurrency: number; place?: PlaceSpec | undefined },
   plans: TargetPlan[],
   action: JobAction,
 ): Promise<StagedRun> {
@@ -57,6 +60,7 @@ export async function stageRun(
     runId: ctx.runId,
     fileSystemId: ctx.config.fileSystem.id,
     mount: onInstance.mount,
+    place: onInstance.place,
     lockTimeoutSeconds: waitsFor(ttl, ctx.hooks).lockSeconds,
     keepReleases: ctx.config.keepReleases,
     keepReleasesMinutes: ctx.config.keepReleasesMinutes,

@@ -109,6 +109,49 @@ describe('engine lambda', { timeout: 180_000 }, () => {
     expect(called).not.toContain('SendCommand');
   });
 
+  it("publishes through the quick start's access point: under its root directory, everything its POSIX user's", async () => {
+    // The bed's access point for Lambdas: root directory /lambda, uid and gid 1000, CreationInfo 1000:1000 755.
+    const lambdaRoot = path.join(root(), 'lambda');
+    expect(fs.existsSync(lambdaRoot)).toBe(false);
+    const viaAccessPoint = { ...inputs(), 'access-point-id': aws.info.accessPointId };
+    const since = (await aws.log()).at(-1)?.seq ?? 0;
+    const step = await runAction(aws, workspace, viaAccessPoint);
+    expect(step.stdout, step.stdout.slice(-3000)).not.toContain('::error::');
+    expect(step.outputs).toMatchObject({ changed: 'true', engine: 'lambda', 'efs-local-path': '/lambda/models' });
+    expect(step.stdout).toContain('The job fits the writer function efsync-writer: about');
+    expect(step.stdout).toContain('writes under "/lambda" as uid 1000 gid 1000, as the run\'s access point would');
+    expect(readTree(path.join(lambdaRoot, 'models'))['weights/b.bin']?.toString()).toBe(MODEL['models/weights/b.bin']);
+    // Made as the access point's CreationInfo says, and everything in it its POSIX user's, links themselves included.
+    const top = fs.statSync(lambdaRoot);
+    expect([top.uid, top.gid, top.mode & 0o777]).toEqual([1000, 1000, 0o755]);
+    const owners = new Set<string>();
+    const walk = (dir: string) => {
+      for (const name of fs.readdirSync(dir)) {
+        const at = path.join(dir, name);
+        const st = fs.lstatSync(at);
+        owners.add(`${st.uid}:${st.gid}`);
+        if (st.isDirectory()) walk(at);
+      }
+    };
+    walk(lambdaRoot);
+    expect([...owners]).toEqual(['1000:1000']);
+    const called = await operations(since);
+    expect(called).not.toContain('RunInstances');
+    expect(called).not.toContain('SendCommand');
+
+    // auto takes the function for the same place, and says why.
+    fs.writeFileSync(path.join(workspace, 'models', 'config.json'), '{"layers": 16}\n');
+    try {
+      const auto = await runAction(aws, workspace, { ...viaAccessPoint, engine: 'auto' });
+      expect(auto.stdout, auto.stdout.slice(-3000)).not.toContain('::error::');
+      expect(auto.outputs).toMatchObject({ changed: 'true', engine: 'lambda' });
+      expect(fs.readFileSync(path.join(lambdaRoot, 'models', 'config.json'), 'utf8')).toBe('{"layers": 16}\n');
+      expect(fs.lstatSync(path.join(lambdaRoot, 'models', 'config.json')).uid).toBe(1000);
+    } finally {
+      fs.writeFileSync(path.join(workspace, 'models', 'config.json'), MODEL['models/config.json']);
+    }
+  });
+
   it('a mount target that no longer admits the function: one error under lambda, an instance under auto', async () => {
     const { ec2 } = motoClients(aws);
     const groups = await ec2.send(

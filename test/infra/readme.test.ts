@@ -95,6 +95,7 @@ describe('README', () => {
   const messages = [
     ...errorMessages('src/aws/credentials.ts', ['CredentialsError']),
     ...errorMessages('src/remote/preflight/preflight.ts', ['PreflightError']),
+    ...errorMessages('src/remote/preflight/access-point.ts', ['PreflightError']),
     ...errorMessages('src/remote/preflight/s3-route.ts', ['PreflightError']),
     ...errorMessages('src/remote/preflight/ssm-reach.ts', ['PreflightError']),
     ...errorMessages('src/remote/preflight/repo-route.ts', ['PreflightError']),
@@ -107,7 +108,7 @@ describe('README', () => {
       (m) => m !== 'RunInstances returned no instance',
     ),
     ...errorMessages('src/remote/instance/wait.ts', ['InstanceError']),
-    ...errorMessages('src/remote/engine-choice.ts', ['PreflightError']),
+    ...errorMessages('src/remote/engine-choice.ts', ['EfsyncError']),
     ...errorMessages('src/remote/lambda/ready.ts', ['FunctionNotReady']),
     ...errorMessages('src/remote/lambda/executor.ts', ['RemoteError']),
     // FunctionUnavailable builds its message from the failure's cause and fix (src/remote/lambda/failures.ts).

@@ -5,13 +5,15 @@
 # path (its libpython is found by an absolute path); /tmp a tmpfs of the function's ephemeral storage; each file system
 # at its LocalMountPath; everything else read-only ("The execution environment ... the /tmp directory ... is the only
 # writable location", Lambda execution environment, https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
-# Then the runtime runs as the access point's POSIX user with no capabilities, its output (stdout and stderr, as
-# Lambda sends both to the function's log) on stdout.
-# Usage: lambda-enter.sh STATE TASK RUNTIME PYHOME PYVER TMP_MIB UID GID GROUPS MEMORY [SOURCE TARGET ro|rw]...
-# (TASK, RUNTIME and each SOURCE under STATE; GROUPS comma-separated or -; MEMORY cgroup:<dir> or as:<KiB>)
+# Then the runtime runs as the access point's POSIX user with no capabilities (but those of root over files, when it is
+# root on its file system: ROOT below), its output (stdout and stderr, as Lambda sends both to the function's log) on stdout.
+# Usage: lambda-enter.sh STATE TASK RUNTIME PYHOME PYVER TMP_MIB UID GID GROUPS MEMORY ROOT [SOURCE TARGET ro|rw]...
+# (TASK, RUNTIME and each SOURCE under STATE; GROUPS comma-separated or -; MEMORY cgroup:<dir> or as:<KiB>; ROOT `root`
+# when the access point's user is root on the file system: then uid 0 keeps the powers root has over files on an NFS
+# server that does not squash it, CAP_CHOWN, CAP_DAC_OVERRIDE and CAP_FOWNER, and nothing else; else -)
 set -euo pipefail
-state=$1 task=$2 runtime=$3 pyhome=$4 pyver=$5 tmp_mib=$6 uid=$7 gid=$8 groups=$9 memory=${10}
-shift 10
+state=$1 task=$2 runtime=$3 pyhome=$4 pyver=$5 tmp_mib=$6 uid=$7 gid=$8 groups=$9 memory=${10} root=${11}
+shift 11
 # The environment is the function's: its PATH is for the function, the machine's tools are found here by this one.
 function_path=$PATH
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -72,5 +74,7 @@ group_args=(--clear-groups)
 cd /var/task
 export PATH=$function_path
 exec 2>&1
-exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" "${group_args[@]}" --inh-caps=-all --bounding-set=-all \
+caps=-all
+[ "$root" = root ] && caps=-all,+chown,+dac_override,+fowner
+exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" "${group_args[@]}" --inh-caps=-all --bounding-set="$caps" \
   --no-new-privs -- "/var/lang/bin/python$pyver" /var/runtime/bootstrap.py

@@ -4,7 +4,7 @@
  * S3-source object), and what to delete. The I/O (staging, presigning, uploading) is the caller's.
  */
 import type { TargetPlan } from '../plan/target-plan.js';
-import type { JobManifest } from './protocol.js';
+import type { JobManifest, PlaceSpec } from './protocol.js';
 export type JobAction = 'sync' | 'rollback';
 /** A staged part's members, by target, then by path. */
 export type StagedMembers = Map<string, Map<string, {
@@ -20,6 +20,7 @@ export type StagedJob = JobManifest & {
 };
 /** What a job is built from: the manifest's settings as they are, and the plans and staged parts it is made of. */
 export interface JobInput extends Pick<JobManifest, 'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts'> {
+    place?: PlaceSpec | undefined;
     /** Files gone from the source are deleted from the new release. */
     deleteGone: boolean;
     action: JobAction;

@@ -9,29 +9,60 @@ import type { TargetPlan } from '../../plan/target-plan.js';
 import { AGENT_NAME, agentFile } from '../agent-file.js';
 import { type RunContext, throwIfCancelled, timed } from '../context.js';
 import type { ExecutedOn, Execution, Executor } from '../executor.js';
-import { AGENT_CONCURRENCY, type JobAction } from '../job.js';
+import { AGENT_CONCURRENCY, bytesToMove, type JobAction, scratchBytes } from '../job.js';
 import { LogTail } from '../log-tail.js';
 import { logTail, RemoteError, settle } from '../outcome.js';
+import { describeAccessPoint } from '../preflight/access-point.js';
 import type { Preflight } from '../preflight/preflight.js';
-import { type AgentResult, parseAgentResult } from '../protocol.js';
+import { type AgentResult, type PlaceSpec, parseAgentResult } from '../protocol.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import { stageRun } from '../stage-run.js';
+import { accessPointIdOf, FunctionUnsuited, type JobSize, judgeFit, placeFor } from './fit.js';
 import { invokeWriter, type WriterAnswer, type WriterEvent } from './invoke.js';
-import { readyFunction, type WriterFunction } from './ready.js';
+import { describeFunction, readFunction, readyFunction, type WriterFunction } from './ready.js';
 
 /** Opens the executor of the writer function `functionName`. */
 export function openFunction(functionName: string) {
   return (ctx: RunContext, checked: Preflight): Executor => {
-    // Getting the function ready starts now; the first execute awaits it once the job is staged.
-    const ready = readyFunction(ctx.clients.lambda, functionName, (line) => ctx.reporter.info(line));
-    ready.catch(() => undefined);
+    const { lambda, efs } = ctx.clients;
+    // Its configuration is read now; getting it ready (waking an Inactive one) goes on while the job is staged.
+    const found = readFunction(lambda, functionName);
+    const ready = found.then((first) => readyFunction(lambda, functionName, first, (line) => ctx.reporter.info(line)));
+    const mount = found.then(async (first) => {
+      const writer = describeFunction(first);
+      const mounted = writer.accessPointArn
+        ? await describeAccessPoint(efs, accessPointIdOf(writer.accessPointArn))
+        : undefined;
+      const run = { fileSystemId: ctx.config.fileSystem.id, accessPoint: checked.accessPoint };
+      return { writer, place: placeFor(writer, mounted, run) };
+    });
+    for (const pending of [ready, mount]) pending.catch(() => undefined);
     return {
-      execute: async ({ action, plans }) => executeOnFunction(ctx, checked, plans, action, ready),
+      execute: async ({ action, plans }) => {
+        const { writer, place } = await mount;
+        const engine = ctx.config.engine === 'lambda' ? 'lambda' : 'auto';
+        const fit = judgeFit(writer, jobSize(plans, action), engine);
+        if (fit.unsuited)
+          throw new FunctionUnsuited(`the job does not fit the writer function ${writer.name}: ${fit.unsuited}`);
+        ctx.reporter.info(fit.line);
+        return executeOnFunction(ctx, checked, plans, action, place, ready);
+      },
       async finish(): Promise<ExecutedOn> {
         return { engine: 'lambda', functionName: (await ready).name };
       },
     };
+  };
+}
+
+/** What the job moves, as the fit reckons it (fit.ts). */
+function jobSize(plans: TargetPlan[], action: JobAction): JobSize {
+  const files = action === 'sync' ? plans.flatMap((p) => p.files) : [];
+  return {
+    bytes: bytesToMove(plans, action),
+    filesWritten: files.filter((f) => f.changed).length,
+    filesLinked: files.filter((f) => !f.changed).length,
+    largestPart: scratchBytes(plans, action, 1),
   };
 }
 
@@ -40,11 +71,12 @@ async function executeOnFunction(
   checked: Preflight,
   plans: TargetPlan[],
   action: JobAction,
+  place: PlaceSpec | undefined,
   ready: Promise<WriterFunction>,
 ): Promise<Execution> {
   // The agent in the function sizes its own concurrency by its memory and /tmp (agent/efsync_agent/capacity.py).
   const staged = await timed(ctx.stats, 'stage', () =>
-    stageRun(ctx, { mount: checked.mount, concurrency: AGENT_CONCURRENCY }, plans, action),
+    stageRun(ctx, { mount: checked.mount, concurrency: AGENT_CONCURRENCY, place }, plans, action),
   );
   const writer = await timed(ctx.stats, 'instance', () => ready);
   throwIfCancelled(ctx.hooks);

@@ -35,13 +35,20 @@ export interface WriterFunction {
 
 export class FunctionNotReady extends EfsyncError {}
 
+/** The function's configuration as Lambda has it now, whatever its state. */
+export async function readFunction(lambda: LambdaClient, name: string): Promise<GetFunctionConfigurationCommandOutput> {
+  return lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+}
+
+/** Waits until the function `found` (readFunction's answer) can take a job, waking it when it is Inactive. */
 export async function readyFunction(
   lambda: LambdaClient,
   name: string,
+  first: GetFunctionConfigurationCommandOutput,
   log: (line: string) => void,
   maxWaitSeconds = READY_WAIT_SECONDS,
 ): Promise<WriterFunction> {
-  let found = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  let found = first;
   if (found.State === 'Inactive') {
     log(`The writer function ${name} is Inactive (idle long enough for Lambda to reclaim its network): waking it.`);
     // Documented to fail, and to start making the function ready again. Its event is no job: should the function be
@@ -69,10 +76,10 @@ export async function readyFunction(
         `(${found.StateReasonCode ?? 'no code'}). Fix its configuration and update the stack, or use engine: instance.`,
     );
   }
-  return describe(found);
+  return describeFunction(found);
 }
 
-function describe(found: GetFunctionConfigurationCommandOutput): WriterFunction {
+export function describeFunction(found: GetFunctionConfigurationCommandOutput): WriterFunction {
   const mount = found.FileSystemConfigs?.[0];
   return {
     name: found.FunctionName ?? '',

@@ -6,10 +6,8 @@
  */
 import { DescribeSubnetsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import {
-  DescribeAccessPointsCommand,
   DescribeFileSystemsCommand,
   DescribeMountTargetSecurityGroupsCommand,
-  type EFSClient,
   paginateDescribeMountTargets,
 } from '@aws-sdk/client-efs';
 import type { AwsClients } from '../../aws/clients.js';
@@ -19,6 +17,7 @@ import type { Config } from '../../config/types.js';
 import { PreflightError } from '../../core/errors.js';
 import { autoTypes, sizeOf } from '../../core/instance-size.js';
 import type { MountSpec } from '../protocol.js';
+import { type AccessPointFacts, checkAccessPoint } from './access-point.js';
 import { type Borrowed, describeBorrowed, zoneProblem } from './borrowed.js';
 import {
   checkBucket,
@@ -44,6 +43,8 @@ export interface Preflight {
   /** The access point's root directory on the file system ('/' without one). */
   accessPointRoot: string;
   accessPointArn?: string;
+  /** access-point-id as EFS describes it. */
+  accessPoint?: AccessPointFacts;
   /** The instance types, in the order they are tried. */
   instanceTypes: InstanceTypeChoice[];
   /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
@@ -140,7 +141,7 @@ export async function preflight(
       borrowed?.securityGroupIds ??
       (config.fileSystem.securityGroupIds.length > 0 ? config.fileSystem.securityGroupIds : mountGroups);
     const [accessPoint, policyText] = await allChecks([
-      checkAccessPoint(efs, config),
+      checkAccessPoint(efs, fsId, config.fileSystem.accessPointId),
       readFileSystemPolicy(efs, fsId),
       config.engine === 'lambda' ? undefined : checkNfsPath(ec2, mountGroups, instanceGroups, subnetCidr),
       launches ? checkInstanceProfile(clients, config.fileSystem.instanceProfile, log) : undefined,
@@ -172,6 +173,7 @@ export async function preflight(
       mount,
       accessPointRoot: accessPoint?.root ?? '/',
       ...(accessPoint?.arn && { accessPointArn: accessPoint.arn }),
+      ...(accessPoint && { accessPoint }),
       instanceTypes,
       placements,
       ...(borrowed && { borrowed }),
@@ -264,21 +266,4 @@ async function allChecks<T extends readonly unknown[]>(
 function absentIfNotFound(error: unknown): undefined {
   if (isNotFound(error)) return undefined;
   throw error;
-}
-
-async function checkAccessPoint(
-  efs: EFSClient,
-  config: Config,
-): Promise<{ id: string; arn: string; root: string } | undefined> {
-  const id = config.fileSystem.accessPointId;
-  if (!id) return undefined;
-  const point = (await efs.send(new DescribeAccessPointsCommand({ AccessPointId: id })).catch(absentIfNotFound))
-    ?.AccessPoints?.[0];
-  if (!point) throw new PreflightError(`Access point ${id} does not exist. Check access-point-id.`);
-  if (point.FileSystemId !== config.fileSystem.id) {
-    throw new PreflightError(
-      `Access point ${id} belongs to ${point.FileSystemId}, not ${config.fileSystem.id}. Use an access point of ${config.fileSystem.id}.`,
-    );
-  }
-  return { id, arn: point.AccessPointArn ?? '', root: point.RootDirectory?.Path || '/' };
 }

@@ -7,7 +7,7 @@
  * - Failed (or any other state): it cannot run a job; its StateReason says why.
  * Waits are the SDK's waiter (GetFunctionConfiguration until Active), capped.
  */
-import { type LambdaClient } from '@aws-sdk/client-lambda';
+import { type GetFunctionConfigurationCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import { EfsyncError } from '../../core/errors.js';
 /** Lambda recreates an inactive function's VPC resources in minutes; more than this is a failure to report. */
 export declare const READY_WAIT_SECONDS = 300;
@@ -26,4 +26,8 @@ export interface WriterFunction {
 }
 export declare class FunctionNotReady extends EfsyncError {
 }
-export declare function readyFunction(lambda: LambdaClient, name: string, log: (line: string) => void, maxWaitSeconds?: number): Promise<WriterFunction>;
+/** The function's configuration as Lambda has it now, whatever its state. */
+export declare function readFunction(lambda: LambdaClient, name: string): Promise<GetFunctionConfigurationCommandOutput>;
+/** Waits until the function `found` (readFunction's answer) can take a job, waking it when it is Inactive. */
+export declare function readyFunction(lambda: LambdaClient, name: string, first: GetFunctionConfigurationCommandOutput, log: (line: string) => void, maxWaitSeconds?: number): Promise<WriterFunction>;
+export declare function describeFunction(found: GetFunctionConfigurationCommandOutput): WriterFunction;

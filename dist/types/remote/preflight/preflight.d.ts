@@ -2,6 +2,7 @@ import type { AwsClients } from '../../aws/clients.js';
 import type { Config } from '../../config/types.js';
 import { PreflightError } from '../../core/errors.js';
 import type { MountSpec } from '../protocol.js';
+import { type AccessPointFacts } from './access-point.js';
 import { type Borrowed } from './borrowed.js';
 import { type InstanceTypeChoice } from './checks.js';
 import { type Placement } from './zones.js';
@@ -15,6 +16,8 @@ export interface Preflight {
     /** The access point's root directory on the file system ('/' without one). */
     accessPointRoot: string;
     accessPointArn?: string;
+    /** access-point-id as EFS describes it. */
+    accessPoint?: AccessPointFacts;
     /** The instance types, in the order they are tried. */
     instanceTypes: InstanceTypeChoice[];
     /** Where to launch, in order (zones.ts): each type in each zone with a mount target that offers it. */
