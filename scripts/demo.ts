@@ -1,7 +1,7 @@
 // npm run demo: starts the local AWS test bed and runs the committed action bundles against it exactly as a runner
 // would (INPUT_* variables, GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY, then the post step), publishing
-// examples/requirements.txt (from wheels built here), examples/model and the test bed's S3 model onto its EFS.
-// Then it runs again, to show that an unchanged run launches nothing.
+// examples/requirements.txt (from wheels built here), examples/model and the test bed's S3 model onto its EFS,
+// through the writer function the template deploys. Then it runs again, to show that an unchanged run launches nothing.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -62,6 +62,8 @@ try {
     'security-group-ids': info.instanceSecurityGroupId,
     'instance-type': 't3.small',
     'staging-bucket': info.stagingBucket,
+    // The template's writer function: engine auto hands it the job, and no instance is launched.
+    'writer-function': info.stacks.efsync?.writerFunction ?? '',
     requirements: 'examples/requirements.txt',
     'python-version': '3.12',
     'pip-args': `--no-index --find-links ${wheels}`,

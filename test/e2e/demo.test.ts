@@ -19,6 +19,9 @@ describe('npm run demo', () => {
     expect(out.match(/changed = true/g)).toHaveLength(1);
     expect(out.match(/changed = false/g)).toHaveLength(1);
     expect(out).toContain('Nothing changed: no instance is needed.');
+    // The first run is the writer function's: no instance at all.
+    expect(out).toContain('engine = lambda');
+    expect(out).toContain('instance-id = \n');
     expect(out).toMatch(/lib -> \.lib\.efsync\/\d{8}T\d{6}Z-[0-9a-f]{8}/);
     expect(out).toContain('efsync_demo_greeting/');
     expect(out).toContain('labels.txt');
