@@ -211,20 +211,24 @@ export function describePlan(
     const launched = fs.instanceTypes.length
       ? fs.instanceTypes.join(' or ')
       : 'an instance sized to the bytes to move (instance-type: auto)';
-    // Which engine (remote/engine-choice.ts): the writer function writes the file system's root only.
-    const writer = config.engine !== 'instance' && fs.writerFunction && place.root === '/' ? fs.writerFunction : '';
-    const onInstance =
+    // Which engine (remote/engine-choice.ts): under auto, the writer function when the job fits it (lambda/fit.ts).
+    const writer = config.engine !== 'instance' && fs.writerFunction ? fs.writerFunction : '';
+    const instance =
       `launch ${launched} in ${fs.subnetId ?? "a mount target's subnet"} with instance profile ` +
       `${fs.instanceProfile}, apply over SSM`;
+    const onInstance =
+      writer && config.engine === 'auto'
+        ? `hand the job to the writer function ${writer} if it fits (its mount, its timeout, its /tmp), else ${instance}`
+        : instance;
     lines.push(
       `Compare with the last published state of ${describePlace(place)} in ` +
         `s3://${staging.bucket}/${stateKey(staging.prefix, place, '').replace(/\.json$/, '')}; ` +
         `${config.force ? 'publish even if nothing changed' : 'stop here if nothing changed'}.`,
       `Stage changed files under s3://${staging.bucket}/${staging.prefix}runs/, ` +
-        `${writer ? `hand the job to the writer function ${writer} (engine ${config.engine})` : onInstance}.`,
+        `${writer && config.engine === 'lambda' ? `hand the job to the writer function ${writer} (engine lambda)` : onInstance}.`,
       `Switch each target atomically to its new release, ${config.delete ? 'deleting' : 'keeping'} files gone from ` +
         `the source, keeping ${config.keepReleases} release(s)` +
-        `${writer ? '.' : `; stop the instance within ${config.timeoutMinutes} min.`}`,
+        `${writer && config.engine === 'lambda' ? '.' : `; stop ${writer ? 'an' : 'the'} instance within ${config.timeoutMinutes} min.`}`,
     );
   }
   return lines;

@@ -24,6 +24,26 @@ describe('describePlan', () => {
     ]);
   });
 
+  it('names the writer function: under auto when the job fits it, under lambda always', () => {
+    const stage = (engine: string) => {
+      const { config } = load({
+        ...INPUTS.LOCAL,
+        'writer-function': 'efsync-writer',
+        engine,
+        'instance-type': 't3.small',
+      });
+      return describePlan(config).slice(-2);
+    };
+    expect(stage('auto')).toEqual([
+      "Stage changed files under s3://efsync-staging/efsync/runs/, hand the job to the writer function efsync-writer if it fits (its mount, its timeout, its /tmp), else launch t3.small in a mount target's subnet with instance profile efsync-instance, apply over SSM.",
+      'Switch each target atomically to its new release, deleting files gone from the source, keeping 3 release(s); stop an instance within 60 min.',
+    ]);
+    expect(stage('lambda')).toEqual([
+      'Stage changed files under s3://efsync-staging/efsync/runs/, hand the job to the writer function efsync-writer (engine lambda).',
+      'Switch each target atomically to its new release, deleting files gone from the source, keeping 3 release(s).',
+    ]);
+  });
+
   it('names the targets a rollback restores', () => {
     const { config } = load({ ...INPUTS.LOCAL, mode: 'rollback' });
     expect(describePlan(config).slice(2)).toEqual(['Roll back models (Lambda: /mnt/efs/models).']);
