@@ -43,12 +43,25 @@ OWNER = [None]
 def own(name, dir_fd):
     """Gives `name` in the folder `dir_fd` the place's owner: a link itself, never what it points to."""
     if OWNER[0] is not None:
-        os.chown(name, OWNER[0][0], OWNER[0][1], dir_fd=dir_fd, follow_symlinks=False)
+        try:
+            os.chown(name, OWNER[0][0], OWNER[0][1], dir_fd=dir_fd, follow_symlinks=False)
+        except PermissionError as e:
+            raise not_root(e, *OWNER[0])
 
 
 def own_fd(fd):
     if OWNER[0] is not None:
-        os.fchown(fd, OWNER[0][0], OWNER[0][1])
+        try:
+            os.fchown(fd, OWNER[0][0], OWNER[0][1])
+        except PermissionError as e:
+            raise not_root(e, *OWNER[0])
+
+
+def not_root(error, uid, gid):
+    return Failure('cannot give what it writes the access point\'s owner, uid %d gid %d (%s): the writer function must '
+                   'mount the file system\'s root as root, through an access point with uid and gid 0 and with '
+                   'elasticfilesystem:ClientRootAccess (the template\'s WriterAccessPoint and WriterRole); nothing was '
+                   'published' % (uid, gid, error.strerror))
 
 
 def random_name(prefix):

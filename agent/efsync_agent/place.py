@@ -56,6 +56,11 @@ def open_or_make(parent, name, place):
         made = False  # made meanwhile by another writer: used as any existing folder
     folder = parent.sub(name)
     if made:
-        os.fchown(folder.fd, uid, gid)
+        try:
+            os.fchown(folder.fd, uid, gid)
+        except PermissionError as e:
+            folder.close()
+            os.rmdir(name, dir_fd=parent.fd)  # nothing left half made
+            raise fs.not_root(e, uid, gid)
         os.fchmod(folder.fd, mode)
     return folder

@@ -88,3 +88,18 @@ class ParsesThePlace(Invocation):
                     {'root': '/x', 'creation': {'uid': 0, 'gid': 0, 'permissions': '999'}}, 'x'):
             with self.assertRaises(Failure, msg=bad):
                 JobManifest.from_json(job_json(place=bad))
+
+
+class RefusedOwners(Invocation):
+    def test_a_function_that_may_not_change_owners_fails_saying_what_it_needs(self):
+        from unittest import mock
+
+        def refused(*_args, **_kwargs):
+            raise PermissionError(1, 'Operation not permitted')
+        with mock.patch('os.fchown', refused), mock.patch('os.chown', refused):
+            answer, _ = self.invoke(place={'root': '/lambda', 'owner': {'uid': 1000, 'gid': 1000},
+                                           'creation': {'uid': 1000, 'gid': 1000, 'permissions': '755'}})
+        self.assertEqual(answer['status'], 'error')
+        self.assertIn('cannot give what it writes the access point\'s owner, uid 1000 gid 1000 (Operation not '
+                      'permitted): the writer function must mount the file system\'s root as root', answer['error'])
+        self.assertEqual(sorted(os.listdir(self.path)), ['.efsync'])  # the root directory it made is gone again
