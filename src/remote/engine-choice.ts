@@ -39,6 +39,8 @@ export const openExecutor: OpenExecutor = (ctx, checked, work, planned) => {
         return await writer.execute(next);
       } catch (error) {
         if (!(error instanceof FunctionUnavailable || error instanceof FunctionNotReady)) throw error;
+        // An instance imports nothing: verify-imports true fails with the function rather than publish unchecked.
+        if (ctx.config.deps?.verifyImports === true) throw error;
         ctx.reporter.warning(`${error.message} engine auto: an instance carries the job out instead.`);
         instead = openInstance(ctx, checked, next, planned);
         return instead.execute(next);

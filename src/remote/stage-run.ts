@@ -9,7 +9,7 @@ import type { TargetPlan } from '../plan/target-plan.js';
 import { AGENT_NAME, agentFile } from './agent-file.js';
 import { type RunContext, waitsFor } from './context.js';
 import { buildJob, filesToStage, type JobAction, newReleaseIds, sourceObjects } from './job.js';
-import type { MountSpec } from './protocol.js';
+import type { MountSpec, VerifyImportsJob } from './protocol.js';
 import { uploadJob } from './stage/job-upload.js';
 import { stageParts } from './stage/parts.js';
 import { maskPresigned, presignGet, presignPut } from './stage/presign.js';
@@ -24,8 +24,11 @@ export interface StagedRun {
 
 export async function stageRun(
   ctx: RunContext,
-  /** How the agent mounts the file system, and how many downloads and writes it runs at once. */
-  onInstance: { mount: MountSpec; concurrency: number },
+  /**
+   * How the agent mounts the file system, how many downloads and writes it runs at once, and (the writer function
+   * only) whether it imports the new dependency release before the switch.
+   */
+  onInstance: { mount: MountSpec; concurrency: number; verifyImports?: VerifyImportsJob | undefined },
   plans: TargetPlan[],
   action: JobAction,
 ): Promise<StagedRun> {
@@ -71,6 +74,7 @@ export async function stageRun(
     resultUrl: masked(await presignPut(s3, bucket, `${runPrefix}result.json`, ttl)),
     agent: { url: masked(await get(bucket, `${runPrefix}${AGENT_NAME}`)), sha256: agent.sha256 },
     concurrency: onInstance.concurrency,
+    ...(onInstance.verifyImports && { verifyImports: onInstance.verifyImports }),
   });
   // The files go into chunks beside the job, each presigned like the parts: the job itself stays small.
   const uploaded = await uploadJob(s3, {

@@ -17,17 +17,19 @@ import { type AgentResult, parseAgentResult } from '../protocol.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import { stageRun } from '../stage-run.js';
+import { importsToVerify } from './imports.js';
 import { invokeWriter, type WriterAnswer, type WriterEvent } from './invoke.js';
-import { readyFunction, type WriterFunction } from './ready.js';
+import { openWriter, type WriterFunction } from './ready.js';
 
 /** Opens the executor of the writer function `functionName`. */
 export function openFunction(functionName: string) {
   return (ctx: RunContext, checked: Preflight): Executor => {
     // Getting the function ready starts now; the first execute awaits it once the job is staged.
-    const ready = readyFunction(ctx.clients.lambda, functionName, (line) => ctx.reporter.info(line));
+    const { ready, described } = openWriter(ctx.clients.lambda, functionName, (line) => ctx.reporter.info(line));
     ready.catch(() => undefined);
+    described.catch(() => undefined);
     return {
-      execute: async ({ action, plans }) => executeOnFunction(ctx, checked, plans, action, ready),
+      execute: async ({ action, plans }) => executeOnFunction(ctx, checked, plans, action, ready, described),
       async finish(): Promise<ExecutedOn> {
         return { engine: 'lambda', functionName: (await ready).name };
       },
@@ -41,10 +43,12 @@ async function executeOnFunction(
   plans: TargetPlan[],
   action: JobAction,
   ready: Promise<WriterFunction>,
+  described: Promise<WriterFunction>,
 ): Promise<Execution> {
+  const verifyImports = await importsToVerify(ctx.config, plans, action, described, (line) => ctx.reporter.info(line));
   // The agent in the function sizes its own concurrency by its memory and /tmp (agent/efsync_agent/capacity.py).
   const staged = await timed(ctx.stats, 'stage', () =>
-    stageRun(ctx, { mount: checked.mount, concurrency: AGENT_CONCURRENCY }, plans, action),
+    stageRun(ctx, { mount: checked.mount, concurrency: AGENT_CONCURRENCY, verifyImports }, plans, action),
   );
   const writer = await timed(ctx.stats, 'instance', () => ready);
   throwIfCancelled(ctx.hooks);

@@ -40,8 +40,11 @@ export async function readyFunction(
   name: string,
   log: (line: string) => void,
   maxWaitSeconds = READY_WAIT_SECONDS,
+  /** Told what the function is as soon as it is read, before any wait: its runtime and architecture stay. */
+  onRead?: (described: WriterFunction) => void,
 ): Promise<WriterFunction> {
   let found = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  onRead?.(describe(found));
   if (found.State === 'Inactive') {
     log(`The writer function ${name} is Inactive (idle long enough for Lambda to reclaim its network): waking it.`);
     // Documented to fail, and to start making the function ready again. Its event is no job: should the function be
@@ -70,6 +73,24 @@ export async function readyFunction(
     );
   }
   return describe(found);
+}
+
+/**
+ * The function made ready (readyFunction), and what it is as soon as it is first read: a job can be decided on that
+ * (remote/lambda/imports.ts) while the function is still waking up.
+ */
+export function openWriter(
+  lambda: LambdaClient,
+  name: string,
+  log: (line: string) => void,
+): { described: Promise<WriterFunction>; ready: Promise<WriterFunction> } {
+  let read: (described: WriterFunction) => void = () => undefined;
+  const first = new Promise<WriterFunction>((resolve) => {
+    read = resolve;
+  });
+  const ready = readyFunction(lambda, name, log, READY_WAIT_SECONDS, read);
+  // Should the first read fail, ready fails with its error, and so does this.
+  return { described: Promise.race([first, ready]), ready };
 }
 
 function describe(found: GetFunctionConfigurationCommandOutput): WriterFunction {
