@@ -59,6 +59,8 @@ describe('imports', { timeout: 300_000 }, () => {
       'The writer function efsync-writer (python3.13, x86_64) imports each top-level module of the new dependency release before the switch.',
     );
     expect(step.stdout).toMatch(/imported 2 module\(s\) of release \S+ in [\d.]+ s: each imports/);
+    // With the interpreter that runs the function's handler: the runtime's, as Lambda keeps it in /var/lang.
+    expect(step.stdout).toMatch(/with \/var\/lang\/bin\/python3\.13 \(Python 3\.13\.\d+\)/);
     expect(gamma()).toContain('__version__ = "1.0"');
     good = served(aws, 'lib');
     await expectClean(aws, [step], 'lib');
