@@ -4,7 +4,8 @@
 Usage: python3 scripts/make-wheels.py OUTDIR SPEC...
 
 SPEC is name==version, optionally :dep1,dep2 for Requires-Dist lines (each dep a requirement, e.g. beta>=2).
-Prefix it with sdist: to build only a source distribution, as a package without wheels would publish.
+Prefix it with sdist: to build only a source distribution, as a package without wheels would publish, or with
+broken: for a wheel whose package raises ImportError when imported (as one that needs a library the runtime lacks).
 Install with: pip install --no-index --find-links OUTDIR ... A name that is not built does not exist there.
 
 Standard library only. The archives are reproducible: fixed timestamps, sorted members.
@@ -37,15 +38,18 @@ def metadata(name, version, deps):
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def init_py(name, version):
-    return ('"""The %s test package."""\n__version__ = "%s"\n' % (name, version)).encode("utf-8")
+def init_py(name, version, broken=False):
+    text = '"""The %s test package."""\n__version__ = "%s"\n' % (name, version)
+    if broken:
+        text += 'raise ImportError("needs lib%s.so")\n' % module_name(name)
+    return text.encode("utf-8")
 
 
-def build_wheel(outdir, name, version, deps):
+def build_wheel(outdir, name, version, deps, broken=False):
     module = module_name(name)
     dist_info = "%s-%s.dist-info" % (module, version)
     members = [
-        (module + "/__init__.py", init_py(name, version)),
+        (module + "/__init__.py", init_py(name, version, broken)),
         (dist_info + "/METADATA", metadata(name, version, deps)),
         (
             dist_info + "/WHEEL",
@@ -92,12 +96,15 @@ def parse(spec):
     sdist = spec.startswith("sdist:")
     if sdist:
         spec = spec[len("sdist:") :]
+    broken = spec.startswith("broken:")
+    if broken:
+        spec = spec[len("broken:") :]
     requirement, _, dep_text = spec.partition(":")
     name, sep, version = requirement.partition("==")
     if not sep or not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", name) or not version:
         raise SystemExit("make-wheels: %r is not name==version[:dep1,dep2]" % spec)
     deps = [dep.strip() for dep in dep_text.split(",") if dep.strip()]
-    return sdist, name, version, deps
+    return sdist, broken, name, version, deps
 
 
 def main(argv):
@@ -106,8 +113,8 @@ def main(argv):
     outdir = argv[0]
     os.makedirs(outdir, exist_ok=True)
     for spec in argv[1:]:
-        sdist, name, version, deps = parse(spec)
-        print((build_sdist if sdist else build_wheel)(outdir, name, version, deps))
+        sdist, broken, name, version, deps = parse(spec)
+        print(build_sdist(outdir, name, version, deps) if sdist else build_wheel(outdir, name, version, deps, broken))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ Modules, each one concern, lower ones first: common, log, fs (folders opened wit
 files (writing and verifying), transfer (HTTP and retries), job (reading and checking it), mount (and the lock),
 parts (staged parts), history (rollback and pruning), target (a target's releases), build (a release's files),
 target_run (a sync or a rollback), run (the whole job); for a writer function: claim (a job carried out at most
-once), deadline (the invocation's time), capacity (threads and parts its memory, /tmp and open files allow). The
+once), deadline (the invocation's time), capacity (threads and parts its memory, /tmp and open files allow), imports
+(a new dependency release imported before its switch, when the job asks: verify-imports). The
 entry points: the instance's command (__main__.py beside this package, the zipapp's entry) and the writer function's
 (lambda_handler.py, which the function's own code, agent/writer/index.py, calls once it has checked the zipapp).
 """

@@ -204,6 +204,7 @@ class TargetJob:
     deleted: Sequence[str] = ()  # only counted, for the log and the result
     chunks: List[JobChunk] = field(default_factory=list)
     parts: Dict[str, StagedPart] = field(default_factory=dict)  # the job's, which the files may name
+    kind: Optional[str] = None  # 'pip' | 'local' | 's3' (TargetKind, src/core/targets.ts): the dependencies are 'pip'
 
     @classmethod
     def from_json(cls, raw, parts, seen) -> TargetJob:
@@ -215,8 +216,10 @@ class TargetJob:
         seen.add(name)
         need(raw.get('action') in ('sync', 'rollback'),
              'target %s: invalid action %s' % (q(name), q(raw.get('action'))))
+        kind = raw.get('kind')
+        need(kind in (None, 'pip', 'local', 's3'), 'target %s: invalid kind %s' % (q(name), q(kind)))
         if raw['action'] == 'rollback':  # serves an older release again: nothing else of the entry is used
-            return cls(name, 'rollback', raw.get('releaseId') or '')
+            return cls(name, 'rollback', raw.get('releaseId') or '', kind=kind)
         need(is_id(raw.get('releaseId')), 'invalid releaseId %s' % q(raw.get('releaseId')))
         base = raw.get('baseReleaseId')
         need(base is None or is_id(base), 'invalid baseReleaseId %s' % q(base))
@@ -227,7 +230,7 @@ class TargetJob:
         need(isinstance(raw.get('chunks') or [], list), 'target %s: invalid chunks' % q(name))
         chunks = [JobChunk.from_json(c, 'target %s: chunk %d' % (q(name), i + 1))
                   for i, c in enumerate(raw.get('chunks') or [])]
-        return cls(name, 'sync', raw['releaseId'], base, dirs, files, raw.get('deleted') or [], chunks, parts)
+        return cls(name, 'sync', raw['releaseId'], base, dirs, files, raw.get('deleted') or [], chunks, parts, kind)
 
     def entries(self, chunk, number, taken):
         """The files of one chunk, fetched now (into memory: a chunk is bounded) and checked line by line."""
@@ -320,6 +323,23 @@ class PlaceSpec:
         return cls(names, owner, creation)
 
 
+# A module as `import` names it (MODULE_NAME, src/config/verify-imports.ts).
+MODULE_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*')  # whole names only: fullmatch
+
+
+@dataclass
+class VerifyImports:
+    """The job's verifyImports (VerifyImportsJob, src/remote/protocol.ts)."""
+    skip: List[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, raw) -> VerifyImports:
+        skip = raw.get('skip') if isinstance(raw, dict) else None
+        need(isinstance(skip, list) and all(isinstance(s, str) and MODULE_NAME.fullmatch(s) for s in skip),
+             'invalid verifyImports: its skip must be a list of module names')
+        return cls(list(skip))
+
+
 @dataclass
 class JobManifest:
     run_id: Optional[str]
@@ -335,6 +355,9 @@ class JobManifest:
     # A release beyond keep_releases is removed only once it stopped serving at least this many minutes ago.
     keep_releases_minutes: int = 0
     place: Optional[PlaceSpec] = None
+    # The modules not to import when each 'pip' target's new release is imported before its switch (imports.py);
+    # None: no import is made.
+    verify_imports: Optional[VerifyImports] = None
 
     @classmethod
     def from_json(cls, job) -> JobManifest:
@@ -352,9 +375,11 @@ class JobManifest:
         need(job.get('targets'), 'the job has no targets')
         seen = set()
         targets = [TargetJob.from_json(t, parts, seen) for t in job['targets']]
+        verify = job.get('verifyImports')
         return cls(job.get('runId'), job.get('fileSystemId'), mount, job['lockTimeoutSeconds'], job['keepReleases'],
                    job['concurrency'], parts, targets, job.get('logUrl'), job.get('resultUrl'),
-                   job['keepReleasesMinutes'], PlaceSpec.from_json(job['place']) if job.get('place') else None)
+                   job['keepReleasesMinutes'], PlaceSpec.from_json(job['place']) if job.get('place') else None,
+                   None if verify is None else VerifyImports.from_json(verify))
 
 
 def load_job(path, result=None):

@@ -7,6 +7,7 @@ import stat
 from .build import ReleaseBuild
 from .common import Failure, need, q, utc
 from .fs import own, random_name, remove
+from .imports import verify_imports
 from .log import log
 from .target import Target
 
@@ -88,6 +89,8 @@ class TargetRun(ReleaseBuild):
             os.rename(name, rid, src_dir_fd=rel.fd, dst_dir_fd=rel.fd)
             name, top.name, top.path = rid, rid, rel.join(rid)  # still removed on failure, until it is served
             top.verify()
+            if self.job.verify_imports is not None and self.spec.kind == 'pip':  # still removed if it fails
+                verify_imports(top, self.job.verify_imports.skip)
             if kind == 'dir':
                 self.adopt_plain_directory(history)
             target.switch(rid, top)

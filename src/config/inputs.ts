@@ -24,6 +24,8 @@ export const INPUT_DEFAULTS = {
   'pip-args': '',
   installer: 'auto',
   compile: 'auto',
+  'verify-imports': 'auto',
+  'verify-imports-skip': '',
   'local-dir': '',
   'local-target': '',
   's3-source': '',

@@ -81,6 +81,8 @@ export function parseInputs(inputs: Record<InputName, InputValue>, context: Pars
       pipArgs: splitArgs(problems, label('pip-args'), get('pip-args')),
       installer: choice('installer', INSTALLERS),
       compile: readAutoBoolean(problems, label('compile'), get('compile')) ?? 'auto',
+      verifyImports: readAutoBoolean(problems, label('verify-imports'), get('verify-imports')) ?? 'auto',
+      verifyImportsSkip: readList(get('verify-imports-skip')),
     };
   }
   if (get('local-dir')) {

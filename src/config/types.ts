@@ -18,6 +18,9 @@ export type Installer = (typeof INSTALLERS)[number];
 /** Whether the dependencies get .pyc files: `auto` when an interpreter of the target version is on the runner. */
 export type Compile = 'auto' | boolean;
 
+/** Whether the new dependency release is imported before the switch: `auto` when the writer function matches it. */
+export type VerifyImports = 'auto' | boolean;
+
 export interface AwsConfig {
   /** Resolved from the input, the efsync.yaml, or AWS_REGION / AWS_DEFAULT_REGION. */
   region: string;
@@ -61,6 +64,13 @@ export interface DepsSource {
   installer: Installer;
   /** .pyc files for the target version, in unchecked-hash mode (plan/bytecode.ts). */
   compile: Compile;
+  /**
+   * Whether the writer function imports each top-level module of the new release before the switch
+   * (remote/lambda/imports.ts): auto when its runtime and architecture are these; absent (a Config built by hand): auto.
+   */
+  verifyImports?: VerifyImports;
+  /** Modules never imported by that check (each a Python name, dotted for a module inside a namespace package). */
+  verifyImportsSkip?: string[];
 }
 
 export interface LocalSource {

@@ -18,6 +18,7 @@ import {
 import { checkRange } from './scalars.js';
 import { localInsideS3 } from './targets.js';
 import type { Config } from './types.js';
+import { checkVerifyImports } from './verify-imports.js';
 import { confineRequirements, confineToWorkspace } from './workspace.js';
 
 export type Labels = (name: InputName) => string;
@@ -167,6 +168,7 @@ export function validateConfig(
   checkRange(problems, label('timeout-minutes'), config.timeoutMinutes, 5, 360);
   checkInstanceChoice(problems, label, config);
   checkEngine(problems, label, config);
+  checkVerifyImports(problems, label, config);
   if (config.configFile !== undefined)
     confined(problems, label('config'), config.workspace, config.configFile, 'efsync.yaml');
 

@@ -42,10 +42,16 @@ export const openExecutor: OpenExecutor = (ctx, checked, work, planned) => {
         return await writer.execute(next);
       } catch (error) {
         if (error instanceof FunctionUnsuited) {
+          if (ctx.config.deps?.verifyImports === true)
+            throw new EfsyncError(
+              `verify-imports is true, but ${error.message}, and an instance never imports the release. Write verify-imports: auto or false to publish it with an instance.`,
+            );
           ctx.reporter.info(
             `${error.message[0]?.toUpperCase()}${error.message.slice(1)}: an instance carries the job out.`,
           );
         } else if (error instanceof FunctionUnavailable || error instanceof FunctionNotReady) {
+          // An instance imports nothing: verify-imports true fails with the function rather than publish unchecked.
+          if (ctx.config.deps?.verifyImports === true) throw error;
           ctx.reporter.warning(`${error.message} engine auto: an instance carries the job out instead.`);
         } else throw error;
         instead = openInstance(ctx, checked, next, planned);

@@ -22,7 +22,14 @@ export type StagedJob = JobManifest & { agent: { url: string; sha256: string } }
 export interface JobInput
   extends Pick<
     JobManifest,
-    'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts'
+    | 'runId'
+    | 'fileSystemId'
+    | 'mount'
+    | 'lockTimeoutSeconds'
+    | 'keepReleases'
+    | 'keepReleasesMinutes'
+    | 'parts'
+    | 'verifyImports'
   > {
   place?: PlaceSpec | undefined;
   /** Files gone from the source are deleted from the new release. */
@@ -145,5 +152,6 @@ export function buildJob(input: JobInput): StagedJob {
     logUrl: input.logUrl,
     resultUrl: input.resultUrl,
     agent: input.agent,
+    ...(input.verifyImports && { verifyImports: input.verifyImports }),
   };
 }

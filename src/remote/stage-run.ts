@@ -9,7 +9,7 @@ import type { TargetPlan } from '../plan/target-plan.js';
 import { AGENT_NAME, agentFile } from './agent-file.js';
 import { type RunContext, waitsFor } from './context.js';
 import { buildJob, filesToStage, type JobAction, newReleaseIds, sourceObjects } from './job.js';
-import type { MountSpec, PlaceSpec } from './protocol.js';
+import type { MountSpec, PlaceSpec, VerifyImportsJob } from './protocol.js';
 import { uploadJob } from './stage/job-upload.js';
 import { stageParts } from './stage/parts.js';
 import { maskPresigned, presignGet, presignPut } from './stage/presign.js';
@@ -25,10 +25,16 @@ export interface StagedRun {
 export async function stageRun(
   ctx: RunContext,
   /**
-   * How the agent mounts the file system, how many downloads and writes it runs at once, and, for a writer that mounts
-   * the file system's root, the place it writes as if through the run's access point.
+   * How the agent mounts the file system, how many downloads and writes it runs at once, and, for the writer function
+   * only, the place it writes as if through the run's access point (it mounts the file system's root) and whether it
+   * imports the new dependency release before the switch.
    */
-  onInstance: { mount: MountSpec; concurrency: number; place?: PlaceSpec | undefined },
+  onInstance: {
+    mount: MountSpec;
+    concurrency: number;
+    place?: PlaceSpec | undefined;
+    verifyImports?: VerifyImportsJob | undefined;
+  },
   plans: TargetPlan[],
   action: JobAction,
 ): Promise<StagedRun> {
@@ -75,6 +81,7 @@ export async function stageRun(
     resultUrl: masked(await presignPut(s3, bucket, `${runPrefix}result.json`, ttl)),
     agent: { url: masked(await get(bucket, `${runPrefix}${AGENT_NAME}`)), sha256: agent.sha256 },
     concurrency: onInstance.concurrency,
+    ...(onInstance.verifyImports && { verifyImports: onInstance.verifyImports }),
   });
   // The files go into chunks beside the job, each presigned like the parts: the job itself stays small.
   const uploaded = await uploadJob(s3, {

@@ -79,6 +79,8 @@ describe('every input is read by the config parser', () => {
     'pip-args': '--pre',
     installer: 'uv',
     compile: 'false',
+    'verify-imports': 'false',
+    'verify-imports-skip': 'yaml, google.protobuf',
     'local-dir': 'weights',
     'local-target': 'model-files',
     's3-source': 's3://ml-models/gpt/',

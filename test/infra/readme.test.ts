@@ -111,6 +111,7 @@ describe('README', () => {
     ...errorMessages('src/remote/engine-choice.ts', ['EfsyncError']),
     ...errorMessages('src/remote/lambda/ready.ts', ['FunctionNotReady']),
     ...errorMessages('src/remote/lambda/executor.ts', ['RemoteError']),
+    ...errorMessages('src/remote/lambda/imports.ts', ['ImportsMismatch']),
     // FunctionUnavailable builds its message from the failure's cause and fix (src/remote/lambda/failures.ts).
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a message as the source writes it, placeholders and all
     'The writer function ${functionName} could not run the job: ${cause}. Fix: ${fix}.',

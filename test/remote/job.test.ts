@@ -227,6 +227,13 @@ describe('buildJob', () => {
     expect(buildJob({ ...input([models]), concurrency: 45 }).concurrency).toBe(45);
   });
 
+  it('asks the agent to import the dependencies only when told to (the writer function, remote/lambda/imports.ts)', () => {
+    expect(buildJob(input([models]))).not.toHaveProperty('verifyImports');
+    expect(buildJob({ ...input([models]), verifyImports: { skip: ['yaml'] } }).verifyImports).toEqual({
+      skip: ['yaml'],
+    });
+  });
+
   it('takes an unchanged file from the base, a changed one from its part, an S3 object from its URL', () => {
     const job = buildJob(input([models, ml]));
     const [modelsJob, mlJob] = job.targets;

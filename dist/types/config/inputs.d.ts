@@ -23,6 +23,8 @@ export declare const INPUT_DEFAULTS: {
     readonly 'pip-args': "";
     readonly installer: "auto";
     readonly compile: "auto";
+    readonly 'verify-imports': "auto";
+    readonly 'verify-imports-skip': "";
     readonly 'local-dir': "";
     readonly 'local-target': "";
     readonly 's3-source': "";

@@ -19,7 +19,7 @@ export type StagedJob = JobManifest & {
     };
 };
 /** What a job is built from: the manifest's settings as they are, and the plans and staged parts it is made of. */
-export interface JobInput extends Pick<JobManifest, 'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts'> {
+export interface JobInput extends Pick<JobManifest, 'runId' | 'fileSystemId' | 'mount' | 'lockTimeoutSeconds' | 'keepReleases' | 'keepReleasesMinutes' | 'parts' | 'verifyImports'> {
     place?: PlaceSpec | undefined;
     /** Files gone from the source are deleted from the new release. */
     deleteGone: boolean;

@@ -125,6 +125,15 @@ export interface JobManifest {
     /** Presigned PUTs: the agent's full log and its result, so the 24,000-character SSM cap never hides them. */
     logUrl: string;
     resultUrl: string;
+    /**
+     * Present only when the writer function is to import the new dependency release before the switch
+     * (remote/lambda/imports.ts): the agent imports each top-level module of each `pip` target's release.
+     */
+    verifyImports?: VerifyImportsJob;
+}
+export interface VerifyImportsJob {
+    /** Modules not imported: a top-level name, or a dotted one inside a namespace package (its submodules too). */
+    skip: string[];
 }
 export interface TargetResult {
     target: string;

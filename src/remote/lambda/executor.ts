@@ -14,11 +14,12 @@ import { LogTail } from '../log-tail.js';
 import { logTail, RemoteError, settle } from '../outcome.js';
 import { describeAccessPoint } from '../preflight/access-point.js';
 import type { Preflight } from '../preflight/preflight.js';
-import { type AgentResult, type PlaceSpec, parseAgentResult } from '../protocol.js';
+import { type AgentResult, type PlaceSpec, parseAgentResult, type VerifyImportsJob } from '../protocol.js';
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import { stageRun } from '../stage-run.js';
 import { accessPointIdOf, FunctionUnsuited, type JobSize, judgeFit, placeFor } from './fit.js';
+import { importsToVerify } from './imports.js';
 import { invokeWriter, type WriterAnswer, type WriterEvent } from './invoke.js';
 import { describeFunction, readFunction, readyFunction, type WriterFunction } from './ready.js';
 
@@ -46,7 +47,9 @@ export function openFunction(functionName: string) {
         if (fit.unsuited)
           throw new FunctionUnsuited(`the job does not fit the writer function ${writer.name}: ${fit.unsuited}`);
         ctx.reporter.info(fit.line);
-        return executeOnFunction(ctx, checked, plans, action, place, ready);
+        const log = (line: string) => ctx.reporter.info(line);
+        const verifyImports = await importsToVerify(ctx.config, plans, action, Promise.resolve(writer), log);
+        return executeOnFunction(ctx, checked, plans, action, { place, verifyImports }, ready);
       },
       async finish(): Promise<ExecutedOn> {
         return { engine: 'lambda', functionName: (await ready).name };
@@ -71,12 +74,14 @@ async function executeOnFunction(
   checked: Preflight,
   plans: TargetPlan[],
   action: JobAction,
-  place: PlaceSpec | undefined,
+  /** Where it writes (fit.ts placeFor), and whether it imports the new dependency release first (imports.ts). */
+  job: { place: PlaceSpec | undefined; verifyImports: VerifyImportsJob | undefined },
   ready: Promise<WriterFunction>,
 ): Promise<Execution> {
+  const { place, verifyImports } = job;
   // The agent in the function sizes its own concurrency by its memory and /tmp (agent/efsync_agent/capacity.py).
   const staged = await timed(ctx.stats, 'stage', () =>
-    stageRun(ctx, { mount: checked.mount, concurrency: AGENT_CONCURRENCY, place }, plans, action),
+    stageRun(ctx, { mount: checked.mount, concurrency: AGENT_CONCURRENCY, place, verifyImports }, plans, action),
   );
   const writer = await timed(ctx.stats, 'instance', () => ready);
   throwIfCancelled(ctx.hooks);
