@@ -22,21 +22,21 @@ describe('judgeFit', () => {
     const fit = judgeFit(WRITER, small, 'auto');
     expect(fit.unsuited).toBeUndefined();
     expect(fit.line).toBe(
-      'The job fits the writer function efsync-writer: about 16 s to write 29.3 KiB in 1 files and link 5000 (modeled), ' +
+      'The job fits the writer function efsync-writer: about 6 s to write 29.3 KiB in 1 files and link 5000 (modeled), ' +
         'well inside its timeout of 900 s; its largest staged part, 29.3 KiB, fits its /tmp of 10240 MB.',
     );
   });
 
   it('models the bytes at 40 MiB/s and each file at NFS round trips over the threads the memory gives', () => {
-    expect(modeledSeconds(WRITER, { ...small, bytes: 400 * MiB, filesWritten: 0, filesLinked: 0 })).toBe(25);
+    expect(modeledSeconds(WRITER, { ...small, bytes: 400 * MiB, filesWritten: 0, filesLinked: 0 })).toBe(15);
     // 128 MB of memory leaves one thread: 10,000 written files at 5 round trips of 2 ms
-    expect(modeledSeconds({ memoryMiB: 132 }, { ...small, bytes: 0, filesWritten: 10_000, filesLinked: 0 })).toBe(115);
+    expect(modeledSeconds({ memoryMiB: 132 }, { ...small, bytes: 0, filesWritten: 10_000, filesLinked: 0 })).toBe(105);
   });
 
   it('under auto, refuses a job past a third of the timeout; under lambda only one past the timeout', () => {
     const big = { ...small, bytes: 20_000 * MiB }; // 500 s at 40 MiB/s, plus the start
     expect(judgeFit(WRITER, big, 'auto').unsuited).toBe(
-      'about 516 s to write 19.5 GiB in 1 files and link 5000 (modeled) is not well inside its timeout of 900 s (a third of it at most)',
+      'about 506 s to write 19.5 GiB in 1 files and link 5000 (modeled) is not well inside its timeout of 900 s (a third of it at most)',
     );
     expect(judgeFit(WRITER, big, 'lambda').unsuited).toBeUndefined();
     expect(judgeFit(WRITER, { ...small, bytes: 40_000 * MiB }, 'lambda').unsuited).toMatch(
