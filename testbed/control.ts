@@ -256,7 +256,9 @@ export function createControl(deps: ControlDeps) {
         if (body.afterMs !== undefined && typeof body.afterMs !== 'number')
           return [400, { message: 'afterMs must be a number' }];
         const afterMs = body.afterMs as number | undefined;
-        return deps.functions?.dropNextInvoke(m[1] ?? '', afterMs) ? [200, {}] : [404, { message: `no function ${m[1]}` }];
+        return deps.functions?.dropNextInvoke(m[1] ?? '', afterMs)
+          ? [200, {}]
+          : [404, { message: `no function ${m[1]}` }];
       },
     ],
     ['GET', /^\/settings$/, () => [200, faults.settings]],
