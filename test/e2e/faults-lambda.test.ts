@@ -139,7 +139,7 @@ describe('writer function', { timeout: 240_000 }, () => {
       await aws.fault({ service: 's3', operation: 'GetObject', pathContains: '/part-0001.tar', latencyMs: 8000 });
       const from = await since();
       const step = await runAction(aws, workspace, MODELS());
-      const observed = record(GROUP, `delivered twice, ${name}`, 'published once', step);
+      const observed = record(GROUP, `delivered twice, ${name}`, 'published', step);
       expect(observed, step.stdout.slice(-3000)).toBe('published');
       const log = await calls(from);
       const invokes = log.filter((e) => e.operation === 'Invoke');
@@ -149,6 +149,9 @@ describe('writer function', { timeout: 240_000 }, () => {
       expect(gets('job.json').length).toBe(2);
       expect(gets('.tar').length).toBeGreaterThan(0);
       expect(new Set(gets('.tar').map((e) => e.params.Key)).size).toBe(gets('.tar').length);
+      // Only the delivery that claimed the job wrote its result: the other took no lock and wrote nothing.
+      const puts = log.filter((e) => e.operation === 'PutObject' && e.params.Key?.endsWith('/result.json'));
+      expect(puts).toHaveLength(1);
       // The run's result is the first delivery's, from staging: the second answered that the job was claimed.
       expect(gets('result.json').length).toBeGreaterThan(0);
       expect(step.stdout).toContain(`The writer function ${writer()} got this job twice`);
