@@ -170,6 +170,15 @@ describe('writer function', { timeout: 240_000 }, () => {
     const inputs = { ...LAMBDA(), 'local-dir': 'models', 'local-target': 'race' };
     const a = actionSetup(aws, one, inputs);
     const b = actionSetup(aws, two, inputs);
+    // Each job's part is slow to come, so that both are in the function at once: the one that takes the lock first
+    // holds it while it downloads, and the other waits for it.
+    await aws.fault({
+      service: 's3',
+      operation: 'GetObject',
+      pathContains: '/part-0001.tar',
+      latencyMs: 5000,
+      times: 2,
+    });
     const [ra, rb] = await Promise.all([
       startBundle('main', a.inputs, a.env).done,
       startBundle('main', b.inputs, b.env).done,
@@ -186,6 +195,9 @@ describe('writer function', { timeout: 240_000 }, () => {
       released.push(JSON.parse(parseCommandFile(result.output)['release-ids'] ?? '{}').race);
       await expectClean(aws, [result, post], 'race');
     }
+    // Serialized by the lock on EFS: Lambda ran both invocations at once (no reserved concurrency refused either).
+    const waited = [ra, rb].filter((r) => /waits for the file system lock held by run /.test(r.stdout));
+    expect(waited).toHaveLength(1);
     // Both releases in the history, the later switch served, its files those of the run that made it.
     const history = switches('race');
     expect([...history].sort()).toEqual([...released].sort());
