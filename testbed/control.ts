@@ -32,6 +32,8 @@ export interface ControlDeps {
     create(body: Record<string, unknown>): Promise<[number, unknown]>;
     list(): unknown[];
     deactivate(name: string): boolean;
+    configure(name: string, body: Record<string, unknown>): [number, unknown];
+    dropNextInvoke(name: string, afterMs: number | undefined): boolean;
   };
 }
 
@@ -238,6 +240,26 @@ export function createControl(deps: ControlDeps) {
       'POST',
       /^\/functions\/([\w-]+)\/inactive$/,
       (m) => (deps.functions?.deactivate(m[1] ?? '') ? [200, {}] : [404, { message: `no function ${m[1]}` }]),
+    ],
+    // An administrator's UpdateFunctionConfiguration ({"Timeout"}, {"MemorySize"}), outside the request log.
+    [
+      'PUT',
+      /^\/functions\/([\w-]+)\/configuration$/,
+      (m, body) => deps.functions?.configure(m[1] ?? '', body) ?? [404, { message: 'no functions' }],
+    ],
+    // The next synchronous Invoke of the function loses its caller's connection, {"afterMs"} after it began or once
+    // the function has answered; the invocation runs on (faults.ts, droppedInvokes). Cleared with the faults.
+    [
+      'POST',
+      /^\/functions\/([\w-]+)\/dropped-connection$/,
+      (m, body) => {
+        if (body.afterMs !== undefined && typeof body.afterMs !== 'number')
+          return [400, { message: 'afterMs must be a number' }];
+        const afterMs = body.afterMs as number | undefined;
+        return deps.functions?.dropNextInvoke(m[1] ?? '', afterMs)
+          ? [200, {}]
+          : [404, { message: `no function ${m[1]}` }];
+      },
     ],
     ['GET', /^\/settings$/, () => [200, faults.settings]],
     [

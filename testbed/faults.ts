@@ -159,6 +159,13 @@ export class Faults {
   readonly zones: ZoneRules = { withheld: new Set(), noCapacity: new Set() };
   /** vCPU quotas a fault sets per class for a while (quotas.ts), over the account's (vcpuQuota). */
   readonly vcpuQuotas = new Map<string, number>();
+  /**
+   * Synchronous invocations whose caller's connection breaks while the function runs on (lambda-api.ts), by function
+   * name: `afterMs` after the invocation began, or (undefined) once the function has answered, before the answer is
+   * sent. Lambda's Invoke documentation: "For functions with a long timeout, your client might disconnect during
+   * synchronous invocation while it waits for a response" (botocore's lambda model). Each is taken by one invocation.
+   */
+  droppedInvokes: { functionName: string; afterMs?: number }[] = [];
   settings: Settings;
 
   constructor(settings: Settings) {
@@ -180,6 +187,7 @@ export class Faults {
     this.rules = [];
     this.commandFaults = [];
     this.launchFaults = [];
+    this.droppedInvokes = [];
     this.neverOnline.clear();
     this.vanishOnSend.clear();
     this.unreachableFileSystems.clear();

@@ -22,7 +22,10 @@
 // - beyond ReservedConcurrentExecutions concurrent invocations: TooManyRequestsException (429), Reason
 //   ReservedFunctionConcurrentInvocationLimitExceeded (the model's ThrottleReason), "Rate Exceeded.";
 // - a body that is not JSON: InvalidRequestContentException (400); over 6 MB (1 MB for Event):
-//   RequestTooLargeException (413).
+//   RequestTooLargeException (413);
+// - a caller's connection that breaks (a switch, faults.ts droppedInvokes) ends no invocation: "For functions with a
+//   long timeout, your client might disconnect during synchronous invocation while it waits for a response", and
+//   "your function may be invoked multiple times" (the model's Invoke documentation) when the client tries again.
 import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { type ErrorReply, errorReply } from './aws-protocol.ts';
@@ -207,6 +210,10 @@ export class LambdaApi {
       return lambdaError('TooManyRequestsException', 'Rate Exceeded.', {
         Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
       });
+    // A connection that breaks (faults.ts, droppedInvokes): the caller gets no answer, the invocation runs on.
+    const dropAt = faults.droppedInvokes.findIndex((d) => d.functionName === fn.definition.name);
+    const drop = dropAt < 0 ? undefined : faults.droppedInvokes.splice(dropAt, 1)[0];
+    if (drop?.afterMs !== undefined) setTimeout(() => req.socket.destroy(), drop.afterMs).unref();
     const running = start();
     running.catch(() => undefined); // answered below, once the warm wait is over
     await sleep(warm);
@@ -216,6 +223,8 @@ export class LambdaApi {
     } catch (error) {
       if (error instanceof MountError) return lambdaError(error.code, error.message);
       throw error;
+    } finally {
+      if (drop && drop.afterMs === undefined) req.socket.destroy();
     }
     fn.lastInvoked = Date.now();
     const seconds = fn.definition.timeoutSeconds.toFixed(2);

@@ -1,9 +1,11 @@
 // Lambda in the test bed, put together: the functions, their execution environments, the API the front hands Lambda's
 // requests to, and what the control endpoint does with functions.
+import { randomUUID } from 'node:crypto';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { checkRequest } from './conformance.ts';
 import type { Faults } from './faults.ts';
 import type { IamEvaluator } from './iam-eval.ts';
 import { LambdaApi } from './lambda-api.ts';
@@ -93,6 +95,61 @@ export function startLambda(deps: LambdaBedDeps) {
       }
     },
     list: () => functions.list().map(configurationOf),
+    /**
+     * An administrator's UpdateFunctionConfiguration of Timeout or MemorySize, outside the request log (the action
+     * never updates a function): the body checked against botocore's lambda model (UpdateFunctionConfigurationRequest,
+     * PUT /2015-03-31/functions/{FunctionName}/configuration) and the function's own limits as CreateFunction checks
+     * them. "When you update a function, Lambda provisions an instance of the function ... you can still invoke it"
+     * (the model's documentation): the bed applies it at once, and a new invocation gets a new execution environment
+     * (the idle ones are retired; one at work ends its invocation with the configuration it began with).
+     */
+    configure(name: string, body: Record<string, unknown>): [number, unknown] {
+      const fn = functions.get(name);
+      if (!fn) return [404, { code: 'ResourceNotFoundException', message: `Function not found: ${name}` }];
+      const unknown = Object.keys(body).filter((k) => k !== 'Timeout' && k !== 'MemorySize');
+      if (unknown.length) return [400, { message: `the bed updates Timeout and MemorySize only, not ${unknown}` }];
+      const verdict = checkRequest(
+        'lambda',
+        'rest-json',
+        'PUT',
+        new URL(`http://lambda/2015-03-31/functions/${name}/configuration`),
+        {},
+        Buffer.from(JSON.stringify(body)),
+        'UpdateFunctionConfiguration',
+      );
+      if (verdict.status === 'refused') return [verdict.httpStatus, { code: verdict.code, message: verdict.message }];
+      try {
+        // CreateFunction's checks of the same values (lambda-functions.ts): at most 900 s, 10,240 MB.
+        const d = fn.definition;
+        const checked = defineFunction(
+          {
+            FunctionName: d.name,
+            Role: d.role,
+            Runtime: d.runtime,
+            Handler: d.handler,
+            Code: { ZipFile: d.code },
+            Timeout: body.Timeout ?? d.timeoutSeconds,
+            MemorySize: body.MemorySize ?? d.memoryMiB,
+          },
+          region,
+          { stackName: '', logicalId: '' },
+        );
+        fn.definition = { ...d, timeoutSeconds: checked.timeoutSeconds, memoryMiB: checked.memoryMiB };
+      } catch (error) {
+        if (error instanceof DefinitionError) return [error.status, { code: error.code, message: error.message }];
+        throw error;
+      }
+      fn.lastModified = new Date();
+      fn.revisionId = randomUUID();
+      pool.retireIdle(name);
+      return [200, configurationOf(fn)];
+    },
+    /** The next synchronous Invoke of the function loses its caller's connection (faults.ts, droppedInvokes). */
+    dropNextInvoke(name: string, afterMs: number | undefined): boolean {
+      if (!functions.get(name)) return false;
+      faults.droppedInvokes.push({ functionName: name, ...(afterMs !== undefined && { afterMs }) });
+      return true;
+    },
     deactivate(name: string): boolean {
       const fn = functions.get(name);
       if (!fn) return false;

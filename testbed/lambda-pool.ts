@@ -95,6 +95,19 @@ export class LambdaPool implements Runner {
     this.environments.delete(name);
   }
 
+  /** Ends the function's idle environments (its configuration changed); those at work finish their invocation. */
+  retireIdle(name: string): void {
+    for (const env of this.environments.get(name) ?? []) {
+      if (env.busy) continue;
+      env.kill();
+      env.dead = true;
+    }
+    this.environments.set(
+      name,
+      (this.environments.get(name) ?? []).filter((e) => !e.dead),
+    );
+  }
+
   stopAll(): void {
     clearInterval(this.ticker);
     for (const name of [...this.environments.keys()]) this.retire(name);

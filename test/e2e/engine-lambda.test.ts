@@ -152,6 +152,28 @@ describe('engine lambda', { timeout: 180_000 }, () => {
     }
   });
 
+  it("auto takes an instance for a job that does not end well inside the function's timeout, saying why", async () => {
+    // An administrator cut the function's timeout to 12 s: a third of it is less than even a small job's modeled time.
+    await aws.control('PUT', '/functions/efsync-writer/configuration', { Timeout: 12 });
+    try {
+      fs.writeFileSync(path.join(workspace, 'models', 'config.json'), '{"layers": 32}\n');
+      const since = (await aws.log()).at(-1)?.seq ?? 0;
+      const step = await runAction(aws, workspace, { ...inputs(), engine: 'auto' });
+      expect(step.stdout, step.stdout.slice(-3000)).not.toContain('::error::');
+      expect(step.stdout).toMatch(
+        /The job does not fit the writer function efsync-writer: about \d+ s to write .* \(modeled\) is not well inside its timeout of 12 s \(a third of it at most\): an instance carries the job out\./,
+      );
+      expect(step.outputs).toMatchObject({ changed: 'true', engine: 'instance' });
+      expect(fs.readFileSync(path.join(root(), 'models', 'config.json'), 'utf8')).toBe('{"layers": 32}\n');
+      const called = await operations(since);
+      expect(called).toContain('RunInstances');
+      expect(called).not.toContain('Invoke');
+    } finally {
+      await aws.control('PUT', '/functions/efsync-writer/configuration', { Timeout: 900 });
+      fs.writeFileSync(path.join(workspace, 'models', 'config.json'), MODEL['models/config.json']);
+    }
+  });
+
   it('a mount target that no longer admits the function: one error under lambda, an instance under auto', async () => {
     const { ec2 } = motoClients(aws);
     const groups = await ec2.send(
@@ -170,6 +192,7 @@ describe('engine lambda', { timeout: 180_000 }, () => {
     // run wakes it, waits until it is Active again, and then its mount is refused.
     await aws.control('POST', '/functions/efsync-writer/inactive');
     try {
+      const served = fs.readFileSync(path.join(root(), 'models', 'config.json'), 'utf8');
       fs.writeFileSync(path.join(workspace, 'models', 'config.json'), '{"layers": 24}\n');
       const refused = await runAction(aws, workspace, inputs());
       expect(refused.status).toBe(1);
@@ -178,7 +201,7 @@ describe('engine lambda', { timeout: 180_000 }, () => {
       expect(errors[0]).toContain(
         'The writer function efsync-writer could not run the job: it could not open a network connection to the file system (EFSMountConnectivityException)',
       );
-      expect(fs.readFileSync(path.join(root(), 'models', 'config.json'), 'utf8')).toBe(MODEL['models/config.json']);
+      expect(fs.readFileSync(path.join(root(), 'models', 'config.json'), 'utf8')).toBe(served);
 
       const since = (await aws.log()).at(-1)?.seq ?? 0;
       const moved = await runAction(aws, workspace, { ...inputs(), engine: 'auto' });

@@ -18,6 +18,7 @@ import { type AgentResult, type PlaceSpec, parseAgentResult, type VerifyImportsJ
 import { maskPresigned, presignGet } from '../stage/presign.js';
 import { readRunObject } from '../stage/run-objects.js';
 import { stageRun } from '../stage-run.js';
+import { awaitFirstDelivery, isDuplicate } from './duplicate.js';
 import { accessPointIdOf, FunctionUnsuited, type JobSize, judgeFit, placeFor } from './fit.js';
 import { importsToVerify } from './imports.js';
 import { invokeWriter, type WriterAnswer, type WriterEvent } from './invoke.js';
@@ -107,9 +108,21 @@ async function executeOnFunction(
   const following = live.follow();
   let answer: WriterAnswer;
   try {
-    answer = await timed(ctx.stats, 'remote', () =>
-      invokeWriter(ctx.clients.lambda, writer.name, event, writer.timeoutSeconds),
-    );
+    answer = await timed(ctx.stats, 'remote', async () => {
+      const invokedAt = Date.now();
+      const answered = await invokeWriter(ctx.clients.lambda, writer.name, event, writer.timeoutSeconds);
+      if (isDuplicate(answered)) {
+        ctx.reporter.info(
+          `The writer function ${writer.name} got this job twice (the invocation was tried again); the first ` +
+            'delivery carries it out: waiting for its result.',
+        );
+        const result = async () => (await readRunObject(s3, bucket, `${runPrefix}result.json`)) !== undefined;
+        await awaitFirstDelivery(result, invokedAt + (writer.timeoutSeconds + 10) * 1000, () =>
+          throwIfCancelled(ctx.hooks),
+        );
+      }
+      return answered;
+    });
   } finally {
     await following.stop();
   }
@@ -149,13 +162,7 @@ export async function resultOf(
       `The writer function ${writer.name} raised ${answer.errorType}. Its message: ${answer.message}\n${logTail(log)}`,
     );
   }
-  let payload: unknown;
-  try {
-    payload = JSON.parse(answer.payload);
-  } catch {
-    payload = undefined;
-  }
-  if (typeof payload === 'object' && payload !== null && (payload as { duplicate?: unknown }).duplicate === true) {
+  if (isDuplicate(answer)) {
     const text = await readResult();
     if (!text)
       throw new RemoteError(

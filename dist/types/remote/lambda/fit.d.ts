@@ -18,7 +18,8 @@ export declare class FunctionUnsuited extends EfsyncError {
  * The transfer model. AWS publishes no network figure for Lambda, so the function is reckoned at one S3 download's
  * worth, 40 MiB/s (core/instance-size.ts reckons a download at half of one S3 connection's 80 MiB/s), far below EFS's
  * 500 MiB/s per client; and each file at the bench's NFS model (docs/bench.md): 2 ms per round trip, 5 per file
- * written, 2 per file linked, spread over the agent's threads.
+ * written, 2 per file linked, spread over the agent's threads; plus a cold start, about 3.4 s for a Python function
+ * with VPC and EFS as measured by a third party (dev.robot.wtf, "Phase 0 EFS benchmarks", 2026-03), rounded up.
  */
 export declare const MODEL: {
     bytesPerSecond: number;
