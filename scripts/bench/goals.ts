@@ -2,6 +2,7 @@
 
 import { mb, s, x } from './format.ts';
 import type { Report, ScenarioFigures, ScenarioKey } from './report.ts';
+import { lambdaGoals } from './lambda-figures.ts';
 import { warmGoals } from './warm-figures.ts';
 
 export function evaluateGoals(r: Report): Report['goals'] {
@@ -29,6 +30,7 @@ export function evaluateGoals(r: Report): Report['goals'] {
       figures: `${s(row.modeledSeconds)} s vs ${s(row.floorSeconds)} s on ${row.type}: ${x(row.modeledSeconds / row.floorSeconds)}`,
     });
   if (r.warm) goals.push(...warmGoals(r.warm));
+  if (r.lambda) goals.push(...lambdaGoals(r.lambda));
   return goals;
 }
 
