@@ -71,11 +71,12 @@ export async function lambdaSet(
 /** The writer function's memory (MemorySize), MiB, as the test bed deployed it from the template. */
 export async function writerMemoryMiB(bed: Bed): Promise<number> {
   const writer = bed.aws.info.stacks.efsync?.writerFunction;
-  const { functions } = await bed.aws.control<{ functions: { definition: { name: string; memoryMiB: number } }[] }>(
+  // The bed lists each function's configuration as GetFunctionConfiguration answers it.
+  const { functions } = await bed.aws.control<{ functions: { FunctionName: string; MemorySize: number }[] }>(
     'GET',
     '/functions',
   );
-  const found = functions.find((f) => f.definition.name === writer);
+  const found = functions.find((f) => f.FunctionName === writer);
   if (!found) throw new Error(`the test bed has no function ${writer}`);
-  return found.definition.memoryMiB;
+  return found.MemorySize;
 }
