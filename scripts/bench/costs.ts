@@ -13,15 +13,7 @@
 
 import type { LatencyModel } from '../../testbed/latency.ts';
 import { LAMBDA_SCENARIOS, type LambdaReport, type LambdaSet } from './lambda-figures.ts';
-import {
-  EBS_GP3,
-  EBS_MONTH_SECONDS,
-  EC2_HOURLY,
-  LAMBDA,
-  MINIMUM_BILLED_SECONDS,
-  priceList,
-  REGION,
-} from './prices.ts';
+import { EBS_GP3, EBS_MONTH_SECONDS, EC2_HOURLY, LAMBDA, MINIMUM_BILLED_SECONDS, priceList, REGION } from './prices.ts';
 import type { ScenarioFigures } from './report.ts';
 
 export interface CostRow {
@@ -108,7 +100,10 @@ export function costTable(r: LambdaReport, model?: LatencyModel): CostTable {
 export const usd = (n: number) => (Number.isFinite(n) ? `$${n < 0.01 ? n.toFixed(7) : n.toFixed(4)}` : '–');
 
 export function costRows(t: CostTable): string[][] {
-  return [['publish', 'on', 'billed', 'cost (USD)'], ...t.rows.map((row) => [row.publish, row.engine, row.billed, usd(row.usd)])];
+  return [
+    ['publish', 'on', 'billed', 'cost (USD)'],
+    ...t.rows.map((row) => [row.publish, row.engine, row.billed, usd(row.usd)]),
+  ];
 }
 
 export function priceLines(t: CostTable): string[] {

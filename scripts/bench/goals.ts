@@ -1,8 +1,8 @@
 // The bench's goals, from its figures: each with what was measured and whether it is met.
 
 import { mb, s, x } from './format.ts';
-import type { Report, ScenarioFigures, ScenarioKey } from './report.ts';
 import { lambdaGoals } from './lambda-figures.ts';
+import type { Report, ScenarioFigures, ScenarioKey } from './report.ts';
 import { warmGoals } from './warm-figures.ts';
 
 export function evaluateGoals(r: Report): Report['goals'] {

@@ -91,7 +91,11 @@ export function lambdaGoals(r: LambdaReport): { goal: string; met: boolean | nul
   for (const [key, label] of LAMBDA_SCENARIOS) {
     const f = r.floors[key];
     const limit = LAMBDA_GOAL_SECONDS[key];
-    goals.push({ goal: `modeled ${label} ≤ ${limit} s`, met: f.modeledSeconds <= limit, figures: `${s(f.modeledSeconds)} s` });
+    goals.push({
+      goal: `modeled ${label} ≤ ${limit} s`,
+      met: f.modeledSeconds <= limit,
+      figures: `${s(f.modeledSeconds)} s`,
+    });
   }
   for (const [key, label] of LAMBDA_SCENARIOS) {
     const f = r.floors[key];
@@ -118,7 +122,19 @@ function rowsOf(set: LambdaSet): [string, ScenarioFigures][] {
 /** The local table: scenario, engine, wall, phases, AWS calls, invocations, instances launched. */
 export function lambdaLocalRows(set: LambdaSet): string[][] {
   return [
-    ['scenario', 'engine', 'wall', 'plan', 'stage', 'instance', 'remote', 'cleanup', 'AWS calls', 'invokes', 'launched'],
+    [
+      'scenario',
+      'engine',
+      'wall',
+      'plan',
+      'stage',
+      'instance',
+      'remote',
+      'cleanup',
+      'AWS calls',
+      'invokes',
+      'launched',
+    ],
     ...rowsOf(set).map(([label, f]) => [
       label,
       f.engine ?? '–',
@@ -134,7 +150,19 @@ export function lambdaLocalRows(set: LambdaSet): string[][] {
 export function lambdaModeledRows(set: LambdaSet, model: LatencyModel): string[][] {
   const measured = new Map<ScenarioFigures, LambdaKey>(LAMBDA_SCENARIOS.map(([k]) => [set[k], k]));
   return [
-    ['scenario', 'engine', 'modeled', 'plan', 'stage', 'instance', 'remote', 'EFS model', 'launched', 'floor', 'modeled / floor'],
+    [
+      'scenario',
+      'engine',
+      'modeled',
+      'plan',
+      'stage',
+      'instance',
+      'remote',
+      'EFS model',
+      'launched',
+      'floor',
+      'modeled / floor',
+    ],
     ...rowsOf(set).map(([label, f]) => {
       const key = measured.get(f);
       const floor = key ? lambdaFloor(f, model, key === 'oneFileCold') : undefined;

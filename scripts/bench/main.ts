@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AWS_MODEL, type LatencyModel } from '../../testbed/latency.ts';
+import { costTable } from './costs.ts';
 import {
   bumpRequirements,
   changeOneFile,
@@ -26,7 +27,6 @@ import {
   QUICK,
   writeRequirements,
 } from './dataset.ts';
-import { costTable } from './costs.ts';
 import { evaluateGoals } from './goals.ts';
 import { formatImportTime, importTimeOnly, measureImportTime } from './import-time.ts';
 import { lambdaSet, writerMemoryMiB } from './lambda.ts';

@@ -48,7 +48,8 @@ export const EC2_HOURLY: Record<string, Price> = {
   't3.small': {
     usd: 0.0208,
     unit: 'instance-hour',
-    source: 'https://aws.amazon.com/ec2/pricing/on-demand/ (t3.small, Linux; figure from AWS launch price, see prices.ts)',
+    source:
+      'https://aws.amazon.com/ec2/pricing/on-demand/ (t3.small, Linux; figure from AWS launch price, see prices.ts)',
     read: '2026-12-06',
   },
 };

@@ -1,12 +1,12 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
 import type { LatencyModel } from '../../testbed/latency.ts';
+import { type CostTable, costRows, priceLines } from './costs.ts';
 import type { DatasetSpec } from './dataset.ts';
 import { mb, phaseCells, s, table, x } from './format.ts';
 import type { ImportTime } from './import-time.ts';
-import type { Billing } from './measure.ts';
-import type { LargeRow } from './large.ts';
-import { costRows, priceLines, type CostTable } from './costs.ts';
 import { type LambdaReport, lambdaLocalRows, lambdaModeledRows } from './lambda-figures.ts';
+import type { LargeRow } from './large.ts';
+import type { Billing } from './measure.ts';
 import { localRows, modeledRows, type WarmReport } from './warm-figures.ts';
 
 export type ScenarioKey = 'noop' | 'first' | 'oneFile' | 'deps';

@@ -6,7 +6,16 @@ import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { efsSeconds, type LatencyModel } from '../../testbed/latency.ts';
 import type { Dataset } from './dataset.ts';
-import { agentCounts, billingOf, countCalls, efsDelta, hashedDelta, snapshotEfs, snapshotHashCache, timeIt } from './measure.ts';
+import {
+  agentCounts,
+  billingOf,
+  countCalls,
+  efsDelta,
+  hashedDelta,
+  snapshotEfs,
+  snapshotHashCache,
+  timeIt,
+} from './measure.ts';
 import type { ScenarioFigures } from './report.ts';
 
 export interface Bed {
