@@ -108,6 +108,13 @@ export function lambdaGoals(r: LambdaReport): { goal: string; met: boolean | nul
   return goals;
 }
 
+/** The main step's time outside the action's phases: Node's start, the interpreter probes before the plan, the
+ * credentials, the preflight, the summary. */
+export function outsidePhases(f: ScenarioFigures): number {
+  const p = f.phases;
+  return f.wallSeconds - (p.plan + p.stage + p.instance + p.remote + p.cleanup);
+}
+
 const PRIOR = 'first publish on the function (before)';
 const LAUNCHED = 'c. one-file change, launched instance (after)';
 
@@ -174,6 +181,8 @@ export function lambdaModeledRows(set: LambdaSet, model: LatencyModel): string[]
         s(f.phases.stage),
         s(f.phases.instance),
         s(f.phases.remote),
+        s(f.phases.cleanup),
+        s(outsidePhases(f)),
         s(f.efsModelSeconds),
         String(Math.round(f.instancesLaunched)),
         floor ? `${s(floor.floorSeconds)} s` : '–',
