@@ -163,6 +163,9 @@ describe('the tables of c-λ and d-λ', () => {
     expect(modeled[1]?.slice(-2)).toEqual(['–', '–']);
     expect(modeled[3]?.slice(-2)).toEqual([`${floor.floorSeconds.toFixed(2)} s`, `${floor.ratio.toFixed(2)}×`]);
     expect(modeled[5]?.slice(-2)).toEqual(['–', '–']);
+    for (const rows of [local, modeled]) for (const row of rows) expect(row).toHaveLength(rows[0]?.length ?? 0);
+    // The time outside the phases: 3 s of wall, 1.9 s of phases.
+    expect(local[3]?.[8]).toBe('1.10');
   });
 });
 
