@@ -42,7 +42,7 @@ function functionRow(label: string, f: ScenarioFigures, memoryMiB: number, model
   return {
     publish: label,
     engine: 'function',
-    billed: `${gb.toFixed(2)} GB × ${seconds.toFixed(3)} s = ${gbSeconds.toFixed(2)} GB-s, ${requests} request(s)`,
+    billed: `${gb.toFixed(2)} GB × ${seconds.toFixed(3)} s = ${gbSeconds.toFixed(2)} GB-s, ${requests} request${requests === 1 ? '' : 's'}`,
     usd: gbSeconds * LAMBDA.gbSecond.usd + requests * LAMBDA.request.usd,
   };
 }

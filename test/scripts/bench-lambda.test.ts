@@ -201,7 +201,7 @@ describe('the cost table', () => {
     expect(table.from).toBe('modeled');
     const warm = table.rows[1];
     // 0.5 s at the front less 0.25 s of Lambda's own: 0.25 s × 2 GB = 0.5 GB-s.
-    expect(warm?.billed).toBe('2.00 GB × 0.250 s = 0.50 GB-s, 1 request(s)');
+    expect(warm?.billed).toBe('2.00 GB × 0.250 s = 0.50 GB-s, 1 request');
     expect(warm?.usd).toBeCloseTo(0.5 * LAMBDA.gbSecond.usd + LAMBDA.request.usd, 12);
   });
 
@@ -224,7 +224,7 @@ describe('the cost table', () => {
     };
     const table = costTable({ memoryMiB: 1024, local }, MODEL);
     expect(table.from).toBe('local');
-    expect(table.rows[1]?.billed).toBe('1.00 GB × 0.500 s = 0.50 GB-s, 1 request(s)');
+    expect(table.rows[1]?.billed).toBe('1.00 GB × 0.500 s = 0.50 GB-s, 1 request');
     expect(table.rows.find((r) => r.engine === 'launched instance')?.billed).toBe(
       't3.small: 60 instance-s; 9 GiB gp3 × 60 s',
     );
