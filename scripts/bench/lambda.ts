@@ -63,6 +63,12 @@ export async function lambdaSet(
   log(`${tag}: c-λ. one-file change on the cold function (its execution environments retired first)`);
   await makeCold(bed);
   const oneFileCold = await oneFile('oneFileCold', onFunction);
+  // Modeled, a cold invocation waits the model's cold start at least: shorter, the environment was not new.
+  const coldWait = (model?.lambdaColdStartMs ?? 0) / 1000;
+  if ((oneFileCold.billing?.invokeSeconds ?? 0) < coldWait)
+    log(
+      `${tag}: the cold invocation took ${oneFileCold.billing?.invokeSeconds} s, less than a cold start (${coldWait} s)`,
+    );
   log(`${tag}: c. one-file change on a launched instance (for the cost table)`);
   const oneFileLaunched = await oneFile('oneFileLaunched', {});
   return { prior, oneFileCold, oneFileWarm, depsWarm, oneFileLaunched };
