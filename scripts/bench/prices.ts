@@ -13,8 +13,8 @@ export const REGION = 'us-east-1';
 
 /** Lambda, x86, first duration tier (up to 6 billion GB-s a month), and requests. */
 export const LAMBDA = {
-  // "$0.0000166667 for every GB-second" (x86, first 6 billion GB-s a month, US East (N. Virginia)): the Lambda pricing
-  // page's table, https://aws.amazon.com/lambda/pricing/, as broken down in cloudchipr.com/blog/aws-lambda-pricing;
+  // $0.0000166667 per GB-second (x86, first 6 billion GB-s a month, US East (N. Virginia)): the Lambda pricing page's
+  // table, https://aws.amazon.com/lambda/pricing/, as https://cloudchipr.com/blog/aws-lambda-pricing quotes it;
   // "How AWS Pricing Works" (https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/lambda.html) rounds
   // it to $0.00001667. Duration "is calculated from the time your code begins executing until it returns or otherwise
   // terminates, rounded up to the nearest 1 ms", and "Duration charges apply to code that runs in the handler of a
@@ -58,8 +58,9 @@ export const EC2_HOURLY: Record<string, Price> = {
  * EBS gp3 storage, per GB-month provisioned: "gp3: $0.08/GB-month" in us-east-1 (https://c3x.dev/blog/gp2-to-gp3-migration-aws-ebs,
  * against gp2's $0.10, the "up to 20% lower" of AWS's own "Migrate your Amazon EBS volumes from gp2 to gp3", AWS
  * Storage Blog); the EBS pricing page (https://aws.amazon.com/ebs/pricing/) draws its table with a script. "Provisioned
- * storage ... for gp3 volumes will be billed in per-second increments, with a 60-second minimum", prorated over a
- * 30-day month in the page's example. The baseline 3,000 IOPS and 125 MB/s the action's volume keeps are free.
+ * storage, provisioned IOPS, and provisioned throughput for gp3 volumes will be billed in per-second increments, with
+ * a 60-second minimum", prorated over a 30-day month in its example (the same page for the European Sovereign Cloud,
+ * https://aws.eu/ebs/pricing). The baseline 3,000 IOPS and 125 MB/s the action's volume keeps are free.
  */
 export const EBS_GP3: Price = {
   usd: 0.08,
