@@ -10,7 +10,8 @@
 // sync up and down, sha256sum, cp -r), then runs the scenarios once more against a test bed with the AWS latency
 // model for a modeled time on real AWS. c'. and d'. on a warm instance and on an instance of the user's own run on
 // each test bed after the others (warm.ts), then c-λ and d-λ on the writer function, cold and warm (lambda.ts), and a
-// cost table per publish at AWS's public prices (costs.ts, prices.ts). Prints one table and writes the same figures as JSON (docs/bench.md).
+// cost table per publish at AWS's public prices (costs.ts, prices.ts). Prints one table and writes the same figures
+// as JSON (docs/bench.md).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -55,9 +55,9 @@ export const EC2_HOURLY: Record<string, Price> = {
 };
 
 /**
- * EBS gp3 storage, per GB-month provisioned: "gp3: $0.08/GB-month" in us-east-1 (https://c3x.dev/blog/gp2-to-gp3-migration-aws-ebs,
- * against gp2's $0.10, the "up to 20% lower" of AWS's own "Migrate your Amazon EBS volumes from gp2 to gp3", AWS
- * Storage Blog); the EBS pricing page (https://aws.amazon.com/ebs/pricing/) draws its table with a script. "Provisioned
+ * EBS gp3 storage, per GB-month provisioned: "gp3: $0.08/GB-month" in us-east-1
+ * (https://c3x.dev/blog/gp2-to-gp3-migration-aws-ebs, against gp2's $0.10, the "up to 20% lower" of AWS's own
+ * "Migrate your Amazon EBS volumes from gp2 to gp3", AWS Storage Blog); the EBS pricing page (https://aws.amazon.com/ebs/pricing/) draws its table with a script. "Provisioned
  * storage, provisioned IOPS, and provisioned throughput for gp3 volumes will be billed in per-second increments, with
  * a 60-second minimum", prorated over a 30-day month in its example (the same page for the European Sovereign Cloud,
  * https://aws.eu/ebs/pricing). The baseline 3,000 IOPS and 125 MB/s the action's volume keeps are free.
