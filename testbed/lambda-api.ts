@@ -38,8 +38,16 @@ import type { LambdaFunction, LambdaFunctions } from './lambda-functions.ts';
 import { sleep } from './latency.ts';
 
 export interface Runner {
-  /** Runs one invocation on a warm environment of the function, or a new one (`cold`); throws a MountError. */
-  run(fn: LambdaFunction, event: string, requestId: string, onCold: () => Promise<void>): Promise<Outcome>;
+  /**
+   * Runs one invocation on a warm environment of the function, or a new one, after which it awaits `onCold` with how
+   * long the bed took to start that environment; throws a MountError.
+   */
+  run(
+    fn: LambdaFunction,
+    event: string,
+    requestId: string,
+    onCold: (startedInMs: number) => Promise<void>,
+  ): Promise<Outcome>;
   busy(name: string): number;
   /** Ends the function's environments (it became Inactive). */
   retire(name: string): void;
@@ -193,8 +201,10 @@ export class LambdaApi {
     const latency = faults.settings.latency;
     const warm = latency?.lambdaWarmInvokeMs ?? 0;
     const start = () =>
-      runner.run(fn, event, id, async () => {
-        await sleep(Math.max(0, (latency?.lambdaColdStartMs ?? 0) - warm));
+      runner.run(fn, event, id, async (startedInMs) => {
+        // The cold start's figure is Lambda's whole start of an environment; the bed's own start is part of it, and so
+        // is the warm invocation's wait, which runs beside this one (below).
+        await sleep(Math.max(0, (latency?.lambdaColdStartMs ?? 0) - startedInMs));
       });
     if (type === 'Event') {
       // Queued: the caller does not wait, nor see what happens; a throttled event waits in the queue for a free

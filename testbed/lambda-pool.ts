@@ -63,7 +63,12 @@ export class LambdaPool implements Runner {
     return this.inflight.get(name) ?? 0;
   }
 
-  run(fn: LambdaFunction, event: string, requestId: string, onCold: () => Promise<void>): Promise<Outcome> {
+  run(
+    fn: LambdaFunction,
+    event: string,
+    requestId: string,
+    onCold: (startedInMs: number) => Promise<void>,
+  ): Promise<Outcome> {
     const name = fn.definition.name;
     // Taken at once, before any wait: a concurrent invocation sees this one as running.
     this.inflight.set(name, this.busy(name) + 1);
@@ -72,8 +77,14 @@ export class LambdaPool implements Runner {
     return (async () => {
       try {
         if (!env) {
-          await onCold();
-          env = await this.start(fn);
+          // The modeled cold start (onCold) stands for all Lambda does for a new execution environment, so the bed's
+          // own start of one counts in it: it is told how long that took, and waits what is left, mount failures too.
+          const began = Date.now();
+          try {
+            env = await this.start(fn);
+          } finally {
+            await onCold(Date.now() - began);
+          }
           env.busy = true;
           this.environments.set(name, [...(this.environments.get(name) ?? []), env]);
         }

@@ -9,8 +9,9 @@
 //   at most at `s3MiBps` per connection and `s3TotalMiBps` over all connections at once.
 // - EFS is not in the request path (the agent writes to a local directory), so it is modeled from what the agent
 //   reports: `efsSeconds()` below, which the bench adds to the remote phase.
-// - Lambda (lambda-api.ts): an invocation that needs a new execution environment waits `lambdaColdStartMs`, one on a
-//   warm environment `lambdaWarmInvokeMs`, before the function's own run time.
+// - Lambda (lambda-api.ts): an invocation that needs a new execution environment waits `lambdaColdStartMs` (the bed's
+//   own start of the environment counted in it), one on a warm environment `lambdaWarmInvokeMs`, before the
+//   function's own run time.
 import { Transform, type TransformCallback } from 'node:stream';
 
 export interface LatencyModel {
@@ -53,7 +54,8 @@ export const AWS_MODEL: LatencyModel = {
   efsConcurrency: 16,
   // AWS publishes no cold start figure for a function in a VPC with EFS. Measured: 3,407 ms mean cold start and about
   // 270 ms per warm invocation for a 512 MB Python function with VPC and EFS ("Phase 0 EFS benchmarks", dev.robot.wtf,
-  // 2026-03).
+  // 2026-03). The cold figure is a whole cold invocation: its breakdown gives about 2,400 ms to the VPC attach and
+  // some 800 ms to that function's own work, so as a wait before the function's run it errs on the slow side.
   lambdaColdStartMs: 3407,
   lambdaWarmInvokeMs: 270,
 };

@@ -1,6 +1,7 @@
 // The bench's goals, from its figures: each with what was measured and whether it is met.
 
 import { mb, s, x } from './format.ts';
+import { lambdaGoals } from './lambda-figures.ts';
 import type { Report, ScenarioFigures, ScenarioKey } from './report.ts';
 import { warmGoals } from './warm-figures.ts';
 
@@ -29,6 +30,7 @@ export function evaluateGoals(r: Report): Report['goals'] {
       figures: `${s(row.modeledSeconds)} s vs ${s(row.floorSeconds)} s on ${row.type}: ${x(row.modeledSeconds / row.floorSeconds)}`,
     });
   if (r.warm) goals.push(...warmGoals(r.warm));
+  if (r.lambda) goals.push(...lambdaGoals(r.lambda));
   return goals;
 }
 

@@ -2,18 +2,23 @@
 // npm run bench -- --only agent-memory [--files N]: the agent's peak RSS on a job of N (100,000) S3 objects alone.
 // npm run bench -- --only import-time [--python P] [--runs N]: the import of 2,040 modules with and without .pyc.
 // npm run bench -- --only warm [--quick] [--no-model]: c'. and d'. on a warm and on a borrowed instance alone (warm.ts).
+// npm run bench -- --only lambda [--quick] [--no-model]: c-λ and d-λ on the writer function alone, with the cost table
+// (lambda.ts, costs.ts).
 //
 // Runs the committed dist/ bundles against the local AWS test bed, as a runner would, for four scenarios (no-op,
 // first publish, one-file change, dependency bump), measures baselines on the same data in the same run (aws s3
 // sync up and down, sha256sum, cp -r), then runs the scenarios once more against a test bed with the AWS latency
 // model for a modeled time on real AWS. c'. and d'. on a warm instance and on an instance of the user's own run on
-// each test bed after the others (warm.ts). Prints one table and writes the same figures as JSON (docs/bench.md).
+// each test bed after the others (warm.ts), then c-λ and d-λ on the writer function, cold and warm (lambda.ts), and a
+// cost table per publish at AWS's public prices (costs.ts, prices.ts). Prints one table and writes the same figures
+// as JSON (docs/bench.md).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AWS_MODEL, type LatencyModel } from '../../testbed/latency.ts';
+import { costTable } from './costs.ts';
 import {
   bumpRequirements,
   changeOneFile,
@@ -25,6 +30,8 @@ import {
 } from './dataset.ts';
 import { evaluateGoals } from './goals.ts';
 import { formatImportTime, importTimeOnly, measureImportTime } from './import-time.ts';
+import { lambdaSet, writerMemoryMiB } from './lambda.ts';
+import { lambdaFloors } from './lambda-figures.ts';
 import { modelLarge } from './large.ts';
 import { medianOf, timeIt } from './measure.ts';
 import { printReport, type Report, type ScenarioFigures, type ScenarioKey } from './report.ts';
@@ -70,13 +77,16 @@ async function agentMemory(): Promise<void> {
       ` (goal: under 256 MB) ${run.peakRssBytes < 256e6 ? 'met' : 'NOT MET'}`,
   );
 }
-if (args.only !== undefined && !['agent-memory', 'import-time', 'warm'].includes(args.only))
-  throw new Error(`--only takes agent-memory, import-time or warm, not ${args.only}`);
+if (args.only !== undefined && !['agent-memory', 'import-time', 'warm', 'lambda'].includes(args.only))
+  throw new Error(`--only takes agent-memory, import-time, warm or lambda, not ${args.only}`);
 if (args.only === 'import-time') {
   importTimeOnly(args, ROOT);
   process.exit(0);
 }
 const onlyWarm = args.only === 'warm';
+const onlyLambda = args.only === 'lambda';
+/** Only one of the sets that run once (warm, lambda): no scenario runs, baselines, import time or agent memory. */
+const onlySet = onlyWarm || onlyLambda;
 if (args.only === 'agent-memory') {
   await agentMemory();
   process.exit(0);
@@ -206,7 +216,7 @@ const report: Report = {
     wheels: spec.wheels,
     workspace: dataset.workspace,
   },
-  runs: onlyWarm ? 1 : runs,
+  runs: onlySet ? 1 : runs,
   perRun: [],
   latencyModel: AWS_MODEL,
   goals: [],
@@ -219,7 +229,7 @@ try {
   );
   bed = await startBed([]);
   const baseRuns: Awaited<ReturnType<typeof baselines>>[] = [];
-  for (let rep = 0; rep < (onlyWarm ? 0 : runs); rep++) {
+  for (let rep = 0; rep < (onlySet ? 0 : runs); rep++) {
     report.perRun.push(await scenarioSet(bed, `r${rep}`));
     if (!args['no-baselines']) {
       log(`r${rep}: baselines`);
@@ -228,33 +238,44 @@ try {
   }
   if (report.perRun.length) report.scenarios = medianOf(report.perRun);
   if (baseRuns.length) report.baselines = medianOf(baseRuns);
-  report.warm = { local: await warmSet(bed, dataset, scratch, 'warm', log) };
+  if (!onlyLambda) report.warm = { local: await warmSet(bed, dataset, scratch, 'warm', log) };
+  if (!onlyWarm) {
+    const memoryMiB = await writerMemoryMiB(bed);
+    report.lambda = { memoryMiB, local: await lambdaSet(bed, dataset, scratch, 'lambda', log) };
+  }
   await bed.aws.stop();
   bed = undefined;
 
   if (!args['no-model']) {
     log('modeled run on the test bed with --latency aws');
     bed = await startBed(['--latency', 'aws']);
-    if (!onlyWarm) {
+    if (!onlySet) {
       report.modeled = await scenarioSet(bed, 'model', AWS_MODEL);
       report.large = modelLarge(report.modeled.first, AWS_MODEL);
     }
-    const modeled = await warmSet(bed, dataset, scratch, 'warm-model', log, AWS_MODEL);
-    if (report.warm) Object.assign(report.warm, { modeled, floors: warmFloors(modeled, AWS_MODEL) });
+    if (report.warm) {
+      const modeled = await warmSet(bed, dataset, scratch, 'warm-model', log, AWS_MODEL);
+      Object.assign(report.warm, { modeled, floors: warmFloors(modeled, AWS_MODEL) });
+    }
+    if (report.lambda) {
+      const modeled = await lambdaSet(bed, dataset, scratch, 'lambda-model', log, AWS_MODEL);
+      Object.assign(report.lambda, { modeled, floors: lambdaFloors(modeled, AWS_MODEL) });
+    }
     await bed.aws.stop();
     bed = undefined;
   }
   const outFile = path.resolve(
     args.out ?? path.join(ROOT, 'bench-results', `${spec.name}-${report.date.replace(/[:.]/g, '-')}.json`),
   );
-  if (!onlyWarm) report.importTime = measureImportTime(args.python);
+  if (report.lambda) report.costs = costTable(report.lambda, AWS_MODEL);
+  if (!onlySet) report.importTime = measureImportTime(args.python);
   report.goals = evaluateGoals(report);
   printReport(report);
   if (report.importTime) console.log(formatImportTime(report.importTime));
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
   log(`figures written to ${path.relative(process.cwd(), outFile)}`);
-  if (!onlyWarm) await agentMemory();
+  if (!onlySet) await agentMemory();
 } finally {
   await bed?.aws.stop();
   fs.rmSync(scratch, { recursive: true, force: true });

@@ -102,6 +102,39 @@ export function countCalls(entries: LogEntry[]): {
   return { calls: entries.length, byService, instancesLaunched };
 }
 
+/** What a run is billed for, read from the request log (costs.ts prices it). */
+export interface Billing {
+  /** Lambda Invoke calls answered 200, and their time at the front (the caller's wait), seconds. */
+  invocations: number;
+  invokeSeconds: number;
+  /** Each instance launched: its type, its root volume as RunInstances asked for it, and from launch to termination
+   * (absent if the run left it running, warm). */
+  launches: { type: string; volumeGiB: number; seconds?: number }[];
+}
+
+export function billingOf(entries: LogEntry[]): Billing {
+  const ok = (e: LogEntry) => e.status >= 200 && e.status < 300;
+  const at = (e: LogEntry) => Date.parse(e.time) + e.ms;
+  const invokes = entries.filter((e) => e.service === 'lambda' && e.operation === 'Invoke' && ok(e));
+  const terminations = entries.filter((e) => e.operation === 'TerminateInstances' && ok(e)).map(at);
+  const launches = entries
+    .filter((e) => e.operation === 'RunInstances' && ok(e))
+    .map((e) => {
+      const launched = at(e);
+      const ended = terminations.find((t) => t >= launched);
+      return {
+        type: e.params.InstanceType ?? '?',
+        volumeGiB: Number(e.params['BlockDeviceMapping.1.Ebs.VolumeSize'] ?? Number.NaN),
+        ...(ended !== undefined && { seconds: (ended - launched) / 1000 }),
+      };
+    });
+  return {
+    invocations: invokes.length,
+    invokeSeconds: invokes.reduce((sum, e) => sum + e.ms, 0) / 1000,
+    launches,
+  };
+}
+
 /** The agent's "release … built: N files written (…), M linked" lines, summed over targets. */
 export function agentCounts(stdout: string): { filesWritten: number; filesLinked: number } {
   let filesWritten = 0;

@@ -1,9 +1,12 @@
 // The bench's figures (the JSON file's shape, described in docs/bench.md), its goals, and the printed table.
 import type { LatencyModel } from '../../testbed/latency.ts';
+import { type CostTable, costRows, priceLines } from './costs.ts';
 import type { DatasetSpec } from './dataset.ts';
 import { mb, phaseCells, s, table, x } from './format.ts';
 import type { ImportTime } from './import-time.ts';
+import { type LambdaReport, lambdaLocalRows, lambdaModeledRows } from './lambda-figures.ts';
 import type { LargeRow } from './large.ts';
+import type { Billing } from './measure.ts';
 import { localRows, modeledRows, type WarmReport } from './warm-figures.ts';
 
 export type ScenarioKey = 'noop' | 'first' | 'oneFile' | 'deps';
@@ -37,6 +40,10 @@ export interface ScenarioFigures {
   modeledSeconds?: number;
   /** The action's instance-source output: launched, reused or borrowed (absent when no instance was needed). */
   instanceSource?: string;
+  /** The action's engine output: instance or lambda (absent when nothing was written). */
+  engine?: string;
+  /** What AWS would bill the run for (costs.ts), from the request log. */
+  billing?: Billing;
   changedFileBytes?: number;
 }
 
@@ -77,6 +84,10 @@ export interface Report {
   large?: LargeRow[];
   /** c'. and d'. on a warm instance and on instance-id (warm.ts, warm-figures.ts). */
   warm?: WarmReport;
+  /** c-λ and d-λ on the writer function (lambda.ts, lambda-figures.ts). */
+  lambda?: LambdaReport;
+  /** The cost of a publish on each engine at AWS's public prices (costs.ts, prices.ts). */
+  costs?: CostTable;
   latencyModel: LatencyModel;
   goals: { goal: string; met: boolean | null; figures: string }[];
   /** The import-time scenario (import-time.ts): 2,040 modules imported with and without unchecked-hash .pyc. */
@@ -245,11 +256,36 @@ export function renderReport(r: Report): string {
     );
     out.push(table(modeledRows(w.modeled, r.latencyModel)));
   }
+  out.push(...lambdaSection(r));
   out.push('');
   out.push('Goals');
   for (const g of r.goals)
     out.push(`  ${g.met === null ? '?' : g.met ? 'met    ' : 'NOT met'}  ${g.goal}: ${g.figures}`);
   return out.join('\n');
+}
+
+function lambdaSection(r: Report): string[] {
+  const out: string[] = [];
+  const l = r.lambda;
+  if (l) {
+    out.push('', `c-λ and d-λ on the writer function (engine lambda, ${l.memoryMiB} MB), local test bed; one run`);
+    out.push(table(lambdaLocalRows(l.local)));
+  }
+  if (l?.modeled) {
+    const m = r.latencyModel;
+    out.push(
+      '',
+      `The same, modeled on real AWS (--latency ${m.name}: cold start ${s((m.lambdaColdStartMs ?? 0) / 1000)} s, warm ` +
+        `${s((m.lambdaWarmInvokeMs ?? 0) / 1000)} s); floor = plan + stage + start + transfer + agent + EFS`,
+    );
+    out.push(table(lambdaModeledRows(l.modeled, m)));
+  }
+  const c = r.costs;
+  if (c) {
+    out.push('', `Cost of one publish, ${c.region} on-demand prices, from the ${c.from} run (costs.ts)`);
+    out.push(table(costRows(c)), 'Prices:', ...priceLines(c));
+  }
+  return out;
 }
 
 export function printReport(r: Report): void {

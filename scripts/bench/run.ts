@@ -6,7 +6,16 @@ import { parseCommandFile, runBundle } from '../../test/support/run-action.ts';
 import { type LocalAws, startLocalAws } from '../../testbed/client.ts';
 import { efsSeconds, type LatencyModel } from '../../testbed/latency.ts';
 import type { Dataset } from './dataset.ts';
-import { agentCounts, countCalls, efsDelta, hashedDelta, snapshotEfs, snapshotHashCache, timeIt } from './measure.ts';
+import {
+  agentCounts,
+  billingOf,
+  countCalls,
+  efsDelta,
+  hashedDelta,
+  snapshotEfs,
+  snapshotHashCache,
+  timeIt,
+} from './measure.ts';
 import type { ScenarioFigures } from './report.ts';
 
 export interface Bed {
@@ -100,7 +109,8 @@ export async function runScenario(bed: Bed, run: ScenarioRun): Promise<ScenarioF
     bytes: { uploaded: number; added: number; changed: number };
     files: { added: number; changed: number };
   };
-  const calls = countCalls(await drainLog(bed));
+  const entries = await drainLog(bed);
+  const calls = countCalls(entries);
   const efs = efsDelta(efsBefore, snapshotEfs(bed.efsDir));
   const hashed = hashedDelta(cacheBefore, snapshotHashCache(run.hashCache));
   const agent = agentCounts(main.value.stdout);
@@ -119,6 +129,8 @@ export async function runScenario(bed: Bed, run: ScenarioRun): Promise<ScenarioF
     callsByService: calls.byService,
     instancesLaunched: calls.instancesLaunched,
     ...(outputs['instance-source'] && { instanceSource: outputs['instance-source'] }),
+    ...(outputs.engine && { engine: outputs.engine }),
+    billing: billingOf(entries),
     bytesHashed: hashed.bytes,
     filesHashed: hashed.files,
     bytesUploaded: stats.bytes.uploaded,
