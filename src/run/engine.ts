@@ -80,8 +80,13 @@ async function sweepRun(run: Run): Promise<SyncResult> {
 
 async function syncRun(run: Run): Promise<SyncResult> {
   const { config, reporter, parts } = run;
-  const compiler = await compilerFor(config, reporter);
+  // compile true fails the run before any AWS call when no Python writes the .pyc files; auto never fails, so it
+  // looks for one while the run signs in.
+  const strict = config.deps?.compile === true ? await compilerFor(config, reporter) : undefined;
+  const looking = strict === undefined ? compilerFor(config, reporter) : Promise.resolve(strict);
+  looking.catch(() => undefined);
   const ctx = await begin(run);
+  const compiler = await looking;
   const buildDir = buildDirectory(ctx.cleanup);
   return carryOut(run, ctx, (place) => ({
     action: 'sync',

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AwsClients } from '../aws/clients.js';
 import { configuredTargets, localInsideS3, targetPaths } from '../config/targets.js';
-import type { Config } from '../config/types.js';
+import type { Config, DepsSource } from '../config/types.js';
 import type { Reporter } from '../core/reporter.js';
 import type { ObjectCheck } from '../core/tree.js';
 import type { Interpreter } from '../plan/bytecode.js';
@@ -72,83 +72,118 @@ export async function planTargets(
   options: PlanOptions,
 ): Promise<TargetPlan[]> {
   const diff: DiffOptions = { delete: config.delete, ...(options.full && { full: true }) };
-  const plans: TargetPlan[] = [];
-  if (config.deps) {
-    const deps = config.deps;
-    const installer = await resolveInstaller(deps.installer);
-    const requirementsText = await readRequirements(path.resolve(config.workspace, deps.requirements));
-    const found = await discoverIndexes({
-      installer: installer.installer,
-      workspace: config.workspace,
-      pipArgs: deps.pipArgs,
-      requirementsText,
-      env: process.env,
-      ...(installer.python !== undefined && { python: installer.python }),
-    });
-    // Masked before any line of the installer (or of this run) can print them.
-    for (const secret of found.secrets) reporter.secret(secret);
-    const indexLine = describeIndexes(installer.installer, found.indexes);
-    if (indexLine) reporter.info(indexLine);
-    const key = depsReleaseKey({
-      requirementsText,
-      pythonVersion: deps.pythonVersion,
-      architecture: deps.architecture,
-      installer: installer.installer,
-      pipArgs: deps.pipArgs,
-      indexes: found.keyed,
-      compiled: options.compiler !== undefined,
-    });
-    const published = await publishedStateOf(config, clients, options.place, deps.target, reporter, options.full);
-    const previous = published.state;
-    if (previous?.key === key && !config.force && !options.full && !published.carriedFrom) {
-      reporter.info(
-        `${deps.target}: requirements, runtime, installer and compile are unchanged (release key ${key.slice(0, 12)}); not installing.`,
-      );
-      plans.push(unchangedPlan('pip', deps.target, previous, key));
-    } else {
-      const root = path.join(options.buildDir, 'deps');
-      const access = {
-        secrets: found.secrets,
-        authenticated: found.indexes.filter((index) => index.credentials).map((index) => index.url),
-      };
-      const log = (line: string) => reporter.info(line);
-      const tree = await installDependencies(deps, config.workspace, root, log, installer, access, options.compiler);
-      plans.push(
-        withinLimits(carried(diffPlan('pip', deps.target, tree, previous, diff, { root, key }), published), config),
-      );
-    }
+  const args: SourceArgs = { config, clients, reporter, options, diff };
+  // The sources are planned side by side (the dependencies' interpreter probes and install take the longest); each
+  // ends before the plan does, whichever fails, and the plans keep the sources' order.
+  const settled = await Promise.allSettled([planDeps(args), planLocal(args), planS3(args)]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
+}
+
+interface SourceArgs {
+  config: Config;
+  clients: AwsClients;
+  reporter: Reporter;
+  options: PlanOptions;
+  diff: DiffOptions;
+}
+
+async function planDeps({ config, clients, reporter, options, diff }: SourceArgs): Promise<TargetPlan | undefined> {
+  if (!config.deps) return undefined;
+  const deps = config.deps;
+  // The interpreter's probes and the published state's read do not wait for each other.
+  const [probed, published] = await bothSettled(
+    probeDeps(config, deps, options, reporter),
+    publishedStateOf(config, clients, options.place, deps.target, reporter, options.full),
+  );
+  const { installer, found, key } = probed;
+  const previous = published.state;
+  if (previous?.key === key && !config.force && !options.full && !published.carriedFrom) {
+    reporter.info(
+      `${deps.target}: requirements, runtime, installer and compile are unchanged (release key ${key.slice(0, 12)}); not installing.`,
+    );
+    return unchangedPlan('pip', deps.target, previous, key);
   }
+  const root = path.join(options.buildDir, 'deps');
+  const access = {
+    secrets: found.secrets,
+    authenticated: found.indexes.filter((index) => index.credentials).map((index) => index.url),
+  };
+  const log = (line: string) => reporter.info(line);
+  const tree = await installDependencies(deps, config.workspace, root, log, installer, access, options.compiler);
+  return withinLimits(carried(diffPlan('pip', deps.target, tree, previous, diff, { root, key }), published), config);
+}
+
+/** The installer, the indexes and the release key of the dependencies: what decides whether they changed. */
+async function probeDeps(config: Config, deps: DepsSource, options: PlanOptions, reporter: Reporter) {
+  const installer = await resolveInstaller(deps.installer);
+  const requirementsText = await readRequirements(path.resolve(config.workspace, deps.requirements));
+  const found = await discoverIndexes({
+    installer: installer.installer,
+    workspace: config.workspace,
+    pipArgs: deps.pipArgs,
+    requirementsText,
+    env: process.env,
+    ...(installer.python !== undefined && { python: installer.python }),
+  });
+  // Masked before any line of the installer (or of this run) can print them.
+  for (const secret of found.secrets) reporter.secret(secret);
+  const indexLine = describeIndexes(installer.installer, found.indexes);
+  if (indexLine) reporter.info(indexLine);
+  const key = depsReleaseKey({
+    requirementsText,
+    pythonVersion: deps.pythonVersion,
+    architecture: deps.architecture,
+    installer: installer.installer,
+    pipArgs: deps.pipArgs,
+    indexes: found.keyed,
+    compiled: options.compiler !== undefined,
+  });
+  return { installer, found, key };
+}
+
+/** Both results, once both have ended; the first failure, once both have ended. */
+async function bothSettled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
+  return [x.value, y.value];
+}
+
+async function planLocal({ config, clients, reporter, options, diff }: SourceArgs): Promise<TargetPlan | undefined> {
   const nested = localInsideS3(config);
-  if (config.local && nested === undefined) {
-    const root = path.resolve(config.workspace, config.local.dir);
-    const tree = await walkLocal(root);
-    const found = await publishedStateOf(config, clients, options.place, config.local.target, reporter, options.full);
-    const plan = diffPlan('local', config.local.target, tree, found.state, diff, { root });
-    plans.push(withinLimits(carried(plan, found), config));
+  if (!config.local || nested !== undefined) return undefined;
+  const root = path.resolve(config.workspace, config.local.dir);
+  const tree = await walkLocal(root);
+  const found = await publishedStateOf(config, clients, options.place, config.local.target, reporter, options.full);
+  const plan = diffPlan('local', config.local.target, tree, found.state, diff, { root });
+  return withinLimits(carried(plan, found), config);
+}
+
+async function planS3({ config, clients, reporter, options, diff }: SourceArgs): Promise<TargetPlan | undefined> {
+  const nested = localInsideS3(config);
+  if (!config.s3) return undefined;
+  let tree = await listS3Tree(clients.s3, config.s3.source);
+  let root: string | undefined;
+  if (config.local && nested !== undefined) {
+    // efsync's layout: the folder joins the S3 objects at its place inside the S3 target, in the same release.
+    // Its files are staged from a directory where their paths (which start with that place) resolve.
+    const dir = path.resolve(config.workspace, config.local.dir);
+    tree = mergeUnder(tree, await walkLocal(dir), nested);
+    root = path.join(options.buildDir, 'nested');
+    fs.mkdirSync(path.dirname(path.join(root, nested)), { recursive: true });
+    fs.rmSync(path.join(root, nested), { force: true });
+    fs.symlinkSync(dir, path.join(root, nested));
   }
-  if (config.s3) {
-    let tree = await listS3Tree(clients.s3, config.s3.source);
-    let root: string | undefined;
-    if (config.local && nested !== undefined) {
-      // efsync's layout: the folder joins the S3 objects at its place inside the S3 target, in the same release.
-      // Its files are staged from a directory where their paths (which start with that place) resolve.
-      const dir = path.resolve(config.workspace, config.local.dir);
-      tree = mergeUnder(tree, await walkLocal(dir), nested);
-      root = path.join(options.buildDir, 'nested');
-      fs.mkdirSync(path.dirname(path.join(root, nested)), { recursive: true });
-      fs.rmSync(path.join(root, nested), { force: true });
-      fs.symlinkSync(dir, path.join(root, nested));
-    }
-    const found = await publishedStateOf(config, clients, options.place, config.s3.target, reporter, options.full);
-    const extra = { s3Source: config.s3.source, ...(root && { root }) };
-    const plan = withinLimits(carried(diffPlan('s3', config.s3.target, tree, found.state, diff, extra), found), config);
-    // Only the objects to fetch are inspected: one HeadObject each, before any instance (s3-objects.ts).
-    plan.objectChecks = await inspectObjects(clients.s3, config.s3.source, objectsToFetch(plan));
-    const line = describeChecks(plan.objectChecks);
-    if (line) reporter.info(`${plan.target}: ${line}`);
-    plans.push(plan);
-  }
-  return plans;
+  const found = await publishedStateOf(config, clients, options.place, config.s3.target, reporter, options.full);
+  const extra = { s3Source: config.s3.source, ...(root && { root }) };
+  const plan = withinLimits(carried(diffPlan('s3', config.s3.target, tree, found.state, diff, extra), found), config);
+  // Only the objects to fetch are inspected: one HeadObject each, before any instance (s3-objects.ts).
+  plan.objectChecks = await inspectObjects(clients.s3, config.s3.source, objectsToFetch(plan));
+  const line = describeChecks(plan.objectChecks);
+  if (line) reporter.info(`${plan.target}: ${line}`);
+  return plan;
 }
 
 /** The plan, once every name and path in it fits EFS and the Lambda (path-limits.ts); else a PlanError naming it. */
