@@ -62,14 +62,18 @@ export interface ResolvedInstaller {
   python?: string;
   /** Its X.Y (the .pyc are written by an interpreter of the target version instead: bytecode.ts). */
   runnerPythonVersion?: string;
+  /** Its sys.prefix, where pip reads its site configuration (index-discovery.ts). */
+  pythonPrefix?: string;
 }
 
 const execFileAsync = promisify(execFile);
 
-async function probe(command: string, args: string[]): Promise<string | undefined> {
+/** The first line a command prints (every line with `all`), or undefined when it does not run. */
+async function probe(command: string, args: string[], all = false): Promise<string | undefined> {
   try {
     const { stdout, stderr } = await execFileAsync(command, args, { timeout: 60_000 });
-    return (stdout.trim() || stderr.trim()).split('\n')[0];
+    const text = stdout.trim() || stderr.trim();
+    return all ? text : text.split('\n')[0];
   } catch {
     return undefined;
   }
@@ -78,10 +82,15 @@ async function probe(command: string, args: string[]): Promise<string | undefine
 /** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
 export async function resolveInstaller(choice: Installer): Promise<ResolvedInstaller> {
   const python = 'python3';
-  const runnerPythonVersion = await probe(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])']);
-  const withPython = runnerPythonVersion ? { python, runnerPythonVersion } : {};
+  // Each probe starts an interpreter (a second or more on a busy runner): side by side, not one after another.
+  const [runner, uv, pip] = await Promise.all([
+    probe(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2]); print(sys.prefix)'], true),
+    choice !== 'pip' ? probe('uv', ['--version']) : undefined,
+    choice !== 'uv' ? probe(python, ['-m', 'pip', '--version']) : undefined,
+  ]);
+  const [runnerPythonVersion, pythonPrefix] = runner?.split('\n') ?? [];
+  const withPython = runnerPythonVersion ? { python, runnerPythonVersion, ...(pythonPrefix && { pythonPrefix }) } : {};
   if (choice !== 'pip') {
-    const uv = await probe('uv', ['--version']);
     if (uv !== undefined) return { installer: 'uv', version: uv, ...withPython };
     if (choice === 'uv') {
       throw new DependencyError(
@@ -90,7 +99,6 @@ export async function resolveInstaller(choice: Installer): Promise<ResolvedInsta
       );
     }
   }
-  const pip = await probe(python, ['-m', 'pip', '--version']);
   if (pip === undefined) {
     throw new DependencyError(
       '`python3 -m pip --version` does not run on this runner: add actions/setup-python before this step.',

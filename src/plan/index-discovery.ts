@@ -55,6 +55,8 @@ export interface DiscoveryInput {
   env: NodeJS.ProcessEnv;
   /** The interpreter pip runs with, whose prefix holds pip's site configuration. */
   python?: string;
+  /** That prefix, when the installer's probe read it already (deps-install.ts resolveInstaller). */
+  pythonPrefix?: string;
 }
 
 const read = (file: string): string | undefined => {
@@ -148,7 +150,10 @@ export async function discoverIndexes(input: DiscoveryInput): Promise<IndexDisco
   for (const [name, value] of Object.entries(env))
     if (/^(PIP|UV)_/.test(name) && value) for (const url of credentialedUrls(value)) secrets.push(...urlSecrets(url));
 
-  const prefix = input.installer === 'pip' ? await pythonPrefix(input.python, env) : undefined;
+  const prefix =
+    input.installer !== 'pip'
+      ? undefined
+      : env.VIRTUAL_ENV || input.pythonPrefix || (await pythonPrefix(input.python, env));
   for (const file of pipConfigFiles(env, prefix)) {
     const text = read(file);
     if (text === undefined) continue;

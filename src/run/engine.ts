@@ -81,12 +81,11 @@ async function sweepRun(run: Run): Promise<SyncResult> {
 async function syncRun(run: Run): Promise<SyncResult> {
   const { config, reporter, parts } = run;
   // compile true fails the run before any AWS call when no Python writes the .pyc files; auto never fails, so it
-  // looks for one while the run signs in.
+  // looks for one while the run signs in, checks and plans, and the plan waits for it only where it needs it.
   const strict = config.deps?.compile === true ? await compilerFor(config, reporter) : undefined;
-  const looking = strict === undefined ? compilerFor(config, reporter) : Promise.resolve(strict);
-  looking.catch(() => undefined);
+  const compiler = strict === undefined ? compilerFor(config, reporter) : Promise.resolve(strict);
+  compiler.catch(() => undefined);
   const ctx = await begin(run);
-  const compiler = await looking;
   const buildDir = buildDirectory(ctx.cleanup);
   return carryOut(run, ctx, (place) => ({
     action: 'sync',
@@ -95,7 +94,7 @@ async function syncRun(run: Run): Promise<SyncResult> {
         buildDir,
         place,
         ...(full && { full }),
-        ...(compiler && { compiler }),
+        compiler,
       }),
     toCarryOut: (all) => (config.force ? all : all.filter((p) => !p.unchanged)),
     nothingToDo: (plans) => !config.force && plans.every((p) => p.unchanged),

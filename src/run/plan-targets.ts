@@ -36,8 +36,8 @@ export interface PlanOptions {
   full?: boolean;
   /** Where dependencies are installed on the runner. */
   buildDir: string;
-  /** The interpreter that writes the dependencies' .pyc files (engine.ts resolves it before any AWS call). */
-  compiler?: Interpreter;
+  /** The Python that writes the dependencies' .pyc files, looked for while the run signs in (engine.ts); none: undefined. */
+  compiler?: Promise<Interpreter | undefined>;
   /** Where the targets live: the file system and the access point's root directory (preflight learns it). */
   place: Place;
 }
@@ -97,7 +97,7 @@ async function planDeps({ config, clients, reporter, options, diff }: SourceArgs
     probeDeps(config, deps, options, reporter),
     publishedStateOf(config, clients, options.place, deps.target, reporter, options.full),
   );
-  const { installer, found, key } = probed;
+  const { installer, found, key, compiler } = probed;
   const previous = published.state;
   if (previous?.key === key && !config.force && !options.full && !published.carriedFrom) {
     reporter.info(
@@ -111,7 +111,7 @@ async function planDeps({ config, clients, reporter, options, diff }: SourceArgs
     authenticated: found.indexes.filter((index) => index.credentials).map((index) => index.url),
   };
   const log = (line: string) => reporter.info(line);
-  const tree = await installDependencies(deps, config.workspace, root, log, installer, access, options.compiler);
+  const tree = await installDependencies(deps, config.workspace, root, log, installer, access, compiler);
   return withinLimits(carried(diffPlan('pip', deps.target, tree, previous, diff, { root, key }), published), config);
 }
 
@@ -126,11 +126,13 @@ async function probeDeps(config: Config, deps: DepsSource, options: PlanOptions,
     requirementsText,
     env: process.env,
     ...(installer.python !== undefined && { python: installer.python }),
+    ...(installer.pythonPrefix !== undefined && { pythonPrefix: installer.pythonPrefix }),
   });
   // Masked before any line of the installer (or of this run) can print them.
   for (const secret of found.secrets) reporter.secret(secret);
   const indexLine = describeIndexes(installer.installer, found.indexes);
   if (indexLine) reporter.info(indexLine);
+  const compiler = await options.compiler;
   const key = depsReleaseKey({
     requirementsText,
     pythonVersion: deps.pythonVersion,
@@ -138,9 +140,9 @@ async function probeDeps(config: Config, deps: DepsSource, options: PlanOptions,
     installer: installer.installer,
     pipArgs: deps.pipArgs,
     indexes: found.keyed,
-    compiled: options.compiler !== undefined,
+    compiled: compiler !== undefined,
   });
-  return { installer, found, key };
+  return { installer, found, key, compiler };
 }
 
 /** Both results, once both have ended; the first failure, once both have ended. */

@@ -15,6 +15,8 @@ export interface ResolvedInstaller {
     python?: string;
     /** Its X.Y (the .pyc are written by an interpreter of the target version instead: bytecode.ts). */
     runnerPythonVersion?: string;
+    /** Its sys.prefix, where pip reads its site configuration (index-discovery.ts). */
+    pythonPrefix?: string;
 }
 /** 'auto' takes uv when `uv --version` runs, else pip; an explicit choice that cannot run is an error. */
 export declare function resolveInstaller(choice: Installer): Promise<ResolvedInstaller>;

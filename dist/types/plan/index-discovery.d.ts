@@ -27,6 +27,8 @@ export interface DiscoveryInput {
     env: NodeJS.ProcessEnv;
     /** The interpreter pip runs with, whose prefix holds pip's site configuration. */
     python?: string;
+    /** That prefix, when the installer's probe read it already (deps-install.ts resolveInstaller). */
+    pythonPrefix?: string;
 }
 /** pip's configuration files in the order it loads them (pip's configuration.py): none when PIP_CONFIG_FILE is null. */
 export declare function pipConfigFiles(env: NodeJS.ProcessEnv, prefix: string | undefined): string[];

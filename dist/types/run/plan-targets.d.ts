@@ -10,8 +10,8 @@ export interface PlanOptions {
     full?: boolean;
     /** Where dependencies are installed on the runner. */
     buildDir: string;
-    /** The interpreter that writes the dependencies' .pyc files (engine.ts resolves it before any AWS call). */
-    compiler?: Interpreter;
+    /** The Python that writes the dependencies' .pyc files, looked for while the run signs in (engine.ts); none: undefined. */
+    compiler?: Promise<Interpreter | undefined>;
     /** Where the targets live: the file system and the access point's root directory (preflight learns it). */
     place: Place;
 }
