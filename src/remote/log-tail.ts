@@ -5,8 +5,6 @@
  * The log is text from the instance (it quotes the lock holder, file names, S3 keys): each read's new lines go to
  * `print` as one block, which the action relays with no workflow command read in it (core/untrusted.ts).
  */
-import { delay } from '../core/async.js';
-
 /** The agent's last line, the result as JSON: read from result.json instead, never printed. */
 const RESULT_LINE = 'EFSYNC_RESULT ';
 
@@ -37,18 +35,29 @@ export class LogTail {
     if (lines.length > 0) this.print(lines);
   }
 
-  /** Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. */
+  /**
+   * Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. Stop ends the
+   * pause at once (the caller reads the log a last time itself), and waits only for a read under way.
+   */
   follow(everyMs = 1000): { stop: () => Promise<void> } {
     let stopped = false;
+    let wake: () => void = () => undefined;
     const loop = (async () => {
       while (!stopped) {
-        await delay(everyMs);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, everyMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
         if (!stopped) await this.poll().catch(() => undefined);
       }
     })();
     return {
       stop: async () => {
         stopped = true;
+        wake();
         await loop;
       },
     };

@@ -86,3 +86,33 @@ describe('LogTail', () => {
     for (const line of HOSTILE.flatMap(runnerLines).slice(1)) expect(reading.log).toContain(line);
   });
 });
+
+describe('LogTail.follow', () => {
+  it('reads on its interval, and its stop ends the pause at once instead of sleeping it out', async () => {
+    vi.useFakeTimers();
+    try {
+      let reads = 0;
+      const tail = new LogTail(
+        async () => {
+          reads += 1;
+          return 'line\n';
+        },
+        () => undefined,
+      );
+      const following = tail.follow(10_000);
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(reads).toBe(1);
+      // No timer advanced: a stop that waited for the pause would never end here.
+      let stopped = false;
+      const stopping = following.stop().then(() => {
+        stopped = true;
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(stopped).toBe(true);
+      await stopping;
+      expect(reads).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});

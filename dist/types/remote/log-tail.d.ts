@@ -9,7 +9,10 @@ export declare class LogTail {
     constructor(read: () => Promise<string | undefined>, print: (lines: string[]) => void);
     /** Prints the new whole lines; with `final`, also a last line without its newline. */
     poll(final?: boolean): Promise<void>;
-    /** Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. */
+    /**
+     * Polls every `everyMs` until the returned stop is called; a failed read is only a line printed later. Stop ends the
+     * pause at once (the caller reads the log a last time itself), and waits only for a read under way.
+     */
     follow(everyMs?: number): {
         stop: () => Promise<void>;
     };
