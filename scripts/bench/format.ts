@@ -19,5 +19,7 @@ export const phaseCells = (f: { wallSeconds: number; phases: Record<Phase, numbe
   s(f.wallSeconds),
   ...PHASES.map((phase) => s(f.phases[phase])),
 ];
+/** The headers of phaseCells' columns: `first` (the wall or modeled time), then the phases. */
+export const phaseHeaders = (first: string): string[] => [first, ...PHASES];
 type Phase = 'plan' | 'stage' | 'instance' | 'remote' | 'cleanup';
 const PHASES: Phase[] = ['plan', 'stage', 'instance', 'remote', 'cleanup'];

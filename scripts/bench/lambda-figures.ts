@@ -8,7 +8,7 @@
 // starting the process, the preflight, reading the function's state (the instance phase), the cleanup.
 
 import type { LatencyModel } from '../../testbed/latency.ts';
-import { phaseCells, s, x } from './format.ts';
+import { phaseCells, phaseHeaders, s, x } from './format.ts';
 import type { ScenarioFigures } from './report.ts';
 
 export type LambdaKey = 'oneFileCold' | 'oneFileWarm' | 'depsWarm';
@@ -129,20 +129,7 @@ function rowsOf(set: LambdaSet): [string, ScenarioFigures][] {
 /** The local table: scenario, engine, wall, phases, AWS calls, invocations, instances launched. */
 export function lambdaLocalRows(set: LambdaSet): string[][] {
   return [
-    [
-      'scenario',
-      'engine',
-      'wall',
-      'plan',
-      'stage',
-      'instance',
-      'remote',
-      'cleanup',
-      'other',
-      'AWS calls',
-      'invokes',
-      'launched',
-    ],
+    ['scenario', 'engine', ...phaseHeaders('wall'), 'other', 'AWS calls', 'invokes', 'launched'],
     ...rowsOf(set).map(([label, f]) => [
       label,
       f.engine ?? '–',
@@ -159,21 +146,7 @@ export function lambdaLocalRows(set: LambdaSet): string[][] {
 export function lambdaModeledRows(set: LambdaSet, model: LatencyModel): string[][] {
   const measured = new Map<ScenarioFigures, LambdaKey>(LAMBDA_SCENARIOS.map(([k]) => [set[k], k]));
   return [
-    [
-      'scenario',
-      'engine',
-      'modeled',
-      'plan',
-      'stage',
-      'instance',
-      'remote',
-      'cleanup',
-      'other',
-      'EFS model',
-      'launched',
-      'floor',
-      'modeled / floor',
-    ],
+    ['scenario', 'engine', ...phaseHeaders('modeled'), 'other', 'EFS model', 'launched', 'floor', 'modeled / floor'],
     ...rowsOf(set).map(([label, f]) => {
       const key = measured.get(f);
       const floor = key ? lambdaFloor(f, model, key === 'oneFileCold') : undefined;

@@ -2,7 +2,7 @@
 import type { LatencyModel } from '../../testbed/latency.ts';
 import { type CostTable, costRows, priceLines } from './costs.ts';
 import type { DatasetSpec } from './dataset.ts';
-import { mb, phaseCells, s, table, x } from './format.ts';
+import { mb, phaseCells, phaseHeaders, s, table, x } from './format.ts';
 import type { ImportTime } from './import-time.ts';
 import { type LambdaReport, lambdaLocalRows, lambdaModeledRows } from './lambda-figures.ts';
 import type { LargeRow } from './large.ts';
@@ -118,12 +118,7 @@ export function renderReport(r: Report): string {
       table([
         [
           'scenario',
-          'wall',
-          'plan',
-          'stage',
-          'instance',
-          'remote',
-          'cleanup',
+          ...phaseHeaders('wall'),
           'AWS calls',
           'instances',
           'hashed',

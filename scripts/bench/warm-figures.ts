@@ -8,7 +8,7 @@
 // out is what a warm or borrowed instance should make small: finding the instance, the process, the cleanup.
 
 import type { LatencyModel } from '../../testbed/latency.ts';
-import { phaseCells, s, x } from './format.ts';
+import { phaseCells, phaseHeaders, s, x } from './format.ts';
 import { deliverySeconds, floorSeconds, transferOf } from './large.ts';
 import type { ScenarioFigures } from './report.ts';
 
@@ -127,7 +127,7 @@ export function localRows(set: WarmSet): string[][] {
     ...WARM_SCENARIOS.map(([k, l]) => [l, set[k]] as [string, ScenarioFigures]),
   ];
   return [
-    ['scenario', 'instance', 'wall', 'plan', 'stage', 'instance', 'remote', 'cleanup', 'AWS calls', 'launched'],
+    ['scenario', 'instance', ...phaseHeaders('wall'), 'AWS calls', 'launched'],
     ...rows.map(([label, f]) => [
       label,
       f.instanceSource ?? '–',

@@ -10,16 +10,15 @@ import { isNotFound } from '../../aws/errors.js';
 import { PreflightError } from '../../core/errors.js';
 import type { PlaceSpec } from '../protocol.js';
 
-export interface AccessPointFacts {
+/**
+ * An access point as the run uses it: its root directory (normalised: '/' for the file system's root), the user EFS
+ * runs every request through it as (absent: the client's own), and how EFS makes the root directory when it is
+ * missing (absent: a mount fails instead).
+ */
+export interface AccessPointFacts extends PlaceSpec {
   id: string;
   arn: string;
   fileSystemId: string;
-  /** Its root directory, normalised ('/' for the file system's root). */
-  root: string;
-  /** The user EFS runs every request through it as; absent: the client's own. */
-  owner?: { uid: number; gid: number };
-  /** How EFS makes the root directory when it is missing; absent: a mount fails instead. */
-  creation?: { uid: number; gid: number; permissions: string };
 }
 
 /** One access point as DescribeAccessPoints tells it; undefined when it does not exist. */
@@ -73,9 +72,6 @@ export async function checkAccessPoint(
  */
 export function placeOf(point: AccessPointFacts | undefined): PlaceSpec | undefined {
   if (!point) return undefined;
-  return {
-    root: point.root,
-    ...(point.owner && { owner: point.owner }),
-    ...(point.creation && { creation: point.creation }),
-  };
+  const { id: _id, arn: _arn, fileSystemId: _fs, ...place } = point;
+  return place;
 }

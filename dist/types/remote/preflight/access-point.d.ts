@@ -7,23 +7,15 @@
  */
 import { type AccessPointDescription, type EFSClient } from '@aws-sdk/client-efs';
 import type { PlaceSpec } from '../protocol.js';
-export interface AccessPointFacts {
+/**
+ * An access point as the run uses it: its root directory (normalised: '/' for the file system's root), the user EFS
+ * runs every request through it as (absent: the client's own), and how EFS makes the root directory when it is
+ * missing (absent: a mount fails instead).
+ */
+export interface AccessPointFacts extends PlaceSpec {
     id: string;
     arn: string;
     fileSystemId: string;
-    /** Its root directory, normalised ('/' for the file system's root). */
-    root: string;
-    /** The user EFS runs every request through it as; absent: the client's own. */
-    owner?: {
-        uid: number;
-        gid: number;
-    };
-    /** How EFS makes the root directory when it is missing; absent: a mount fails instead. */
-    creation?: {
-        uid: number;
-        gid: number;
-        permissions: string;
-    };
 }
 /** One access point as DescribeAccessPoints tells it; undefined when it does not exist. */
 export declare function describeAccessPoint(efs: EFSClient, id: string): Promise<AccessPointFacts | undefined>;
