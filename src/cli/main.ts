@@ -49,7 +49,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const unknown = /^Unknown option '([^']+)'/.exec(message)?.[1];
     const guess = unknown === undefined ? undefined : closestFlag(unknown);
     consoleReporter.info(
-      `efsync: ${message}${guess ? ` (did you mean ${guess}?)` : ''}. Run efsync --help for the flags.`,
+      `efsync: ${message.replace(/\.$/, '')}${guess ? ` (did you mean ${guess}?)` : ''}. Run efsync --help for the flags.`,
     );
     return 2;
   }

@@ -110,11 +110,15 @@ export function progress(
   const started = now();
   let last = 0;
   return (done, total) => {
+    // Nothing to upload: no progress to tell (the line after staging says what was staged).
+    if (total === 0) return;
     const at = now();
     if (at - last < every && done < total) return;
     last = at;
+    // Before the first byte there is no rate, and so no time left, to tell.
+    if (done === 0) return reporter.info(`Staging: 0.0 of ${mib(total)} MiB, starting`);
     const rate = done / Math.max(0.001, (at - started) / 1000);
-    const eta = rate > 0 ? Math.ceil((total - done) / rate) : 0;
+    const eta = Math.ceil((total - done) / rate);
     reporter.info(
       `Staging: ${mib(done)} of ${mib(total)} MiB, ${mib(rate)} MiB/s, ${done >= total ? 'done' : `about ${eta} s left`}`,
     );

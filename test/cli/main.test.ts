@@ -58,6 +58,9 @@ describe('efsync', () => {
     expect(await main(['--mode'])).toBe(2);
     expect(err[0]).toContain("Unexpected argument 'models'");
     expect(err[1]).toContain("Option '--mode <value>' argument missing");
+    // One period between Node's message and the pointer at --help, never two.
+    for (const line of err) expect(line).not.toMatch(/\.\. Run efsync --help/);
+    for (const line of err) expect(line).toMatch(/[^.]\. Run efsync --help for the flags\.$/);
   });
 
   it('lists every input in --help, with its default', async () => {

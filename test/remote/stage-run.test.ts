@@ -74,16 +74,13 @@ describe('progress', () => {
     expect(lines[0]).toBe('Staging: 1.0 of 20.0 MiB, 20.0 MiB/s, about 1 s left');
   });
 
-  it('reports nothing staged without dividing by zero', () => {
+  it('tells no rate before the first byte, and nothing when there is nothing to upload', () => {
     const { lines, reporter } = recorder();
     const time = clock();
     const report = progress(reporter, 5000, time.now);
     time.advance(6000);
-    report(0, 10 * MiB);
     report(0, 0);
-    expect(lines).toEqual([
-      'Staging: 0.0 of 10.0 MiB, 0.0 MiB/s, about 0 s left',
-      'Staging: 0.0 of 0.0 MiB, 0.0 MiB/s, done',
-    ]);
+    report(0, 10 * MiB);
+    expect(lines).toEqual(['Staging: 0.0 of 10.0 MiB, starting']);
   });
 });
